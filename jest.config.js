@@ -1,0 +1,20 @@
+// Jest runs the TypeScript sources as ES modules (pg-boss and PGlite ship ESM only),
+// transpiled by SWC; type checking is `npm run typecheck`'s job.
+/** @type {import('jest').Config} */
+export default {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: {
+    '^.+\\.ts$': [
+      '@swc/jest',
+      {
+        jsc: { parser: { syntax: 'typescript' }, target: 'es2023' },
+        module: { type: 'es6' },
+      },
+    ],
+  },
+  // Integration tests start HTTPS simulators and databases; give them room but keep failures fast.
+  testTimeout: 30000,
+};

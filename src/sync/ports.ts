@@ -1,0 +1,52 @@
+// Ports the sync engine declares and the portal clients implement. The engine never sees an SDK.
+import type { Actor, EditableField, Incident, IncidentComment, IncidentPatch, Portal } from '../domain/incident.ts';
+import type { ConnectorConfig, ConnectorSnapshot } from '../domain/connector.ts';
+
+export interface ListChangedOptions {
+  signal?: AbortSignal;
+  /** Page size hint; clients clamp it to the API's documented maximum (Graph 50, ARM 1000). */
+  pageSize?: number;
+}
+
+/** One portal's incidents, in the domain model. */
+export interface PortalClient {
+  readonly portal: Portal;
+  /**
+   * Every incident whose last-modified time is >= `since` (inclusive, so nothing is lost at a
+   * clock or page boundary; the caller de-duplicates), following all pages. `since` undefined
+   * lists everything. Yields page by page.
+   */
+  listChangedSince(since: string | undefined, options?: ListChangedOptions): AsyncIterable<Incident[]>;
+  /** null when the incident does not exist (404). */
+  get(id: string): Promise<Incident | null>;
+  /**
+   * Writes the fields of `patch` that this API can write, credited to `actor` as far as the API
+   * allows. Throws PortalError with code 'not-writable' for a field the capability profile forbids.
+   * Sentinel re-reads and re-applies on an etag Conflict, a bounded number of times.
+   */
+  update(id: string, patch: IncidentPatch, actor: Actor): Promise<Incident>;
+  /**
+   * Adds a comment. The text written starts with an attribution the other side can recognise.
+   * `commentKey` makes the write idempotent where the API allows (Sentinel comment id).
+   */
+  addComment(id: string, text: string, actor: Actor, commentKey: string): Promise<IncidentComment>;
+  listComments(id: string): Promise<IncidentComment[]>;
+  /** Fields this client may write through its API (the configured capability profile). */
+  writableFields(): ReadonlySet<EditableField>;
+}
+
+/** Sentinel-only extras. */
+export interface SentinelPortalClient extends PortalClient {
+  /** The Sentinel incident that mirrors the Defender incident with this Graph id, or null. */
+  findByProviderIncidentId(graphId: string): Promise<Incident | null>;
+}
+
+/** Reads and writes the Defender XDR connector's configuration in the Sentinel workspace. */
+export interface ConnectorSettingsClient {
+  read(): Promise<ConnectorSnapshot>;
+  /**
+   * Applies `next` on top of the snapshot it was computed from. Throws PortalError 'conflict'
+   * when the base version is stale. Returns the configuration read back after writing.
+   */
+  write(base: ConnectorSnapshot, next: ConnectorConfig): Promise<ConnectorSnapshot>;
+}
