@@ -1,0 +1,199 @@
+// Configuration is a pure function of the environment: loadConfig(env) validates every variable
+// once at start and either returns a typed Config or throws a ConfigError that lists each problem
+// with the variable to set. Nothing else in the product reads process.env.
+import { z } from 'zod';
+import { EDITABLE_FIELDS, type EditableField } from '../domain/incident.ts';
+import { CodedError } from '../domain/errors.ts';
+
+export type SimulatorMode = 'embedded' | 'external' | 'off';
+
+/** One (tenant, Sentinel workspace) pair the bridge keeps in sync. MSSPs configure several. */
+export interface PairConfig {
+  id: string;
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  workspace: string;
+}
+
+export interface Config {
+  envName: string;
+  /** Local mode: the simulators stand in for Microsoft's clouds and their control API is on. */
+  localMode: boolean;
+  port: number;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  endpoints: { graph: string; arm: string; authorityHost: string };
+  /** PEM file of an extra CA to trust for portal calls (the simulators' CA). Never disables checking. */
+  portalCaFile: string | undefined;
+  simulators: { mode: SimulatorMode; port: number; url: string; eventsPerMinute: number };
+  bot: {
+    id: string | undefined;
+    password: string | undefined;
+    tenantId: string | undefined;
+    type: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI';
+  };
+  pairs: PairConfig[];
+  sync: {
+    pollIntervalSeconds: number;
+    /** Capability profile: fields Graph PATCH may write. Severity is in no documented revision. */
+    defenderWritableFields: EditableField[];
+    sentinelApiVersion: string;
+  };
+  access: { analysts: string[] | undefined; approvers: string[] };
+  approvals: { expiryHours: number };
+  /** Extra https hosts allowed in card links (the local simulators' host in local mode). */
+  extraLinkHosts: string[];
+}
+
+export class ConfigError extends CodedError<'invalid-config'> {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super('invalid-config', `Configuration is invalid:\n  - ${problems.join('\n  - ')}\nSet these in env/.env.<env> or the process environment (see README, "Configuration").`);
+    this.problems = problems;
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const httpsUrl = z
+  .string()
+  .url()
+  .refine((value) => value.startsWith('https://'), 'must be an https:// URL (the SDKs refuse to send tokens over plain HTTP)')
+  .transform((value) => value.replace(/\/+$/, ''));
+
+const port = z.coerce.number().int().min(0).max(65535);
+const guidOrName = z.string().min(1);
+const list = z
+  .string()
+  .transform((value) => value.split(',').map((item) => item.trim()).filter((item) => item.length > 0));
+
+const DEFENDER_WRITABLE_DEFAULT: EditableField[] = ['title', 'description', 'status', 'classification', 'owner', 'tags'];
+
+const pairSchema = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/i, 'use letters, digits and dashes'),
+  tenantId: guidOrName,
+  clientId: guidOrName,
+  clientSecret: z.string().min(1).optional(),
+  subscriptionId: guidOrName,
+  resourceGroup: guidOrName,
+  workspace: guidOrName,
+});
+
+/** Reads `name` through `schema`, recording a problem that names the variable instead of throwing. */
+function read<T>(env: Env, problems: string[], name: string, schema: z.ZodType<T>, hint: string): T | undefined {
+  const raw = env[name];
+  const result = schema.safeParse(raw === '' ? undefined : raw);
+  if (result.success) return result.data;
+  const reason = result.error.issues.map((issue) => issue.message).join('; ');
+  problems.push(`${name}: ${raw === undefined || raw === '' ? 'is not set' : `'${raw}' is not valid (${reason})`}. ${hint}`);
+  return undefined;
+}
+
+export function loadConfig(env: Env): Config {
+  const problems: string[] = [];
+  const r = <T>(name: string, schema: z.ZodType<T>, hint: string) => read(env, problems, name, schema, hint);
+
+  const envName = r('TEAMSFX_ENV', z.string().default('local'), 'Name of the env file in env/, e.g. local or dev.') ?? 'local';
+  const simulatorMode =
+    r('SIMULATORS', z.enum(['embedded', 'external', 'off']).optional(), "Set 'embedded' (default locally), 'external' (already running, see npm run simulators) or 'off' (real tenant).") ??
+    (envName === 'local' ? 'embedded' : 'off');
+  const localMode = simulatorMode !== 'off';
+  const simPort = r('SIM_PORT', port.default(4443), 'Port of the local simulators, e.g. 4443.') ?? 4443;
+  const simUrl = r('SIM_URL', httpsUrl.default(`https://localhost:${simPort}`), 'Base URL of the simulators, e.g. https://localhost:4443.');
+
+  const endpointHint = localMode ? 'In local mode this is the simulator URL, e.g. https://localhost:4443.' : '';
+  const graph = r('GRAPH_ENDPOINT', httpsUrl, `Microsoft Graph base URL: https://graph.microsoft.com. ${endpointHint}`);
+  const arm = r('ARM_ENDPOINT', httpsUrl, `Azure Resource Manager base URL: https://management.azure.com. ${endpointHint}`);
+  const authorityHost = r('AUTHORITY_HOST', httpsUrl, `Entra ID authority: https://login.microsoftonline.com. ${endpointHint}`);
+
+  const tenantId = r('AZURE_TENANT_ID', guidOrName, 'Directory (tenant) id of the app registration.');
+  const clientId = r('AZURE_CLIENT_ID', guidOrName, 'Application (client) id of the app registration.');
+  const clientSecret = r('AZURE_CLIENT_SECRET', z.string().min(1), 'A client secret of the app registration.');
+  const subscriptionId = r('SENTINEL_SUBSCRIPTION_ID', guidOrName, 'Azure subscription id of the Sentinel workspace.');
+  const resourceGroup = r('SENTINEL_RESOURCE_GROUP', guidOrName, 'Resource group of the Sentinel workspace.');
+  const workspace = r('SENTINEL_WORKSPACE', guidOrName, 'Log Analytics workspace name that has Sentinel.');
+
+  let pairs: PairConfig[] = [];
+  const pairsJson = env['SYNC_PAIRS'];
+  if (pairsJson) {
+    try {
+      const parsed = z.array(pairSchema).min(1).safeParse(JSON.parse(pairsJson));
+      if (!parsed.success) {
+        problems.push(`SYNC_PAIRS: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}. Expected a JSON array of {id, tenantId, clientId, clientSecret?, subscriptionId, resourceGroup, workspace}.`);
+      } else {
+        const ids = new Set<string>();
+        for (const pair of parsed.data) {
+          if (ids.has(pair.id)) problems.push(`SYNC_PAIRS: pair id '${pair.id}' is used twice; ids must be unique.`);
+          ids.add(pair.id);
+          const secret = pair.clientSecret ?? clientSecret;
+          if (!secret) problems.push(`SYNC_PAIRS: pair '${pair.id}' has no clientSecret and AZURE_CLIENT_SECRET is not set.`);
+          pairs.push({ ...pair, clientSecret: secret ?? '' });
+        }
+      }
+    } catch {
+      problems.push('SYNC_PAIRS: is not valid JSON. Expected a JSON array of pairs, or leave it unset to use AZURE_* and SENTINEL_* for one pair.');
+    }
+  } else if (tenantId && clientId && clientSecret && subscriptionId && resourceGroup && workspace) {
+    pairs = [{ id: 'default', tenantId, clientId, clientSecret, subscriptionId, resourceGroup, workspace }];
+  }
+
+  const botId = r('BOT_ID', z.string().optional(), 'Microsoft App id of the Azure Bot.');
+  const botPassword = r('BOT_PASSWORD', z.string().optional(), 'Client secret of the Azure Bot app registration.');
+  if (botId && !botPassword) problems.push('BOT_PASSWORD: is not set but BOT_ID is. Set the bot app registration\'s client secret, or unset BOT_ID for local clients.');
+  if (!localMode && !botId) problems.push('BOT_ID: is not set. A real tenant needs Bot Framework authentication: set BOT_ID, BOT_PASSWORD and BOT_TENANT_ID.');
+
+  const writable = r(
+    'DEFENDER_WRITABLE_FIELDS',
+    list.pipe(z.array(z.enum(EDITABLE_FIELDS))).optional(),
+    `Comma-separated subset of ${EDITABLE_FIELDS.join(', ')}.`,
+  );
+
+  const config: Config = {
+    envName,
+    localMode,
+    port: r('PORT', port.default(3978), 'Port of the bot endpoint, e.g. 3978.') ?? 3978,
+    dataDir: r('DATA_DIR', z.string().min(1).default('./.data'), 'Folder for the embedded database and simulator state.') ?? './.data',
+    databaseUrl: r('DATABASE_URL', z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://').optional(), 'PostgreSQL connection string, e.g. postgres://user@host:5432/db; unset for the embedded database.'),
+    logLevel: r('LOG_LEVEL', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), 'One of fatal, error, warn, info, debug, trace, silent.') ?? 'info',
+    endpoints: { graph: graph ?? '', arm: arm ?? '', authorityHost: authorityHost ?? '' },
+    portalCaFile: r('PORTAL_CA_FILE', z.string().optional(), 'PEM file of an extra CA to trust for portal calls.'),
+    simulators: {
+      mode: simulatorMode,
+      port: simPort,
+      url: simUrl ?? '',
+      eventsPerMinute: r('SIM_EVENTS_PER_MINUTE', z.coerce.number().min(0).max(600).default(6), 'Sample incident activity per minute, 0 to 600.') ?? 6,
+    },
+    bot: {
+      id: botId || undefined,
+      password: botPassword || undefined,
+      tenantId: r('BOT_TENANT_ID', z.string().optional(), 'Tenant id of a single-tenant bot.') || undefined,
+      type: r('BOT_TYPE', z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('MultiTenant'), 'One of MultiTenant, SingleTenant, UserAssignedMSI.') ?? 'MultiTenant',
+    },
+    pairs,
+    sync: {
+      // Graph's documented security budget is 150 requests/min per app per tenant. One delta list
+      // call per portal every 2 s is 30/min, a fifth of it, leaving the rest for writes and paging.
+      pollIntervalSeconds: r('POLL_INTERVAL_SECONDS', z.coerce.number().min(0.2).max(3600).default(2), 'Seconds between delta polls, e.g. 2.') ?? 2,
+      defenderWritableFields: writable ?? DEFENDER_WRITABLE_DEFAULT,
+      sentinelApiVersion: r('SENTINEL_API_VERSION', z.string().regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/).default('2025-09-01'), 'An ARM api-version such as 2025-09-01.') ?? '2025-09-01',
+    },
+    access: {
+      analysts: r('ANALYSTS', list.optional(), 'Comma-separated Entra object ids, UPNs or group ids.'),
+      approvers: r('APPROVERS', list.default(''), 'Comma-separated Entra object ids, UPNs or group ids.') ?? [],
+    },
+    approvals: {
+      expiryHours: r('CONNECTOR_REQUEST_EXPIRY_HOURS', z.coerce.number().positive().max(24 * 30).default(24), 'Hours before a connector change request expires, e.g. 24.') ?? 24,
+    },
+    extraLinkHosts: localMode && simUrl ? [new URL(simUrl).hostname] : [],
+  };
+
+  if (pairs.length === 0 && !pairsJson && problems.length === 0) {
+    problems.push('SYNC_PAIRS: no tenant/workspace pair is configured. Set AZURE_* and SENTINEL_* for one pair, or SYNC_PAIRS for several.');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

@@ -1,0 +1,101 @@
+import { describe, expect, test } from '@jest/globals';
+import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../../src/config/config.ts';
+import { readEnvironment } from '../../src/config/env-files.ts';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+function localEnv(overrides: Record<string, string | undefined> = {}) {
+  return { ...readEnvironment(ROOT, { TEAMSFX_ENV: 'local' }), ...overrides };
+}
+
+function problemsOf(env: Record<string, string | undefined>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  test('env/.env.local is a complete, valid local configuration', () => {
+    const config = loadConfig(localEnv());
+    expect(config.localMode).toBe(true);
+    expect(config.port).toBe(3978);
+    expect(config.simulators.mode).toBe('embedded');
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.pairs).toHaveLength(1);
+    expect(config.pairs[0]).toMatchObject({ id: 'default', workspace: 'soc-workspace' });
+    expect(config.sync.pollIntervalSeconds).toBe(2);
+    expect(config.sync.defenderWritableFields).not.toContain('severity');
+    expect(config.access.analysts).toBeUndefined();
+    expect(config.extraLinkHosts).toEqual(['localhost']);
+  });
+
+  test('process environment overrides the env file', () => {
+    const env = readEnvironment(ROOT, { TEAMSFX_ENV: 'local', PORT: '4000', ANALYSTS: 'a@contoso.com, b@contoso.com' });
+    const config = loadConfig(env);
+    expect(config.port).toBe(4000);
+    expect(config.access.analysts).toEqual(['a@contoso.com', 'b@contoso.com']);
+  });
+
+  test('a missing value names the variable and says what to set', () => {
+    const problems = problemsOf(localEnv({ GRAPH_ENDPOINT: undefined }));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^GRAPH_ENDPOINT: is not set\. Microsoft Graph base URL/);
+  });
+
+  test('malformed values are each reported, all at once', () => {
+    const problems = problemsOf(localEnv({ PORT: 'eighty', ARM_ENDPOINT: 'http://insecure.example', LOG_LEVEL: 'loud', POLL_INTERVAL_SECONDS: '-1' }));
+    expect(problems.map((p) => p.split(':')[0])).toEqual(['ARM_ENDPOINT', 'PORT', 'LOG_LEVEL', 'POLL_INTERVAL_SECONDS']);
+    expect(problems.join('\n')).toMatch(/https:\/\//);
+  });
+
+  test('the error message is readable on its own', () => {
+    expect(() => loadConfig(localEnv({ DATABASE_URL: 'mysql://x' }))).toThrow(/DATABASE_URL: 'mysql:\/\/x' is not valid \(must start with postgres:\/\/\)/);
+  });
+
+  test('a real tenant requires Bot Framework credentials', () => {
+    const problems = problemsOf(localEnv({ SIMULATORS: 'off', TEAMSFX_ENV: 'dev' }));
+    expect(problems.some((p) => p.startsWith('BOT_ID: is not set'))).toBe(true);
+    expect(problemsOf(localEnv({ BOT_ID: 'abc' })).some((p) => p.startsWith('BOT_PASSWORD'))).toBe(true);
+  });
+
+  test('SYNC_PAIRS configures several tenant/workspace pairs for MSSPs', () => {
+    const pairs = [
+      { id: 'contoso', tenantId: 't1', clientId: 'c1', subscriptionId: 's1', resourceGroup: 'rg1', workspace: 'w1' },
+      { id: 'fabrikam', tenantId: 't2', clientId: 'c2', clientSecret: 'own', subscriptionId: 's2', resourceGroup: 'rg2', workspace: 'w2' },
+    ];
+    const config = loadConfig(localEnv({ SYNC_PAIRS: JSON.stringify(pairs) }));
+    expect(config.pairs.map((p) => [p.id, p.clientSecret])).toEqual([
+      ['contoso', 'local-simulator-secret'],
+      ['fabrikam', 'own'],
+    ]);
+    expect(problemsOf(localEnv({ SYNC_PAIRS: '[{"id":"x"}' }))[0]).toMatch(/^SYNC_PAIRS: is not valid JSON/);
+    expect(problemsOf(localEnv({ SYNC_PAIRS: JSON.stringify([pairs[0], pairs[0]]) }))[0]).toMatch(/used twice/);
+  });
+
+  test('capability profile is configurable and validated', () => {
+    expect(loadConfig(localEnv({ DEFENDER_WRITABLE_FIELDS: 'status,tags' })).sync.defenderWritableFields).toEqual(['status', 'tags']);
+    expect(problemsOf(localEnv({ DEFENDER_WRITABLE_FIELDS: 'status,colour' }))[0]).toMatch(/^DEFENDER_WRITABLE_FIELDS/);
+  });
+});
+
+describe('readEnvironment', () => {
+  test('reads env/.env.<name> then .user secrets, process env last', () => {
+    const root = mkdtempSync(join(tmpdir(), 'ib-env-'));
+    mkdirSync(join(root, 'env'));
+    writeFileSync(join(root, 'env', '.env.dev'), 'A=file\nB=file\nC=file\n');
+    writeFileSync(join(root, 'env', '.env.dev.user'), 'B=user\nC=user\n');
+    const env = readEnvironment(root, { TEAMSFX_ENV: 'dev', C: 'process' });
+    expect([env['A'], env['B'], env['C']]).toEqual(['file', 'user', 'process']);
+  });
+
+  test('refuses an environment name that could escape env/', () => {
+    expect(() => readEnvironment(ROOT, { TEAMSFX_ENV: '../etc' })).toThrow(/not a valid environment name/);
+  });
+});
