@@ -23,6 +23,8 @@ export function loadTemplate(name: string): object {
 export interface AdaptiveCard {
   type: 'AdaptiveCard';
   version: string;
+  body?: unknown[];
+  actions?: unknown[];
   [key: string]: unknown;
 }
 

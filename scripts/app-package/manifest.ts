@@ -1,0 +1,87 @@
+// Turns appPackage/manifest.json (with Agents Toolkit-style ${{VAR}} placeholders) into the
+// manifest that goes into the app package, and validates it against the Teams app manifest
+// JSON schema shipped offline in @microsoft/app-manifest (the Microsoft 365 Agents Toolkit's own
+// manifest package; its build/json-schemas/teams/v1.x/ are the schemas published at
+// developer.microsoft.com/json-schemas/teams/v1.x/).
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import AppManifest from '@microsoft/app-manifest';
+import { CodedError } from '../../src/domain/errors.ts';
+
+export type PackageErrorCode = 'missing-variables' | 'invalid-variable' | 'invalid-manifest' | 'missing-file';
+
+export class AppPackageError extends CodedError<PackageErrorCode> {}
+
+const PLACEHOLDER = /\$\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
+
+/** Every placeholder name used in `value` (any JSON), sorted, unique. */
+export function placeholdersIn(value: unknown): string[] {
+  const names = new Set<string>();
+  walkStrings(value, (text) => {
+    for (const match of text.matchAll(PLACEHOLDER)) if (match[1]) names.add(match[1]);
+    return text;
+  });
+  return [...names].sort();
+}
+
+/**
+ * Replaces ${{VAR}} in every string of the manifest with env[VAR]. Works on the parsed JSON, so a
+ * value can never break the JSON structure. Unset or empty variables fail, all named at once.
+ */
+export function substitutePlaceholders<T>(manifest: T, env: Readonly<Record<string, string | undefined>>, envFile: string): T {
+  const missing = placeholdersIn(manifest).filter((name) => !env[name]?.trim());
+  if (missing.length > 0) {
+    throw new AppPackageError(
+      'missing-variables',
+      `The manifest needs ${missing.join(', ')}, but ${missing.length === 1 ? 'it is' : 'they are'} not set. ` +
+        `Set ${missing.length === 1 ? 'it' : 'them'} in ${envFile} (or its .user file, or the process environment) and run again.`,
+    );
+  }
+  return walkStrings(manifest, (text) =>
+    text.replace(PLACEHOLDER, (_, name: string) => {
+      const value = (env[name] ?? '').trim();
+      // eslint-disable-next-line no-control-regex -- finding control characters is the point
+      if (/[\u0000-\u001F\u007F]/.test(value)) {
+        throw new AppPackageError('invalid-variable', `${name} contains control characters; check ${envFile}.`);
+      }
+      return value;
+    }),
+  ) as T;
+}
+
+function walkStrings(value: unknown, map: (text: string) => string): unknown {
+  if (typeof value === 'string') return map(value);
+  if (Array.isArray(value)) return value.map((item) => walkStrings(item, map));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, walkStrings(item, map)]));
+  }
+  return value;
+}
+
+/** The schema file for a manifest's "$schema" URL, from the installed @microsoft/app-manifest. */
+export function loadManifestSchema(schemaUrl: unknown): object {
+  const match = typeof schemaUrl === 'string' ? /\/json-schemas\/teams\/(v1\.\d+|vDevPreview)\/MicrosoftTeams\.schema\.json$/.exec(schemaUrl) : null;
+  if (!match) {
+    throw new AppPackageError('invalid-manifest', `manifest "$schema" must be a developer.microsoft.com/json-schemas/teams/v1.x/MicrosoftTeams.schema.json URL, got ${JSON.stringify(schemaUrl)}`);
+  }
+  const require = createRequire(import.meta.url);
+  const packageDir = dirname(require.resolve('@microsoft/app-manifest/package.json'));
+  const file = join(packageDir, 'build', 'json-schemas', 'teams', match[1] ?? '', 'MicrosoftTeams.schema.json');
+  let raw: string;
+  try {
+    raw = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new AppPackageError('missing-file', `No offline schema for ${match[1]} in @microsoft/app-manifest; update that devDependency or the manifest version.`, { cause });
+  }
+  // The published schemas contain "\a" and "\v" in regex patterns, which JSON.parse reads but
+  // ajv's unicode regexes reject; the toolkit itself rewrites them the same way
+  // (OfficeDev/microsoft-teams-app-schema#190).
+  return JSON.parse(raw.replace(/\\a/g, '\\u0007').replace(/\\v/g, '\\u000b')) as object;
+}
+
+/** Schema errors of `manifest` as readable lines; empty when valid. Offline. */
+export async function validateManifest(manifest: Readonly<Record<string, unknown>>): Promise<string[]> {
+  const schema = loadManifestSchema(manifest['$schema']);
+  return AppManifest.AppManifestUtils.validateAgainstSchema(manifest as never, schema as never);
+}

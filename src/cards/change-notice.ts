@@ -1,0 +1,153 @@
+// The short threaded reply posted under an incident's card when it changes, e.g.
+// "Severity medium → high by Jane Doe in Sentinel; tags +phishing". Pure. Everything taken from
+// the event (names, tags, titles) is untrusted and escaped: a bot message is Markdown in Teams.
+import type { Owner, Portal } from '../domain/incident.ts';
+import type { ChangeEvent, FieldChange } from '../sync/api.ts';
+import { escapeForTextBlock } from './escape.ts';
+import { CLASSIFICATION_LABELS, labelOf, PORTAL_NAMES, STATUS_LABELS } from './labels.ts';
+
+const VALUE_MAX = 60;
+const NAME_MAX = 60;
+const TAGS_SHOWN = 6;
+/** One line in a thread; the card holds the details. */
+const NOTICE_MAX_CHANGES = 6;
+
+export function buildChangeNoticeText(event: ChangeEvent): string {
+  const subject = incidentLabel(event);
+  if (event.kind === 'created') return `New incident ${subject}`.trim();
+  if (event.kind === 'merged') {
+    const into = event.incident.defender?.redirectIncidentId;
+    return into
+      ? `Incident ${subject} was merged into Defender incident ${escapeForTextBlock(into, 40)}`
+      : `Incident ${subject} was merged into another incident`;
+  }
+
+  const groups = groupByAuthor(event.changes.filter(isShown));
+  if (groups.length === 0) return `Incident ${subject} updated`;
+  const clauses: string[] = [];
+  let shown = 0;
+  for (const group of groups) {
+    const parts: string[] = [];
+    for (const change of group.changes) {
+      if (shown === NOTICE_MAX_CHANGES) break;
+      parts.push(describeChange(change));
+      shown += 1;
+    }
+    if (parts.length === 0) break;
+    // FieldChange.by already names the analyst for edits made through the bridge; fall back to
+    // the event's actor when a change carries no author.
+    const by = group.by || event.actor?.displayName || '';
+    const who = by ? ` by ${escapeForTextBlock(by, NAME_MAX)}` : '';
+    const first = parts[0] ?? '';
+    clauses.push([`${capitalise(first)}${who} in ${PORTAL_NAMES[group.portal]}`, ...parts.slice(1)].join('; '));
+  }
+  const hidden = event.changes.filter(isShown).length - shown;
+  return clauses.join('. ') + (hidden > 0 ? `; +${hidden} more` : '');
+}
+
+function incidentLabel(event: ChangeEvent): string {
+  const incident = event.incident.defender ?? event.incident.sentinel;
+  if (!incident) return '';
+  const title = escapeForTextBlock(incident.title, 80);
+  const id = event.incident.defender ? event.incident.defender.id : String(event.incident.sentinel?.incidentNumber ?? incident.id);
+  return `${escapeForTextBlock(id, 40)}${title ? `: ${title}` : ''}`;
+}
+
+/** Fields worth a line in the thread; additionalData and lastModifiedBy churn constantly. */
+function isShown(change: FieldChange): boolean {
+  return change.field !== 'additionalData' && change.field !== 'lastModifiedBy';
+}
+
+interface AuthorGroup {
+  by: string;
+  portal: Portal;
+  changes: FieldChange[];
+}
+
+function groupByAuthor(changes: FieldChange[]): AuthorGroup[] {
+  const groups: AuthorGroup[] = [];
+  for (const change of changes) {
+    const by = typeof change.by === 'string' ? change.by : '';
+    const last = groups.at(-1);
+    if (last && last.by === by && last.portal === change.portal) last.changes.push(change);
+    else groups.push({ by, portal: change.portal, changes: [change] });
+  }
+  return groups;
+}
+
+function describeChange(change: FieldChange): string {
+  switch (change.field) {
+    case 'severity':
+      return `severity ${value(change.from)} → ${value(change.to)}`;
+    case 'status':
+      return `status ${labelled(STATUS_LABELS, change.from)} → ${labelled(STATUS_LABELS, change.to)}`;
+    case 'classification':
+      return `classification ${labelled(CLASSIFICATION_LABELS, change.from)} → ${labelled(CLASSIFICATION_LABELS, change.to)}`;
+    case 'owner':
+      return `owner ${ownerName(change.from)} → ${ownerName(change.to)}`;
+    case 'title':
+      return `title → "${value(change.to)}"`;
+    case 'description':
+      return 'description edited';
+    case 'tags':
+      return `tags ${tagDelta(change.from, change.to)}`;
+    case 'productNames':
+      return 'new alert sources';
+    case 'comment':
+      return 'new comment';
+    default:
+      return `${escapeForTextBlock(String(change.field), 30)} changed`;
+  }
+}
+
+function value(input: unknown): string {
+  if (input === null || input === undefined || input === '') return 'none';
+  if (typeof input === 'string' || typeof input === 'number' || typeof input === 'boolean') {
+    return escapeForTextBlock(String(input), VALUE_MAX);
+  }
+  return 'changed';
+}
+
+function labelled<K extends string>(labels: Record<K, string>, input: unknown): string {
+  const label = labelOf(labels, input);
+  return label ? label.toLowerCase() : value(input);
+}
+
+function ownerName(input: unknown): string {
+  if (input === null || input === undefined) return 'unassigned';
+  if (typeof input === 'string') return value(input);
+  if (typeof input === 'object') {
+    const owner = input as Owner;
+    const name = owner.displayName || owner.upn;
+    if (name) return escapeForTextBlock(name, NAME_MAX);
+  }
+  return 'unassigned';
+}
+
+function tagDelta(from: unknown, to: unknown): string {
+  const before = toTagSet(from);
+  const after = toTagSet(to);
+  const added = [...after.values()].filter((tag) => !before.has(tag.toLowerCase()));
+  const removed = [...before.values()].filter((tag) => !after.has(tag.toLowerCase()));
+  const parts = [
+    ...added.map((tag) => `+${escapeForTextBlock(tag, 40)}`),
+    ...removed.map((tag) => `-${escapeForTextBlock(tag, 40)}`),
+  ];
+  if (parts.length === 0) return 'reordered';
+  const shown = parts.slice(0, TAGS_SHOWN).join(' ');
+  return parts.length > TAGS_SHOWN ? `${shown} +${parts.length - TAGS_SHOWN} more` : shown;
+}
+
+/** lower-cased key -> original spelling. Tags compare case-insensitively, as both portals do (uncertain). */
+function toTagSet(input: unknown): Map<string, string> {
+  const result = new Map<string, string>();
+  if (!Array.isArray(input)) return result;
+  for (const tag of input) {
+    if (typeof tag === 'string' && tag.trim() !== '') result.set(tag.trim().toLowerCase(), tag.trim());
+  }
+  return result;
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

@@ -1,0 +1,426 @@
+// Pure: IncidentView (+ an edit outcome) -> everything the incident card template shows, already
+// escaped and capped. The template (cards/incident.json) only places these values; it makes no
+// decisions about trust. Untrusted text (titles, descriptions, comments, tags, names, portal
+// error reasons) goes through escapeForTextBlock here and nowhere else.
+import type { Incident, IncidentComment, Portal, Severity, Status } from '../domain/incident.ts';
+import { SEVERITIES } from '../domain/incident.ts';
+import type { EditOutcome, FieldName, FieldOutcome, IncidentView, PortalSyncState } from '../sync/api.ts';
+import { escapeForTextBlock } from './escape.ts';
+import { friendlyProductNames } from './product-names.ts';
+import { safeOpenUrl } from './safe-links.ts';
+import { CLASSIFICATION_LABELS, PORTAL_NAMES, SEVERITY_LABELS, STATUS_LABELS } from './labels.ts';
+import { NONCE_PLACEHOLDER } from './verbs.ts';
+
+/** Adaptive Card TextBlock colours (schema enum "Colors"). */
+export type TextColor = 'default' | 'dark' | 'light' | 'accent' | 'good' | 'warning' | 'attention';
+
+export type CardMode = 'analyst' | 'readOnly';
+
+export interface IncidentCardViewModelOptions {
+  mode: CardMode;
+  /** The latest edit outcome for this link, shown as an "Updating…" / result section. */
+  pending?: EditOutcome | null;
+  /** ISO-8601 instant used for relative times ("5 min ago"); injected so rendering is deterministic. */
+  now: string;
+  /**
+   * Base URL of the unified security operations portal, e.g. "https://security.microsoft.com",
+   * when the Sentinel workspace is onboarded to it. Enables "Open in unified portal".
+   */
+  unifiedPortalBase?: string;
+  /** Extra https hosts allowed for links (the local simulators); see safe-links.ts. */
+  allowedLinkHosts?: readonly string[];
+}
+
+export interface FactViewModel {
+  title: string;
+  value: string;
+}
+export interface CommentViewModel {
+  /** "Jane Doe · 5 min ago", escaped. */
+  meta: string;
+  text: string;
+}
+export interface PortalStateViewModel {
+  portal: Portal;
+  /** "Defender: ✅ In sync" */
+  text: string;
+  color: TextColor;
+}
+export interface UpdateRowViewModel {
+  text: string;
+  color: TextColor;
+}
+export interface UpdateViewModel {
+  headline: string;
+  color: TextColor;
+  rows: UpdateRowViewModel[];
+}
+export interface LinkViewModel {
+  title: string;
+  url: string;
+}
+export interface ChoiceViewModel {
+  title: string;
+  value: string;
+}
+
+export interface IncidentCardViewModel {
+  linkId: string;
+  /** Placeholder the bot replaces with a fresh idempotency nonce (verbs.ts NONCE_PLACEHOLDER). */
+  nonce: string;
+  /** Edit actions are shown (analyst mode, incident not merged away). */
+  canEdit: boolean;
+  title: string;
+  /** "Defender 29 · Sentinel 412 · created 3 h ago" */
+  subtitle: string;
+  severityText: string;
+  severityColor: TextColor;
+  facts: FactViewModel[];
+  description: string;
+  hasDescription: boolean;
+  comments: CommentViewModel[];
+  hasComments: boolean;
+  /** "+4 earlier comments", or empty. */
+  moreComments: string;
+  portals: PortalStateViewModel[];
+  update: UpdateViewModel | null;
+  hasUpdate: boolean;
+  /** Notice shown when the incident was merged into another one, else empty. */
+  mergedNotice: string;
+  isMerged: boolean;
+  links: LinkViewModel[];
+  severityChoices: ChoiceViewModel[];
+  currentSeverity: string;
+  commentMaxLength: number;
+  tagsMaxLength: number;
+  /** "Updated 10:42 UTC" — when this card was built. */
+  footer: string;
+}
+
+// Caps. TextBlock has no documented length limit, but a card's total payload is limited (about
+// 28 KB for a bot message per Microsoft Learn "Format cards in Teams" / message size limits), and
+// a card is read at a glance: these keep even a hostile incident to a few screen lines.
+export const LIMITS = {
+  title: 200,
+  description: 600,
+  commentText: 280,
+  commentAuthor: 80,
+  name: 80,
+  tag: 40,
+  tagsShown: 12,
+  products: 8,
+  commentsShown: 3,
+  failureReason: 200,
+  /** Longest comment the add-comment input accepts (Input.Text maxLength). */
+  commentInput: 1000,
+  tagsInput: 300,
+} as const;
+
+const SEVERITY_COLORS: Record<Severity, TextColor> = {
+  high: 'attention',
+  medium: 'warning',
+  low: 'good',
+  informational: 'default',
+  unknown: 'default',
+};
+const SYNC_STATE_TEXT: Record<PortalSyncState, { text: string; color: TextColor }> = {
+  inSync: { text: '✅ In sync', color: 'good' },
+  pending: { text: '⏳ Pending', color: 'warning' },
+  notWritable: { text: "⚠️ Can't be written through the API", color: 'warning' },
+  failed: { text: '❌ Failed', color: 'attention' },
+};
+const FIELD_LABELS: Record<FieldName, string> = {
+  severity: 'severity',
+  tagsAdd: 'tags added',
+  tagsRemove: 'tags removed',
+  tags: 'tags',
+  comment: 'comment',
+  status: 'status',
+  classification: 'classification',
+  owner: 'owner',
+};
+
+export function buildIncidentCardViewModel(view: IncidentView, options: IncidentCardViewModelOptions): IncidentCardViewModel {
+  const primary = view.defender ?? view.sentinel;
+  const nowMs = parseInstant(options.now);
+  if (nowMs === null) throw new RangeError(`buildIncidentCardViewModel: options.now must be an ISO-8601 instant, got '${String(options.now)}'`);
+  const merged = mergedNotice(view);
+  const canEdit = options.mode === 'analyst' && primary !== null && merged === '';
+  const severity = primary?.severity ?? 'unknown';
+  const comments = latestComments(view, nowMs);
+
+  return {
+    linkId: view.linkId,
+    nonce: NONCE_PLACEHOLDER,
+    canEdit,
+    title: primary ? escapeForTextBlock(primary.title, LIMITS.title) || '(untitled incident)' : '(incident not found)',
+    subtitle: subtitle(view, nowMs),
+    severityText: severityText(view),
+    severityColor: SEVERITY_COLORS[severity],
+    facts: primary ? facts(view, primary) : [],
+    description: primary ? escapeForTextBlock(primary.description, LIMITS.description, { multiline: true }) : '',
+    hasDescription: primary !== null && escapeForTextBlock(primary.description, 1) !== '',
+    comments: comments.shown,
+    hasComments: comments.shown.length > 0,
+    moreComments: comments.hidden > 0 ? `+${comments.hidden} earlier comment${comments.hidden === 1 ? '' : 's'}` : '',
+    portals: portalStates(view),
+    update: buildUpdate(view, options.pending ?? null),
+    hasUpdate: options.pending != null && options.pending.linkId === view.linkId,
+    mergedNotice: merged,
+    isMerged: merged !== '',
+    links: links(view, options),
+    severityChoices: SEVERITIES.map((value) => ({ title: SEVERITY_LABELS[value], value })),
+    currentSeverity: severity === 'unknown' ? 'medium' : severity,
+    commentMaxLength: LIMITS.commentInput,
+    tagsMaxLength: LIMITS.tagsInput,
+    footer: `Card updated ${formatUtc(nowMs)}`,
+  };
+}
+
+function subtitle(view: IncidentView, nowMs: number): string {
+  const parts: string[] = [];
+  if (view.defender) parts.push(`Defender ${escapeForTextBlock(view.defender.id, 40)}`);
+  if (view.sentinel) {
+    const number = view.sentinel.incidentNumber;
+    parts.push(`Sentinel ${Number.isSafeInteger(number) ? String(number) : escapeForTextBlock(view.sentinel.id, 40)}`);
+  }
+  const created = view.defender?.createdAt ?? view.sentinel?.createdAt;
+  const createdMs = parseInstant(created);
+  if (createdMs !== null) parts.push(`created ${relativeTime(createdMs, nowMs)}`);
+  return parts.join(' · ');
+}
+
+/** Severity of the primary portal; when the portals disagree the other value is shown too. */
+function severityText(view: IncidentView): string {
+  const primary = view.defender ?? view.sentinel;
+  if (!primary) return SEVERITY_LABELS.unknown;
+  const text = `Severity: ${SEVERITY_LABELS[primary.severity] ?? SEVERITY_LABELS.unknown}`;
+  const other = view.defender && view.sentinel ? view.sentinel : null;
+  if (other && other.severity !== primary.severity) {
+    return `${text} (Sentinel: ${SEVERITY_LABELS[other.severity] ?? SEVERITY_LABELS.unknown})`;
+  }
+  return text;
+}
+
+function facts(view: IncidentView, primary: Incident): FactViewModel[] {
+  const other = view.defender && view.sentinel ? view.sentinel : null;
+  const result: FactViewModel[] = [];
+
+  let status = STATUS_LABELS[primary.status] ?? 'Unknown';
+  if (other && other.status !== primary.status && !sameStatusAcrossPortals(primary.status, other.status)) {
+    status += ` (Sentinel: ${STATUS_LABELS[other.status] ?? 'Unknown'})`;
+  }
+  result.push({ title: 'Status', value: status });
+
+  let classification = CLASSIFICATION_LABELS[primary.classification] ?? 'Not classified';
+  if (primary.determination && primary.determination !== 'unknown') {
+    classification += ` (${escapeForTextBlock(primary.determination, 40)})`;
+  }
+  result.push({ title: 'Classification', value: classification });
+  result.push({ title: 'Owner', value: ownerText(primary) });
+
+  const products = friendlyProductNames([
+    ...(view.defender?.additionalData.productNames ?? []),
+    ...(view.sentinel?.additionalData.productNames ?? []),
+  ]);
+  if (products.length > 0) {
+    const shown = products.slice(0, LIMITS.products).map((name) => escapeForTextBlock(name, LIMITS.name));
+    const more = products.length - shown.length;
+    result.push({ title: 'Sources', value: shown.join(', ') + (more > 0 ? ` +${more} more` : '') });
+  }
+
+  const tags = unionTags(view);
+  result.push({ title: 'Tags', value: tags.length > 0 ? tagsText(tags) : 'None' });
+
+  const alerts = Math.max(view.defender?.additionalData.alertsCount ?? 0, view.sentinel?.additionalData.alertsCount ?? 0);
+  result.push({ title: 'Alerts', value: String(Number.isSafeInteger(alerts) && alerts >= 0 ? alerts : 0) });
+
+  if (primary.lastModifiedBy) {
+    result.push({ title: 'Last modified by', value: escapeForTextBlock(primary.lastModifiedBy, LIMITS.name) });
+  }
+  return result;
+}
+
+/** Sentinel has no 'inProgress' (maps to Active) and no 'awaitingAction'; do not flag that as drift. */
+function sameStatusAcrossPortals(defenderStatus: Status, sentinelStatus: Status): boolean {
+  if (sentinelStatus === 'active') return defenderStatus === 'inProgress' || defenderStatus === 'awaitingAction';
+  if (sentinelStatus === 'new') return defenderStatus === 'active';
+  return false;
+}
+
+function ownerText(incident: Incident): string {
+  const owner = incident.owner;
+  const name = owner?.displayName || owner?.upn || '';
+  return name ? escapeForTextBlock(name, LIMITS.name) : 'Unassigned';
+}
+
+function unionTags(view: IncidentView): string[] {
+  const seen = new Map<string, string>();
+  for (const tag of [...(view.defender?.tags ?? []), ...(view.sentinel?.tags ?? [])]) {
+    if (typeof tag !== 'string' || tag.trim() === '') continue;
+    const key = tag.trim().toLowerCase();
+    if (!seen.has(key)) seen.set(key, tag.trim());
+  }
+  return [...seen.values()];
+}
+
+function tagsText(tags: string[]): string {
+  const shown = tags.slice(0, LIMITS.tagsShown).map((tag) => escapeForTextBlock(tag, LIMITS.tag));
+  const more = tags.length - shown.length;
+  return shown.join(', ') + (more > 0 ? ` +${more} more` : '');
+}
+
+/**
+ * Comments of both portals, newest first. The portals mirror comments to each other (and the
+ * bridge writes to both), so the same text appears twice; keep one.
+ */
+function latestComments(view: IncidentView, nowMs: number): { shown: CommentViewModel[]; hidden: number } {
+  const all: IncidentComment[] = [...(view.defender?.comments ?? []), ...(view.sentinel?.comments ?? [])];
+  const unique = new Map<string, IncidentComment>();
+  for (const comment of all) {
+    if (!comment || typeof comment.text !== 'string') continue;
+    const key = comment.text.trim();
+    if (key === '') continue;
+    const existing = unique.get(key);
+    if (!existing || (parseInstant(comment.createdAt) ?? 0) < (parseInstant(existing.createdAt) ?? 0)) unique.set(key, comment);
+  }
+  const sorted = [...unique.values()].sort((a, b) => (parseInstant(b.createdAt) ?? 0) - (parseInstant(a.createdAt) ?? 0));
+  const shown = sorted.slice(0, LIMITS.commentsShown).map((comment) => {
+    const author = escapeForTextBlock(comment.author, LIMITS.commentAuthor) || 'Unknown author';
+    const at = parseInstant(comment.createdAt);
+    return {
+      meta: at === null ? author : `${author} · ${relativeTime(at, nowMs)}`,
+      text: escapeForTextBlock(comment.text, LIMITS.commentText),
+    };
+  });
+  return { shown, hidden: sorted.length - shown.length };
+}
+
+function portalStates(view: IncidentView): PortalStateViewModel[] {
+  return (['defender', 'sentinel'] as const).map((portal) => {
+    const name = PORTAL_NAMES[portal];
+    if (!view[portal]) return { portal, text: `${name}: — not linked yet`, color: 'default' as TextColor };
+    const state = SYNC_STATE_TEXT[view.syncState[portal]] ?? SYNC_STATE_TEXT.pending;
+    return { portal, text: `${name}: ${state.text}`, color: state.color };
+  });
+}
+
+function mergedNotice(view: IncidentView): string {
+  const redirect = view.defender?.status === 'redirected' ? view.defender.redirectIncidentId : undefined;
+  if (redirect) return `Merged into Defender incident ${escapeForTextBlock(redirect, 40)}. Updates continue on that incident's card.`;
+  if (view.mergedIntoLinkId || view.defender?.status === 'redirected') {
+    return 'This incident was merged into another incident. Updates continue on that incident\'s card.';
+  }
+  return '';
+}
+
+/** The "Updating…" / result section for an edit outcome of this link; null without one. */
+export function buildUpdate(view: IncidentView, outcome: EditOutcome | null): UpdateViewModel | null {
+  // An outcome for another link must never show on this card.
+  if (!outcome || outcome.linkId !== view.linkId) return null;
+  const rows: UpdateRowViewModel[] = [];
+  const portalSummaries: string[] = [];
+  for (const portal of ['defender', 'sentinel'] as const) {
+    const fields = Object.entries(outcome.perPortal?.[portal] ?? {}) as [FieldName, FieldOutcome | undefined][];
+    const outcomes = fields.filter((entry): entry is [FieldName, FieldOutcome] => entry[1] !== undefined);
+    if (outcomes.length === 0) continue;
+    portalSummaries.push(`${PORTAL_NAMES[portal]} ${portalSummary(outcomes.map(([, o]) => o))}`);
+    for (const [field, fieldOutcome] of outcomes) {
+      const { text, color } = fieldOutcomeText(fieldOutcome);
+      rows.push({ text: `${PORTAL_NAMES[portal]} · ${FIELD_LABELS[field] ?? 'field'}: ${text}`, color });
+    }
+  }
+  const summary = portalSummaries.join(', ');
+  switch (outcome.state) {
+    case 'accepted':
+      return { headline: `⏳ Updating… ${summary}`.trimEnd(), color: 'accent', rows };
+    case 'completed':
+      return {
+        headline: outcome.converged ? '✅ Update applied; both portals agree' : '✅ Update applied; waiting for read-back',
+        color: 'good',
+        rows,
+      };
+    case 'partial':
+      return { headline: `⚠️ Update partly applied: ${summary}`, color: 'warning', rows };
+    case 'failed':
+      return { headline: `❌ Update failed: ${summary}`, color: 'attention', rows };
+    default:
+      return { headline: 'Update state unknown', color: 'default', rows };
+  }
+}
+
+function portalSummary(outcomes: FieldOutcome[]): string {
+  if (outcomes.some((o) => o.state === 'pending')) return 'pending';
+  if (outcomes.some((o) => o.state === 'failed')) return outcomes.every((o) => o.state === 'failed') ? 'failed' : 'partly failed';
+  return 'done';
+}
+
+function fieldOutcomeText(outcome: FieldOutcome): { text: string; color: TextColor } {
+  switch (outcome.state) {
+    case 'pending':
+      return { text: '⏳ pending', color: 'default' };
+    case 'written':
+      return { text: '✅ written', color: 'good' };
+    case 'viaOtherRoute':
+      return outcome.verified
+        ? { text: '✅ via native sync (verified)', color: 'good' }
+        : { text: '⏳ via native sync (not yet verified)', color: 'warning' };
+    case 'failed':
+      return { text: `❌ failed: ${escapeForTextBlock(outcome.reason, LIMITS.failureReason) || 'no reason given'}`, color: 'attention' };
+    default:
+      return { text: 'unknown', color: 'default' };
+  }
+}
+
+function links(view: IncidentView, options: IncidentCardViewModelOptions): LinkViewModel[] {
+  const extra = options.allowedLinkHosts ?? [];
+  const result: LinkViewModel[] = [];
+  const add = (title: string, url: string | null): void => {
+    if (url && !result.some((link) => link.url === url)) result.push({ title, url });
+  };
+  add('Open in Defender', safeOpenUrl(view.defender?.webUrl, extra));
+  add('Open in Sentinel', safeOpenUrl(view.sentinel?.webUrl, extra));
+  if (options.unifiedPortalBase) add('Open in unified portal', unifiedPortalUrl(view, options.unifiedPortalBase, extra));
+  return result;
+}
+
+/**
+ * With Sentinel onboarded to the Defender portal, every Sentinel incident is also a Defender XDR
+ * incident (its providerIncidentId), opened at {base}/incident2/{id}/overview?tid={tenant} — the
+ * form Graph returns in incidentWebUrl. Only shown when it differs from the Defender link.
+ */
+function unifiedPortalUrl(view: IncidentView, base: string, extraHosts: readonly string[]): string | null {
+  const xdrId = view.defender?.id ?? view.sentinel?.providerIncidentId;
+  if (!xdrId || !/^[0-9A-Za-z-]{1,64}$/.test(xdrId)) return null;
+  const tenantId = view.defender?.tenantId ?? view.sentinel?.tenantId;
+  const root = safeOpenUrl(base, extraHosts);
+  if (!root) return null;
+  const url = new URL(`incident2/${xdrId}/overview`, root.endsWith('/') ? root : `${root}/`);
+  if (tenantId && /^[0-9A-Za-z-]{1,64}$/.test(tenantId)) url.searchParams.set('tid', tenantId);
+  return safeOpenUrl(url.href, extraHosts);
+}
+
+function parseInstant(value: unknown): number | null {
+  if (typeof value !== 'string' || value === '') return null;
+  const ms = Date.parse(value);
+  return Number.isFinite(ms) ? ms : null;
+}
+
+/** "just now", "5 min ago", "3 h ago", "2 d ago"; older than a week: the UTC date. */
+export function relativeTime(thenMs: number, nowMs: number): string {
+  const seconds = Math.round((nowMs - thenMs) / 1000);
+  if (seconds < 0) return formatUtc(thenMs); // clock skew or a future date: say exactly when
+  if (seconds < 60) return 'just now';
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return `${hours} h ago`;
+  const days = Math.floor(hours / 24);
+  if (days <= 7) return `${days} d ago`;
+  return formatUtc(thenMs);
+}
+
+function formatUtc(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+}

@@ -1,0 +1,184 @@
+import { describe, test, expect } from '@jest/globals';
+import { renderConnectorApprovalCard } from '../../src/cards/connector-approval.ts';
+import { parseConnectorRequestForm, renderConnectorRequestCard } from '../../src/cards/connector-request.ts';
+import { renderConnectorStatusCard } from '../../src/cards/connector-status.ts';
+import { renderConnectorHistoryCard } from '../../src/cards/connector-history.ts';
+import { CONNECTOR_VERBS } from '../../src/cards/connector-verbs.ts';
+import { diffConnectorConfig, consequencesOf } from '../../src/approvals/diff.ts';
+import type { ApprovalRequest } from '../../src/store/ports.ts';
+import type { ConnectorConfig } from '../../src/domain/connector.ts';
+import { ALICE, BASE_CONFIG, BOB } from './fakes.ts';
+
+const NOW = new Date('2026-03-02T10:00:00.000Z');
+const PROPOSED: ConnectorConfig = { ...BASE_CONFIG, turnOffIncidentCreationRules: false, eventTypes: ['CloudAppEvents', 'EmailEvents'] };
+const HOSTILE_REASON = 'Please [Approve](https://evil.example) **now** ${$root.approvalId} {{DATE(2026-01-01T00:00:00Z)}} <at>Bob</at>';
+
+function request(patch: Partial<ApprovalRequest> = {}): ApprovalRequest {
+  const changes = diffConnectorConfig(BASE_CONFIG, PROPOSED);
+  return {
+    id: 'req-1',
+    requester: ALICE,
+    reason: HOSTILE_REASON,
+    baseVersion: 'v1',
+    baseConfig: BASE_CONFIG,
+    proposedConfig: PROPOSED,
+    diff: changes as never,
+    consequences: consequencesOf(changes, BASE_CONFIG, PROPOSED) as never,
+    state: 'pending',
+    decidedBy: null,
+    decidedAt: null,
+    expiresAt: '2026-03-03T09:00:00.000Z',
+    outcome: null,
+    cards: {},
+    createdAt: '2026-03-02T09:00:00.000Z',
+    updatedAt: '2026-03-02T09:00:00.000Z',
+    ...patch,
+  };
+}
+
+function actionsOf(card: object): { verb?: string; data?: unknown }[] {
+  return ((card as { actions?: unknown[] }).actions ?? []) as { verb?: string; data?: unknown }[];
+}
+
+describe('connector approval card', () => {
+  test('approver view: buttons, per-user refresh, escaped reason (snapshot)', () => {
+    const card = renderConnectorApprovalCard(request(), { canDecide: true, now: NOW, refreshUserIds: ['29:bob', '29:carol'] });
+    expect(actionsOf(card).map((a) => a.verb)).toEqual([CONNECTOR_VERBS.approve, CONNECTOR_VERBS.reject]);
+    expect(actionsOf(card)[0]?.data).toEqual({ approvalId: 'req-1' });
+    expect(card.refresh).toEqual({
+      action: { type: 'Action.Execute', verb: CONNECTOR_VERBS.refresh, title: 'Refresh', data: { approvalId: 'req-1' } },
+      userIds: ['29:bob', '29:carol'],
+    });
+    const json = JSON.stringify(card);
+    expect(json).not.toContain('](https://');
+    expect(json).not.toContain('<at>');
+    expect(json).not.toContain('{{DATE');
+    expect(json).not.toContain('"req-1 {{'); // the template expression in the reason stayed literal
+    expect(card).toMatchSnapshot();
+  });
+
+  test('requester and non-approvers get the same view without buttons', () => {
+    const shared = renderConnectorApprovalCard(request(), { canDecide: false, now: NOW });
+    expect(actionsOf(shared)).toEqual([]);
+    expect(JSON.stringify(shared)).not.toContain('rejectReason');
+    expect(shared).toMatchSnapshot();
+  });
+
+  test('an overdue pending request shows as expired and offers no buttons', () => {
+    const card = renderConnectorApprovalCard(request(), { canDecide: true, now: new Date('2026-03-04T00:00:00.000Z') });
+    expect(actionsOf(card)).toEqual([]);
+    expect(JSON.stringify(card)).toContain('Expired');
+  });
+
+  test('a failed apply shows what was and was not applied (snapshot)', () => {
+    const card = renderConnectorApprovalCard(
+      request({
+        state: 'failed',
+        decidedBy: BOB,
+        decidedAt: '2026-03-02T09:30:00.000Z',
+        outcome: {
+          kind: 'failed',
+          message: 'Applying failed after 4 attempt(s): injected unavailable Partly applied: Microsoft incident creation rules: turned off → on.',
+          errorCode: 'unavailable',
+          attempts: 4,
+          applied: [{ setting: 'turnOffIncidentCreationRules', from: true, to: false }],
+          notApplied: [{ setting: 'eventTypes', added: ['CloudAppEvents'], removed: ['DeviceProcessEvents'] }],
+          liveVersion: 'v2',
+          liveConfig: null,
+        },
+      }),
+      { canDecide: false, now: NOW },
+    );
+    expect(card).toMatchSnapshot();
+  });
+
+  test('refresh userIds are capped at 60', () => {
+    const ids = Array.from({ length: 75 }, (_, i) => `29:user-${i}`);
+    const card = renderConnectorApprovalCard(request(), { canDecide: false, now: NOW, refreshUserIds: ids });
+    expect((card.refresh as { userIds: string[] }).userIds).toHaveLength(60);
+  });
+});
+
+describe('connector request form', () => {
+  test('shows the current settings as inputs (snapshot)', () => {
+    const card = renderConnectorRequestCard({ config: { ...BASE_CONFIG, eventTypes: [...BASE_CONFIG.eventTypes, 'CustomTable_CL'] }, version: 'v7', readAt: NOW.toISOString() });
+    const body = (card as unknown as { body: { id?: string; type: string; value?: unknown; choices?: { value: string }[] }[] }).body;
+    const byId = Object.fromEntries(body.filter((b) => b.id).map((b) => [b.id, b]));
+    expect(byId.integrationMethod?.value).toBe('azurePortal');
+    expect(byId.incidentsAndAlerts?.type).toBe('Input.Toggle');
+    expect(byId.incidentsAndAlerts?.value).toBe('true');
+    expect(byId.entities?.value).toBe('false');
+    expect(byId.eventTypes?.value).toBe('DeviceProcessEvents,EmailEvents,CustomTable_CL');
+    expect(byId.eventTypes?.choices).toHaveLength(22); // 21 documented + the live undocumented one
+    expect(actionsOf(card)[0]).toMatchObject({ verb: CONNECTOR_VERBS.submit, data: { formVersion: 'v7' } });
+    expect(card).toMatchSnapshot();
+  });
+
+  test('parses a submitted form', () => {
+    expect(
+      parseConnectorRequestForm({
+        integrationMethod: 'azurePortal',
+        incidentsAndAlerts: 'true',
+        turnOffIncidentCreationRules: 'false',
+        entities: 'false',
+        eventTypes: 'EmailEvents, CloudAppEvents',
+        reason: '  need it  ',
+        formVersion: 'v7',
+      }),
+    ).toEqual({
+      ok: true,
+      proposed: { ...BASE_CONFIG, turnOffIncidentCreationRules: false, eventTypes: ['EmailEvents', 'CloudAppEvents'] },
+      reason: 'need it',
+      formVersion: 'v7',
+    });
+  });
+
+  test('refuses malformed forms with what to fix', () => {
+    const result = parseConnectorRequestForm({ integrationMethod: 'x', incidentsAndAlerts: 'maybe', eventTypes: 42 });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors).toEqual([
+      'Choose an integration method (defenderPortal or azurePortal).',
+      'incidentsAndAlerts must be on or off.',
+      'turnOffIncidentCreationRules must be on or off.',
+      'entities must be on or off.',
+      'Event tables must be a comma-separated list of table names.',
+      'Give a reason for the change.',
+    ]);
+    expect(parseConnectorRequestForm(null).ok).toBe(false);
+  });
+});
+
+describe('connector status and history cards', () => {
+  test('status card (snapshot)', () => {
+    const card = renderConnectorStatusCard({
+      snapshot: { config: BASE_CONFIG, version: 'v3', readAt: NOW.toISOString() },
+      driftWarnings: ['Changed outside the bridge: Connect entities: off → on'],
+      requirements: [
+        { name: 'Microsoft Defender XDR solution installed', ok: true },
+        { name: 'Security Administrator role', ok: false, detail: 'the app lacks it' },
+      ],
+      pending: [request()],
+      approversConversationId: null,
+    });
+    expect(card).toMatchSnapshot();
+  });
+
+  test('history card (snapshot)', () => {
+    const card = renderConnectorHistoryCard([
+      {
+        request: request({ state: 'applied', decidedBy: BOB, decidedAt: '2026-03-02T09:30:00.000Z', outcome: { kind: 'applied', message: 'ok', attempts: 1, version: 'v2', config: PROPOSED as never } }),
+        events: [
+          { at: '2026-03-02T09:00:00.000Z', action: 'approval.requested', actor: ALICE, details: {} },
+          { at: '2026-03-02T09:30:00.000Z', action: 'approval.approved', actor: BOB, details: {} },
+          { at: '2026-03-02T09:30:01.000Z', action: 'connector.applied', actor: { objectId: 'system:approvals', displayName: 'x' }, details: {} },
+        ],
+      },
+    ]);
+    const json = JSON.stringify(card);
+    expect(json).toContain('Approved by Bob Approver at 2026-03-02 09:30 UTC');
+    expect(json).toContain('Outcome: applied at version v2');
+    expect(card).toMatchSnapshot();
+    expect(renderConnectorHistoryCard([])).toMatchSnapshot();
+  });
+});

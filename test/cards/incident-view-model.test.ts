@@ -1,0 +1,171 @@
+import { describe, expect, test } from '@jest/globals';
+import { buildIncidentCardViewModel, buildUpdate, relativeTime } from '../../src/cards/incident-view-model.ts';
+import { defenderIncident, NOW, outcome, sentinelIncident, typicalView } from './fixtures/incidents.ts';
+
+const base = { mode: 'analyst' as const, now: NOW };
+
+describe('buildIncidentCardViewModel', () => {
+  test.each([
+    ['high', 'attention'],
+    ['medium', 'warning'],
+    ['low', 'good'],
+    ['informational', 'default'],
+    ['unknown', 'default'],
+  ] as const)('severity %s is coloured %s', (severity, color) => {
+    const vm = buildIncidentCardViewModel(typicalView({ defender: defenderIncident({ severity }), sentinel: null }), base);
+    expect(vm.severityColor).toBe(color);
+  });
+
+  test('when the portals disagree on severity, both values are shown', () => {
+    const vm = buildIncidentCardViewModel(typicalView({ sentinel: sentinelIncident({ severity: 'high' }) }), base);
+    expect(vm.severityText).toBe('Severity: Medium (Sentinel: High)');
+  });
+
+  test("status drift is flagged, but not Sentinel's Active for Defender's In progress", () => {
+    const drift = buildIncidentCardViewModel(typicalView({ sentinel: sentinelIncident({ status: 'resolved' }) }), base);
+    expect(drift.facts.find((f) => f.title === 'Status')?.value).toBe('Active (Sentinel: Resolved)');
+    const mapped = buildIncidentCardViewModel(typicalView({ defender: defenderIncident({ status: 'inProgress' }) }), base);
+    expect(mapped.facts.find((f) => f.title === 'Status')?.value).toBe('In progress');
+  });
+
+  test('facts: classification with determination, owner, friendly de-duplicated sources, union of tags, alert count', () => {
+    const vm = buildIncidentCardViewModel(
+      typicalView({
+        defender: defenderIncident({ classification: 'truePositive', determination: 'phishing', tags: ['phishing', 'VIP'] }),
+        sentinel: sentinelIncident({ tags: ['vip', 'finance'], additionalData: { alertsCount: 6, productNames: ['Azure Advanced Threat Protection'], tactics: [], techniques: [] } }),
+      }),
+      base,
+    );
+    const facts = Object.fromEntries(vm.facts.map((f) => [f.title, f.value]));
+    expect(facts).toEqual({
+      Status: 'Active',
+      Classification: 'True positive (phishing)',
+      Owner: 'Jane Doe',
+      Sources: 'Defender for Endpoint, Defender for Office 365, Defender for Identity',
+      Tags: 'phishing, VIP, finance',
+      Alerts: '6',
+      'Last modified by': 'API\\-App:bridge@contoso.com',
+    });
+  });
+
+  test('all eight alert sources get their friendly names', () => {
+    const names = [
+      'microsoftDefenderForEndpoint',
+      'microsoftDefenderForIdentity',
+      'microsoftDefenderForOffice365',
+      'microsoftCloudAppSecurity',
+      'microsoftDefenderForCloud',
+      'dataLossPrevention',
+      'azureAdIdentityProtection',
+      'microsoftInsiderRiskManagement',
+    ];
+    const vm = buildIncidentCardViewModel(
+      typicalView({ sentinel: null, defender: defenderIncident({ additionalData: { alertsCount: 8, productNames: names, tactics: [], techniques: [] } }) }),
+      base,
+    );
+    expect(vm.facts.find((f) => f.title === 'Sources')?.value).toBe(
+      'Defender for Endpoint, Defender for Identity, Defender for Office 365, Defender for Cloud Apps, Defender for Cloud, Purview DLP, Entra ID Protection, Insider Risk Management',
+    );
+  });
+
+  test('unassigned owner, no tags', () => {
+    const vm = buildIncidentCardViewModel(typicalView({ sentinel: null, defender: defenderIncident({ owner: null, tags: [] }) }), base);
+    expect(vm.facts.find((f) => f.title === 'Owner')?.value).toBe('Unassigned');
+    expect(vm.facts.find((f) => f.title === 'Tags')?.value).toBe('None');
+  });
+
+  test('latest 3 comments across both portals, mirrored copies shown once, newest first', () => {
+    const vm = buildIncidentCardViewModel(typicalView(), base);
+    expect(vm.comments).toEqual([
+      { meta: 'Jane Doe · 5 min ago', text: 'Isolated the device.' },
+      { meta: 'Sam Lee · 2 h ago', text: 'Mailbox purge started.' },
+      { meta: 'Ravi Patel · 22 h ago', text: 'Looks like the March campaign.' },
+    ]);
+    expect(vm.moreComments).toBe('');
+    const many = buildIncidentCardViewModel(
+      typicalView({
+        sentinel: null,
+        defender: defenderIncident({
+          comments: Array.from({ length: 7 }, (_, i) => ({ text: `c${i}`, author: 'A', createdAt: `2026-03-02T0${i}:00:00Z` })),
+        }),
+      }),
+      base,
+    );
+    expect(many.comments.map((c) => c.text)).toEqual(['c6', 'c5', 'c4']);
+    expect(many.moreComments).toBe('+4 earlier comments');
+  });
+
+  test('long comment text is truncated', () => {
+    const vm = buildIncidentCardViewModel(
+      typicalView({ sentinel: null, defender: defenderIncident({ comments: [{ text: 'x'.repeat(5000), author: 'A', createdAt: NOW }] }) }),
+      base,
+    );
+    expect(vm.comments[0]?.text).toHaveLength(280);
+  });
+
+  test('sync state row per portal', () => {
+    const vm = buildIncidentCardViewModel(typicalView({ syncState: { defender: 'notWritable', sentinel: 'pending' } }), base);
+    expect(vm.portals).toEqual([
+      { portal: 'defender', text: "Defender: ⚠️ Can't be written through the API", color: 'warning' },
+      { portal: 'sentinel', text: 'Sentinel: ⏳ Pending', color: 'warning' },
+    ]);
+    const unlinked = buildIncidentCardViewModel(typicalView({ sentinel: null }), base);
+    expect(unlinked.portals[1]?.text).toBe('Sentinel: — not linked yet');
+  });
+
+  test('canEdit only in analyst mode and when not merged', () => {
+    expect(buildIncidentCardViewModel(typicalView(), base).canEdit).toBe(true);
+    expect(buildIncidentCardViewModel(typicalView(), { ...base, mode: 'readOnly' }).canEdit).toBe(false);
+    expect(buildIncidentCardViewModel(typicalView({ mergedIntoLinkId: 'x' }), base).canEdit).toBe(false);
+  });
+
+  test('an outcome for another link is never shown', () => {
+    const vm = buildIncidentCardViewModel(typicalView(), { ...base, pending: outcome({ linkId: 'link-other' }) });
+    expect(vm.hasUpdate).toBe(false);
+    expect(vm.update).toBeNull();
+  });
+
+  test('subtitle names both incidents and the age', () => {
+    expect(buildIncidentCardViewModel(typicalView(), base).subtitle).toBe('Defender 29 · Sentinel 412 · created 1 d ago');
+  });
+});
+
+describe('buildUpdate', () => {
+  const view = typicalView();
+  test('accepted: "Updating…" with each portal pending', () => {
+    expect(buildUpdate(view, outcome())?.headline).toBe('⏳ Updating… Defender pending, Sentinel pending');
+  });
+  test('completed and converged', () => {
+    const update = buildUpdate(
+      view,
+      outcome({ state: 'completed', converged: true, perPortal: { defender: { severity: { state: 'viaOtherRoute', verified: true } }, sentinel: { severity: { state: 'written' } } } }),
+    );
+    expect(update).toEqual({
+      headline: '✅ Update applied; both portals agree',
+      color: 'good',
+      rows: [
+        { text: 'Defender · severity: ✅ via native sync (verified)', color: 'good' },
+        { text: 'Sentinel · severity: ✅ written', color: 'good' },
+      ],
+    });
+  });
+  test('failed, with the escaped reason', () => {
+    const update = buildUpdate(view, outcome({ state: 'failed', perPortal: { defender: {}, sentinel: { comment: { state: 'failed', reason: '<at>x</at> 403' } } } }));
+    expect(update?.headline).toBe('❌ Update failed: Sentinel failed');
+    expect(update?.rows).toEqual([{ text: 'Sentinel · comment: ❌ failed: \\<at\\>x\\</at\\> 403', color: 'attention' }]);
+  });
+});
+
+describe('relativeTime', () => {
+  const now = Date.parse(NOW);
+  test.each([
+    [now - 10_000, 'just now'],
+    [now - 5 * 60_000, '5 min ago'],
+    [now - 3 * 3_600_000, '3 h ago'],
+    [now - 2 * 86_400_000, '2 d ago'],
+    [now - 30 * 86_400_000, '2026-01-31 10:00 UTC'],
+    [now + 60_000, '2026-03-02 10:01 UTC'],
+  ])('%p -> %s', (then, expected) => {
+    expect(relativeTime(then, now)).toBe(expected);
+  });
+});
