@@ -84,7 +84,7 @@ const pairSchema = z.object({
 });
 
 /** Reads `name` through `schema`, recording a problem that names the variable instead of throwing. */
-function read<T>(env: Env, problems: string[], name: string, schema: z.ZodType<T>, hint: string): T | undefined {
+function read<T>(env: Env, problems: string[], name: string, schema: z.ZodType<T, z.ZodTypeDef, unknown>, hint: string): T | undefined {
   const raw = env[name];
   const result = schema.safeParse(raw === '' ? undefined : raw);
   if (result.success) return result.data;
@@ -95,7 +95,7 @@ function read<T>(env: Env, problems: string[], name: string, schema: z.ZodType<T
 
 export function loadConfig(env: Env): Config {
   const problems: string[] = [];
-  const r = <T>(name: string, schema: z.ZodType<T>, hint: string) => read(env, problems, name, schema, hint);
+  const r = <T>(name: string, schema: z.ZodType<T, z.ZodTypeDef, unknown>, hint: string) => read(env, problems, name, schema, hint);
 
   const envName = r('TEAMSFX_ENV', z.string().default('local'), 'Name of the env file in env/, e.g. local or dev.') ?? 'local';
   const simulatorMode =
