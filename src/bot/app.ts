@@ -1,0 +1,88 @@
+// The teams-ai Application: one place that decides route order. Features register themselves
+// (routes/*.ts, each a registerX(app, deps)).
+import { randomBytes } from 'node:crypto';
+import { Application, type TurnState } from '@microsoft/teams-ai';
+import type { BridgeApi } from '../sync/api.ts';
+import type { ConversationRepository, SubscriptionRepository } from '../store/ports.ts';
+import type { Logger } from '../observability/logger.ts';
+import { createSilentLogger } from '../observability/logger.ts';
+import { noGroups, type AccessPolicy, type GroupsOf } from './access.ts';
+import { createBackgroundTasks, type BackgroundTasks } from './background.ts';
+import { createIdentityResolver, type MemberLookup } from './identity.ts';
+import type { CardBuilders, TeamsSender } from './ports.ts';
+import type { RouteDeps } from './route-deps.ts';
+import { registerCardActions } from './routes/card-actions.ts';
+import { registerCommands } from './routes/commands.ts';
+import { registerHelp } from './routes/help.ts';
+import { registerInstallWelcome } from './routes/install-welcome.ts';
+import { registerSubscriptions } from './routes/subscriptions.ts';
+
+export interface BotDeps {
+  bridge: BridgeApi;
+  conversations: ConversationRepository;
+  subscriptions: SubscriptionRepository;
+  /** renderIncidentCard + buildChangeNoticeText from src/cards. */
+  builders: CardBuilders;
+  /** Proactive sender for card updates after an edit; pass the guarded sender. */
+  sender: TeamsSender;
+  access: AccessPolicy;
+  /** Entra group ids of an actor, for group entries in ANALYSTS/APPROVERS. Default: none. */
+  groupsOf?: GroupsOf;
+  /** Roster lookup for UPNs. Default: TeamsInfo.getMember (cached per user). */
+  lookupMember?: MemberLookup;
+  /** Extra https hosts allowed on card links (the simulators in local mode). */
+  allowedLinkHosts?: string[];
+  /** Tracks post-turn work; pass one to await it in tests or on shutdown. */
+  tasks?: BackgroundTasks;
+  log?: Logger;
+  now?: () => Date;
+  /** Ids for new subscriptions. */
+  newId?: () => string;
+  /** Default 4 s: under Teams' ~5 s invoke deadline, with room for the network. */
+  invokeDeadlineMs?: number;
+  /** Default 10 minutes: the sync engine's write retries span minutes, not hours. */
+  outcomeTimeoutMs?: number;
+}
+
+export function resolveRouteDeps(deps: BotDeps): RouteDeps {
+  const log = deps.log ?? createSilentLogger();
+  return {
+    bridge: deps.bridge,
+    conversations: deps.conversations,
+    subscriptions: deps.subscriptions,
+    builders: deps.builders,
+    sender: deps.sender,
+    access: deps.access,
+    groupsOf: deps.groupsOf ?? noGroups,
+    identity: createIdentityResolver({ log, ...(deps.lookupMember ? { lookupMember: deps.lookupMember } : {}) }),
+    tasks: deps.tasks ?? createBackgroundTasks(log),
+    log,
+    now: deps.now ?? (() => new Date()),
+    // Short ids are easier to type in /unsubscribe; 48 random bits make a clash negligible.
+    newId: deps.newId ?? (() => randomBytes(6).toString('hex')),
+    allowedLinkHosts: deps.allowedLinkHosts,
+    invokeDeadlineMs: deps.invokeDeadlineMs ?? 4000,
+    outcomeTimeoutMs: deps.outcomeTimeoutMs ?? 10 * 60 * 1000,
+  };
+}
+
+export function createBotApplication(deps: BotDeps): Application<TurnState> {
+  const app = new Application<TurnState>({
+    // No adapter here: the HTTP server hands requests to the adapter itself, and proactive sends
+    // go through the TeamsSender port. No storage: the bot keeps no per-turn state; everything
+    // lasting lives in the store.
+    removeRecipientMention: true,
+    // teams-ai keeps one typing timer per Application, shared by concurrent turns; our replies are
+    // quick, so leave it off rather than have turns stop each other's indicator.
+    startTypingTimer: false,
+    longRunningMessages: false,
+  });
+  const routeDeps = resolveRouteDeps(deps);
+  // Order matters: invoke routes (card actions) first, the catch-all help last.
+  registerCardActions(app, routeDeps);
+  registerInstallWelcome(app, routeDeps);
+  registerSubscriptions(app, routeDeps);
+  registerCommands(app, routeDeps);
+  registerHelp(app, routeDeps);
+  return app;
+}

@@ -1,0 +1,224 @@
+// Announces incident changes in Teams. A ChangeConsumer for BridgeApi.subscribe.
+//
+// - Each event is matched against the channel subscriptions (subscription-filter.ts). Channels that
+//   already show a card for the incident keep getting updates even if it no longer matches
+//   (e.g. severity lowered): a stale card is worse than an unwanted update. A conversation with
+//   no subscription left (/unsubscribe all) gets nothing more.
+// - One card per (conversation, incident). The first notice claims the right to post in the
+//   CardRepository, so two replicas (or a restart halfway) never post twice; later notices update
+//   that card in place and add one short reply in its thread.
+// - Bursts are coalesced per (conversation, incident) for `coalesceWindowMs`: reconcile often emits
+//   several events for one incident in one poll, and Teams allows 7 sends per second per
+//   conversation. One burst = one update + one reply.
+// - Redelivered events are harmless: the card record keeps a hash of what the card shows, and an
+//   event that would not change it sends nothing.
+//
+// Delivery: handle() returns once the event is queued; the send happens when the window closes.
+// If the process stops inside the window the queued update is lost, but the card is not left
+// wrong for long: the next event for the incident re-renders it from the full current view.
+import type { ChangeConsumer, ChangeEvent } from '../sync/api.ts';
+import type { CardRecord, CardRepository, ConversationRepository, SubscriptionRepository } from '../store/ports.ts';
+import type { Logger } from '../observability/logger.ts';
+import { createSilentLogger } from '../observability/logger.ts';
+import type { CardBuilders, TeamsSender } from './ports.ts';
+import { conversationsToNotify } from './subscription-filter.ts';
+import { mergeBurst } from './change-burst.ts';
+import { hashOf } from './hash.ts';
+import { cardActivity, textActivity } from './card-activity.ts';
+import { SendError } from './guarded-sender.ts';
+
+export type Schedule = (callback: () => void, delayMs: number) => () => void;
+
+export interface NotifierOptions {
+  subscriptions: Pick<SubscriptionRepository, 'listActive'>;
+  conversations: Pick<ConversationRepository, 'get'>;
+  cards: CardRepository;
+  /** Should be the guarded sender (rate limits, retries, deactivation). */
+  sender: TeamsSender;
+  builders: CardBuilders;
+  /** This replica's id, recorded on card claims. */
+  holderId: string;
+  allowedLinkHosts?: string[];
+  log?: Logger;
+  now?: () => Date;
+  /** Timer for coalescing windows; tests pass a manual one. */
+  schedule?: Schedule;
+  coalesceWindowMs?: number;
+  /**
+   * A 'posting' claim older than this is taken over (its holder died before recording the post).
+   * Well above the guarded sender's longest wait (60 s) plus the send itself.
+   */
+  claimStaleAfterMs?: number;
+  /** How often a batch waits for another replica's claim before giving up. */
+  maxClaimWaits?: number;
+  /** Called for every failed batch, after it was logged; the loop keeps going. */
+  onError?: (error: unknown, context: { conversationId: string; linkId: string }) => void;
+}
+
+export interface Notifier extends ChangeConsumer {
+  /** Sends every queued burst now and waits until all sends are done (tests, shutdown). */
+  flush(): Promise<void>;
+  /** Stops accepting events, flushes, and waits. */
+  close(): Promise<void>;
+}
+
+/** Reconcile emits an incident's changes within one poll (2 s by default); 1.5 s catches most bursts. */
+export const DEFAULT_COALESCE_WINDOW_MS = 1500;
+export const DEFAULT_CLAIM_STALE_AFTER_MS = 120_000;
+
+const defaultSchedule: Schedule = (callback, delayMs) => {
+  const timer = setTimeout(callback, delayMs);
+  timer.unref();
+  return () => clearTimeout(timer);
+};
+
+interface PendingBurst {
+  conversationId: string;
+  linkId: string;
+  events: ChangeEvent[];
+  cancel: (() => void) | undefined;
+  claimWaits: number;
+}
+
+export function createNotifier(options: NotifierOptions): Notifier {
+  const log = options.log ?? createSilentLogger();
+  const now = options.now ?? (() => new Date());
+  const schedule = options.schedule ?? defaultSchedule;
+  const windowMs = options.coalesceWindowMs ?? DEFAULT_COALESCE_WINDOW_MS;
+  const staleAfterMs = options.claimStaleAfterMs ?? DEFAULT_CLAIM_STALE_AFTER_MS;
+  const maxClaimWaits = options.maxClaimWaits ?? 20;
+  const pending = new Map<string, PendingBurst>();
+  /** Per (conversation, incident): the tail of its send chain, so batches never overlap. */
+  const chains = new Map<string, Promise<void>>();
+  let closed = false;
+
+  const keyOf = (conversationId: string, linkId: string) => `${conversationId}\u0000${linkId}`;
+
+  function enqueue(conversationId: string, event: ChangeEvent, claimWaits = 0): void {
+    const key = keyOf(conversationId, event.linkId);
+    const burst = pending.get(key);
+    if (burst) {
+      if (!burst.events.some((queued) => queued.id === event.id)) burst.events.push(event);
+      return;
+    }
+    const fresh: PendingBurst = { conversationId, linkId: event.linkId, events: [event], cancel: undefined, claimWaits };
+    pending.set(key, fresh);
+    fresh.cancel = schedule(() => release(key), windowMs);
+  }
+
+  /** Moves a burst from the window to its send chain. */
+  function release(key: string): Promise<void> {
+    const burst = pending.get(key);
+    if (!burst) return chains.get(key) ?? Promise.resolve();
+    pending.delete(key);
+    burst.cancel?.();
+    const previous = chains.get(key) ?? Promise.resolve();
+    const next = previous.then(() => deliver(burst));
+    chains.set(key, next);
+    void next.finally(() => {
+      if (chains.get(key) === next) chains.delete(key);
+    });
+    return next;
+  }
+
+  /** Never throws: failures are logged and reported, and the next event tries again. */
+  async function deliver(burst: PendingBurst): Promise<void> {
+    const { conversationId, linkId } = burst;
+    try {
+      await deliverBurst(burst);
+    } catch (error) {
+      log.error({ err: error, conversationId, linkId, events: burst.events.map((event) => event.id) }, 'could not announce incident change in Teams');
+      options.onError?.(error, { conversationId, linkId });
+    }
+  }
+
+  async function deliverBurst(burst: PendingBurst): Promise<void> {
+    const { conversationId, linkId } = burst;
+    const conversation = await options.conversations.get(conversationId);
+    if (!conversation || !conversation.active) return;
+    const reference = conversation.reference;
+    const event = mergeBurst(burst.events);
+    const view = event.incident;
+    const cardOptions = { mode: 'analyst' as const, now: now().toISOString(), ...(options.allowedLinkHosts ? { allowedLinkHosts: options.allowedLinkHosts } : {}) };
+    // The hash covers what the card shows (the view), not the rendering: the rendering carries a
+    // fresh nonce and the current time, so it differs on every call.
+    const hash = hashOf({ view });
+
+    let card: CardRecord | null = await options.cards.get(conversationId, linkId);
+    if (!card || card.state !== 'posted') {
+      const claim = await options.cards.claim(conversationId, linkId, options.holderId, now().toISOString(), staleAfterMs);
+      if (claim.claimed) {
+        await post();
+        return;
+      }
+      card = claim.card;
+      if (card.state !== 'posted' || !card.activityId) {
+        // Another replica is posting this card right now: come back after it recorded the post.
+        if (burst.claimWaits >= maxClaimWaits) {
+          log.warn({ conversationId, linkId }, 'gave up waiting for another replica to post the card');
+          return;
+        }
+        for (const queued of burst.events) enqueue(conversationId, queued, burst.claimWaits + 1);
+        return;
+      }
+    }
+
+    if (card.lastHash === hash) return; // nothing new to show: a redelivery or an echo
+    const activityId = card.activityId;
+    if (!activityId) return;
+    try {
+      await options.sender.update(reference, activityId, cardActivity(options.builders.renderIncidentCard(view, cardOptions), view));
+    } catch (error) {
+      if (error instanceof SendError && error.code === 'message-gone') {
+        // Someone deleted the card: forget it and post a fresh one.
+        await options.cards.remove(conversationId, linkId);
+        const claim = await options.cards.claim(conversationId, linkId, options.holderId, now().toISOString(), staleAfterMs);
+        if (claim.claimed) await post();
+        return;
+      }
+      throw error;
+    }
+    await options.cards.recordUpdate(conversationId, linkId, hash, now().toISOString());
+    const notice = options.builders.buildChangeNoticeText(event);
+    if (notice.trim().length > 0) await options.sender.reply(reference, activityId, textActivity(notice));
+
+    async function post(): Promise<void> {
+      try {
+        const sent = await options.sender.send(reference, cardActivity(options.builders.renderIncidentCard(view, cardOptions), view));
+        const recorded = await options.cards.markPosted(conversationId, linkId, options.holderId, sent.id, hash, now().toISOString());
+        if (!recorded) log.warn({ conversationId, linkId, activityId: sent.id }, 'posted a card but the claim had been taken over; another replica may have posted too');
+      } catch (error) {
+        await options.cards.releaseClaim(conversationId, linkId, options.holderId).catch(() => false);
+        throw error;
+      }
+    }
+  }
+
+  async function flush(): Promise<void> {
+    // Loop: a flushed batch can requeue (claim held elsewhere); stop when nothing is left.
+    for (let round = 0; round < maxClaimWaits + 2 && (pending.size > 0 || chains.size > 0); round += 1) {
+      await Promise.all([...pending.keys()].map((key) => release(key)));
+      await Promise.all([...chains.values()]);
+    }
+  }
+
+  return {
+    name: 'teams-notifier',
+    async handle(event: ChangeEvent): Promise<void> {
+      if (closed) throw new Error('The Teams notifier is closed; the event will be redelivered after restart.');
+      // Throwing here (store unreachable) makes the engine redeliver the event later.
+      const subscriptions = await options.subscriptions.listActive();
+      const targets = new Set(conversationsToNotify(subscriptions, event));
+      const subscribed = new Set(subscriptions.map((subscription) => subscription.conversationId));
+      for (const card of await options.cards.listForLink(event.linkId)) {
+        if (card.state === 'posted' && subscribed.has(card.conversationId)) targets.add(card.conversationId);
+      }
+      for (const conversationId of targets) enqueue(conversationId, event);
+    },
+    flush,
+    async close(): Promise<void> {
+      closed = true;
+      await flush();
+    },
+  };
+}

@@ -1,0 +1,51 @@
+// Ports the bot layer declares. The store's repositories come from src/store/ports.ts and the
+// incident API from src/sync/api.ts; what is here is what only the bot needs.
+import type { Activity, ConversationReference } from 'botbuilder';
+import type { AdaptiveCard } from '../cards/render.ts';
+import type { ChangeEvent, EditOutcome, IncidentView } from '../sync/api.ts';
+
+/** A stored conversation reference, as JSON (ConversationRecord.reference). */
+export type ProactiveReference = Partial<ConversationReference>;
+
+/**
+ * Sends to Teams outside of a turn (proactive). Implemented over CloudAdapter.continueConversationAsync
+ * (teams-sender.ts); wrapped by guarded-sender.ts for rate limits and retries; faked in tests.
+ * Failures throw errors that keep the HTTP status (see send-policy.ts, statusOfSendError).
+ */
+export interface TeamsSender {
+  /** Posts a new top-level message; returns its activity id. */
+  send(reference: ProactiveReference, activity: Partial<Activity>): Promise<{ id: string }>;
+  /** Replaces a message the bot posted earlier (a card updated in place). */
+  update(reference: ProactiveReference, activityId: string, activity: Partial<Activity>): Promise<void>;
+  /**
+   * Replies in the thread of `threadId` (a channel message id). Chats have no threads: there the
+   * reply is an ordinary message.
+   */
+  reply(reference: ProactiveReference, threadId: string, activity: Partial<Activity>): Promise<{ id: string }>;
+}
+
+export type CardMode = 'analyst' | 'readOnly';
+
+export interface IncidentCardOptions {
+  mode: CardMode;
+  pending?: EditOutcome | null;
+  now: string;
+  refreshUserIds?: string[];
+  allowedLinkHosts?: string[];
+}
+
+/**
+ * The card builders the bot uses (src/cards/incident-card.ts and change-notice.ts). Injected, so
+ * the bot does not depend on how cards are made and tests can render without templates.
+ */
+export interface CardBuilders {
+  renderIncidentCard(view: IncidentView, options: IncidentCardOptions): AdaptiveCard;
+  buildChangeNoticeText(event: ChangeEvent): string;
+}
+
+/** The parts of a Teams member the bot reads (TeamsInfo.getMember). */
+export interface MemberInfo {
+  userPrincipalName?: string;
+  email?: string;
+  name?: string;
+}

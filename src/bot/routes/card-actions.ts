@@ -1,0 +1,141 @@
+// Action.Execute buttons of the incident card (verbs in src/cards/verbs.ts).
+//
+// Teams expects the invoke answer within about 5 seconds (users see "Something went wrong" after
+// 10–15 s; MicrosoftDocs/msteams-docs#13460, #11259). So the handler validates, checks the role,
+// submits the edit and answers at once with the card in its pending state; a background task
+// waits for the final outcome and updates the card message in place for everyone.
+import type { Application, TurnState } from '@microsoft/teams-ai';
+import type { TurnContext } from 'botbuilder';
+import type { AdaptiveCard } from '../../cards/render.ts';
+import { ALL_CARD_VERBS } from '../../cards/verbs.ts';
+import type { Actor } from '../../domain/incident.ts';
+import type { EditChanges, IncidentView, SubmitResult } from '../../sync/api.ts';
+import { isAnalyst } from '../access.ts';
+import { effectiveTagEdit, validateCardAction, type CardAction } from '../card-action-data.ts';
+import { cardActionIdempotencyKey } from '../idempotency.ts';
+import { notAnalystText, unavailableText } from '../replies.ts';
+import { followEditOutcome, isFinal, referenceOf, renderCard, roleFor, withinDeadline, type RouteDeps } from '../route-deps.ts';
+
+const ACTION_INVOKE_NAME = 'adaptiveCard/action';
+
+type InvokeAnswer = AdaptiveCard | string;
+
+function currentTags(view: IncidentView): string[] {
+  return [...new Set([...(view.defender?.tags ?? []), ...(view.sentinel?.tags ?? [])])];
+}
+
+/** The edit a button asks for; null when it changes nothing (e.g. the tags are already so). */
+function changesFor(action: Exclude<CardAction, { verb: 'refreshCard' }>, actor: Actor, view: IncidentView): EditChanges | null {
+  switch (action.verb) {
+    case 'setSeverity':
+      return { severity: action.severity };
+    case 'addComment':
+      return { comment: action.comment };
+    case 'assignToMe':
+      return { owner: { objectId: actor.objectId, displayName: actor.displayName, ...(actor.upn ? { upn: actor.upn } : {}) } };
+    case 'editTags': {
+      const { add, remove } = effectiveTagEdit(action.tags, currentTags(view));
+      if (add.length === 0 && remove.length === 0) return null;
+      return { ...(add.length ? { tagsAdd: add } : {}), ...(remove.length ? { tagsRemove: remove } : {}) };
+    }
+  }
+}
+
+async function handle(deps: RouteDeps, context: TurnContext, verb: string, data: unknown): Promise<InvokeAnswer> {
+  const validated = validateCardAction(verb, data);
+  if (!validated.ok) return validated.reason;
+  const action = validated.action;
+  const actor = await deps.identity.actorOf(context);
+  if (!actor) return 'I cannot tell who clicked, so I cannot credit the change.';
+  const view = await deps.bridge.findIncident(action.linkId);
+  if (!view) return 'This incident is no longer known to the bridge.';
+  const analyst = isAnalyst(await roleFor(deps, actor));
+
+  if (action.verb === 'refreshCard') return renderCard(deps, view, analyst ? 'analyst' : 'readOnly');
+  if (!analyst) {
+    // The invoke answer can carry one thing; the card without buttons goes to the clicker, the
+    // reason as a message in the card's thread.
+    await context.sendActivity(notAnalystText());
+    return renderCard(deps, view, 'readOnly');
+  }
+
+  const changes = changesFor(action, actor, view);
+  if (!changes) return 'Nothing to change: the incident already has those tags.';
+  const cardActivityId = context.activity.replyToId ?? context.activity.id ?? '';
+  const submitted = deps.bridge.submitEdit({
+    idempotencyKey: cardActionIdempotencyKey({
+      conversationId: context.activity.conversation.id,
+      cardActivityId,
+      verb: action.verb,
+      data,
+      userId: actor.objectId,
+    }),
+    incidentRef: view.linkId,
+    changes,
+    actor,
+  });
+  // Read everything the background needs now: the turn context is revoked when the turn ends.
+  const reference = referenceOf(context);
+  const cardMessageId = context.activity.replyToId;
+  const follow = (result: SubmitResult) => {
+    if (cardMessageId && !isFinal(result.outcome)) {
+      followEditOutcome(deps, { requestId: result.requestId, linkId: view.linkId, reference, activityId: cardMessageId });
+    }
+  };
+
+  const early = await withinDeadline(submitted, deps.invokeDeadlineMs);
+  if (!early.done) {
+    // Answer Teams now; the request is still on its way (its idempotency key makes a retried
+    // click safe). Update the card once it is accepted and finished.
+    deps.tasks.run(`late-submit:${action.linkId}`, async () => {
+      const result = await submitted;
+      // The invoke answer carried no card, so update the card whatever state the edit is in.
+      if (cardMessageId) {
+        followEditOutcome(deps, { requestId: result.requestId, linkId: view.linkId, reference, activityId: cardMessageId });
+      }
+    });
+    return 'Working on it; the card will update when both portals have answered.';
+  }
+  follow(early.value);
+  return renderCard(deps, view, 'analyst', early.value.outcome);
+}
+
+/**
+ * Sends the invoke response ourselves. Left to teams-ai, a returned card that has a `refresh`
+ * block (ours always do) is also written over the card message for everyone
+ * (REPLACE_FOR_ALL), so one viewer's read-only refresh would strip every analyst's buttons. The
+ * answer is for the person who clicked; everyone else's copy changes through updateActivity once
+ * the edit is final.
+ */
+async function answerInvoke(context: TurnContext, answer: InvokeAnswer): Promise<void> {
+  const body =
+    typeof answer === 'string'
+      ? { statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: answer }
+      : { statusCode: 200, type: 'application/vnd.microsoft.card.adaptive', value: answer };
+  await context.sendActivity({ type: 'invokeResponse', value: { status: 200, body } });
+}
+
+export function registerCardActions(app: Application<TurnState>, deps: RouteDeps): void {
+  for (const verb of ALL_CARD_VERBS) {
+    app.adaptiveCards.actionExecute(verb, async (context, _state, data) => {
+      let answer: InvokeAnswer;
+      try {
+        answer = await handle(deps, context, verb, data);
+      } catch (error) {
+        deps.log.error({ err: error, verb, conversationId: context.activity.conversation.id }, 'card action failed');
+        answer = unavailableText();
+      }
+      await answerInvoke(context, answer);
+      // teams-ai sees the invoke response already sent and ignores this value.
+      return '';
+    });
+  }
+  // Any other adaptiveCard/action invoke (an old card's verb, a malformed or hand-made invoke):
+  // answer instead of leaving Teams waiting for a response that never comes. Registered after the
+  // known verbs, as an invoke route: first match wins.
+  app.addRoute(
+    async (context) => context.activity.type === 'invoke' && context.activity.name === ACTION_INVOKE_NAME,
+    async (context) => answerInvoke(context, 'This button is not supported any more. Refresh the card.'),
+    true,
+  );
+}

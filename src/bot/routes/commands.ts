@@ -1,0 +1,116 @@
+// Incident commands typed in chat: /incident, /list, /severity, /tag, /comment, /assign, /status.
+// Edits become EditRequests carrying the analyst's identity; the reply is the incident card in its
+// pending state, updated in place once both portals answered.
+import type { Application, TurnState } from '@microsoft/teams-ai';
+import type { TurnContext } from 'botbuilder';
+import type { Actor } from '../../domain/incident.ts';
+import type { EditChanges } from '../../sync/api.ts';
+import { isAnalyst } from '../access.ts';
+import { cardActivity } from '../card-activity.ts';
+import { parseCommand, type Command, type CommandName } from '../commands/parse.ts';
+import { commandIdempotencyKey } from '../idempotency.ts';
+import { incidentListText, invalidCommandText, notAnalystText, notFoundText, unavailableText } from '../replies.ts';
+import { followEditOutcome, isFinal, referenceOf, renderCard, roleFor, type RouteDeps } from '../route-deps.ts';
+
+const HANDLED: ReadonlySet<CommandName> = new Set(['incident', 'list', 'severity', 'tag', 'comment', 'assign', 'status']);
+const DEFAULT_LIST_LIMIT = 10;
+
+type EditCommand = Extract<Command, { name: 'severity' | 'tag' | 'comment' | 'assign' | 'status' }>;
+
+function changesFor(command: EditCommand, actor: Actor): EditChanges {
+  switch (command.name) {
+    case 'severity':
+      return { severity: command.severity };
+    case 'tag':
+      return { ...(command.add.length ? { tagsAdd: command.add } : {}), ...(command.remove.length ? { tagsRemove: command.remove } : {}) };
+    case 'comment':
+      return { comment: command.text };
+    case 'assign':
+      if (command.target.kind === 'nobody') return { owner: null };
+      if (command.target.kind === 'user') return { owner: { upn: command.target.upn } };
+      return { owner: { objectId: actor.objectId, displayName: actor.displayName, ...(actor.upn ? { upn: actor.upn } : {}) } };
+    case 'status':
+      return { status: command.status, ...(command.classification ? { classification: command.classification } : {}) };
+  }
+}
+
+async function runEdit(deps: RouteDeps, context: TurnContext, command: EditCommand): Promise<void> {
+  const actor = await deps.identity.actorOf(context);
+  if (!actor) {
+    await context.sendActivity('I cannot tell who sent this, so I cannot credit the change. Try again from Teams.');
+    return;
+  }
+  if (!isAnalyst(await roleFor(deps, actor))) {
+    await context.sendActivity(notAnalystText());
+    return;
+  }
+  const view = await deps.bridge.findIncident(command.ref);
+  if (!view) {
+    await context.sendActivity(notFoundText(command.ref));
+    return;
+  }
+  const result = await deps.bridge.submitEdit({
+    idempotencyKey: commandIdempotencyKey(context.activity.conversation.id, context.activity.id ?? ''),
+    incidentRef: view.linkId,
+    changes: changesFor(command, actor),
+    actor,
+  });
+  const sent = await context.sendActivity(cardActivity(renderCard(deps, view, 'analyst', result.outcome), view));
+  if (sent?.id && !isFinal(result.outcome)) {
+    followEditOutcome(deps, { requestId: result.requestId, linkId: view.linkId, reference: referenceOf(context), activityId: sent.id });
+  }
+}
+
+async function run(deps: RouteDeps, context: TurnContext, command: Command): Promise<void> {
+  switch (command.name) {
+    case 'incident': {
+      const view = await deps.bridge.findIncident(command.ref);
+      if (!view) {
+        await context.sendActivity(notFoundText(command.ref));
+        return;
+      }
+      const actor = await deps.identity.actorOf(context);
+      const mode = actor && isAnalyst(await roleFor(deps, actor)) ? 'analyst' : 'readOnly';
+      await context.sendActivity(cardActivity(renderCard(deps, view, mode), view));
+      return;
+    }
+    case 'list': {
+      const limit = command.filter.limit ?? DEFAULT_LIST_LIMIT;
+      // Ask for one more than shown, to know whether to say "and more".
+      const views = await deps.bridge.listIncidents({ ...command.filter, limit: limit + 1 });
+      await context.sendActivity(incidentListText(views, limit));
+      return;
+    }
+    case 'severity':
+    case 'tag':
+    case 'comment':
+    case 'assign':
+    case 'status':
+      await runEdit(deps, context, command);
+      return;
+    default:
+      return;
+  }
+}
+
+export function registerCommands(app: Application<TurnState>, deps: RouteDeps): void {
+  const selector = async (context: TurnContext) => {
+    if (context.activity.type !== 'message') return false;
+    const parsed = parseCommand(context.activity.text);
+    return (parsed.kind === 'command' && HANDLED.has(parsed.command.name)) || (parsed.kind === 'invalid' && HANDLED.has(parsed.name));
+  };
+  app.message(selector, async (context) => {
+    const parsed = parseCommand(context.activity.text);
+    if (parsed.kind === 'invalid') {
+      await context.sendActivity(invalidCommandText(parsed.reason, parsed.usage));
+      return;
+    }
+    if (parsed.kind !== 'command') return;
+    try {
+      await run(deps, context, parsed.command);
+    } catch (error) {
+      deps.log.error({ err: error, command: parsed.command.name, conversationId: context.activity.conversation.id }, 'command failed');
+      await context.sendActivity(unavailableText());
+    }
+  });
+}

@@ -1,0 +1,94 @@
+// /subscribe, /unsubscribe, /subscriptions: which incidents a conversation receives as cards.
+// Changing subscriptions is an analyst's job (it decides what a channel is flooded with);
+// listing them is open to everyone in the conversation.
+import type { Application, TurnState } from '@microsoft/teams-ai';
+import type { TurnContext } from 'botbuilder';
+import { isAnalyst } from '../access.ts';
+import { parseCommand, type Command, type CommandName } from '../commands/parse.ts';
+import { baseConversationId, conversationDraftFrom } from '../conversation-reference.ts';
+import { invalidCommandText, subscribedText, subscriptionListText, unavailableText } from '../replies.ts';
+import { referenceOf, roleFor, type RouteDeps } from '../route-deps.ts';
+
+const HANDLED: ReadonlySet<CommandName> = new Set(['subscribe', 'unsubscribe', 'subscriptions']);
+
+/** Caps how many subscriptions one conversation collects (each one is matched on every change). */
+export const MAX_SUBSCRIPTIONS_PER_CONVERSATION = 20;
+
+async function requireAnalyst(deps: RouteDeps, context: TurnContext): Promise<boolean> {
+  const actor = await deps.identity.actorOf(context);
+  if (actor && isAnalyst(await roleFor(deps, actor))) return true;
+  await context.sendActivity('Only analysts can change what this conversation is subscribed to.');
+  return false;
+}
+
+async function run(deps: RouteDeps, context: TurnContext, command: Command): Promise<void> {
+  const conversationId = baseConversationId(context.activity.conversation.id);
+  switch (command.name) {
+    case 'subscriptions': {
+      await context.sendActivity(subscriptionListText(await deps.subscriptions.listForConversation(conversationId)));
+      return;
+    }
+    case 'subscribe': {
+      if (!(await requireAnalyst(deps, context))) return;
+      const existing = await deps.subscriptions.listForConversation(conversationId);
+      if (existing.length >= MAX_SUBSCRIPTIONS_PER_CONVERSATION) {
+        await context.sendActivity(`This conversation already has ${existing.length} subscriptions; remove one first (\`/subscriptions\` lists them).`);
+        return;
+      }
+      // Store (or refresh) the reference here too: the app may have been installed before the
+      // bridge ran, so no install event was ever seen for this conversation.
+      await deps.conversations.upsert(conversationDraftFrom(context.activity, referenceOf(context)));
+      const actor = await deps.identity.actorOf(context);
+      const subscription = await deps.subscriptions.add({ id: deps.newId(), conversationId, filters: command.filters, createdBy: actor });
+      await context.sendActivity(subscribedText(subscription));
+      return;
+    }
+    case 'unsubscribe': {
+      if (!(await requireAnalyst(deps, context))) return;
+      const mine = await deps.subscriptions.listForConversation(conversationId);
+      const target = command.target;
+      let remove = mine;
+      if (target.kind === 'id') {
+        remove = mine.filter((subscription) => subscription.id === target.id);
+        if (remove.length === 0) {
+          await context.sendActivity('This conversation has no subscription with that id. `/subscriptions` lists them.');
+          return;
+        }
+      } else if (target.kind === 'ask' && mine.length > 1) {
+        await context.sendActivity(`Which one? ${subscriptionListText(mine)}`);
+        return;
+      }
+      if (remove.length === 0) {
+        await context.sendActivity('This conversation has no subscriptions.');
+        return;
+      }
+      for (const subscription of remove) await deps.subscriptions.remove(subscription.id);
+      await context.sendActivity(`${remove.length === 1 ? 'Unsubscribed.' : `Removed ${remove.length} subscriptions.`}${remove.length === mine.length ? ' Cards already posted here stay as they are and get no more updates.' : ''}`);
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+export function registerSubscriptions(app: Application<TurnState>, deps: RouteDeps): void {
+  const selector = async (context: TurnContext) => {
+    if (context.activity.type !== 'message') return false;
+    const parsed = parseCommand(context.activity.text);
+    return (parsed.kind === 'command' && HANDLED.has(parsed.command.name)) || (parsed.kind === 'invalid' && HANDLED.has(parsed.name));
+  };
+  app.message(selector, async (context) => {
+    const parsed = parseCommand(context.activity.text);
+    if (parsed.kind === 'invalid') {
+      await context.sendActivity(invalidCommandText(parsed.reason, parsed.usage));
+      return;
+    }
+    if (parsed.kind !== 'command') return;
+    try {
+      await run(deps, context, parsed.command);
+    } catch (error) {
+      deps.log.error({ err: error, command: parsed.command.name, conversationId: context.activity.conversation.id }, 'subscription command failed');
+      await context.sendActivity(unavailableText());
+    }
+  });
+}

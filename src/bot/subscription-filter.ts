@@ -1,0 +1,86 @@
+// Which channel subscriptions a change event matches. Pure.
+//
+// Semantics: every criterion a subscription sets must hold (AND); within one criterion any listed
+// value will do (OR). An empty subscription matches everything.
+// A linked incident has two views (Defender and Sentinel) that can briefly disagree while a change
+// is in flight; a criterion holds when either view satisfies it, so a subscriber is never left out
+// because one portal has not caught up yet.
+import { SEVERITIES, type Incident, type Severity } from '../domain/incident.ts';
+import type { ChangeEvent, IncidentView } from '../sync/api.ts';
+import type { SubscriptionFilters, SubscriptionRecord } from '../store/ports.ts';
+import { friendlyProductName } from '../cards/product-names.ts';
+
+function views(view: IncidentView): Incident[] {
+  return [view.defender, view.sentinel].filter((incident): incident is Incident => incident !== null);
+}
+
+/** informational=0 … high=3; 'unknown' (Defender only) ranks below everything. */
+function severityRank(severity: Severity): number {
+  return (SEVERITIES as readonly string[]).indexOf(severity);
+}
+
+function fold(value: string): string {
+  return value.trim().toLowerCase();
+}
+
+/**
+ * Product filters are short words analysts type ("endpoint", "identity"); portals report either
+ * Graph serviceSource values or display names. Compare against both the raw and the friendly name,
+ * as case-insensitive substrings.
+ */
+function productMatches(wanted: string, reported: string): boolean {
+  const needle = fold(wanted).replace(/[\s_-]+/g, '');
+  if (needle.length === 0) return false;
+  return [reported, friendlyProductName(reported)].some((name) => fold(name).replace(/[\s_-]+/g, '').includes(needle));
+}
+
+export function matchesFilters(filters: SubscriptionFilters, event: Pick<ChangeEvent, 'pairId' | 'incident'>): boolean {
+  const incidents = views(event.incident);
+  if (incidents.length === 0) return false;
+
+  if (filters.minSeverity !== undefined) {
+    const floor = severityRank(filters.minSeverity);
+    if (!incidents.some((incident) => severityRank(incident.severity) >= floor)) return false;
+  }
+  if (filters.statuses !== undefined && filters.statuses.length > 0) {
+    const statuses = filters.statuses;
+    if (!incidents.some((incident) => statuses.includes(incident.status))) return false;
+  }
+  if (filters.tags !== undefined && filters.tags.length > 0) {
+    const wanted = filters.tags.map(fold);
+    if (!incidents.some((incident) => incident.tags.some((tag) => wanted.includes(fold(tag))))) return false;
+  }
+  if (filters.products !== undefined && filters.products.length > 0) {
+    const wanted = filters.products;
+    const reported = incidents.flatMap((incident) => incident.additionalData.productNames);
+    if (!wanted.some((product) => reported.some((name) => productMatches(product, name)))) return false;
+  }
+  if (filters.pairIds !== undefined && filters.pairIds.length > 0) {
+    // "tenant=" names a configured pair id, or the Entra tenant id itself.
+    const wanted = filters.pairIds.map(fold);
+    const known = [event.pairId, ...incidents.map((incident) => incident.tenantId ?? '')].map(fold);
+    if (!wanted.some((value) => known.includes(value))) return false;
+  }
+  return true;
+}
+
+/** The conversation ids to notify: each conversation once, however many of its subscriptions match. */
+export function conversationsToNotify(subscriptions: readonly SubscriptionRecord[], event: Pick<ChangeEvent, 'pairId' | 'incident'>): string[] {
+  const conversations = new Set<string>();
+  for (const subscription of subscriptions) {
+    if (conversations.has(subscription.conversationId)) continue;
+    if (matchesFilters(subscription.filters, event)) conversations.add(subscription.conversationId);
+  }
+  return [...conversations];
+}
+
+/** One line describing a subscription's filters, for replies. Values are user input: the caller escapes. */
+export function describeFilters(filters: SubscriptionFilters): string {
+  const parts: string[] = [];
+  if (filters.minSeverity) parts.push(`severity ≥ ${filters.minSeverity}`);
+  if (filters.statuses?.length) parts.push(`status ${filters.statuses.join(' or ')}`);
+  if (filters.products?.length) parts.push(`product ${filters.products.join(' or ')}`);
+  if (filters.tags?.length) parts.push(`tag ${filters.tags.join(' or ')}`);
+  if (filters.pairIds?.length) parts.push(`tenant ${filters.pairIds.join(' or ')}`);
+  return parts.length > 0 ? parts.join(', ') : 'every incident';
+}

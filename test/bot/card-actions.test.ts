@@ -1,0 +1,108 @@
+// Action.Execute invokes through the real Application: validation, roles, idempotency, the fast
+// pending answer and the in-place update once the edit is final.
+import { describe, expect, test } from '@jest/globals';
+import { ALICE, VICTOR, invokeActivity } from './support/activities.ts';
+import { createHarness, invokeAnswerOf, textsOf, verbsIn, waitFor } from './support/harness.ts';
+
+const CARD = 'application/vnd.microsoft.card.adaptive';
+const MESSAGE = 'application/vnd.microsoft.activity.message';
+const ONLY_ALICE = { analysts: [ALICE.aadObjectId ?? ''], localMode: false };
+
+describe('card actions', () => {
+  test('setSeverity answers with the pending card, then updates the card message for everyone', async () => {
+    const h = createHarness();
+    const answer = invokeAnswerOf(await h.turn(invokeActivity('setSeverity', { linkId: 'link-1', nonce: 'n-1', severity: 'high' }, { replyToId: 'card-7' })));
+    expect(answer.status).toBe(200);
+    expect(answer.type).toBe(CARD);
+    expect(h.bridge.requests[0]).toMatchObject({ incidentRef: 'link-1', changes: { severity: 'high' }, actor: { objectId: ALICE.aadObjectId, upn: 'Alice@Contoso.com' } });
+    h.bridge.completeEdit('req-1');
+    await h.tasks.idle();
+    const [update] = h.sender.of('update');
+    expect(update?.targetId).toBe('card-7');
+    expect(update?.activity.attachments?.[0]?.contentType).toBe(CARD);
+  });
+
+  test('a retried invoke of the same click is one request; a click on a newer card is another', async () => {
+    const h = createHarness();
+    const click = () => invokeActivity('setSeverity', { linkId: 'link-1', nonce: 'n-1', severity: 'low' }, { replyToId: 'card-1' });
+    await h.turn(click());
+    await h.turn(click());
+    expect(h.bridge.requests).toHaveLength(1);
+    await h.turn(invokeActivity('setSeverity', { linkId: 'link-1', nonce: 'n-2', severity: 'low' }, { replyToId: 'card-1' }));
+    expect(h.bridge.requests).toHaveLength(2);
+  });
+
+  test.each([
+    ['setSeverity', { linkId: 'link-1', severity: 'extreme' }, 'Pick a severity'],
+    ['setSeverity', { severity: 'high' }, 'which incident'],
+    ['setSeverity', 'not-an-object', 'no data'],
+    ['addComment', { linkId: 'link-1', comment: '   ' }, 'Write a comment first'],
+    ['addComment', { linkId: 'link-1', comment: 'x'.repeat(4001) }, 'longer than 4000'],
+    ['editTags', { linkId: 'link-1', tags: '' }, 'tag box is empty'],
+    ['editTags', { linkId: 'link-1', tags: '+a -a' }, 'both added and removed'],
+    ['editTags', { linkId: 'link-1', tags: 'phishing' }, 'Nothing to change'],
+    ['assignToMe', { linkId: 'no-such-link' }, 'no longer known'],
+    ['deleteIncident', { linkId: 'link-1' }, 'not supported'],
+  ])('%s with %j is answered with a message and no edit', async (verb, data, reason) => {
+    const h = createHarness();
+    const answer = invokeAnswerOf(await h.turn(invokeActivity(verb, data)));
+    expect(answer.type).toBe(MESSAGE);
+    expect(String(answer.value)).toContain(reason);
+    expect(h.bridge.requests).toHaveLength(0);
+  });
+
+  test('editTags, addComment and assignToMe become the right edits', async () => {
+    const h = createHarness();
+    await h.turn(invokeActivity('editTags', { linkId: 'link-1', nonce: 'a', tags: '+vip, -phishing, needs review' }));
+    await h.turn(invokeActivity('addComment', { linkId: 'link-1', nonce: 'b', comment: 'Reimaged WS-17' }));
+    await h.turn(invokeActivity('assignToMe', { linkId: 'link-1', nonce: 'c' }));
+    expect(h.bridge.requests.map((request) => request.changes)).toEqual([
+      { tagsAdd: ['vip', 'needs review'], tagsRemove: ['phishing'] },
+      { comment: 'Reimaged WS-17' },
+      { owner: { objectId: ALICE.aadObjectId, displayName: ALICE.name, upn: 'Alice@Contoso.com' } },
+    ]);
+  });
+
+  test('a viewer gets the read-only card and a message, and nothing is edited', async () => {
+    const h = createHarness({ access: ONLY_ALICE });
+    const replies = await h.turn(invokeActivity('setSeverity', { linkId: 'link-1', severity: 'high' }, { from: VICTOR }));
+    const answer = invokeAnswerOf(replies);
+    expect(answer.type).toBe(CARD);
+    expect(new Set(verbsIn(answer.value))).toEqual(new Set(['refreshCard']));
+    expect(textsOf(replies)[0]).toContain('Only analysts');
+    expect(h.bridge.submitCalls).toHaveLength(0);
+  });
+
+  test('refreshCard returns the per-user view', async () => {
+    const h = createHarness({ access: ONLY_ALICE });
+    const forViewer = invokeAnswerOf(await h.turn(invokeActivity('refreshCard', { linkId: 'link-1' }, { from: VICTOR })));
+    const forAnalyst = invokeAnswerOf(await h.turn(invokeActivity('refreshCard', { linkId: 'link-1' }, { from: ALICE })));
+    expect(verbsIn(forViewer.value)).not.toContain('setSeverity');
+    expect(verbsIn(forAnalyst.value)).toContain('setSeverity');
+    expect(h.bridge.submitCalls).toHaveLength(0);
+  });
+
+  test('a slow engine: the invoke is answered at the deadline and the card updates later', async () => {
+    const h = createHarness({ invokeDeadlineMs: 20 });
+    let open!: () => void;
+    h.bridge.submitGate = new Promise<void>((resolve) => (open = resolve));
+    const answer = invokeAnswerOf(await h.turn(invokeActivity('setSeverity', { linkId: 'link-1', nonce: 's', severity: 'high' }, { replyToId: 'card-9' })));
+    expect(answer.type).toBe(MESSAGE);
+    expect(String(answer.value)).toContain('Working on it');
+    h.bridge.submitGate = null;
+    open();
+    await waitFor(() => h.bridge.requests.length === 1, 'the late request');
+    h.bridge.completeEdit('req-1');
+    await h.tasks.idle();
+    expect(h.sender.of('update').map((record) => record.targetId)).toEqual(['card-9']);
+  });
+
+  test('a failing bridge answers the invoke with an apology', async () => {
+    const h = createHarness();
+    h.bridge.failNext.submitEdit = new Error('pool exhausted at /srv/x.js');
+    const answer = invokeAnswerOf(await h.turn(invokeActivity('setSeverity', { linkId: 'link-1', severity: 'high' })));
+    expect(answer.type).toBe(MESSAGE);
+    expect(String(answer.value)).toContain('try again');
+    expect(String(answer.value)).not.toContain('pool');
+  });
+});

@@ -1,0 +1,261 @@
+// Real turns through the teams-ai Application for every command, with bad input and missing rights.
+import { describe, expect, test } from '@jest/globals';
+import { TestAdapter } from 'botbuilder';
+import { APOLOGY, installTurnErrorHandler } from '../../src/bot/adapter.ts';
+import { createSilentLogger } from '../../src/observability/logger.ts';
+import { sampleView } from '../fakes/bridge.ts';
+import { ALICE, BOT, CHANNEL_ID, CHAT_ID, VICTOR, installationUpdateActivity, invokeActivity, membersAddedActivity, messageActivity } from './support/activities.ts';
+import { cardsOf, createHarness, textsOf, verbsIn } from './support/harness.ts';
+
+const ONLY_ALICE = { analysts: [ALICE.aadObjectId ?? ''], localMode: false };
+
+describe('help and unknown input', () => {
+  test('/help in a personal chat lists every command', async () => {
+    const h = createHarness();
+    const [text] = textsOf(await h.turn(messageActivity('/help')));
+    for (const command of ['/incident', '/list', '/severity', '/tag', '/comment', '/assign', '/status', '/subscribe', '/unsubscribe', '/subscriptions']) {
+      expect(text).toContain(command);
+    }
+  });
+
+  test('in a channel the @mention is stripped before parsing', async () => {
+    const h = createHarness();
+    const replies = await h.turn(messageActivity('/incident 29', { scope: 'channel' }));
+    expect(cardsOf(replies)).toHaveLength(1);
+  });
+
+  test('an unknown command names itself and points to /help', async () => {
+    const h = createHarness();
+    const [text] = textsOf(await h.turn(messageActivity('/frobnicate 29')));
+    expect(text).toContain('frobnicate');
+    expect(text).toContain('/help');
+  });
+
+  test('free text gets the help text', async () => {
+    const h = createHarness();
+    const [text] = textsOf(await h.turn(messageActivity('hello there')));
+    expect(text).toContain('/subscribe');
+  });
+});
+
+describe('/incident and /list', () => {
+  test('/incident by Defender id and by Sentinel number shows the analyst card', async () => {
+    const h = createHarness();
+    for (const ref of ['29', '1042', '#1042']) {
+      const [card] = cardsOf(await h.turn(messageActivity(`/incident ${ref}`)));
+      expect(verbsIn(card)).toEqual(expect.arrayContaining(['setSeverity', 'editTags', 'addComment', 'assignToMe']));
+    }
+  });
+
+  test('a viewer gets the read-only card', async () => {
+    const h = createHarness({ access: ONLY_ALICE });
+    const [card] = cardsOf(await h.turn(messageActivity('/incident 29', { from: VICTOR })));
+    expect(new Set(verbsIn(card))).toEqual(new Set(['refreshCard']));
+  });
+
+  test('an unknown id gets a helpful reply, a missing one the usage', async () => {
+    const h = createHarness();
+    expect(textsOf(await h.turn(messageActivity('/incident 999')))[0]).toContain('found no incident 999');
+    expect(textsOf(await h.turn(messageActivity('/incident')))[0]).toContain('Usage: `/incident <id>`');
+  });
+
+  test('/list passes the filters and lists matches with escaped titles', async () => {
+    const h = createHarness();
+    h.bridge.put(sampleView({ linkId: 'link-2', defenderId: '30', sentinelNumber: 1043, severity: 'high', title: '[Click](https://evil.example) *urgent*' }));
+    const [text] = textsOf(await h.turn(messageActivity('/list severity>=high status=active tag=phishing product=endpoint tenant=default limit=5')));
+    expect(h.bridge.lastListFilter).toEqual({ minSeverity: 'high', status: 'active', tag: 'phishing', productName: 'endpoint', pairId: 'default', limit: 6 });
+    expect(text).toContain('Defender 30');
+    expect(text).not.toContain('[Click](https://');
+    expect(text).not.toContain('Defender 29');
+  });
+
+  test('/list with nothing matching, and with a bad filter', async () => {
+    const h = createHarness();
+    expect(textsOf(await h.turn(messageActivity('/list tag=nothing-has-this')))[0]).toBe('No incidents match.');
+    const [bad] = textsOf(await h.turn(messageActivity('/list severity=high')));
+    expect(bad).toContain('severity>=');
+    expect(bad).toContain('Usage:');
+  });
+
+  test('a failing bridge gets an apology, not a stack trace', async () => {
+    const h = createHarness();
+    h.bridge.failNext.findIncident = new Error('connect ECONNREFUSED 10.0.0.5:5432 at Socket.internal (/srv/app/node_modules/pg/x.js:1:1)');
+    const [text] = textsOf(await h.turn(messageActivity('/incident 29')));
+    expect(text).toContain('could not reach');
+    expect(text).not.toContain('ECONNREFUSED');
+    expect(text).not.toContain('.js');
+  });
+});
+
+describe('edit commands', () => {
+  test('/severity submits an edit credited to the analyst, answers with the pending card and updates it when done', async () => {
+    const h = createHarness();
+    const replies = await h.turn(messageActivity('/severity 29 HIGH', { id: 'cmd-1' }));
+    expect(cardsOf(replies)).toHaveLength(1);
+    const [request] = h.bridge.requests;
+    expect(request?.changes).toEqual({ severity: 'high' });
+    expect(request?.incidentRef).toBe('link-1');
+    expect(request?.actor).toEqual({ objectId: ALICE.aadObjectId, displayName: ALICE.name, upn: 'Alice@Contoso.com' });
+    expect(h.sender.of('update')).toHaveLength(0);
+
+    h.bridge.completeEdit('req-1');
+    await h.tasks.idle();
+    const [update] = h.sender.of('update');
+    expect(update?.targetId).toBe(replies[0]?.id);
+    expect(update?.conversationId).toBe(CHAT_ID);
+  });
+
+  test('a redelivered command (same activity id) is one request', async () => {
+    const h = createHarness();
+    await h.turn(messageActivity('/severity 29 low', { id: 'cmd-same' }));
+    await h.turn(messageActivity('/severity 29 low', { id: 'cmd-same' }));
+    expect(h.bridge.submitCalls).toHaveLength(2);
+    expect(h.bridge.requests).toHaveLength(1);
+  });
+
+  test.each([
+    ['/severity 29 extreme', 'not a severity'],
+    ['/severity 29', 'say which severity'],
+    ['/severity', 'incident id is missing'],
+    ['/tag 29 vip', 'has no sign'],
+    ['/tag 29 +a -a', 'both added and removed'],
+    ['/comment 29', 'comment text is missing'],
+    ['/assign 29 bob', 'not a user principal name'],
+    ['/status 29 resolved', 'needs a classification'],
+    ['/status 29 active true-positive', 'goes with resolved only'],
+    ['/status 29 redirected', 'cannot be set from Teams'],
+  ])('%s is refused with a reason and the usage', async (input, reason) => {
+    const h = createHarness();
+    const [text] = textsOf(await h.turn(messageActivity(input)));
+    expect(text).toContain(reason);
+    expect(text).toContain('Usage:');
+    expect(h.bridge.submitCalls).toHaveLength(0);
+  });
+
+  test.each([
+    ['/tag 29 +vip -phishing "+needs review"', { tagsAdd: ['vip', 'needs review'], tagsRemove: ['phishing'] }],
+    ['/comment 29 Contained on host  WS-17; "reimaged"', { comment: 'Contained on host  WS-17; "reimaged"' }],
+    ['/assign 29 me', { owner: { objectId: ALICE.aadObjectId, displayName: ALICE.name, upn: 'Alice@Contoso.com' } }],
+    ['/assign 29 bob@contoso.com', { owner: { upn: 'bob@contoso.com' } }],
+    ['/assign 29 none', { owner: null }],
+    ['/status 29 in-progress', { status: 'inProgress' }],
+    ['/status 1042 resolved false-positive', { status: 'resolved', classification: 'falsePositive' }],
+  ])('%s becomes the right edit', async (input, changes) => {
+    const h = createHarness();
+    await h.turn(messageActivity(input));
+    expect(h.bridge.requests[0]?.changes).toEqual(changes);
+  });
+
+  test('an edit by someone who is not an analyst is refused without a request', async () => {
+    const h = createHarness({ access: ONLY_ALICE });
+    const [text] = textsOf(await h.turn(messageActivity('/severity 29 high', { from: VICTOR })));
+    expect(text).toContain('Only analysts');
+    expect(h.bridge.submitCalls).toHaveLength(0);
+  });
+
+  test('group membership grants the analyst role', async () => {
+    const h = createHarness({ access: { analysts: ['group-soc'], localMode: false }, groupsOf: async (actor) => (actor.objectId === VICTOR.aadObjectId ? ['GROUP-SOC'] : []) });
+    await h.turn(messageActivity('/severity 29 high', { from: VICTOR }));
+    expect(h.bridge.requests).toHaveLength(1);
+  });
+
+  test('an edit of an unknown incident says so', async () => {
+    const h = createHarness();
+    const [text] = textsOf(await h.turn(messageActivity('/comment 4711 hello')));
+    expect(text).toContain('found no incident 4711');
+    expect(h.bridge.submitCalls).toHaveLength(0);
+  });
+
+  test('a failed edit updates the card with the failure', async () => {
+    const h = createHarness();
+    await h.turn(messageActivity('/severity 29 high'));
+    h.bridge.failEdit('req-1', 'Sentinel refused: Forbidden');
+    await h.tasks.idle();
+    expect(JSON.stringify(h.sender.of('update')[0]?.activity)).toContain('Forbidden');
+  });
+});
+
+describe('subscriptions', () => {
+  test('/subscribe stores the conversation and the filters; /subscriptions lists; /unsubscribe removes', async () => {
+    const h = createHarness();
+    const [subscribed] = textsOf(await h.turn(messageActivity('/subscribe minSeverity=high product=endpoint tag=phishing,vip status=active tenant=default', { scope: 'channel' })));
+    expect(subscribed).toContain('sub1');
+    const stored = await h.store.subscriptions.listForConversation(CHANNEL_ID);
+    expect(stored).toHaveLength(1);
+    expect(stored[0]?.filters).toEqual({ minSeverity: 'high', products: ['endpoint'], tags: ['phishing', 'vip'], statuses: ['active'], pairIds: ['default'] });
+    expect(stored[0]?.createdBy?.objectId).toBe(ALICE.aadObjectId);
+    const conversation = await h.store.conversations.get(CHANNEL_ID);
+    expect(conversation).toMatchObject({ scope: 'channel', tenantId: 'tenant-a', teamId: '19:team@thread.tacv2', active: true });
+    // The stored reference is the channel itself, not the thread the command was typed in.
+    expect((conversation?.reference as { conversation: { id: string } }).conversation.id).toBe(CHANNEL_ID);
+
+    expect(textsOf(await h.turn(messageActivity('/subscriptions', { scope: 'channel' })))[0]).toContain('sub1');
+    expect(textsOf(await h.turn(messageActivity('/unsubscribe sub1', { scope: 'channel' })))[0]).toContain('Unsubscribed');
+    expect(await h.store.subscriptions.listForConversation(CHANNEL_ID)).toHaveLength(0);
+  });
+
+  test('/unsubscribe without an id asks which when there are several; all removes all', async () => {
+    const h = createHarness();
+    await h.turn(messageActivity('/subscribe', { scope: 'channel' }));
+    await h.turn(messageActivity('/subscribe minSeverity=high', { scope: 'channel' }));
+    expect(textsOf(await h.turn(messageActivity('/unsubscribe', { scope: 'channel' })))[0]).toContain('Which one?');
+    expect(textsOf(await h.turn(messageActivity('/unsubscribe nope', { scope: 'channel' })))[0]).toContain('no subscription with that id');
+    expect(textsOf(await h.turn(messageActivity('/unsubscribe all', { scope: 'channel' })))[0]).toContain('Removed 2');
+    expect(textsOf(await h.turn(messageActivity('/unsubscribe', { scope: 'channel' })))[0]).toContain('no subscriptions');
+  });
+
+  test('viewers may list but not change subscriptions; bad filters get the usage', async () => {
+    const h = createHarness({ access: ONLY_ALICE });
+    expect(textsOf(await h.turn(messageActivity('/subscribe', { from: VICTOR })))[0]).toContain('Only analysts');
+    expect(textsOf(await h.turn(messageActivity('/subscriptions', { from: VICTOR })))[0]).toContain('no subscriptions');
+    const [bad] = textsOf(await h.turn(messageActivity('/subscribe colour=red')));
+    expect(bad).toContain("unknown filter 'colour'");
+    expect(bad).toContain('Usage: `/subscribe');
+  });
+});
+
+describe('install and removal', () => {
+  test('added to a team: stores the channel reference and welcomes once', async () => {
+    const h = createHarness();
+    const replies = await h.turn(membersAddedActivity([{ id: BOT.id }]));
+    expect(textsOf(replies)[0]).toContain('/subscribe');
+    expect(await h.store.conversations.get(CHANNEL_ID)).toMatchObject({ scope: 'channel', channelId: CHANNEL_ID, active: true });
+    expect(textsOf(await h.turn(installationUpdateActivity('add', 'channel')))).toHaveLength(0);
+  });
+
+  test('other members joining is not an install', async () => {
+    const h = createHarness();
+    expect(await h.turn(membersAddedActivity([{ id: '29:new-person' }]))).toHaveLength(0);
+    expect(await h.store.conversations.get(CHANNEL_ID)).toBeNull();
+  });
+
+  test('personal install welcomes; uninstall deactivates', async () => {
+    const h = createHarness();
+    expect(textsOf(await h.turn(installationUpdateActivity('add')))).toHaveLength(1);
+    await h.turn(installationUpdateActivity('remove'));
+    expect(await h.store.conversations.get(CHAT_ID)).toMatchObject({ active: false, deactivatedReason: 'app uninstalled' });
+  });
+});
+
+describe('turn errors', () => {
+  test('an unhandled error is answered with a short apology, never the error', async () => {
+    const adapter = new TestAdapter();
+    installTurnErrorHandler(adapter, createSilentLogger());
+    await adapter.processActivity(messageActivity('/help'), async () => {
+      throw new Error('boom in /srv/secret/path.ts:12');
+    });
+    expect(adapter.activeQueue.map((activity) => activity.text)).toEqual([APOLOGY]);
+  });
+
+  test('an unhandled error in an invoke answers the invoke with the apology', async () => {
+    const adapter = new TestAdapter();
+    installTurnErrorHandler(adapter, createSilentLogger());
+    await adapter.processActivity(invokeActivity('setSeverity', { linkId: 'x' }), async () => {
+      throw new Error('boom');
+    });
+    const [response] = adapter.activeQueue;
+    expect(response?.type).toBe('invokeResponse');
+    expect(JSON.stringify(response?.value)).toContain('Sorry');
+    expect(JSON.stringify(response?.value)).not.toContain('boom');
+  });
+});

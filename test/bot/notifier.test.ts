@@ -1,0 +1,308 @@
+// The notifier over the in-memory store, the guarded sender and a fake Teams sender.
+import { describe, expect, test } from '@jest/globals';
+import { createNotifier, type Schedule } from '../../src/bot/notifier.ts';
+import { createGuardedSender } from '../../src/bot/guarded-sender.ts';
+import { conversationPauseKey } from '../../src/bot/send-policy.ts';
+import { renderIncidentCard } from '../../src/cards/incident-card.ts';
+import { buildChangeNoticeText } from '../../src/cards/change-notice.ts';
+import type { ChangeEvent, IncidentView } from '../../src/sync/api.ts';
+import type { SubscriptionFilters } from '../../src/store/ports.ts';
+import { createMemoryStore } from '../fakes/memory-store.ts';
+import { createFakeBridge, sampleView } from '../fakes/bridge.ts';
+import { createFakeSender } from './support/fake-sender.ts';
+import { waitFor } from './support/harness.ts';
+
+const CHANNEL = '19:soc@thread.tacv2';
+const OTHER_CHANNEL = '19:mssp@thread.tacv2';
+
+function reference(conversationId: string) {
+  return {
+    bot: { id: '28:bot', name: 'Incident Bridge' },
+    channelId: 'msteams',
+    serviceUrl: 'https://smba.trafficmanager.net/teams/',
+    conversation: { id: conversationId, conversationType: 'channel', tenantId: 'tenant-a', isGroup: true },
+  };
+}
+
+let seq = 0;
+function event(view: IncidentView, overrides: Partial<ChangeEvent> = {}): ChangeEvent {
+  seq += 1;
+  return { id: `evt-${seq}`, seq, kind: 'updated', linkId: view.linkId, pairId: view.pairId, incident: view, changes: [], occurredAt: '2024-05-01T10:00:00.000Z', ...overrides };
+}
+
+function withSeverity(view: IncidentView, severity: 'low' | 'medium' | 'high'): IncidentView {
+  const copy = structuredClone(view);
+  if (copy.defender) copy.defender.severity = severity;
+  if (copy.sentinel) copy.sentinel.severity = severity;
+  return copy;
+}
+
+function withTags(view: IncidentView, tags: string[]): IncidentView {
+  const copy = structuredClone(view);
+  if (copy.defender) copy.defender.tags = tags;
+  if (copy.sentinel) copy.sentinel.tags = tags;
+  return copy;
+}
+
+/**
+ * Virtual time: sleeping is instant, and the clock jumps to the earliest sleeper's wake-up time
+ * once every concurrent task has gone to sleep (checked on the next macrotask). Concurrent waiters
+ * therefore see the same timeline a real clock would give them.
+ */
+function fakeClock() {
+  let t = Date.parse('2024-05-01T10:00:00.000Z');
+  const sleeps: number[] = [];
+  const sleepers: { at: number; resolve: () => void }[] = [];
+  let scheduled = false;
+  const tick = () => {
+    scheduled = false;
+    if (sleepers.length === 0) return;
+    sleepers.sort((a, b) => a.at - b.at);
+    t = Math.max(t, sleepers[0]?.at ?? t);
+    const due = sleepers.filter((sleeper) => sleeper.at <= t);
+    sleepers.splice(0, due.length);
+    for (const sleeper of due) sleeper.resolve();
+    if (sleepers.length > 0) schedule();
+  };
+  const schedule = () => {
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(tick);
+    }
+  };
+  return {
+    now: () => t,
+    date: () => new Date(t),
+    sleeps,
+    sleep: (ms: number) =>
+      new Promise<void>((resolve) => {
+        sleeps.push(ms);
+        sleepers.push({ at: t + ms, resolve });
+        schedule();
+      }),
+  };
+}
+
+/** Windows close only when the test says so (notifier.flush), or never on their own. */
+const manualSchedule: Schedule = () => () => undefined;
+
+async function setup(options: { channels?: Record<string, SubscriptionFilters>; holderId?: string } = {}) {
+  const clock = fakeClock();
+  const store = createMemoryStore({ now: clock.date });
+  const sender = createFakeSender();
+  const errors: unknown[] = [];
+  for (const [id, filters] of Object.entries(options.channels ?? { [CHANNEL]: {} })) {
+    await store.conversations.upsert({ id, reference: reference(id), scope: 'channel', tenantId: 'tenant-a', channelId: id });
+    await store.subscriptions.add({ id: `sub-${id}`, conversationId: id, filters, createdBy: null });
+  }
+  const guarded = createGuardedSender({ sender, rateLimits: store.rateLimits, conversations: store.conversations, now: clock.now, sleep: clock.sleep, random: () => 0 });
+  const makeNotifier = (holderId = options.holderId ?? 'replica-a', schedule: Schedule = manualSchedule, coalesceWindowMs?: number) =>
+    createNotifier({
+      subscriptions: store.subscriptions,
+      conversations: store.conversations,
+      cards: store.cards,
+      sender: guarded,
+      builders: { renderIncidentCard, buildChangeNoticeText },
+      holderId,
+      now: clock.date,
+      schedule,
+      ...(coalesceWindowMs !== undefined ? { coalesceWindowMs } : {}),
+      onError: (error) => errors.push(error),
+    });
+  return { clock, store, sender, errors, makeNotifier, notifier: makeNotifier() };
+}
+
+describe('one card per incident per conversation', () => {
+  test('the first change posts the card; the next updates it in place with one threaded reply', async () => {
+    const { sender, store, notifier } = await setup();
+    const view = sampleView();
+    await notifier.handle(event(view, { kind: 'created' }));
+    await notifier.flush();
+    expect(sender.of('send')).toHaveLength(1);
+    const posted = sender.of('send')[0];
+    expect(posted?.conversationId).toBe(CHANNEL);
+    expect(posted?.activity.attachments?.[0]?.contentType).toBe('application/vnd.microsoft.card.adaptive');
+    expect(await store.cards.get(CHANNEL, 'link-1')).toMatchObject({ state: 'posted', activityId: posted?.id });
+
+    const raised = withSeverity(view, 'high');
+    await notifier.handle(event(raised, { changes: [{ field: 'severity', from: 'medium', to: 'high', portal: 'sentinel', by: 'Jane Doe' }] }));
+    await notifier.flush();
+    expect(sender.of('send')).toHaveLength(1);
+    expect(sender.of('update').map((record) => record.targetId)).toEqual([posted?.id]);
+    const [reply] = sender.of('reply');
+    expect(reply?.targetId).toBe(posted?.id);
+    expect(reply?.activity.text).toContain('Jane Doe');
+  });
+
+  test('each subscribed conversation gets its own single card', async () => {
+    const { sender, notifier } = await setup({ channels: { [CHANNEL]: {}, [OTHER_CHANNEL]: {} } });
+    await notifier.handle(event(sampleView(), { kind: 'created' }));
+    await notifier.handle(event(sampleView(), { kind: 'created' }));
+    await notifier.flush();
+    expect(sender.of('send').map((record) => record.conversationId).sort()).toEqual([CHANNEL, OTHER_CHANNEL].sort());
+  });
+
+  test('a burst becomes one update and one reply that tells all of it', async () => {
+    const { sender, notifier } = await setup();
+    const view = sampleView();
+    await notifier.handle(event(view, { kind: 'created' }));
+    await notifier.flush();
+    const high = withSeverity(view, 'high');
+    await notifier.handle(event(high, { changes: [{ field: 'severity', from: 'medium', to: 'high', portal: 'defender', by: 'Jane Doe' }] }));
+    const tagged = withTags(high, ['phishing', 'vip']);
+    await notifier.handle(event(tagged, { changes: [{ field: 'tags', from: ['phishing'], to: ['phishing', 'vip'], portal: 'sentinel', by: 'Jane Doe' }] }));
+    await notifier.handle(event(tagged, { changes: [{ field: 'comment', from: null, to: 'Reimaged host', portal: 'sentinel', by: 'Raj' }] }));
+    await notifier.flush();
+    expect(sender.of('update')).toHaveLength(1);
+    expect(sender.of('reply')).toHaveLength(1);
+    const text = sender.of('reply')[0]?.activity.text ?? '';
+    expect(text).toMatch(/[Ss]everity/);
+    expect(text).toContain('vip');
+    expect(JSON.stringify(sender.of('update')[0]?.activity)).toContain('vip');
+  });
+
+  test('a redelivered event sends nothing new', async () => {
+    const { sender, notifier } = await setup();
+    const first = event(sampleView(), { kind: 'created' });
+    await notifier.handle(first);
+    await notifier.flush();
+    const change = event(withSeverity(sampleView(), 'high'), { changes: [{ field: 'severity', from: 'medium', to: 'high', portal: 'defender', by: 'x' }] });
+    await notifier.handle(change);
+    await notifier.flush();
+    await notifier.handle(change);
+    await notifier.flush();
+    expect(sender.records.map((record) => record.op)).toEqual(['send', 'update', 'reply']);
+  });
+
+  test('after a restart (new notifier, same store) the card is updated in place, never posted twice', async () => {
+    const { sender, makeNotifier, notifier } = await setup();
+    await notifier.handle(event(sampleView(), { kind: 'created' }));
+    await notifier.flush();
+    await notifier.close();
+    const restarted = makeNotifier('replica-a-after-restart');
+    await restarted.handle(event(sampleView(), { kind: 'created' }));
+    await restarted.handle(event(withSeverity(sampleView(), 'low'), { changes: [{ field: 'severity', from: 'medium', to: 'low', portal: 'defender', by: 'x' }] }));
+    await restarted.flush();
+    expect(sender.of('send')).toHaveLength(1);
+    expect(sender.of('update')).toHaveLength(1);
+  });
+
+  test('two replicas handling the same first event post one card', async () => {
+    const { sender, makeNotifier } = await setup();
+    const a = makeNotifier('replica-a');
+    const b = makeNotifier('replica-b');
+    const first = event(sampleView(), { kind: 'created' });
+    await Promise.all([a.handle(first), b.handle(first)]);
+    await Promise.all([a.flush(), b.flush()]);
+    expect(sender.of('send')).toHaveLength(1);
+  });
+
+  test('a card someone deleted is posted again', async () => {
+    const { sender, notifier } = await setup();
+    await notifier.handle(event(sampleView(), { kind: 'created' }));
+    await notifier.flush();
+    sender.failures.push({ op: 'update', status: 404, errorCode: 'NotFound' });
+    await notifier.handle(event(withSeverity(sampleView(), 'high')));
+    await notifier.flush();
+    expect(sender.of('send')).toHaveLength(2);
+  });
+
+  test('the real coalescing timer delivers a burst once the window closes', async () => {
+    const { sender, makeNotifier } = await setup();
+    const realTimer: Schedule = (callback, ms) => {
+      const timer = setTimeout(callback, ms);
+      return () => clearTimeout(timer);
+    };
+    const notifier = makeNotifier('replica-a', realTimer, 20);
+    await notifier.handle(event(sampleView(), { kind: 'created' }));
+    await notifier.handle(event(withSeverity(sampleView(), 'high'), { kind: 'created' }));
+    await waitFor(() => sender.of('send').length === 1, 'the card to be posted');
+    await notifier.close();
+    expect(sender.records).toHaveLength(1);
+  });
+});
+
+describe('subscriptions decide who hears about what', () => {
+  test('only matching conversations get the card; a posted card follows the incident below the filter', async () => {
+    const { sender, notifier } = await setup({ channels: { [CHANNEL]: { minSeverity: 'high' }, [OTHER_CHANNEL]: { products: ['identity'] } } });
+    await notifier.handle(event(sampleView(), { kind: 'created' }));
+    await notifier.flush();
+    expect(sender.records).toHaveLength(0);
+    await notifier.handle(event(withSeverity(sampleView(), 'high')));
+    await notifier.flush();
+    expect(sender.of('send').map((record) => record.conversationId)).toEqual([CHANNEL]);
+    await notifier.handle(event(withSeverity(sampleView(), 'low')));
+    await notifier.flush();
+    expect(sender.of('update').map((record) => record.conversationId)).toEqual([CHANNEL]);
+  });
+
+  test('works as a BridgeApi consumer', async () => {
+    const { sender, notifier } = await setup();
+    const bridge = createFakeBridge();
+    const unsubscribe = bridge.subscribe(notifier);
+    await bridge.emit(event(sampleView(), { kind: 'created' }));
+    await notifier.flush();
+    unsubscribe();
+    expect(sender.of('send')).toHaveLength(1);
+  });
+});
+
+describe('Teams failures and limits', () => {
+  test('403 deactivates the conversation without retrying, and later changes go nowhere', async () => {
+    const { sender, store, errors, notifier } = await setup();
+    sender.failures.push({ op: 'send', status: 403, errorCode: 'BotNotInConversationRoster' });
+    await notifier.handle(event(sampleView(), { kind: 'created' }));
+    await notifier.flush();
+    expect(sender.failedAttempts).toHaveLength(1);
+    expect(await store.conversations.get(CHANNEL)).toMatchObject({ active: false });
+    expect(errors).toHaveLength(1);
+    // The failed claim was released, but the conversation is inactive now: nothing is sent.
+    await notifier.handle(event(withSeverity(sampleView(), 'high')));
+    await notifier.flush();
+    expect(sender.records).toHaveLength(0);
+  });
+
+  test('429 honours Retry-After, shares the pause, then succeeds', async () => {
+    const { sender, store, clock, notifier } = await setup();
+    sender.failures.push({ op: 'send', status: 429, retryAfter: '5' });
+    const start = clock.now();
+    await notifier.handle(event(sampleView(), { kind: 'created' }));
+    await notifier.flush();
+    expect(sender.of('send')).toHaveLength(1);
+    expect(Math.max(...clock.sleeps)).toBeGreaterThanOrEqual(5000);
+    expect(await store.rateLimits.getRetryAfter(conversationPauseKey(CHANNEL))).toBe(new Date(start + 5000).toISOString());
+  });
+
+  test('502s are retried 3 times with 2, 4 and 8 s backoff; a 4th failure gives up and frees the claim', async () => {
+    const { sender, store, clock, errors, notifier } = await setup();
+    for (let i = 0; i < 4; i += 1) sender.failures.push({ op: 'send', status: 502 });
+    await notifier.handle(event(sampleView(), { kind: 'created' }));
+    await notifier.flush();
+    expect(clock.sleeps.filter((ms) => ms >= 1000)).toEqual([2000, 4000, 8000]);
+    expect(sender.failedAttempts).toHaveLength(4);
+    expect(errors).toHaveLength(1);
+    expect(await store.cards.get(CHANNEL, 'link-1')).toBeNull();
+    await notifier.handle(event(sampleView(), { kind: 'created' }));
+    await notifier.flush();
+    expect(sender.of('send')).toHaveLength(1);
+  });
+
+  test('a flood of incidents stays within 7 sends per second in one conversation', async () => {
+    const { sender, clock, notifier } = await setup();
+    const sentAt: number[] = [];
+    const originalSend = sender.send.bind(sender);
+    sender.send = async (reference, activity) => {
+      sentAt.push(clock.now());
+      return originalSend(reference, activity);
+    };
+    for (let i = 0; i < 20; i += 1) {
+      await notifier.handle(event(sampleView({ linkId: `link-${i}`, defenderId: String(100 + i) }), { kind: 'created' }));
+    }
+    await notifier.flush();
+    expect(sentAt).toHaveLength(20);
+    for (const at of sentAt) expect(sentAt.filter((other) => other >= at && other < at + 1000).length).toBeLessThanOrEqual(7);
+    for (const at of sentAt) expect(sentAt.filter((other) => other >= at && other < at + 2000).length).toBeLessThanOrEqual(8);
+    // And it does not crawl: 20 posts take well under 30 s of (virtual) time.
+    expect((sentAt[19] ?? 0) - (sentAt[0] ?? 0)).toBeLessThan(15_000);
+  });
+});

@@ -1,0 +1,155 @@
+// The command parser, case by case. Pure.
+import { describe, expect, test } from '@jest/globals';
+import { COMMAND_NAMES, COMMAND_USAGE, MAX_COMMENT_LENGTH, parseCommand, tokenize } from '../../src/bot/commands/parse.ts';
+
+const command = (text: string) => {
+  const result = parseCommand(text);
+  if (result.kind !== 'command') throw new Error(`expected a command from ${JSON.stringify(text)}, got ${JSON.stringify(result)}`);
+  return result.command;
+};
+const refusal = (text: string) => {
+  const result = parseCommand(text);
+  if (result.kind !== 'invalid') throw new Error(`expected a refusal of ${JSON.stringify(text)}, got ${JSON.stringify(result)}`);
+  return result;
+};
+
+describe('what counts as a command', () => {
+  test.each([[undefined], [''], ['   '], ['hello bot'], ['what is the list?'.replace('list', 'lisst')]])('%p is free text', (text) => {
+    expect(parseCommand(text as string | undefined)).toEqual({ kind: 'text' });
+  });
+
+  test('slash and bare forms, any case, with Teams leftovers', () => {
+    expect(command('/help')).toEqual({ name: 'help' });
+    expect(command('HELP me please')).toEqual({ name: 'help' });
+    expect(command('\u00A0 /Incident 29 ')).toEqual({ name: 'incident', ref: '29' });
+    expect(command('<at>Incident Bridge</at> /incident 29')).toEqual({ name: 'incident', ref: '29' });
+    expect(command('incident&nbsp;29')).toEqual({ name: 'incident', ref: '29' });
+  });
+
+  test('unknown slash commands are reported by name', () => {
+    expect(parseCommand('/delete 29')).toEqual({ kind: 'unknown', name: 'delete' });
+    expect(parseCommand('/???')).toMatchObject({ kind: 'unknown' });
+  });
+
+  test('every command has a usage line', () => {
+    for (const name of COMMAND_NAMES) expect(COMMAND_USAGE[name]).toMatch(new RegExp(`^/${name}`));
+  });
+
+  test('refusals carry the reason and the usage', () => {
+    expect(refusal('/incident')).toEqual({ kind: 'invalid', name: 'incident', reason: 'the incident id is missing', usage: '/incident <id>' });
+  });
+});
+
+describe('incident ids', () => {
+  test.each([['29', '29'], ['#1042', '1042'], ['3f2a-bc', '3f2a-bc'], ['00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-000000000001']])('%s', (input, ref) => {
+    expect(command(`/incident ${input}`)).toEqual({ name: 'incident', ref });
+  });
+  test.each([['<script>'], ['../../etc'], ['a'.repeat(101)], ['29 30']])('%s is refused', (input) => {
+    refusal(`/incident ${input}`);
+  });
+});
+
+describe('/list filters', () => {
+  test('all filters', () => {
+    expect(command('/list severity>=HIGH status=in-progress tag="needs review" product=endpoint tenant=contoso-prod limit=50')).toEqual({
+      name: 'list',
+      filter: { minSeverity: 'high', status: 'inProgress', tag: 'needs review', productName: 'endpoint', pairId: 'contoso-prod', limit: 50 },
+    });
+    expect(command('/list minSeverity=low')).toEqual({ name: 'list', filter: { minSeverity: 'low' } });
+    expect(command('/list')).toEqual({ name: 'list', filter: {} });
+  });
+  test.each([
+    ['/list severity=high', 'severity>='],
+    ['/list minSeverity>=high', 'minSeverity='],
+    ['/list severity>=extreme', 'not a severity'],
+    ['/list status=closed', 'not a status'],
+    ['/list limit=0', 'limit must be'],
+    ['/list limit=51', 'limit must be'],
+    ['/list limit=ten', 'limit must be'],
+    ['/list colour=red', "unknown filter 'colour'"],
+    ['/list tag>=x', "takes '='"],
+    ['/list tag=', 'has no value'],
+    ['/list tag=a,b', 'takes one value'],
+    ['/list high', 'not a filter'],
+    ['/list tag="unclosed', 'not closed'],
+    ['/list tenant=$bad', 'not a tenant'],
+  ])('%s is refused (%s)', (text, reason) => {
+    expect(refusal(text).reason).toContain(reason);
+  });
+});
+
+describe('edits', () => {
+  test('severity', () => {
+    expect(command('/severity 29 Informational')).toEqual({ name: 'severity', ref: '29', severity: 'informational' });
+    expect(refusal('/severity 29 unknown').reason).toContain('not a severity');
+    expect(refusal('/severity 29 high now').reason).toContain('too many words');
+  });
+
+  test('tags', () => {
+    expect(command('/tag 29 +vip -phishing +"needs review" +vip')).toEqual({ name: 'tag', ref: '29', add: ['vip', 'needs review'], remove: ['phishing'] });
+    expect(refusal('/tag 29').reason).toContain('say which tags');
+    expect(refusal('/tag 29 +').reason).toContain('empty');
+    expect(refusal(`/tag 29 +${'x'.repeat(129)}`).reason).toContain('longer than 128');
+    expect(refusal(`/tag 29 ${Array.from({ length: 21 }, (_, i) => `+t${i}`).join(' ')}`).reason).toContain('at most 20');
+    expect(refusal('/tag 29 +a\u202Eb').reason).toContain('control characters');
+  });
+
+  test('comment keeps its text verbatim (spacing, quotes, newlines)', () => {
+    expect(command('/comment 29   "Quoted"  and\nmultiline  ')).toEqual({ name: 'comment', ref: '29', text: '"Quoted"  and\nmultiline' });
+    expect(command(`/comment 29 ${'x'.repeat(MAX_COMMENT_LENGTH)}`)).toMatchObject({ name: 'comment' });
+    expect(refusal(`/comment 29 ${'x'.repeat(MAX_COMMENT_LENGTH + 1)}`).reason).toContain('longer than');
+    expect(refusal('/comment 29 bell\u0007').reason).toContain('control characters');
+    expect(refusal('/comment').reason).toContain('incident id is missing');
+  });
+
+  test('assign', () => {
+    expect(command('/assign 29 ME')).toEqual({ name: 'assign', ref: '29', target: { kind: 'me' } });
+    expect(command('/assign 29 alex.w@contoso.onmicrosoft.com')).toEqual({ name: 'assign', ref: '29', target: { kind: 'user', upn: 'alex.w@contoso.onmicrosoft.com' } });
+    expect(command('/assign 29 unassign')).toEqual({ name: 'assign', ref: '29', target: { kind: 'nobody' } });
+    expect(refusal('/assign 29').reason).toContain('say who');
+    expect(refusal('/assign 29 <at>x</at>@y.z').reason).toContain('not a user principal name');
+  });
+
+  test('status and classification', () => {
+    expect(command('/status 29 active')).toEqual({ name: 'status', ref: '29', status: 'active' });
+    expect(command('/status 29 In_Progress')).toEqual({ name: 'status', ref: '29', status: 'inProgress' });
+    expect(command('/status 29 resolved TP')).toEqual({ name: 'status', ref: '29', status: 'resolved', classification: 'truePositive' });
+    expect(command('/status 29 resolved benign-positive')).toEqual({ name: 'status', ref: '29', status: 'resolved', classification: 'benignPositive' });
+    expect(command('/status 29 resolved undetermined')).toEqual({ name: 'status', ref: '29', status: 'resolved', classification: 'undetermined' });
+    expect(refusal('/status 29').reason).toContain('say which status');
+    expect(refusal('/status 29 new').reason).toContain('cannot be set');
+    expect(refusal('/status 29 resolved maybe').reason).toContain('not a classification');
+    expect(refusal('/status 29 resolved tp extra').reason).toContain('too many words');
+  });
+});
+
+describe('subscriptions', () => {
+  test('subscribe with repeated and comma-listed values', () => {
+    expect(command('/subscribe severity>=medium product=endpoint,identity product=endpoint tag=vip status=active,new tenant=a,b')).toEqual({
+      name: 'subscribe',
+      filters: { minSeverity: 'medium', products: ['endpoint', 'identity'], tags: ['vip'], statuses: ['active', 'new'], pairIds: ['a', 'b'] },
+    });
+    expect(command('/subscribe')).toEqual({ name: 'subscribe', filters: {} });
+    expect(refusal('/subscribe limit=5').reason).toContain('unknown filter');
+  });
+
+  test('unsubscribe and list', () => {
+    expect(command('/unsubscribe')).toEqual({ name: 'unsubscribe', target: { kind: 'ask' } });
+    expect(command('/unsubscribe ALL')).toEqual({ name: 'unsubscribe', target: { kind: 'all' } });
+    expect(command('/unsubscribe 3fa9c2d1e0b4')).toEqual({ name: 'unsubscribe', target: { kind: 'id', id: '3fa9c2d1e0b4' } });
+    expect(refusal('/unsubscribe a b').reason).toContain('too many words');
+    expect(refusal('/unsubscribe <x>').reason).toContain('not a subscription id');
+    expect(command('/subscriptions')).toEqual({ name: 'subscriptions' });
+    expect(refusal('/subscriptions all').reason).toContain('too many words');
+  });
+});
+
+test('tokenize groups quoted words and refuses an open quote', () => {
+  expect(tokenize(' a  "b c"  d"e f" ')).toEqual(['a', 'b c', 'de f']);
+  expect(tokenize('""')).toEqual(['']);
+  expect(() => tokenize('"open')).toThrow('not closed');
+});
+
+test('very long input is refused before parsing', () => {
+  expect(refusal(`/comment 29 ${'x'.repeat(9000)}`).reason).toContain('longer than 8000');
+});

@@ -1,0 +1,109 @@
+// Drives the real teams-ai Application with botbuilder's TestAdapter, over the in-memory store,
+// the fake bridge and the fake sender.
+import { TestAdapter, type Activity } from 'botbuilder';
+import { createBotApplication } from '../../../src/bot/app.ts';
+import { installTurnErrorHandler } from '../../../src/bot/adapter.ts';
+import { createBackgroundTasks } from '../../../src/bot/background.ts';
+import type { AccessPolicy, GroupsOf } from '../../../src/bot/access.ts';
+import type { MemberLookup } from '../../../src/bot/identity.ts';
+import { renderIncidentCard } from '../../../src/cards/incident-card.ts';
+import { buildChangeNoticeText } from '../../../src/cards/change-notice.ts';
+import { createLogger, createSilentLogger } from '../../../src/observability/logger.ts';
+import { createMemoryStore } from '../../fakes/memory-store.ts';
+import { createFakeBridge, sampleView } from '../../fakes/bridge.ts';
+import { createFakeSender } from './fake-sender.ts';
+
+export interface HarnessOptions {
+  access?: Partial<AccessPolicy>;
+  lookupMember?: MemberLookup;
+  groupsOf?: GroupsOf;
+  invokeDeadlineMs?: number;
+}
+
+/** A roster lookup that knows Alice's UPN and nobody else (like a tenant where guests fail). */
+export const rosterWithAlice: MemberLookup = async (context) => {
+  if (context.activity.from.id === '29:alice') return { userPrincipalName: 'Alice@Contoso.com' };
+  throw new Error('member not found');
+};
+
+export function createHarness(options: HarnessOptions = {}) {
+  const store = createMemoryStore();
+  const bridge = createFakeBridge();
+  bridge.put(sampleView());
+  const sender = createFakeSender();
+  const log = process.env['BOT_TEST_LOG'] ? createLogger({ level: 'debug' }) : createSilentLogger();
+  const tasks = createBackgroundTasks(log);
+  let nextSubscription = 1;
+  const app = createBotApplication({
+    bridge,
+    conversations: store.conversations,
+    subscriptions: store.subscriptions,
+    builders: { renderIncidentCard, buildChangeNoticeText },
+    sender,
+    access: { analysts: undefined, approvers: [], localMode: true, ...options.access },
+    lookupMember: options.lookupMember ?? rosterWithAlice,
+    ...(options.groupsOf ? { groupsOf: options.groupsOf } : {}),
+    tasks,
+    log,
+    newId: () => `sub${nextSubscription++}`,
+    ...(options.invokeDeadlineMs !== undefined ? { invokeDeadlineMs: options.invokeDeadlineMs } : {}),
+  });
+  const adapter = new TestAdapter();
+  installTurnErrorHandler(adapter, log);
+
+  /** Runs one turn and returns what the bot sent in it. */
+  async function turn(activity: Partial<Activity>): Promise<Partial<Activity>[]> {
+    adapter.activeQueue.splice(0);
+    await adapter.processActivity(activity, async (context) => {
+      await app.run(context);
+    });
+    return adapter.activeQueue.splice(0);
+  }
+
+  return { store, bridge, sender, tasks, app, adapter, turn };
+}
+
+export function textsOf(replies: Partial<Activity>[]): string[] {
+  return replies.filter((reply) => reply.type === 'message' && typeof reply.text === 'string').map((reply) => reply.text as string);
+}
+
+export function cardsOf(replies: Partial<Activity>[]): Record<string, unknown>[] {
+  return replies.flatMap((reply) => (reply.attachments ?? []).filter((a) => a.contentType === 'application/vnd.microsoft.card.adaptive').map((a) => a.content as Record<string, unknown>));
+}
+
+export interface InvokeAnswer {
+  status: number;
+  type: string;
+  value: unknown;
+}
+
+export function invokeAnswerOf(replies: Partial<Activity>[]): InvokeAnswer {
+  const response = replies.find((reply) => reply.type === 'invokeResponse');
+  if (!response) throw new Error(`no invoke response among ${JSON.stringify(replies.map((r) => r.type))}`);
+  const value = response.value as { status: number; body: { type: string; value: unknown } };
+  return { status: value.status, type: value.body.type, value: value.body.value };
+}
+
+/** Verbs of the Action.Execute buttons anywhere in a card. */
+export function verbsIn(card: unknown): string[] {
+  const verbs: string[] = [];
+  const walk = (node: unknown) => {
+    if (Array.isArray(node)) node.forEach(walk);
+    else if (node && typeof node === 'object') {
+      const record = node as Record<string, unknown>;
+      if (record['type'] === 'Action.Execute' && typeof record['verb'] === 'string') verbs.push(record['verb']);
+      Object.values(record).forEach(walk);
+    }
+  };
+  walk(card);
+  return verbs;
+}
+
+/** Polls `condition` until it holds; for state reached by background work. */
+export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
