@@ -1,0 +1,12 @@
+// The ordered list of schema migrations. Append only: never edit a migration that has shipped
+// (the migrator refuses a changed checksum); add NNN-name.ts with the next version instead.
+import { migration001 } from './001-initial.ts';
+
+export interface Migration {
+  version: number;
+  name: string;
+  /** Run in order inside the migration transaction; one SQL statement each. */
+  statements: readonly string[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [migration001];

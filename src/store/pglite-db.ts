@@ -1,0 +1,98 @@
+// Db over PGlite: PostgreSQL compiled to WASM, in this process, one connection.
+//
+// Serialization: PGlite 0.5 runs every query()/exec() and a whole transaction() under one
+// internal mutex, so statements from other callers (including pg-boss, which shares the
+// instance) wait while a transaction is open; transactions never interleave. The flip side:
+// using the outer Db inside a transaction deadlocks, which the Db port documents.
+//
+// Not for more than one process: PGlite keeps an exclusive in-memory copy of the data directory.
+// Several replicas need DATABASE_URL (a PostgreSQL server).
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import type { Db, QueryResult, Queryable } from './db.ts';
+import { StoreError, queryFailed } from './errors.ts';
+import { assertSchemaName } from './schema-name.ts';
+
+export interface PgliteDbOptions {
+  /** Folder for the embedded database (files go to `${dataDir}/pglite`); undefined keeps it in memory (tests). */
+  dataDir?: string | undefined;
+  /** Schema for our tables (search_path). Default: public. */
+  schema?: string | undefined;
+}
+
+interface PgliteRunner {
+  query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[]; affectedRows?: number }>;
+}
+
+function toResult<T>(result: { rows: T[]; affectedRows?: number }): QueryResult<T> {
+  // affectedRows is set for INSERT/UPDATE/DELETE; for SELECT the row count is what came back.
+  return { rows: result.rows, rowCount: result.affectedRows && result.affectedRows > 0 ? result.affectedRows : result.rows.length };
+}
+
+function runner(target: PgliteRunner, isOpen: () => boolean): Queryable {
+  return {
+    async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
+      if (!isOpen()) throw new StoreError('closed', 'The embedded database is closed; the store was used after close().');
+      try {
+        return toResult(await target.query<T>(sql, [...params]));
+      } catch (error) {
+        throw queryFailed(sql, error);
+      }
+    },
+  };
+}
+
+export async function createPgliteDb(options: PgliteDbOptions = {}): Promise<Db> {
+  const schema = options.schema === undefined ? undefined : assertSchemaName(options.schema);
+  let pglite: PGlite;
+  try {
+    if (options.dataDir === undefined) {
+      pglite = await PGlite.create();
+    } else {
+      const dir = join(options.dataDir, 'pglite');
+      await mkdir(dir, { recursive: true });
+      pglite = await PGlite.create({ dataDir: dir });
+    }
+  } catch (error) {
+    throw new StoreError(
+      'unavailable',
+      `Could not open the embedded database${options.dataDir === undefined ? '' : ` in ${join(options.dataDir, 'pglite')}`}: check DATA_DIR is writable and not used by another running instance.`,
+      { cause: error },
+    );
+  }
+  if (schema !== undefined) {
+    // One connection, so a session-level search_path covers every later statement (pg-boss
+    // qualifies its own objects with its schema, so it is unaffected).
+    await pglite.exec(`CREATE SCHEMA IF NOT EXISTS "${schema}"; SET search_path TO "${schema}"`);
+  }
+
+  let open = true;
+  const isOpen = () => open;
+  const outer = runner(pglite, isOpen);
+
+  function transactionDb(tx: Transaction): Db {
+    const inner = runner(tx, () => open && !tx.closed);
+    const db: Db = {
+      target: { kind: 'pglite', pglite, schema },
+      query: inner.query,
+      transaction: (fn) => fn(db),
+      close: () => Promise.reject(new StoreError('closed', 'close() called on a transaction-bound Db; close the outer Db instead.')),
+    };
+    return db;
+  }
+
+  return {
+    target: { kind: 'pglite', pglite, schema },
+    query: outer.query,
+    async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+      if (!open) throw new StoreError('closed', 'The embedded database is closed; the store was used after close().');
+      return pglite.transaction((tx) => fn(transactionDb(tx)));
+    },
+    async close() {
+      if (!open) return;
+      open = false;
+      await pglite.close();
+    },
+  };
+}

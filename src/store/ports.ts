@@ -1,0 +1,496 @@
+// The store's repository ports: one narrow interface per kind of record. The sync engine, the bot
+// and approvals code against these; src/store/sql/ implements them over the Db port (PGlite or a
+// PostgreSQL server) and test/fakes/memory-store.ts implements them in memory. One contract suite
+// (test/store/contract/) runs against every implementation.
+//
+// Conventions
+// - Timestamps are ISO-8601 strings in UTC ("2024-05-01T10:00:00.000Z").
+// - "Not found" is `null`; expected races (a lost compare-and-set, a claim someone else holds) are
+//   ordinary results, never exceptions. Exceptions (StoreError) mean the store itself failed.
+// - JSON columns round-trip plain JSON: no Dates, no undefined inside arrays, no class instances.
+import type { Actor, Incident, Portal, Severity, Status } from '../domain/incident.ts';
+import type { ConnectorConfig } from '../domain/connector.ts';
+import type { ChangeEvent, EditChanges, EditOutcome, PortalSyncState } from '../sync/api.ts';
+
+export type JsonPrimitive = string | number | boolean | null;
+export type JsonValue = JsonPrimitive | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+// ---------------------------------------------------------------------------------------------
+// Cursors
+
+/**
+ * Where a watcher resumes listing one portal of one pair. Portals list with an inclusive ">= since"
+ * filter (nothing is lost at a page or clock boundary), so the cursor also keeps the ids already
+ * seen at exactly `since`; the watcher skips those on the next pass.
+ */
+export interface PortalCursor {
+  since: string;
+  idsAtSince: string[];
+}
+
+export interface CursorRepository {
+  get(pairId: string, portal: Portal): Promise<PortalCursor | null>;
+  /** Unconditional upsert: one watcher per (pair, portal) runs at a time (see LeaseRepository). */
+  set(pairId: string, portal: Portal, cursor: PortalCursor): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Incident links
+
+/**
+ * Last synced per-field values, owned by reconcile (the "base" of its three-way merge). Keyed by
+ * field name; the store keeps it as opaque JSON.
+ */
+export type LinkSnapshot = JsonObject;
+
+/** Per-portal sync state shown on cards, plus whatever reconcile keeps alongside (opaque JSON). */
+export type LinkSyncState = Partial<Record<Portal, PortalSyncState>> & { [key: string]: JsonValue | undefined };
+
+/** A Defender incident and its Sentinel counterpart, as the bridge last saw and synced them. */
+export interface IncidentLink {
+  /** The bridge's own id (caller-generated, e.g. a UUID); stable across merges. */
+  linkId: string;
+  pairId: string;
+  /** Graph incident id; unique within a pair. */
+  defenderId: string;
+  /** Sentinel incident resource name (GUID), once the counterpart is found. */
+  sentinelId?: string;
+  sentinelNumber?: number;
+  /** Set when the Defender incident was merged (redirected) into the incident of this other link. */
+  mergedIntoLinkId?: string;
+  snapshot: LinkSnapshot;
+  defenderView: Incident | null;
+  sentinelView: Incident | null;
+  syncState: LinkSyncState;
+  /** Optimistic-concurrency version: 1 after insert, +1 on every successful save. */
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What a caller saves; the store owns version and timestamps. */
+export type LinkDraft = Omit<IncidentLink, 'version' | 'createdAt' | 'updatedAt'>;
+
+export type SaveLinkResult =
+  | { ok: true; link: IncidentLink }
+  /**
+   * 'version-conflict': the stored version is not `expectedVersion` (another replica saved first);
+   *   `current` is what is stored now: re-read, re-reconcile, retry.
+   * 'duplicate': inserting (expectedVersion null) but the linkId, or the defenderId within the pair,
+   *   is taken; `current` is the existing link.
+   */
+  | { ok: false; reason: 'version-conflict' | 'duplicate'; current: IncidentLink | null };
+
+export interface LinkListFilter {
+  /** Severity at or above this on either view (informational < low < medium < high; 'unknown' is lowest). */
+  minSeverity?: Exclude<Severity, 'unknown'>;
+  /** Status equal on either view. */
+  status?: Status;
+  /** An analyst tag on either view (exact, case-sensitive). */
+  tag?: string;
+  /** A product name in additionalData.productNames on either view (case-insensitive). */
+  productName?: string;
+  pairId?: string;
+  /** Merged-away links are hidden unless asked for. */
+  includeMerged?: boolean;
+  /** Default 50, at most 500. */
+  limit?: number;
+}
+
+export interface MergeResult {
+  from: IncidentLink;
+  into: IncidentLink;
+  /** Cards re-pointed to `into` (their conversation had no card for `into` yet). */
+  movedCards: CardRecord[];
+  /**
+   * Cards of `from` in conversations that already had a card for `into`; they were removed from
+   * the table so that each conversation keeps one card per incident. The caller may edit those
+   * activities to say "merged into ...".
+   */
+  supersededCards: CardRecord[];
+}
+
+export interface LinkRepository {
+  get(linkId: string): Promise<IncidentLink | null>;
+  findByDefenderId(pairId: string, defenderId: string): Promise<IncidentLink | null>;
+  findBySentinelId(pairId: string, sentinelId: string): Promise<IncidentLink | null>;
+  findBySentinelNumber(pairId: string, sentinelNumber: number): Promise<IncidentLink | null>;
+  /**
+   * Links a user-typed reference may mean, across all pairs: a link id, a Defender id, a Sentinel
+   * id, or (when all digits) a Sentinel number. Several results mean the reference is ambiguous.
+   */
+  findByRef(ref: string): Promise<IncidentLink[]>;
+  /**
+   * Compare-and-set. `expectedVersion` null inserts a new link (version 1); a number updates only
+   * when the stored version still equals it, and bumps it. Two replicas cannot clobber each other.
+   */
+  save(link: LinkDraft, expectedVersion: number | null): Promise<SaveLinkResult>;
+  /** Most recently saved first. */
+  list(filter: LinkListFilter): Promise<IncidentLink[]>;
+  /**
+   * Marks `fromLinkId` merged into `intoLinkId` (bumping its version), moves its cards and
+   * re-points its edit requests to `intoLinkId`. Change events and audit entries stay where they
+   * were written (append-only history). Idempotent: repeating it moves nothing more.
+   * Returns null when either link does not exist.
+   */
+  merge(fromLinkId: string, intoLinkId: string): Promise<MergeResult | null>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Edit requests
+
+export const EDIT_REQUEST_STATES = ['received', 'accepted', 'completed', 'partial', 'failed'] as const;
+/**
+ * 'received': stored, not yet resolved to a link and queued. 'accepted': writes queued.
+ * 'completed' | 'partial' | 'failed': final (matching EditOutcome.state).
+ */
+export type EditRequestState = (typeof EDIT_REQUEST_STATES)[number];
+export const UNFINISHED_EDIT_REQUEST_STATES = ['received', 'accepted'] as const satisfies readonly EditRequestState[];
+
+export interface StoredEditRequest {
+  /** Caller-generated id (e.g. a UUID). */
+  id: string;
+  /** Unique: a retried card click or command maps to the first request. */
+  idempotencyKey: string;
+  incidentRef: string;
+  /** Resolved link, once known. */
+  linkId: string | null;
+  changes: EditChanges;
+  actor: Actor;
+  state: EditRequestState;
+  outcome: EditOutcome | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type NewEditRequest = Pick<StoredEditRequest, 'id' | 'idempotencyKey' | 'incidentRef' | 'changes' | 'actor'> &
+  Partial<Pick<StoredEditRequest, 'linkId' | 'state' | 'outcome'>>;
+
+export interface EditRequestUpdate {
+  state?: EditRequestState;
+  outcome?: EditOutcome | null;
+  linkId?: string | null;
+}
+
+export interface EditRequestRepository {
+  /**
+   * Atomic insert-or-get by idempotencyKey: of N concurrent callers with the same key exactly one
+   * inserts (duplicate false); the rest get that stored request (duplicate true), whatever id they
+   * proposed.
+   */
+  insertOrGet(request: NewEditRequest): Promise<{ request: StoredEditRequest; duplicate: boolean }>;
+  get(id: string): Promise<StoredEditRequest | null>;
+  getByIdempotencyKey(key: string): Promise<StoredEditRequest | null>;
+  /** Returns the updated request, or null when there is no request with this id. */
+  update(id: string, update: EditRequestUpdate): Promise<StoredEditRequest | null>;
+  /** Requests in 'received' or 'accepted', oldest first: what crash recovery must resume. */
+  listUnfinished(limit?: number): Promise<StoredEditRequest[]>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Change events (transactional outbox)
+
+/** A change event as appended; the store assigns `seq`. */
+export type NewChangeEvent = Omit<ChangeEvent, 'seq'>;
+
+export interface ChangeEventRepository {
+  /**
+   * Appends events in order and returns the ones that were new, with their seq. An event whose id
+   * is already stored is skipped (idempotent). Call it on the transaction-bound repositories (see
+   * Store.transaction) so an event commits together with the link update that caused it.
+   * Appends are serialized (transaction-scoped advisory lock) so seq order equals commit order and
+   * a reader never skips an event that commits late with a lower seq.
+   */
+  append(events: NewChangeEvent[]): Promise<ChangeEvent[]>;
+  /** Events with seq > afterSeq, ascending. Default limit 100. */
+  readAfter(afterSeq: number, limit?: number): Promise<ChangeEvent[]>;
+  /** Last acknowledged seq of a consumer; 0 when it never acknowledged anything. */
+  getOffset(consumer: string): Promise<number>;
+  /** Records that `consumer` handled everything up to `seq`. Never moves an offset backwards. */
+  ack(consumer: string, seq: number): Promise<void>;
+  /** Events after the consumer's offset, ascending. */
+  readPending(consumer: string, limit?: number): Promise<ChangeEvent[]>;
+  /** Highest seq stored, 0 when empty. */
+  latestSeq(): Promise<number>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conversations and subscriptions
+
+/** Teams conversationType values (Activity.conversation.conversationType). */
+export const CONVERSATION_SCOPES = ['personal', 'groupChat', 'channel'] as const;
+export type ConversationScope = (typeof CONVERSATION_SCOPES)[number];
+
+export interface ConversationRecord {
+  /** Teams conversation id (conversation.id of the reference). */
+  id: string;
+  /** botbuilder ConversationReference, as JSON, for proactive messages. */
+  reference: JsonObject;
+  scope: ConversationScope;
+  tenantId: string;
+  teamId?: string;
+  channelId?: string;
+  active: boolean;
+  /** Why sends stopped (e.g. 'bot removed', '403 from Teams'); set while inactive. */
+  deactivatedReason?: string;
+  updatedAt: string;
+}
+
+export type ConversationDraft = Omit<ConversationRecord, 'active' | 'deactivatedReason' | 'updatedAt'>;
+
+export interface ConversationRepository {
+  /** Inserts or replaces the reference and marks the conversation active again. */
+  upsert(conversation: ConversationDraft): Promise<ConversationRecord>;
+  get(id: string): Promise<ConversationRecord | null>;
+  /** Returns false when the conversation is unknown. */
+  deactivate(id: string, reason: string): Promise<boolean>;
+  listActive(filter?: { tenantId?: string }): Promise<ConversationRecord[]>;
+}
+
+export interface SubscriptionFilters {
+  minSeverity?: Exclude<Severity, 'unknown'>;
+  products?: string[];
+  tags?: string[];
+  pairIds?: string[];
+  statuses?: Status[];
+}
+
+export interface SubscriptionRecord {
+  /** Caller-generated id. */
+  id: string;
+  conversationId: string;
+  filters: SubscriptionFilters;
+  createdBy: Actor | null;
+  createdAt: string;
+}
+
+export type SubscriptionDraft = Omit<SubscriptionRecord, 'createdAt'>;
+
+export interface SubscriptionRepository {
+  add(subscription: SubscriptionDraft): Promise<SubscriptionRecord>;
+  /** Returns false when there was no such subscription. */
+  remove(id: string): Promise<boolean>;
+  listForConversation(conversationId: string): Promise<SubscriptionRecord[]>;
+  /** Subscriptions of active conversations only: what the notifier matches events against. */
+  listActive(): Promise<SubscriptionRecord[]>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cards
+
+export interface CardRecord {
+  conversationId: string;
+  linkId: string;
+  /** 'posting': a replica claimed the right to post and has not recorded the activity yet. */
+  state: 'posting' | 'posted';
+  /** Teams activity id of the card, once posted. */
+  activityId: string | null;
+  /** Hash of the last rendered card, to skip no-op updates. */
+  lastHash: string | null;
+  /** Replica that holds the 'posting' claim. */
+  claimedBy: string | null;
+  claimedAt: string | null;
+  updatedAt: string;
+}
+
+export type CardClaim =
+  | { claimed: true; card: CardRecord }
+  /** Someone else posted it, or is posting it now: update `card` instead (when posted) or skip. */
+  | { claimed: false; card: CardRecord };
+
+export interface CardRepository {
+  get(conversationId: string, linkId: string): Promise<CardRecord | null>;
+  listForLink(linkId: string): Promise<CardRecord[]>;
+  /**
+   * Claim-to-post: inserts a 'posting' row; of concurrent claimers exactly one wins. A 'posting'
+   * claim older than `staleAfterMs` (its holder crashed between claim and post) can be taken over.
+   * Choose staleAfterMs well above the send timeout, or a slow poster and the taker both post.
+   */
+  claim(conversationId: string, linkId: string, holderId: string, now: string, staleAfterMs: number): Promise<CardClaim>;
+  /** Records the posted activity. False when `holderId` no longer holds the claim. */
+  markPosted(conversationId: string, linkId: string, holderId: string, activityId: string, hash: string, now: string): Promise<boolean>;
+  /** Gives up a 'posting' claim after a failed send so another attempt can claim. */
+  releaseClaim(conversationId: string, linkId: string, holderId: string): Promise<boolean>;
+  /** Records an in-place update of a posted card. False when no posted card exists. */
+  recordUpdate(conversationId: string, linkId: string, hash: string, now: string): Promise<boolean>;
+  remove(conversationId: string, linkId: string): Promise<boolean>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connector change approvals and settings
+
+export const APPROVAL_STATES = ['pending', 'approved', 'rejected', 'expired', 'stale', 'applying', 'applied', 'failed'] as const;
+export type ApprovalState = (typeof APPROVAL_STATES)[number];
+
+export interface ApprovalRequest {
+  id: string;
+  requester: Actor;
+  reason: string;
+  /** ConnectorSnapshot.version the proposal was computed from. */
+  baseVersion: string;
+  baseConfig: ConnectorConfig;
+  proposedConfig: ConnectorConfig;
+  /** Owned by approvals/ (field-level diff); stored as opaque JSON. */
+  diff: JsonValue;
+  /** Owned by approvals/ (what the change will do); stored as opaque JSON. */
+  consequences: JsonValue;
+  state: ApprovalState;
+  decidedBy: Actor | null;
+  decidedAt: string | null;
+  expiresAt: string;
+  outcome: JsonValue | null;
+  /** conversationId -> activityId of the approval card posted there. */
+  cards: Record<string, string>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type NewApprovalRequest = Omit<ApprovalRequest, 'state' | 'decidedBy' | 'decidedAt' | 'outcome' | 'cards' | 'createdAt' | 'updatedAt'> &
+  Partial<Pick<ApprovalRequest, 'cards'>>;
+
+/** Fields a transition may set along with the state. */
+export type ApprovalPatch = Partial<Pick<ApprovalRequest, 'decidedBy' | 'decidedAt' | 'outcome'>>;
+
+export interface ApprovalRepository {
+  create(request: NewApprovalRequest): Promise<ApprovalRequest>;
+  get(id: string): Promise<ApprovalRequest | null>;
+  /** Newest first. */
+  list(filter?: { states?: ApprovalState[]; limit?: number }): Promise<ApprovalRequest[]>;
+  /**
+   * One conditional UPDATE: moves `id` to `to` only while its state is one of `from`. Of two
+   * concurrent approvers exactly one gets the request back; the other gets null (re-read it).
+   */
+  transition(id: string, from: readonly ApprovalState[], to: ApprovalState, patch?: ApprovalPatch): Promise<ApprovalRequest | null>;
+  /** Records one approval card (atomic JSON merge, so concurrent posts to two channels both stick). */
+  setCard(id: string, conversationId: string, activityId: string): Promise<ApprovalRequest | null>;
+  /** Moves every 'pending' request with expiresAt <= now to 'expired' and returns them. */
+  expireDue(now: string): Promise<ApprovalRequest[]>;
+}
+
+/** Well-known settings keys. */
+export const SETTING_KEYS = {
+  /** JSON string: the conversation id of the approvers' channel. */
+  approversConversationId: 'approvals.approversConversationId',
+} as const;
+
+export interface SettingsRepository {
+  get(key: string): Promise<JsonValue | null>;
+  set(key: string, value: JsonValue, updatedBy?: Actor): Promise<void>;
+  delete(key: string): Promise<boolean>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Audit
+
+export interface AuditEntry {
+  /** Store-assigned, increasing. */
+  id: number;
+  at: string;
+  /** Who did it; the bridge's own jobs use objectId 'system:<component>'. */
+  actor: Actor;
+  /** Dotted verb, e.g. 'edit.submitted', 'approval.approved', 'connector.applied'. */
+  action: string;
+  /** What it was done to, e.g. 'link:<linkId>', 'approval:<id>'. */
+  subject: string;
+  details: JsonObject;
+}
+
+export type NewAuditEntry = Omit<AuditEntry, 'id'>;
+
+export interface AuditRepository {
+  append(entry: NewAuditEntry): Promise<AuditEntry>;
+  /** Oldest first; `from` inclusive, `to` exclusive. Default limit 100. */
+  list(filter?: { subject?: string; from?: string; to?: string; limit?: number }): Promise<AuditEntry[]>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared rate limits
+
+export interface TokenTake {
+  granted: boolean;
+  /** Tokens left after this take. */
+  tokens: number;
+  /** When not granted: ms until `cost` tokens will have refilled. 0 when granted. */
+  retryAfterMs: number;
+}
+
+export interface RateLimitRepository {
+  /**
+   * Records a Teams "Retry-After" for a key (tenant or conversation) so every replica pauses.
+   * Only ever extends: an earlier `untilIso` than the stored one is ignored.
+   */
+  setRetryAfter(key: string, untilIso: string): Promise<void>;
+  /** The stored pause end, or null when none is stored or it is not after `now` (when given). */
+  getRetryAfter(key: string, now?: string): Promise<string | null>;
+  /**
+   * Token bucket shared by all replicas, evaluated in one SQL statement under the row lock:
+   * refills `refillPerSecond` since the last take (capped at `capacity`), then grants `cost`
+   * (default 1) tokens when available. Concurrent takers never get more than the bucket holds.
+   * A new key starts full.
+   */
+  take(key: string, capacity: number, refillPerSecond: number, now: string, cost?: number): Promise<TokenTake>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Leases (one replica runs a given watcher)
+
+export interface Lease {
+  name: string;
+  holderId: string;
+  expiresAt: string;
+}
+
+/**
+ * Time-bound exclusive leases. The SQL implementation measures time with the database clock, the
+ * one clock all replicas share; the in-memory fake uses its injected clock.
+ *
+ * Why a lease table rather than only pg-boss singleton keys: a singleton key stops a second
+ * *queued* (or active) job, but says nothing about who runs a long watcher pass, cannot be renewed
+ * mid-pass, and is not visible to code outside the job. A lease names its holder, is renewed while
+ * the pass runs, expires if the replica dies, and works with or without the queue. Use both: a
+ * scheduled job per pair (singleton key against piling up) whose handler runs only while holding
+ * the pair's lease.
+ */
+export interface LeaseRepository {
+  /**
+   * One conditional upsert: acquires `name` when it is free, expired, or already held by
+   * `holderId` (then it renews). Returns the lease when `holderId` holds it afterwards, else null.
+   */
+  tryAcquire(name: string, holderId: string, ttlMs: number): Promise<Lease | null>;
+  /** Extends a lease `holderId` still holds (even if just expired and not yet taken). */
+  renew(name: string, holderId: string, ttlMs: number): Promise<Lease | null>;
+  /** Returns false when `holderId` did not hold it. */
+  release(name: string, holderId: string): Promise<boolean>;
+  /** The current unexpired lease, or null. */
+  get(name: string): Promise<Lease | null>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The whole store
+
+export interface Repositories {
+  cursors: CursorRepository;
+  links: LinkRepository;
+  editRequests: EditRequestRepository;
+  changeEvents: ChangeEventRepository;
+  conversations: ConversationRepository;
+  subscriptions: SubscriptionRepository;
+  cards: CardRepository;
+  approvals: ApprovalRepository;
+  settings: SettingsRepository;
+  audit: AuditRepository;
+  rateLimits: RateLimitRepository;
+  leases: LeaseRepository;
+}
+
+export interface Store extends Repositories {
+  /**
+   * Runs `fn` with repositories bound to one transaction: everything commits together, or
+   * nothing does when `fn` throws (the error is rethrown). Typical use: save a link (CAS) and
+   * append its change events atomically. Do not call the outer store's repositories inside `fn`
+   * (on PGlite, the single connection is busy with the transaction: that would wait forever).
+   */
+  transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

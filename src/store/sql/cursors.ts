@@ -1,0 +1,24 @@
+import type { Portal } from '../../domain/incident.ts';
+import type { Db } from '../db.ts';
+import type { CursorRepository, PortalCursor } from '../ports.ts';
+import { fromJson, json } from './rows.ts';
+
+export function createSqlCursorRepository(db: Db): CursorRepository {
+  return {
+    async get(pairId: string, portal: Portal): Promise<PortalCursor | null> {
+      const { rows } = await db.query<{ since: string; ids_at_since: unknown }>(
+        `SELECT since, ids_at_since FROM cursors WHERE pair_id = $1 AND portal = $2`,
+        [pairId, portal],
+      );
+      const row = rows[0];
+      return row === undefined ? null : { since: row.since, idsAtSince: fromJson<string[]>(row.ids_at_since) };
+    },
+    async set(pairId: string, portal: Portal, cursor: PortalCursor): Promise<void> {
+      await db.query(
+        `INSERT INTO cursors (pair_id, portal, since, ids_at_since) VALUES ($1, $2, $3, $4::jsonb)
+         ON CONFLICT (pair_id, portal) DO UPDATE SET since = EXCLUDED.since, ids_at_since = EXCLUDED.ids_at_since, updated_at = now()`,
+        [pairId, portal, cursor.since, json([...new Set(cursor.idsAtSince)])],
+      );
+    },
+  };
+}

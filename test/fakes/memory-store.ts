@@ -1,0 +1,611 @@
+// In-memory Store for unit tests of the sync engine, bot and approvals. It passes the same
+// contract suites as the SQL store (test/store/contract/).
+//
+// Not for more than one process, and not a database: transactions are serialized with a mutex
+// and rolled back by restoring a snapshot; a call made outside a transaction while another
+// transaction is open sees that transaction's uncommitted writes. Every value going in or out is
+// copied through JSON, as jsonb would, so callers cannot mutate stored state.
+import { StoreError } from '../../src/store/errors.ts';
+import { DEFAULT_LINK_LIST_LIMIT, MAX_LINK_LIST_LIMIT, compareText, linkMatchesFilter } from '../../src/store/link-filter.ts';
+import {
+  APPROVAL_STATES,
+  CONVERSATION_SCOPES,
+  EDIT_REQUEST_STATES,
+  type ApprovalRepository,
+  type ApprovalRequest,
+  type AuditEntry,
+  type AuditRepository,
+  type CardRecord,
+  type CardRepository,
+  type ChangeEventRepository,
+  type ConversationRecord,
+  type ConversationRepository,
+  type CursorRepository,
+  type EditRequestRepository,
+  type IncidentLink,
+  type JsonValue,
+  type Lease,
+  type LeaseRepository,
+  type LinkRepository,
+  type PortalCursor,
+  type RateLimitRepository,
+  type Repositories,
+  type SettingsRepository,
+  type Store,
+  type StoredEditRequest,
+  type SubscriptionRecord,
+  type SubscriptionRepository,
+} from '../../src/store/ports.ts';
+import type { ChangeEvent } from '../../src/sync/api.ts';
+import { retryAfterMsFor, validateBucket } from '../../src/store/sql/rate-limits.ts';
+
+export interface MemoryStoreOptions {
+  /** Clock for createdAt/updatedAt and lease expiry. Default: the real clock. */
+  now?: () => Date;
+}
+
+interface State {
+  cursors: Map<string, PortalCursor>;
+  links: Map<string, IncidentLink>;
+  editRequests: Map<string, StoredEditRequest>;
+  events: ChangeEvent[];
+  nextSeq: number;
+  offsets: Map<string, number>;
+  conversations: Map<string, ConversationRecord>;
+  subscriptions: Map<string, SubscriptionRecord>;
+  cards: Map<string, CardRecord>;
+  approvals: Map<string, ApprovalRequest>;
+  settings: Map<string, JsonValue>;
+  audit: AuditEntry[];
+  pauses: Map<string, string>;
+  buckets: Map<string, { tokens: number; updatedAt: number }>;
+  leases: Map<string, { holderId: string; expiresAt: number }>;
+  /** Recency counter per record (the SQL store's touch_seq / created_seq). */
+  tick: number;
+  order: Map<string, number>;
+}
+
+function emptyState(): State {
+  return {
+    cursors: new Map(),
+    links: new Map(),
+    editRequests: new Map(),
+    events: [],
+    nextSeq: 1,
+    offsets: new Map(),
+    conversations: new Map(),
+    subscriptions: new Map(),
+    cards: new Map(),
+    approvals: new Map(),
+    settings: new Map(),
+    audit: [],
+    pauses: new Map(),
+    buckets: new Map(),
+    leases: new Map(),
+    tick: 0,
+    order: new Map(),
+  };
+}
+
+/** A JSON round trip, as jsonb does (drops undefined, copies deeply). */
+function copy<T>(value: T): T {
+  return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
+}
+
+function normIso(value: string, what: string): string {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new StoreError('invalid-argument', `${what} must be an ISO-8601 timestamp, got "${value}".`);
+  return new Date(ms).toISOString();
+}
+
+function clampLimit(limit: number | undefined, fallback: number, max: number): number {
+  if (limit === undefined) return fallback;
+  if (!Number.isInteger(limit) || limit < 1) throw new StoreError('invalid-argument', `limit must be a positive integer, got ${limit}.`);
+  return Math.min(limit, max);
+}
+
+const cardKey = (conversationId: string, linkId: string) => JSON.stringify([conversationId, linkId]);
+
+class Mutex {
+  #tail: Promise<void> = Promise.resolve();
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    const previous = this.#tail;
+    let release!: () => void;
+    this.#tail = new Promise<void>((resolve) => (release = resolve));
+    await previous;
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+}
+
+export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
+  const clock = options.now ?? (() => new Date());
+  const nowIso = () => clock().toISOString();
+  let state = emptyState();
+  let closed = false;
+  const mutex = new Mutex();
+
+  // Every call goes through here: async like the real store, and refused after close().
+  async function op<T>(fn: () => T): Promise<T> {
+    await Promise.resolve();
+    if (closed) throw new StoreError('closed', 'The in-memory store is closed.');
+    return fn();
+  }
+  const stamp = (key: string) => state.order.set(key, ++state.tick);
+  const seqOf = (key: string) => state.order.get(key) ?? 0;
+
+  const cursors: CursorRepository = {
+    get: (pairId, portal) => op(() => copy(state.cursors.get(`${pairId}\u0000${portal}`) ?? null)),
+    set: (pairId, portal, cursor) =>
+      op(() => {
+        state.cursors.set(`${pairId}\u0000${portal}`, { since: cursor.since, idsAtSince: [...new Set(cursor.idsAtSince)] });
+      }),
+  };
+
+  const liveFirst = (a: IncidentLink, b: IncidentLink) =>
+    Number(a.mergedIntoLinkId !== undefined) - Number(b.mergedIntoLinkId !== undefined) || seqOf(`link:${b.linkId}`) - seqOf(`link:${a.linkId}`);
+  const findLink = (predicate: (link: IncidentLink) => boolean) => copy([...state.links.values()].filter(predicate).sort(liveFirst)[0] ?? null);
+
+  const links: LinkRepository = {
+    get: (linkId) => op(() => copy(state.links.get(linkId) ?? null)),
+    findByDefenderId: (pairId, defenderId) => op(() => findLink((l) => l.pairId === pairId && l.defenderId === defenderId)),
+    findBySentinelId: (pairId, sentinelId) => op(() => findLink((l) => l.pairId === pairId && l.sentinelId === sentinelId)),
+    findBySentinelNumber: (pairId, number) => op(() => findLink((l) => l.pairId === pairId && l.sentinelNumber === number)),
+    findByRef: (ref) =>
+      op(() => {
+        const trimmed = ref.trim();
+        if (trimmed === '') return [];
+        const number = /^\d{1,15}$/.test(trimmed) ? Number(trimmed) : null;
+        return copy(
+          [...state.links.values()]
+            .filter((l) => l.linkId === trimmed || l.defenderId === trimmed || l.sentinelId === trimmed || (number !== null && l.sentinelNumber === number))
+            .sort(liveFirst),
+        );
+      }),
+    save: (draft, expectedVersion) =>
+      op(() => {
+        if (draft.linkId === '' || draft.pairId === '' || draft.defenderId === '') {
+          throw new StoreError('invalid-argument', 'A link needs a non-empty linkId, pairId and defenderId.');
+        }
+        if (draft.sentinelNumber !== undefined && !Number.isSafeInteger(draft.sentinelNumber)) {
+          throw new StoreError('invalid-argument', `sentinelNumber must be an integer, got ${draft.sentinelNumber}.`);
+        }
+        const clash = [...state.links.values()].find((l) => l.pairId === draft.pairId && l.defenderId === draft.defenderId && l.linkId !== draft.linkId);
+        const now = nowIso();
+        if (expectedVersion === null) {
+          const current = state.links.get(draft.linkId) ?? clash;
+          if (current !== undefined) return { ok: false as const, reason: 'duplicate' as const, current: copy(current) };
+          const link = copy({ ...draft, version: 1, createdAt: now, updatedAt: now });
+          state.links.set(link.linkId, link);
+          stamp(`link:${link.linkId}`);
+          return { ok: true as const, link: copy(link) };
+        }
+        if (!Number.isInteger(expectedVersion) || expectedVersion < 1) {
+          throw new StoreError('invalid-argument', `expectedVersion must be null (insert) or a positive integer, got ${expectedVersion}.`);
+        }
+        const current = state.links.get(draft.linkId);
+        if (current === undefined || current.version !== expectedVersion) {
+          return { ok: false as const, reason: 'version-conflict' as const, current: copy(current ?? null) };
+        }
+        if (clash !== undefined) throw new StoreError('query-failed', `Defender incident ${draft.defenderId} is already linked in pair ${draft.pairId}.`);
+        const link = copy({ ...draft, version: current.version + 1, createdAt: current.createdAt, updatedAt: now });
+        state.links.set(link.linkId, link);
+        stamp(`link:${link.linkId}`);
+        return { ok: true as const, link: copy(link) };
+      }),
+    list: (filter) =>
+      op(() => {
+        const limit = clampLimit(filter.limit, DEFAULT_LINK_LIST_LIMIT, MAX_LINK_LIST_LIMIT);
+        return copy(
+          [...state.links.values()]
+            .filter((link) => linkMatchesFilter(link, filter))
+            .sort((a, b) => seqOf(`link:${b.linkId}`) - seqOf(`link:${a.linkId}`))
+            .slice(0, limit),
+        );
+      }),
+    merge: (fromLinkId, intoLinkId) =>
+      op(() => {
+        if (fromLinkId === intoLinkId) throw new StoreError('invalid-argument', `Cannot merge link ${fromLinkId} into itself.`);
+        const from = state.links.get(fromLinkId);
+        const into = state.links.get(intoLinkId);
+        if (from === undefined || into === undefined) return null;
+        if (from.mergedIntoLinkId !== intoLinkId) {
+          from.mergedIntoLinkId = intoLinkId;
+          from.version += 1;
+          from.updatedAt = nowIso();
+          stamp(`link:${fromLinkId}`);
+        }
+        const movedCards: CardRecord[] = [];
+        const supersededCards: CardRecord[] = [];
+        for (const [key, card] of [...state.cards]) {
+          if (card.linkId !== fromLinkId) continue;
+          state.cards.delete(key);
+          if (state.cards.has(cardKey(card.conversationId, intoLinkId))) {
+            supersededCards.push(card);
+          } else {
+            const moved = { ...card, linkId: intoLinkId };
+            state.cards.set(cardKey(card.conversationId, intoLinkId), moved);
+            movedCards.push(moved);
+          }
+        }
+        for (const request of state.editRequests.values()) {
+          if (request.linkId === fromLinkId) {
+            request.linkId = intoLinkId;
+            request.updatedAt = nowIso();
+          }
+        }
+        const byConversation = (a: CardRecord, b: CardRecord) => compareText(a.conversationId, b.conversationId);
+        return copy({ from, into, movedCards: movedCards.sort(byConversation), supersededCards: supersededCards.sort(byConversation) });
+      }),
+  };
+
+  const byKey = (key: string) => [...state.editRequests.values()].find((r) => r.idempotencyKey === key);
+  const editRequests: EditRequestRepository = {
+    insertOrGet: (request) =>
+      op(() => {
+        if (request.id === '' || request.idempotencyKey === '') throw new StoreError('invalid-argument', 'An edit request needs a non-empty id and idempotencyKey.');
+        const stateName = request.state ?? 'received';
+        if (!(EDIT_REQUEST_STATES as readonly string[]).includes(stateName)) throw new StoreError('invalid-argument', `Unknown edit request state "${stateName}".`);
+        const existing = byKey(request.idempotencyKey);
+        if (existing !== undefined) return { request: copy(existing), duplicate: true };
+        if (state.editRequests.has(request.id)) throw new StoreError('query-failed', `Edit request id ${request.id} is already used by another idempotency key.`);
+        const now = nowIso();
+        const stored: StoredEditRequest = copy({
+          id: request.id,
+          idempotencyKey: request.idempotencyKey,
+          incidentRef: request.incidentRef,
+          linkId: request.linkId ?? null,
+          changes: request.changes,
+          actor: request.actor,
+          state: stateName,
+          outcome: request.outcome ?? null,
+          createdAt: now,
+          updatedAt: now,
+        });
+        state.editRequests.set(stored.id, stored);
+        stamp(`edit:${stored.id}`);
+        return { request: copy(stored), duplicate: false };
+      }),
+    get: (id) => op(() => copy(state.editRequests.get(id) ?? null)),
+    getByIdempotencyKey: (key) => op(() => copy(byKey(key) ?? null)),
+    update: (id, update) =>
+      op(() => {
+        if (update.state !== undefined && !(EDIT_REQUEST_STATES as readonly string[]).includes(update.state)) {
+          throw new StoreError('invalid-argument', `Unknown edit request state "${update.state}".`);
+        }
+        const request = state.editRequests.get(id);
+        if (request === undefined) return null;
+        if (update.state !== undefined) request.state = update.state;
+        if (update.outcome !== undefined) request.outcome = copy(update.outcome);
+        if (update.linkId !== undefined) request.linkId = update.linkId;
+        request.updatedAt = nowIso();
+        return copy(request);
+      }),
+    listUnfinished: (limit) =>
+      op(() =>
+        copy(
+          [...state.editRequests.values()]
+            .filter((r) => r.state === 'received' || r.state === 'accepted')
+            .sort((a, b) => seqOf(`edit:${a.id}`) - seqOf(`edit:${b.id}`))
+            .slice(0, clampLimit(limit, 100, 1000)),
+        ),
+      ),
+  };
+
+  const readAfter = (afterSeq: number, limit?: number) => copy(state.events.filter((e) => e.seq > afterSeq).slice(0, clampLimit(limit, 100, 1000)));
+  const changeEvents: ChangeEventRepository = {
+    append: (events) =>
+      op(() => {
+        for (const event of events) {
+          if (typeof event.id !== 'string' || event.id === '') throw new StoreError('invalid-argument', 'Every change event needs a non-empty id.');
+        }
+        const appended: ChangeEvent[] = [];
+        for (const event of events) {
+          if (state.events.some((e) => e.id === event.id)) continue;
+          const stored = { ...copy(event), seq: state.nextSeq++ } as ChangeEvent;
+          state.events.push(stored);
+          appended.push(copy(stored));
+        }
+        return appended;
+      }),
+    readAfter: (afterSeq, limit) => op(() => readAfter(afterSeq, limit)),
+    getOffset: (consumer) => op(() => state.offsets.get(consumer) ?? 0),
+    ack: (consumer, seq) =>
+      op(() => {
+        if (!Number.isSafeInteger(seq) || seq < 0) throw new StoreError('invalid-argument', `ack seq must be a non-negative integer, got ${seq}.`);
+        state.offsets.set(consumer, Math.max(state.offsets.get(consumer) ?? 0, seq));
+      }),
+    readPending: (consumer, limit) => op(() => readAfter(state.offsets.get(consumer) ?? 0, limit)),
+    latestSeq: () => op(() => state.events.at(-1)?.seq ?? 0),
+  };
+
+  const conversations: ConversationRepository = {
+    upsert: (draft) =>
+      op(() => {
+        if (draft.id === '' || draft.tenantId === '') throw new StoreError('invalid-argument', 'A conversation needs a non-empty id and tenantId.');
+        if (!(CONVERSATION_SCOPES as readonly string[]).includes(draft.scope)) throw new StoreError('invalid-argument', `Unknown conversation scope "${draft.scope}".`);
+        const record: ConversationRecord = copy({ ...draft, active: true, updatedAt: nowIso() });
+        delete record.deactivatedReason;
+        state.conversations.set(record.id, record);
+        return copy(record);
+      }),
+    get: (id) => op(() => copy(state.conversations.get(id) ?? null)),
+    deactivate: (id, reason) =>
+      op(() => {
+        const record = state.conversations.get(id);
+        if (record === undefined) return false;
+        record.active = false;
+        record.deactivatedReason = reason;
+        record.updatedAt = nowIso();
+        return true;
+      }),
+    listActive: (filter) =>
+      op(() =>
+        copy(
+          [...state.conversations.values()]
+            .filter((c) => c.active && (filter?.tenantId === undefined || c.tenantId === filter.tenantId))
+            .sort((a, b) => compareText(a.id, b.id)),
+        ),
+      ),
+  };
+
+  const subscriptions: SubscriptionRepository = {
+    add: (draft) =>
+      op(() => {
+        if (draft.id === '') throw new StoreError('invalid-argument', 'A subscription needs a non-empty id.');
+        if (!state.conversations.has(draft.conversationId)) {
+          throw new StoreError('invalid-argument', `Cannot subscribe unknown conversation ${draft.conversationId}: store its conversation reference first.`);
+        }
+        if (state.subscriptions.has(draft.id)) throw new StoreError('query-failed', `Subscription ${draft.id} already exists.`);
+        const record: SubscriptionRecord = copy({ ...draft, createdAt: nowIso() });
+        state.subscriptions.set(record.id, record);
+        return copy(record);
+      }),
+    remove: (id) => op(() => state.subscriptions.delete(id)),
+    listForConversation: (conversationId) =>
+      op(() => copy([...state.subscriptions.values()].filter((s) => s.conversationId === conversationId).sort((a, b) => compareText(a.id, b.id)))),
+    listActive: () =>
+      op(() =>
+        copy(
+          [...state.subscriptions.values()]
+            .filter((s) => state.conversations.get(s.conversationId)?.active === true)
+            .sort((a, b) => compareText(a.conversationId, b.conversationId) || compareText(a.id, b.id)),
+        ),
+      ),
+  };
+
+  const cards: CardRepository = {
+    get: (conversationId, linkId) => op(() => copy(state.cards.get(cardKey(conversationId, linkId)) ?? null)),
+    listForLink: (linkId) =>
+      op(() => copy([...state.cards.values()].filter((c) => c.linkId === linkId).sort((a, b) => compareText(a.conversationId, b.conversationId)))),
+    claim: (conversationId, linkId, holderId, now, staleAfterMs) =>
+      op(() => {
+        if (!Number.isFinite(staleAfterMs) || staleAfterMs < 0) throw new StoreError('invalid-argument', `staleAfterMs must be a non-negative number, got ${staleAfterMs}.`);
+        const at = normIso(now, 'now');
+        const key = cardKey(conversationId, linkId);
+        const current = state.cards.get(key);
+        const takeOver =
+          current !== undefined &&
+          current.state === 'posting' &&
+          (current.claimedBy === holderId || Date.parse(current.claimedAt ?? at) <= Date.parse(at) - staleAfterMs);
+        if (current !== undefined && !takeOver) return { claimed: false as const, card: copy(current) };
+        const card: CardRecord = { conversationId, linkId, state: 'posting', activityId: null, lastHash: null, claimedBy: holderId, claimedAt: at, updatedAt: at };
+        state.cards.set(key, card);
+        return { claimed: true as const, card: copy(card) };
+      }),
+    markPosted: (conversationId, linkId, holderId, activityId, hash, now) =>
+      op(() => {
+        const at = normIso(now, 'now');
+        const card = state.cards.get(cardKey(conversationId, linkId));
+        if (card === undefined || card.state !== 'posting' || card.claimedBy !== holderId) return false;
+        Object.assign(card, { state: 'posted', activityId, lastHash: hash, claimedBy: null, claimedAt: null, updatedAt: at });
+        return true;
+      }),
+    releaseClaim: (conversationId, linkId, holderId) =>
+      op(() => {
+        const key = cardKey(conversationId, linkId);
+        const card = state.cards.get(key);
+        if (card === undefined || card.state !== 'posting' || card.claimedBy !== holderId) return false;
+        return state.cards.delete(key);
+      }),
+    recordUpdate: (conversationId, linkId, hash, now) =>
+      op(() => {
+        const at = normIso(now, 'now');
+        const card = state.cards.get(cardKey(conversationId, linkId));
+        if (card === undefined || card.state !== 'posted') return false;
+        card.lastHash = hash;
+        card.updatedAt = at;
+        return true;
+      }),
+    remove: (conversationId, linkId) => op(() => state.cards.delete(cardKey(conversationId, linkId))),
+  };
+
+  const assertApprovalStates = (states: readonly string[]) => {
+    for (const s of states) {
+      if (!(APPROVAL_STATES as readonly string[]).includes(s)) throw new StoreError('invalid-argument', `Unknown approval state "${s}".`);
+    }
+  };
+  const approvals: ApprovalRepository = {
+    create: (request) =>
+      op(() => {
+        if (request.id === '') throw new StoreError('invalid-argument', 'An approval request needs a non-empty id.');
+        if (state.approvals.has(request.id)) throw new StoreError('query-failed', `Approval request ${request.id} already exists.`);
+        const now = nowIso();
+        const stored: ApprovalRequest = copy({
+          ...request,
+          expiresAt: normIso(request.expiresAt, 'expiresAt'),
+          cards: request.cards ?? {},
+          state: 'pending',
+          decidedBy: null,
+          decidedAt: null,
+          outcome: null,
+          createdAt: now,
+          updatedAt: now,
+        });
+        state.approvals.set(stored.id, stored);
+        stamp(`approval:${stored.id}`);
+        return copy(stored);
+      }),
+    get: (id) => op(() => copy(state.approvals.get(id) ?? null)),
+    list: (filter) =>
+      op(() => {
+        if (filter?.states !== undefined) assertApprovalStates(filter.states);
+        return copy(
+          [...state.approvals.values()]
+            .filter((a) => filter?.states === undefined || filter.states.includes(a.state))
+            .sort((a, b) => seqOf(`approval:${b.id}`) - seqOf(`approval:${a.id}`))
+            .slice(0, clampLimit(filter?.limit, 50, 500)),
+        );
+      }),
+    transition: (id, from, to, patch = {}) =>
+      op(() => {
+        assertApprovalStates([...from, to]);
+        const request = state.approvals.get(id);
+        if (request === undefined || !from.includes(request.state)) return null;
+        request.state = to;
+        if (patch.decidedBy !== undefined) request.decidedBy = copy(patch.decidedBy);
+        if (patch.decidedAt !== undefined) request.decidedAt = patch.decidedAt === null ? null : normIso(patch.decidedAt, 'decidedAt');
+        if (patch.outcome !== undefined) request.outcome = copy(patch.outcome);
+        request.updatedAt = nowIso();
+        return copy(request);
+      }),
+    setCard: (id, conversationId, activityId) =>
+      op(() => {
+        const request = state.approvals.get(id);
+        if (request === undefined) return null;
+        request.cards[conversationId] = activityId;
+        request.updatedAt = nowIso();
+        return copy(request);
+      }),
+    expireDue: (now) =>
+      op(() => {
+        const at = Date.parse(normIso(now, 'now'));
+        const expired: ApprovalRequest[] = [];
+        for (const request of state.approvals.values()) {
+          if (request.state === 'pending' && Date.parse(request.expiresAt) <= at) {
+            request.state = 'expired';
+            request.updatedAt = nowIso();
+            expired.push(request);
+          }
+        }
+        return copy(expired.sort((a, b) => compareText(a.id, b.id)));
+      }),
+  };
+
+  const settings: SettingsRepository = {
+    get: (key) => op(() => copy(state.settings.get(key) ?? null)),
+    set: (key, value) =>
+      op(() => {
+        if (key === '') throw new StoreError('invalid-argument', 'A setting needs a non-empty key.');
+        state.settings.set(key, copy(value));
+      }),
+    delete: (key) => op(() => state.settings.delete(key)),
+  };
+
+  const audit: AuditRepository = {
+    append: (entry) =>
+      op(() => {
+        if (entry.action === '' || entry.subject === '') throw new StoreError('invalid-argument', 'An audit entry needs a non-empty action and subject.');
+        const stored: AuditEntry = copy({ ...entry, at: normIso(entry.at, 'at'), id: state.audit.length + 1 });
+        state.audit.push(stored);
+        return copy(stored);
+      }),
+    list: (filter = {}) =>
+      op(() => {
+        const from = filter.from === undefined ? undefined : Date.parse(normIso(filter.from, 'from'));
+        const to = filter.to === undefined ? undefined : Date.parse(normIso(filter.to, 'to'));
+        return copy(
+          state.audit
+            .filter((e) => (filter.subject === undefined || e.subject === filter.subject) && (from === undefined || Date.parse(e.at) >= from) && (to === undefined || Date.parse(e.at) < to))
+            .sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || a.id - b.id)
+            .slice(0, clampLimit(filter.limit, 100, 1000)),
+        );
+      }),
+  };
+
+  const rateLimits: RateLimitRepository = {
+    setRetryAfter: (key, untilIso) =>
+      op(() => {
+        const until = normIso(untilIso, 'untilIso');
+        const current = state.pauses.get(key);
+        if (current === undefined || Date.parse(until) > Date.parse(current)) state.pauses.set(key, until);
+      }),
+    getRetryAfter: (key, now) =>
+      op(() => {
+        const until = state.pauses.get(key);
+        if (until === undefined) return null;
+        if (now !== undefined && Date.parse(until) <= Date.parse(normIso(now, 'now'))) return null;
+        return until;
+      }),
+    take: (key, capacity, refillPerSecond, now, cost = 1) =>
+      op(() => {
+        validateBucket(capacity, refillPerSecond, cost);
+        const at = Date.parse(normIso(now, 'now'));
+        const bucket = state.buckets.get(key);
+        const refilled = bucket === undefined ? capacity : Math.min(capacity, bucket.tokens + (Math.max(0, at - bucket.updatedAt) / 1000) * refillPerSecond);
+        const granted = refilled >= cost - 1e-9;
+        const tokens = granted ? Math.max(0, refilled - cost) : refilled;
+        state.buckets.set(key, { tokens, updatedAt: Math.max(bucket?.updatedAt ?? at, at) });
+        return { granted, tokens, retryAfterMs: retryAfterMsFor(granted, tokens, cost, refillPerSecond) };
+      }),
+  };
+
+  const assertTtl = (ttlMs: number) => {
+    if (!(Number.isFinite(ttlMs) && ttlMs > 0)) throw new StoreError('invalid-argument', `Lease ttlMs must be a positive number, got ${ttlMs}.`);
+  };
+  const toLease = (name: string, lease: { holderId: string; expiresAt: number }): Lease => ({ name, holderId: lease.holderId, expiresAt: new Date(lease.expiresAt).toISOString() });
+  const leases: LeaseRepository = {
+    tryAcquire: (name, holderId, ttlMs) =>
+      op(() => {
+        assertTtl(ttlMs);
+        const now = clock().getTime();
+        const current = state.leases.get(name);
+        if (current !== undefined && current.holderId !== holderId && current.expiresAt > now) return null;
+        const lease = { holderId, expiresAt: now + ttlMs };
+        state.leases.set(name, lease);
+        return toLease(name, lease);
+      }),
+    renew: (name, holderId, ttlMs) =>
+      op(() => {
+        assertTtl(ttlMs);
+        const current = state.leases.get(name);
+        if (current === undefined || current.holderId !== holderId) return null;
+        current.expiresAt = clock().getTime() + ttlMs;
+        return toLease(name, current);
+      }),
+    release: (name, holderId) =>
+      op(() => {
+        const current = state.leases.get(name);
+        if (current === undefined || current.holderId !== holderId) return false;
+        return state.leases.delete(name);
+      }),
+    get: (name) =>
+      op(() => {
+        const current = state.leases.get(name);
+        return current === undefined || current.expiresAt <= clock().getTime() ? null : toLease(name, current);
+      }),
+  };
+
+  const repositories: Repositories = { cursors, links, editRequests, changeEvents, conversations, subscriptions, cards, approvals, settings, audit, rateLimits, leases };
+  return {
+    ...repositories,
+    async transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
+      return mutex.run(async () => {
+        if (closed) throw new StoreError('closed', 'The in-memory store is closed.');
+        const snapshot = structuredClone(state);
+        try {
+          return await fn(repositories);
+        } catch (error) {
+          state = snapshot;
+          throw error;
+        }
+      });
+    },
+    async close() {
+      closed = true;
+    },
+  };
+}

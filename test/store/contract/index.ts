@@ -1,0 +1,27 @@
+// Every repository contract, for one backend.
+import { approvalContract } from './approvals.contract.ts';
+import { auditContract } from './audit.contract.ts';
+import { cardContract } from './cards.contract.ts';
+import { changeEventContract } from './change-events.contract.ts';
+import type { ContractContext } from './context.ts';
+import { conversationContract } from './conversations.contract.ts';
+import { cursorContract } from './cursors.contract.ts';
+import { editRequestContract } from './edit-requests.contract.ts';
+import { leaseContract } from './leases.contract.ts';
+import { linkContract } from './links.contract.ts';
+import { rateLimitContract } from './rate-limits.contract.ts';
+
+export type { ContractContext } from './context.ts';
+
+export function allContracts(ctx: ContractContext): void {
+  cursorContract(ctx);
+  linkContract(ctx);
+  editRequestContract(ctx);
+  changeEventContract(ctx);
+  conversationContract(ctx);
+  cardContract(ctx);
+  approvalContract(ctx);
+  auditContract(ctx);
+  rateLimitContract(ctx);
+  leaseContract(ctx);
+}

@@ -1,0 +1,189 @@
+import { describe, expect, test } from '@jest/globals';
+import type { ContractContext } from './context.ts';
+import { incident, linkDraft, uid } from '../support/fixtures.ts';
+import type { IncidentLink } from '../../../src/store/ports.ts';
+
+export function linkContract(ctx: ContractContext): void {
+  const links = () => ctx.store().links;
+
+  async function insert(overrides: Parameters<typeof linkDraft>[0] = {}): Promise<IncidentLink> {
+    const result = await links().save(linkDraft(overrides), null);
+    if (!result.ok) throw new Error(`insert failed: ${result.reason}`);
+    return result.link;
+  }
+
+  describe('LinkRepository', () => {
+    test('insert returns version 1 and the link is found by every key', async () => {
+      const draft = linkDraft({ sentinelId: uid('sent'), sentinelNumber: 4242, sentinelView: incident('sentinel', { incidentNumber: 4242 }) });
+      const result = await links().save(draft, null);
+      expect(result.ok).toBe(true);
+      if (!result.ok) return;
+      expect(result.link).toMatchObject({ ...draft, version: 1 });
+      expect(Date.parse(result.link.createdAt)).not.toBeNaN();
+      expect(await links().get(draft.linkId)).toEqual(result.link);
+      expect(await links().findByDefenderId(draft.pairId, draft.defenderId)).toEqual(result.link);
+      expect(await links().findBySentinelId(draft.pairId, draft.sentinelId as string)).toEqual(result.link);
+      expect(await links().findBySentinelNumber(draft.pairId, 4242)).toEqual(result.link);
+      expect(await links().findByDefenderId(uid('pair'), draft.defenderId)).toBeNull();
+      expect(await links().get(uid('missing'))).toBeNull();
+    });
+
+    test('optional fields stay absent (not null) when unset', async () => {
+      const link = await insert();
+      const read = await links().get(link.linkId);
+      expect(read).not.toHaveProperty('sentinelId');
+      expect(read).not.toHaveProperty('sentinelNumber');
+      expect(read).not.toHaveProperty('mergedIntoLinkId');
+      expect(read?.sentinelView).toBeNull();
+    });
+
+    test('inserting a taken linkId, or a defenderId already linked in the pair, is a duplicate', async () => {
+      const link = await insert();
+      const sameId = await links().save(linkDraft({ linkId: link.linkId }), null);
+      expect(sameId).toMatchObject({ ok: false, reason: 'duplicate', current: { linkId: link.linkId } });
+      const sameDefender = await links().save(linkDraft({ pairId: link.pairId, defenderId: link.defenderId }), null);
+      expect(sameDefender).toMatchObject({ ok: false, reason: 'duplicate', current: { linkId: link.linkId } });
+      // The same Defender id in another pair is a different incident.
+      expect((await links().save(linkDraft({ defenderId: link.defenderId }), null)).ok).toBe(true);
+    });
+
+    test('update with the current version bumps it; a stale version is a conflict that returns the current link', async () => {
+      const link = await insert();
+      const updated = await links().save({ ...link, snapshot: { severity: 'high' } }, 1);
+      expect(updated).toMatchObject({ ok: true, link: { version: 2, snapshot: { severity: 'high' } } });
+      const stale = await links().save({ ...link, snapshot: { severity: 'low' } }, 1);
+      expect(stale).toMatchObject({ ok: false, reason: 'version-conflict', current: { version: 2, snapshot: { severity: 'high' } } });
+      const missing = await links().save(linkDraft(), 3);
+      expect(missing).toEqual({ ok: false, reason: 'version-conflict', current: null });
+    });
+
+    test('concurrent compare-and-set: exactly one writer of a version wins', async () => {
+      const link = await insert();
+      const results = await Promise.all(
+        Array.from({ length: ctx.concurrency }, (_, i) => links().save({ ...link, snapshot: { writer: i } }, link.version)),
+      );
+      expect(results.filter((r) => r.ok)).toHaveLength(1);
+      const stored = await links().get(link.linkId);
+      expect(stored?.version).toBe(2);
+      const winner = results.find((r) => r.ok);
+      expect(stored?.snapshot).toEqual(winner?.ok ? winner.link.snapshot : undefined);
+    });
+
+    test('findByRef resolves link ids, Defender ids, Sentinel ids and numbers across pairs', async () => {
+      const number = 100000 + Math.floor(Math.random() * 800000);
+      const a = await insert({ sentinelNumber: number, sentinelId: uid('sent') });
+      const b = await insert({ defenderId: String(number) });
+      expect((await links().findByRef(a.linkId)).map((l) => l.linkId)).toEqual([a.linkId]);
+      expect((await links().findByRef(a.sentinelId as string)).map((l) => l.linkId)).toEqual([a.linkId]);
+      expect((await links().findByRef(` ${number} `)).map((l) => l.linkId).sort()).toEqual([a.linkId, b.linkId].sort());
+      expect(await links().findByRef('')).toEqual([]);
+      expect(await links().findByRef(uid('nothing'))).toEqual([]);
+    });
+
+    test('list filters on either view by severity, status, tag, product and pair, newest first', async () => {
+      const pairId = uid('pair');
+      const high = await insert({ pairId, defenderView: incident('defender', { severity: 'high', tags: ['ransomware'] }) });
+      const low = await insert({
+        pairId,
+        defenderView: incident('defender', { severity: 'low', status: 'resolved', additionalData: { alertsCount: 1, productNames: ['Microsoft Defender for Identity'], tactics: [], techniques: [] } }),
+      });
+      // Severity only on the Sentinel view: the filter holds on either view.
+      const sentinelOnly = await insert({ pairId, defenderView: null, sentinelView: incident('sentinel', { severity: 'medium', tags: ['vip'] }) });
+      const unknown = await insert({ pairId, defenderView: incident('defender', { severity: 'unknown' }) });
+      await insert({ defenderView: incident('defender', { severity: 'high' }) }); // another pair
+
+      const ids = async (filter: Parameters<ReturnType<typeof links>['list']>[0]) => (await links().list({ pairId, ...filter })).map((l) => l.linkId);
+      expect((await ids({})).sort()).toEqual([high.linkId, low.linkId, sentinelOnly.linkId, unknown.linkId].sort());
+      expect((await ids({ minSeverity: 'medium' })).sort()).toEqual([high.linkId, sentinelOnly.linkId].sort());
+      expect(await ids({ minSeverity: 'high' })).toEqual([high.linkId]);
+      expect((await ids({ minSeverity: 'informational' })).sort()).toEqual([high.linkId, low.linkId, sentinelOnly.linkId].sort());
+      expect(await ids({ status: 'resolved' })).toEqual([low.linkId]);
+      expect(await ids({ tag: 'vip' })).toEqual([sentinelOnly.linkId]);
+      expect(await ids({ tag: 'VIP' })).toEqual([]);
+      expect(await ids({ productName: 'microsoft defender for identity' })).toEqual([low.linkId]);
+      expect(await ids({ minSeverity: 'high', tag: 'ransomware', status: 'active' })).toEqual([high.linkId]);
+      expect(await ids({ limit: 2 })).toHaveLength(2);
+
+      // Newest first: touching `low` moves it to the front.
+      await links().save({ ...low, snapshot: { touched: true } }, low.version);
+      expect((await ids({}))[0]).toBe(low.linkId);
+    });
+
+    test('list hides merged links unless asked, and refuses a bad limit', async () => {
+      const pairId = uid('pair');
+      const from = await insert({ pairId });
+      const into = await insert({ pairId });
+      await links().merge(from.linkId, into.linkId);
+      expect((await links().list({ pairId })).map((l) => l.linkId)).toEqual([into.linkId]);
+      expect((await links().list({ pairId, includeMerged: true })).map((l) => l.linkId).sort()).toEqual([from.linkId, into.linkId].sort());
+      await expect(links().list({ pairId, limit: 0 })).rejects.toMatchObject({ code: 'invalid-argument' });
+    });
+
+    test('merge marks the link, moves its cards and edit requests, and keeps one card per conversation', async () => {
+      const store = ctx.store();
+      const pairId = uid('pair');
+      const from = await insert({ pairId, sentinelId: uid('sent') });
+      const into = await insert({ pairId });
+      const onlyFrom = uid('conv');
+      const both = uid('conv');
+      const now = '2024-05-01T10:00:00.000Z';
+      for (const [conversationId, linkId, activityId] of [
+        [onlyFrom, from.linkId, 'act-1'],
+        [both, from.linkId, 'act-2'],
+        [both, into.linkId, 'act-3'],
+      ] as const) {
+        await store.cards.claim(conversationId, linkId, 'replica-a', now, 60_000);
+        await store.cards.markPosted(conversationId, linkId, 'replica-a', activityId, 'h', now);
+      }
+      const request = await store.editRequests.insertOrGet({ id: uid('req'), idempotencyKey: uid('key'), incidentRef: from.defenderId, linkId: from.linkId, changes: { severity: 'high' }, actor: { objectId: 'o', displayName: 'A' } });
+
+      const result = await store.links.merge(from.linkId, into.linkId);
+      expect(result).not.toBeNull();
+      expect(result?.from).toMatchObject({ linkId: from.linkId, mergedIntoLinkId: into.linkId, version: from.version + 1 });
+      expect(result?.into.linkId).toBe(into.linkId);
+      expect(result?.movedCards.map((c) => [c.conversationId, c.linkId, c.activityId])).toEqual([[onlyFrom, into.linkId, 'act-1']]);
+      expect(result?.supersededCards.map((c) => [c.conversationId, c.activityId])).toEqual([[both, 'act-2']]);
+      expect((await store.cards.listForLink(from.linkId))).toEqual([]);
+      expect((await store.cards.listForLink(into.linkId)).map((c) => c.activityId).sort()).toEqual(['act-1', 'act-3']);
+      expect((await store.editRequests.get(request.request.id))?.linkId).toBe(into.linkId);
+      // The Sentinel id of the merged-away link still finds it (no live link has it).
+      expect((await store.links.findBySentinelId(pairId, from.sentinelId as string))?.linkId).toBe(from.linkId);
+
+      // Idempotent: nothing more moves, the version does not move again.
+      const again = await store.links.merge(from.linkId, into.linkId);
+      expect(again?.from.version).toBe(from.version + 1);
+      expect(again?.movedCards).toEqual([]);
+      expect(again?.supersededCards).toEqual([]);
+    });
+
+    test('merge of unknown links is null; merging a link into itself is refused', async () => {
+      const link = await insert();
+      expect(await links().merge(link.linkId, uid('missing'))).toBeNull();
+      expect(await links().merge(uid('missing'), link.linkId)).toBeNull();
+      await expect(links().merge(link.linkId, link.linkId)).rejects.toMatchObject({ code: 'invalid-argument' });
+    });
+
+    test('lookups by Sentinel id prefer the live link over a merged-away one', async () => {
+      const pairId = uid('pair');
+      const sentinelId = uid('sent');
+      const old = await insert({ pairId, sentinelId, sentinelNumber: 77 });
+      const live = await insert({ pairId });
+      await links().merge(old.linkId, live.linkId);
+      const updated = await links().save({ ...live, sentinelId, sentinelNumber: 77 }, live.version);
+      expect(updated.ok).toBe(true);
+      expect((await links().findBySentinelId(pairId, sentinelId))?.linkId).toBe(live.linkId);
+      expect((await links().findBySentinelNumber(pairId, 77))?.linkId).toBe(live.linkId);
+    });
+
+    test('refuses drafts without identifiers', async () => {
+      await expect(links().save(linkDraft({ defenderId: '' }), null)).rejects.toMatchObject({ code: 'invalid-argument' });
+      await expect(links().save(linkDraft(), 0)).rejects.toMatchObject({ code: 'invalid-argument' });
+    });
+
+    test('titles and descriptions are stored verbatim, whatever they contain', async () => {
+      const hostile = `'); DROP TABLE incident_links; -- <script>alert(1)</script> \${x} {{y}} \u0000`.replace('\u0000', '\u2028');
+      const link = await insert({ defenderView: incident('defender', { title: hostile, description: hostile }) });
+      expect((await links().get(link.linkId))?.defenderView?.title).toBe(hostile);
+    });
+  });
+}
