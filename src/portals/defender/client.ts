@@ -1,0 +1,193 @@
+// Defender XDR incidents through Microsoft Graph v1.0 /security/incidents, as a PortalClient.
+import { GraphError, type Client } from '@microsoft/microsoft-graph-client';
+import type { TokenCredential } from '@azure/identity';
+import { PortalError } from '../../domain/errors.ts';
+import type { Actor, EditableField, Incident, IncidentComment, IncidentPatch } from '../../domain/incident.ts';
+import type { ListChangedOptions, PortalClient } from '../../sync/ports.ts';
+import { formatAttributedComment } from '../attribution.ts';
+import { assertWritable, SILENT_LOGGER, writableSet, type PortalLogger } from '../capability.ts';
+import { createAppCredential } from '../http/credential.ts';
+import { abortedByCaller, invalidResponse, portalErrorFromHttp, portalErrorFromNetwork } from '../http/errors.ts';
+import { createAgentFetch, type FetchLike } from '../http/fetch.ts';
+import { createPortalHttpClient } from '../http/http-client.ts';
+import { parseRetryAfterSeconds, realSleep, resolveRetryOptions, type RetryPolicyOptions, type Sleep } from '../http/retry.ts';
+import { createTrustingAgent } from '../http/tls.ts';
+import { isObject, isoInstant, str } from '../wire.ts';
+import { createGraphClient, GraphTokenError } from './graph-pipeline.ts';
+import { domainPatchToGraph, graphCommentToDomain, graphIncidentToDomain } from './mapping.ts';
+
+/** Documented maximum: `$top` above 50 is refused with 400 ("The limit of '50' for Top query has been exceeded"). */
+export const GRAPH_MAX_PAGE_SIZE = 50;
+
+export interface DefenderClientOptions {
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  /** https://graph.microsoft.com, or the simulator URL. */
+  graphEndpoint: string;
+  /** https://login.microsoftonline.com, or the simulator URL. */
+  authorityHost: string;
+  /** Extra CA to trust (the simulators'); certificate checking is never switched off. */
+  caCertPem?: string;
+  /** Capability profile. Default: title, description, status, classification, owner, tags (not severity). */
+  writableFields?: readonly EditableField[];
+  retry?: Partial<RetryPolicyOptions>;
+  /**
+   * `$expand=alerts` on list and get (default true). Product names, tactics and techniques are only
+   * derivable from the alerts; without it they are reported empty. It makes pages heavier, but it
+   * is one call per page instead of one per incident.
+   */
+  expandAlerts?: boolean;
+  logger?: PortalLogger;
+  /** Test seams. */
+  credential?: TokenCredential;
+  fetch?: FetchLike;
+  sleep?: Sleep;
+  random?: () => number;
+  now?: () => number;
+}
+
+export function createDefenderClient(options: DefenderClientOptions): PortalClient {
+  const retry = resolveRetryOptions(options.retry);
+  const writable = writableSet('defender', options.writableFields);
+  const log = options.logger ?? SILENT_LOGGER;
+  const now = options.now ?? Date.now;
+  const expandAlerts = options.expandAlerts ?? true;
+  const agent = createTrustingAgent(options.caCertPem !== undefined ? { caCertPem: options.caCertPem } : {});
+  const credential =
+    options.credential ??
+    createAppCredential({
+      tenantId: options.tenantId,
+      clientId: options.clientId,
+      clientSecret: options.clientSecret,
+      authorityHost: options.authorityHost,
+      httpClient: createPortalHttpClient(agent),
+    });
+  const graphOrigin = new URL(options.graphEndpoint).origin;
+  const client: Client = createGraphClient({
+    graphEndpoint: options.graphEndpoint,
+    credential,
+    fetch: options.fetch ?? createAgentFetch(agent),
+    retry,
+    sleep: options.sleep ?? realSleep,
+    random: options.random ?? Math.random,
+    now,
+  });
+
+  const incidentPath = (id: string) => {
+    if (typeof id !== 'string' || id.length === 0 || id.length > 128) throw new TypeError('a Defender incident id is a non-empty string');
+    return `/security/incidents/${encodeURIComponent(id)}`;
+  };
+
+  async function call<T>(what: string, run: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw toPortalError(what, error, signal, now());
+    }
+  }
+
+  function request(path: string) {
+    // Without this header Graph reports awaitingAction as unknownFutureValue (evolvable enum).
+    return client.api(path).header('Prefer', 'include-unknown-enum-members');
+  }
+
+  async function readIncident(id: string): Promise<Incident | null> {
+    try {
+      const req = request(incidentPath(id));
+      const raw: unknown = await (expandAlerts ? req.expand('alerts') : req).get();
+      return graphIncidentToDomain(raw, { log });
+    } catch (error) {
+      if (error instanceof GraphError && error.statusCode === 404) return null;
+      if (error instanceof PortalError) throw error;
+      throw toPortalError(`GET incident ${id}`, error, undefined, now());
+    }
+  }
+
+  return {
+    portal: 'defender',
+
+    async *listChangedSince(since: string | undefined, listOptions: ListChangedOptions = {}): AsyncIterable<Incident[]> {
+      const top = Math.max(1, Math.min(GRAPH_MAX_PAGE_SIZE, Math.floor(listOptions.pageSize ?? GRAPH_MAX_PAGE_SIZE)));
+      const signal = listOptions.signal;
+      let req = request('/security/incidents').top(top);
+      // Inclusive: an incident updated exactly at the cursor is listed again; the caller de-duplicates.
+      if (since !== undefined) req = req.filter(`lastUpdateDateTime ge ${isoInstant(since, 'since')}`);
+      if (expandAlerts) req = req.expand('alerts');
+      if (signal) req = req.option('signal', signal);
+      let page: unknown = await call('list incidents', () => req.get(), signal);
+      for (;;) {
+        if (!isObject(page) || !Array.isArray(page.value)) throw invalidResponse('defender', 'list incidents', 'the page has no value array');
+        yield page.value.map((raw) => graphIncidentToDomain(raw, { log }));
+        const nextLink = str(page['@odata.nextLink']);
+        if (!nextLink) return;
+        if (new URL(nextLink).origin !== graphOrigin) {
+          // Never follow (and send a token) to a host we were not configured for.
+          throw invalidResponse('defender', 'list incidents', `@odata.nextLink points to another origin (${new URL(nextLink).origin})`);
+        }
+        let nextReq = request(nextLink);
+        if (signal) nextReq = nextReq.option('signal', signal);
+        page = await call('list incidents (next page)', () => nextReq.get(), signal);
+      }
+    },
+
+    get: readIncident,
+
+    /**
+     * PATCHes the fields of `patch` (Graph returns the full incident). Graph has no way to write on
+     * behalf of a user: lastModifiedBy becomes the app ("API-App:..."), so `actor` is not sent here.
+     * The caller credits the analyst by adding an audit comment with addComment(…, actor, …).
+     */
+    async update(id: string, patch: IncidentPatch, _actor: Actor): Promise<Incident> {
+      assertWritable('defender', writable, patch);
+      const body = domainPatchToGraph(patch, log);
+      const raw: unknown = await call(`PATCH incident ${id}`, () => request(incidentPath(id)).patch(body));
+      if (isObject(raw) && Array.isArray(raw.alerts)) return graphIncidentToDomain(raw, { log });
+      // The PATCH response carries no alerts (and may be empty): read back for the full picture.
+      const fresh = await readIncident(id);
+      if (!fresh) throw new PortalError('defender', 'not-found', `Defender incident ${id} disappeared right after it was updated`);
+      return fresh;
+    },
+
+    /** Graph comments have no id, so `commentKey` cannot make this idempotent; the caller de-duplicates by text. */
+    async addComment(id: string, text: string, actor: Actor, _commentKey: string): Promise<IncidentComment> {
+      const comment = formatAttributedComment(actor, text);
+      const raw: unknown = await call(`POST comment on incident ${id}`, () =>
+        request(`${incidentPath(id)}/comments`).post({ '@odata.type': 'microsoft.graph.security.alertComment', comment }),
+      );
+      // The response is the incident's whole comment list; ours is the newest with this text.
+      const list = isObject(raw) && Array.isArray(raw.value) ? raw.value.map(graphCommentToDomain) : [];
+      const written = list.filter((c): c is IncidentComment => c !== null && c.text === comment).at(-1);
+      return written ?? { text: comment, author: actor.displayName, createdAt: new Date(now()).toISOString() };
+    },
+
+    async listComments(id: string): Promise<IncidentComment[]> {
+      const incident = await readIncident(id);
+      if (!incident) throw new PortalError('defender', 'not-found', `Defender incident ${id} does not exist (HTTP 404)`);
+      return incident.comments;
+    },
+
+    writableFields: () => writable,
+  };
+}
+
+function toPortalError(what: string, error: unknown, signal: AbortSignal | undefined, nowMs: number): unknown {
+  if (abortedByCaller(signal)) return signal?.reason ?? error;
+  if (error instanceof PortalError) return error;
+  if (error instanceof GraphTokenError) {
+    return new PortalError('defender', 'unauthorized', `defender ${what}: ${error.message}. Check the tenant id, client id, client secret and authority host.`, {
+      cause: error.customError ?? error,
+    });
+  }
+  if (error instanceof GraphError && error.statusCode > 0) {
+    const retryAfterSeconds = parseRetryAfterSeconds(error.headers?.get('retry-after'), nowMs);
+    return portalErrorFromHttp('defender', what, {
+      status: error.statusCode,
+      ...(error.code ? { code: error.code } : {}),
+      ...(error.message ? { message: error.message } : {}),
+      ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+      cause: error,
+    });
+  }
+  return portalErrorFromNetwork('defender', what, error);
+}

@@ -1,0 +1,73 @@
+// HTTP outcomes -> PortalError, with messages that tell an operator what to check.
+import { PortalError, type PortalErrorCode } from '../../domain/errors.ts';
+import type { Portal } from '../../domain/incident.ts';
+
+const PERMISSION_HINT: Record<Portal, string> = {
+  defender:
+    'grant the app registration the Microsoft Graph application permission SecurityIncident.ReadWrite.All (SecurityIncident.Read.All for read-only) and give admin consent',
+  sentinel:
+    'assign the app registration the "Microsoft Sentinel Contributor" role on the Log Analytics workspace (or its resource group)',
+};
+
+const AUTH_HINT: Record<Portal, string> = {
+  defender: 'check the tenant id, client id and client secret, and that the token is for https://graph.microsoft.com',
+  sentinel: 'check the tenant id, client id and client secret, and that the token is for https://management.azure.com',
+};
+
+export interface HttpFailure {
+  status: number;
+  /** The portal's error code, e.g. Graph "BadRequest" or ARM "Conflict". */
+  code?: string;
+  message?: string;
+  retryAfterSeconds?: number;
+  cause?: unknown;
+}
+
+export function codeForStatus(status: number): PortalErrorCode {
+  if (status === 400 || status === 422) return 'bad-request';
+  if (status === 401) return 'unauthorized';
+  if (status === 403) return 'forbidden';
+  if (status === 404) return 'not-found';
+  if (status === 409 || status === 412) return 'conflict';
+  if (status === 429) return 'throttled';
+  if (status === 408 || status >= 500) return 'unavailable';
+  return 'bad-request';
+}
+
+/** `what` names the operation, e.g. "PATCH incident 29". */
+export function portalErrorFromHttp(portal: Portal, what: string, failure: HttpFailure): PortalError {
+  const code = codeForStatus(failure.status);
+  const said = failure.message ? `: ${failure.code ? `${failure.code}: ` : ''}${failure.message}` : failure.code ? `: ${failure.code}` : '';
+  let advice = '';
+  if (code === 'forbidden') advice = ` To fix, ${PERMISSION_HINT[portal]}.`;
+  else if (code === 'unauthorized') advice = ` To fix, ${AUTH_HINT[portal]}.`;
+  else if (code === 'throttled')
+    advice = ` Still throttled after retrying${failure.retryAfterSeconds !== undefined ? `; the portal asked to wait ${failure.retryAfterSeconds} s` : ''}.`;
+  else if (code === 'unavailable') advice = ' The portal kept failing after retries; it is retried later.';
+  return new PortalError(portal, code, `${portal} ${what} failed with HTTP ${failure.status}${said}.${advice}`, {
+    status: failure.status,
+    ...(failure.cause !== undefined ? { cause: failure.cause } : {}),
+    ...(failure.retryAfterSeconds !== undefined ? { retryAfterSeconds: failure.retryAfterSeconds } : {}),
+  });
+}
+
+export function portalErrorFromNetwork(portal: Portal, what: string, cause: unknown): PortalError {
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return new PortalError(
+    portal,
+    'unavailable',
+    `${portal} ${what} could not reach the portal (${detail}). Check the endpoint URL, network and TLS trust (the CA file when using the simulators).`,
+    { cause },
+  );
+}
+
+export function invalidResponse(portal: Portal, what: string, problem: string, cause?: unknown): PortalError {
+  return new PortalError(portal, 'invalid-response', `${portal} ${what} returned a response that breaks its documented contract: ${problem}.`, {
+    ...(cause !== undefined ? { cause } : {}),
+  });
+}
+
+/** Whether the caller's own signal ended the call (then its reason is rethrown untouched). */
+export function abortedByCaller(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}

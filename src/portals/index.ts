@@ -1,0 +1,14 @@
+// The portal clients' public surface. Everything else under src/portals/ is internal.
+export { createDefenderClient, GRAPH_MAX_PAGE_SIZE, type DefenderClientOptions } from './defender/client.ts';
+export { createSentinelClient, ARM_MAX_PAGE_SIZE, SENTINEL_UPDATE_ATTEMPTS, commentIdFromKey, type SentinelClientOptions } from './sentinel/client.ts';
+export {
+  createConnectorSettingsClient,
+  SENTINEL_PREVIEW_API_VERSION,
+  type ConnectorRequirements,
+  type ConnectorSettingsClientOptions,
+  type DefenderConnectorSettingsClient,
+} from './sentinel/connector-client.ts';
+export { SENTINEL_STABLE_API_VERSION } from './sentinel/common.ts';
+export { formatAttributedComment, parseAttributedComment, type AttributedComment } from './attribution.ts';
+export { DEFENDER_DEFAULT_WRITABLE, SENTINEL_DEFAULT_WRITABLE, type PortalLogger } from './capability.ts';
+export { DEFAULT_RETRY_POLICY, type RetryPolicyOptions, type Sleep } from './http/retry.ts';

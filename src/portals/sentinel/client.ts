@@ -1,0 +1,161 @@
+// Sentinel incidents through ARM Microsoft.SecurityInsights (stable 2025-09-01), as a PortalClient.
+import { createHash } from 'node:crypto';
+import { PortalError } from '../../domain/errors.ts';
+import type { Actor, EditableField, Incident, IncidentComment, IncidentPatch } from '../../domain/incident.ts';
+import type { ListChangedOptions, SentinelPortalClient } from '../../sync/ports.ts';
+import { formatAttributedComment } from '../attribution.ts';
+import { assertWritable, SILENT_LOGGER, writableSet } from '../capability.ts';
+import { invalidResponse } from '../http/errors.ts';
+import { isObject, isoInstant, str } from '../wire.ts';
+import { armFailure, type ArmResponse } from './arm-pipeline.ts';
+import { createArmWorkspace, type ArmWorkspaceOptions } from './common.ts';
+import { applyPatchToArm, armCommentToDomain, armIncidentToDomain } from './mapping.ts';
+
+/** Incidents_List documents `$top` with "maximum": 1000. */
+export const ARM_MAX_PAGE_SIZE = 1000;
+/** Re-read and re-apply on an etag Conflict at most this many times in total. */
+export const SENTINEL_UPDATE_ATTEMPTS = 3;
+
+export interface SentinelClientOptions extends ArmWorkspaceOptions {
+  /** Capability profile. Default: every editable field. */
+  writableFields?: readonly EditableField[];
+  /** Default page size for listChangedSince (clamped to 1..1000). Default 1000. */
+  pageSize?: number;
+}
+
+const INCIDENT_ID = /^[A-Za-z0-9-]{1,128}$/;
+
+/** A stable comment id from the caller's key, so a retried addComment overwrites rather than duplicates. */
+export function commentIdFromKey(commentKey: string): string {
+  const hex = createHash('sha256').update(`incident-bridge:${commentKey}`).digest('hex');
+  // Shaped like a UUID (version nibble 5-like), which is what the portal itself uses for comment ids.
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex.charAt(16), 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+export function createSentinelClient(options: SentinelClientOptions): SentinelPortalClient {
+  const writable = writableSet('sentinel', options.writableFields);
+  const log = options.logger ?? SILENT_LOGGER;
+  const { requester, basePath, now } = createArmWorkspace(options);
+  const defaultPageSize = clampPageSize(options.pageSize ?? ARM_MAX_PAGE_SIZE);
+  const mapping = { log, ...(options.tenantId ? { tenantId: options.tenantId } : {}) };
+
+  const incidentPath = (id: string) => {
+    if (!INCIDENT_ID.test(id)) throw new TypeError(`"${String(id).slice(0, 40)}" is not a Sentinel incident id (the incident's resource name, a GUID)`);
+    return `${basePath}/incidents/${id}`;
+  };
+
+  function ok(response: ArmResponse, what: string): unknown {
+    if (response.status >= 200 && response.status < 300) return response.body;
+    throw armFailure('sentinel', what, response, now());
+  }
+
+  async function* pages(firstPath: string, what: string, signal?: AbortSignal): AsyncGenerator<unknown[]> {
+    let next: string | undefined = firstPath;
+    while (next) {
+      const page = ok(await requester.send('GET', next, { what, ...(signal ? { signal } : {}) }), what);
+      if (!isObject(page) || !Array.isArray(page.value)) throw invalidResponse('sentinel', what, 'the page has no value array');
+      yield page.value;
+      next = str(page.nextLink) || undefined;
+    }
+  }
+
+  async function readRaw(id: string): Promise<unknown | null> {
+    const what = `GET incident ${id}`;
+    const response = await requester.send('GET', incidentPath(id), { what });
+    if (response.status === 404) return null;
+    return ok(response, what);
+  }
+
+  async function listComments(id: string): Promise<IncidentComment[]> {
+    const comments: IncidentComment[] = [];
+    for await (const page of pages(`${incidentPath(id)}/comments`, `list comments of incident ${id}`)) {
+      for (const raw of page) {
+        const comment = armCommentToDomain(raw);
+        if (comment) comments.push(comment);
+      }
+    }
+    return comments.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  return {
+    portal: 'sentinel',
+
+    async *listChangedSince(since: string | undefined, listOptions: ListChangedOptions = {}): AsyncIterable<Incident[]> {
+      const top = listOptions.pageSize !== undefined ? clampPageSize(listOptions.pageSize) : defaultPageSize;
+      const query = [`$top=${top}`];
+      // Inclusive: an incident modified exactly at the cursor is listed again; the caller de-duplicates.
+      if (since !== undefined) query.push(`$filter=${encodeURIComponent(`properties/lastModifiedTimeUtc ge ${isoInstant(since, 'since')}`)}`);
+      for await (const page of pages(`${basePath}/incidents?${query.join('&')}`, 'list incidents', listOptions.signal)) {
+        yield page.map((raw) => armIncidentToDomain(raw, mapping));
+      }
+    },
+
+    async get(id: string): Promise<Incident | null> {
+      const raw = await readRaw(id);
+      return raw === null ? null : armIncidentToDomain(raw, mapping);
+    },
+
+    async findByProviderIncidentId(graphId: string): Promise<Incident | null> {
+      if (typeof graphId !== 'string' || graphId.length === 0 || graphId.length > 128) throw new TypeError('a Defender incident id is a non-empty string');
+      // OData string literal: single quotes are doubled.
+      const filter = `properties/providerIncidentId eq '${graphId.replace(/'/g, "''")}'`;
+      for await (const page of pages(`${basePath}/incidents?$top=50&$filter=${encodeURIComponent(filter)}`, `find incident for Defender ${graphId}`)) {
+        for (const raw of page) {
+          const incident = armIncidentToDomain(raw, mapping);
+          if (incident.providerIncidentId === graphId) return incident;
+        }
+      }
+      return null;
+    },
+
+    /**
+     * GET (fresh etag) -> merge the patch -> PUT with the etag in the body. On 409 Conflict (someone
+     * wrote in between) the incident is re-read and the patch re-applied, up to 3 attempts in all;
+     * then PortalError 'conflict'. ARM has no way to write on behalf of a user either: the change is
+     * credited to the app's service principal, so `actor` is not sent; the caller adds an audit comment.
+     */
+    async update(id: string, patch: IncidentPatch, _actor: Actor): Promise<Incident> {
+      assertWritable('sentinel', writable, patch);
+      const what = `PUT incident ${id}`;
+      let lastConflict: PortalError | undefined;
+      for (let attempt = 1; attempt <= SENTINEL_UPDATE_ATTEMPTS; attempt += 1) {
+        const current = await readRaw(id);
+        if (current === null) throw new PortalError('sentinel', 'not-found', `Sentinel incident ${id} does not exist (HTTP 404); nothing was written`);
+        const body = applyPatchToArm(current, patch, log);
+        const response = await requester.send('PUT', incidentPath(id), { body, what });
+        if (response.status === 409 || response.status === 412) {
+          lastConflict = armFailure('sentinel', what, response, now());
+          log.warn({ portal: 'sentinel', incidentId: id, attempt }, 'etag conflict; re-reading and re-applying');
+          continue;
+        }
+        return armIncidentToDomain(ok(response, what), mapping);
+      }
+      throw new PortalError(
+        'sentinel',
+        'conflict',
+        `Sentinel incident ${id} kept changing underneath us: ${SENTINEL_UPDATE_ATTEMPTS} writes in a row hit a newer version. It is retried later.`,
+        { ...(lastConflict ? { cause: lastConflict } : {}), status: 409 },
+      );
+    },
+
+    /** PUT comments/{id} with an id derived from `commentKey`: repeating the call rewrites the same comment. */
+    async addComment(id: string, text: string, actor: Actor, commentKey: string): Promise<IncidentComment> {
+      if (typeof commentKey !== 'string' || commentKey.length === 0) throw new TypeError('commentKey is required (it makes the comment write idempotent)');
+      const commentId = commentIdFromKey(commentKey);
+      const what = `PUT comment on incident ${id}`;
+      const body = { properties: { message: formatAttributedComment(actor, text) } };
+      const raw = ok(await requester.send('PUT', `${incidentPath(id)}/comments/${commentId}`, { body, what }), what);
+      const comment = armCommentToDomain(raw);
+      if (!comment) throw invalidResponse('sentinel', what, 'the comment has no message');
+      return comment;
+    },
+
+    listComments,
+
+    writableFields: () => writable,
+  };
+}
+
+function clampPageSize(size: number): number {
+  return Math.max(1, Math.min(ARM_MAX_PAGE_SIZE, Math.floor(Number.isFinite(size) ? size : ARM_MAX_PAGE_SIZE)));
+}
