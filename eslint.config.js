@@ -21,6 +21,13 @@ export default tseslint.config(
     },
   },
   {
+    // Files in simulator sub-folders may import their siblings (../x); leaving src/simulators (../../) stays banned.
+    files: ['src/simulators/*/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['../../*'], message: 'The simulators are an independent reading of Microsoft\'s contract: never import product code.' }] }],
+    },
+  },
+  {
     files: ['src/domain/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['../*'], message: 'The domain imports nothing of ours.' }] }],

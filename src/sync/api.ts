@@ -94,6 +94,8 @@ export interface FieldChange {
   portal: Portal;
   /** Who made it, as the portal reports it, or the analyst for edits made through the bridge. */
   by: string;
+  /** A concurrent, different edit of the same field on the other portal that lost the conflict rule. */
+  overridden?: { portal: Portal; value: unknown };
 }
 
 export interface ChangeEvent {

@@ -50,3 +50,41 @@ export interface ConnectorSettingsClient {
    */
   write(base: ConnectorSnapshot, next: ConnectorConfig): Promise<ConnectorSnapshot>;
 }
+
+/** Durable jobs (pg-boss in production; an in-memory fake in unit tests). */
+export interface JobOptions {
+  /** Only one queued job per key: a burst of changes to one incident becomes one job. */
+  singletonKey?: string;
+  /** Delay before the job may run, in seconds. */
+  startAfterSeconds?: number;
+}
+
+export interface JobContext {
+  id: string;
+  /** 0 on the first try. */
+  retryCount: number;
+}
+
+export type JobHandler<T> = (data: T, context: JobContext) => Promise<void>;
+
+export interface QueueDefinition {
+  name: string;
+  /** Retries before the job goes to the dead-letter queue. */
+  retryLimit: number;
+  /** Seconds before the first retry; doubled per retry when `retryBackoff`. */
+  retryDelaySeconds: number;
+  retryBackoff: boolean;
+  /** Longest a job may run before it counts as failed (a hung portal call). */
+  expireInSeconds: number;
+}
+
+export interface JobQueue {
+  /** Creates (idempotently) a queue and its dead-letter queue. */
+  define(queue: QueueDefinition): Promise<void>;
+  /** Returns the job id, or null when a job with the same singletonKey is already queued. */
+  send<T extends object>(queue: string, data: T, options?: JobOptions): Promise<string | null>;
+  /** Starts `concurrency` workers for the queue on this replica. */
+  work<T extends object>(queue: string, options: { concurrency: number }, handler: JobHandler<T>): Promise<void>;
+  /** Stops fetching; in-flight jobs finish (graceful) or return to the queue. */
+  stop(options?: { graceful?: boolean; timeoutMs?: number }): Promise<void>;
+}

@@ -1,0 +1,142 @@
+// Runs the sync engine on one replica: a watcher loop per pair (only the lease holder polls), the
+// job workers for link syncs, edits and verifications, and the change-event dispatcher. Exposes
+// the BridgeApi the Teams side uses.
+import type { BridgeApi, EditOutcome, IncidentListFilter } from './api.ts';
+import { createDispatcher } from './dispatcher.ts';
+import { applyEdit, resumeUnfinishedEdits, submitEdit, verifyEdit } from './edits.ts';
+import { syncLink, toIncidentView } from './link-sync.ts';
+import { QUEUES, type SyncContext } from './sync-context.ts';
+import { createWatcher, type PollStats } from './watcher.ts';
+
+export interface SyncEngineOptions {
+  replicaId: string;
+  pollIntervalMs: number;
+  /** Parallel link syncs on this replica. Portal budgets, not CPU, are the limit. */
+  syncConcurrency?: number;
+  dispatchIntervalMs?: number;
+}
+
+interface WatcherHealth {
+  lastSuccessAt?: string;
+  lastError?: string;
+  holdsLease: boolean;
+  lastStats?: PollStats;
+}
+
+const FINAL_STATES = new Set<EditOutcome['state']>(['completed', 'partial', 'failed']);
+
+export function createSyncEngine(context: SyncContext, options: SyncEngineOptions) {
+  const dispatcher = createDispatcher(context, { replicaId: options.replicaId, ...(options.dispatchIntervalMs ? { pollIntervalMs: options.dispatchIntervalMs } : {}) });
+  const watchers = [...context.pairs.keys()].map((pairId) => createWatcher(context, { pairId }));
+  const health = new Map<string, WatcherHealth>(watchers.map((watcher) => [watcher.pairId, { holdsLease: false }]));
+  const timers = new Set<NodeJS.Timeout>();
+  let stopped = true;
+  const inFlight = new Set<Promise<unknown>>();
+
+  function track<T>(promise: Promise<T>): Promise<T> {
+    inFlight.add(promise);
+    void promise.finally(() => inFlight.delete(promise)).catch(() => undefined);
+    return promise;
+  }
+
+  /** One watcher tick: poll when this replica holds the pair's lease. Never throws. */
+  async function watchTick(watcher: ReturnType<typeof createWatcher>): Promise<number> {
+    const state = health.get(watcher.pairId)!;
+    const leaseMs = Math.max(15_000, options.pollIntervalMs * 5);
+    try {
+      const lease = await context.store.leases.tryAcquire(`watch:${watcher.pairId}`, options.replicaId, leaseMs);
+      state.holdsLease = lease !== null;
+      if (!lease) return options.pollIntervalMs;
+      state.lastStats = await watcher.pollOnce();
+      state.lastSuccessAt = context.clock().toISOString();
+      state.lastError = undefined;
+      return options.pollIntervalMs;
+    } catch (error) {
+      state.lastError = error instanceof Error ? error.message : String(error);
+      context.log.warn({ err: error, pairId: watcher.pairId }, 'watcher poll failed; retrying with backoff');
+      // A portal that is down for minutes is polled less often, up to once a minute.
+      return Math.min(60_000, options.pollIntervalMs * 4);
+    }
+  }
+
+  function loop(watcher: ReturnType<typeof createWatcher>, delayMs: number): void {
+    if (stopped) return;
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      void track(watchTick(watcher)).then((next) => loop(watcher, next));
+    }, delayMs);
+    timers.add(timer);
+  }
+
+  const api: BridgeApi = {
+    async findIncident(ref) {
+      const links = await context.store.links.findByRef(ref.trim());
+      const link = links.find((candidate) => !candidate.mergedIntoLinkId) ?? links[0];
+      if (!link) return null;
+      const survivor = link.mergedIntoLinkId ? await context.store.links.get(link.mergedIntoLinkId) : link;
+      return toIncidentView(survivor ?? link);
+    },
+    async listIncidents(filter: IncidentListFilter) {
+      return (await context.store.links.list(filter)).map(toIncidentView);
+    },
+    submitEdit: (request) => submitEdit(context, request),
+    async getEditOutcome(requestId) {
+      return (await context.store.editRequests.get(requestId))?.outcome ?? null;
+    },
+    async waitForEditOutcome(requestId, signal) {
+      for (;;) {
+        const outcome = (await context.store.editRequests.get(requestId))?.outcome;
+        if (outcome && FINAL_STATES.has(outcome.state)) return outcome;
+        if (signal?.aborted) {
+          if (outcome) return outcome;
+          throw new Error(`edit request ${requestId} not found`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+    subscribe: (consumer) => dispatcher.subscribe(consumer),
+  };
+
+  return {
+    api,
+    dispatcher,
+    watchers,
+    async start(): Promise<void> {
+      const definitions = [
+        { name: QUEUES.syncLink, retryLimit: 12, retryDelaySeconds: 2, retryBackoff: true, expireInSeconds: 300 },
+        { name: QUEUES.applyEdit, retryLimit: 12, retryDelaySeconds: 2, retryBackoff: true, expireInSeconds: 300 },
+        { name: QUEUES.verifyEdit, retryLimit: 5, retryDelaySeconds: 5, retryBackoff: true, expireInSeconds: 120 },
+      ];
+      for (const definition of definitions) await context.queue.define(definition);
+      await context.queue.work<{ linkId: string }>(QUEUES.syncLink, { concurrency: options.syncConcurrency ?? 4 }, async (data, job) => {
+        await syncLink(context, data.linkId, { fresh: job.retryCount > 0 });
+      });
+      await context.queue.work<{ requestId: string }>(QUEUES.applyEdit, { concurrency: 2 }, (data) => applyEdit(context, data.requestId));
+      await context.queue.work<{ requestId: string; attempt: number }>(QUEUES.verifyEdit, { concurrency: 2 }, (data) => verifyEdit(context, data.requestId, data.attempt));
+      const resumed = await resumeUnfinishedEdits(context);
+      if (resumed > 0) context.log.info({ resumed }, 'resumed unfinished edit requests');
+      stopped = false;
+      for (const watcher of watchers) loop(watcher, 0);
+      dispatcher.start();
+    },
+    async stop(): Promise<void> {
+      stopped = true;
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      await Promise.allSettled([...inFlight]);
+      await dispatcher.stop();
+      for (const watcher of watchers) await context.store.leases.release(`watch:${watcher.pairId}`, options.replicaId).catch(() => false);
+    },
+    health(): Record<string, { ok: boolean; detail?: string }> {
+      const report: Record<string, { ok: boolean; detail?: string }> = { dispatcher: dispatcher.health() };
+      for (const [pairId, state] of health) {
+        report[`watcher:${pairId}`] = state.lastError
+          ? { ok: false, detail: state.lastError }
+          : { ok: true, detail: state.holdsLease ? `polling; last success ${state.lastSuccessAt ?? 'pending'}` : 'standby (another replica holds the lease)' };
+      }
+      return report;
+    },
+  };
+}
+
+export type SyncEngine = ReturnType<typeof createSyncEngine>;

@@ -1,0 +1,43 @@
+// Comment identity across portals. The two portals give the same comment different ids (Graph
+// comments have none at all), different authors (the bridge's app vs the analyst) and, for the
+// bridge's own copies, an attribution prefix. What survives every route is the text, so a
+// comment is recognised by a fingerprint of its normalised text. Pure.
+import { createHash } from 'node:crypto';
+import { formatAttributedComment, parseAttributedComment, type AttributedComment } from '../portals/attribution.ts';
+
+// The attribution format is owned by the portal clients (they write it); sync only reads it.
+// Re-exported so sync code and its tests have one place to import comment helpers from.
+export { formatAttributedComment, parseAttributedComment, type AttributedComment };
+
+/**
+ * The text that identifies a comment on either portal: the bridge's attribution prefix
+ * (`[Name via incident-bridge] `) stripped, Unicode composed (NFC), every run of whitespace
+ * collapsed to one space, and trimmed. Case is kept: "Block IP" and "block ip" are two remarks.
+ * Portals are free to re-wrap lines or trim; they do not change letters.
+ */
+export function commentFingerprint(text: string): string {
+  const body = parseAttributedComment(text)?.text ?? text;
+  return body.normalize('NFC').replace(/\s+/gu, ' ').trim();
+}
+
+/** Whether the bridge wrote this comment (its own copy, an analyst's comment from Teams, an audit note). */
+export function isBridgeComment(text: string): boolean {
+  return parseAttributedComment(text) !== null;
+}
+
+/**
+ * A short, fixed-length key for a fingerprint, for use as a JSON object key in the stored
+ * snapshot (comments may be up to 30,000 characters; keys should not be).
+ */
+export function fingerprintKey(fingerprint: string): string {
+  return createHash('sha256').update(fingerprint, 'utf8').digest('hex').slice(0, 32);
+}
+
+/**
+ * A deterministic idempotency key for the n-th bridge copy of a comment to one portal: the same
+ * reconcile run repeated after a crash yields the same keys, so a Sentinel comment PUT with this
+ * id replaces instead of duplicating.
+ */
+export function commentCopyKey(target: 'defender' | 'sentinel', fingerprint: string, occurrence: number): string {
+  return createHash('sha256').update(`${target}\n${occurrence}\n${fingerprint}`, 'utf8').digest('hex').slice(0, 32);
+}

@@ -1,0 +1,324 @@
+// An analyst's edit, planned against fresh reads of both portals and what each API can write.
+// Pure. The plan says, per portal and field, whether the field is written through the API, left
+// to the portals' own sync ("via the other route", verified later by reading back), or already
+// shows the requested value. Invalid requests are refused as a whole with errors that say what to
+// fix; nothing is guessed.
+import {
+  CLASSIFICATIONS,
+  SEVERITIES,
+  STATUSES,
+  type Actor,
+  type Classification,
+  type EditableField,
+  type Incident,
+  type IncidentPatch,
+  type Portal,
+} from '../domain/incident.ts';
+import type { EditChanges, FieldName } from './api.ts';
+import { SENTINEL_BENIGN_REASON } from './determination.ts';
+import {
+  MAX_COMMENT_CHARS,
+  MAX_OWNER_TEXT_CHARS,
+  MAX_SENTINEL_COMMENTS_PER_INCIDENT,
+  MAX_TAG_CHARS,
+  MAX_TAGS_PER_REQUEST,
+} from './edit-limits.ts';
+import { formatAttributedComment } from './fingerprint.ts';
+import { ownersEqual, projectStatus, tagSetsEqual } from './projection.ts';
+
+export type EditRoute = 'api' | 'viaOtherRoute' | 'unchanged';
+
+export interface PlanEditInput {
+  changes: EditChanges;
+  defender: Incident;
+  sentinel: Incident | null;
+  writable: { defender: ReadonlySet<EditableField>; sentinel: ReadonlySet<EditableField> };
+  actor: Actor;
+}
+
+export interface EditPlan {
+  patches: { defender: IncidentPatch; sentinel: IncidentPatch };
+  /** The analyst's comment, already attributed, to post on each listed portal. */
+  comment?: { text: string; portals: Portal[] };
+  /**
+   * Defender cannot record who changed a field (Graph's lastModifiedBy names the app and cannot be
+   * set), so a short attributed note names the analyst and the change there.
+   */
+  auditComment?: { portal: Portal; text: string };
+  /** Every requested field appears for every existing portal, even when the plan has errors. */
+  routes: Record<Portal, Partial<Record<FieldName, EditRoute>>>;
+  /** Non-empty: the request is refused as a whole; patches and comments are empty. */
+  errors: string[];
+}
+
+const PORTAL_NAMES: Record<Portal, string> = { defender: 'Defender', sentinel: 'Sentinel' };
+
+interface FieldPlan<V> {
+  field: EditableField & FieldName;
+  label: string;
+  requested: V;
+  shows(portal: Portal, incident: Incident): boolean;
+  patch(portal: Portal, incident: Incident): IncidentPatch;
+  describe: string;
+}
+
+export function planEdit(input: PlanEditInput): EditPlan {
+  const { changes, defender, sentinel, writable, actor } = input;
+  const incidents: Record<Portal, Incident | null> = { defender, sentinel };
+  const present = (['defender', 'sentinel'] as const).filter((portal) => incidents[portal] !== null);
+  const plan: EditPlan = { patches: { defender: {}, sentinel: {} }, routes: { defender: {}, sentinel: {} }, errors: [] };
+  const errors = validate(changes);
+
+  if (defender.status === 'redirected' || defender.redirectIncidentId) {
+    errors.push(`Defender merged this incident into incident ${defender.redirectIncidentId ?? '(unknown)'}; edit that incident instead.`);
+  }
+
+  const fields = errors.length === 0 ? fieldPlans(changes) : [];
+  const audit: string[] = [];
+  for (const item of fields) {
+    const pending: Portal[] = [];
+    for (const portal of present) {
+      const incident = incidents[portal] as Incident;
+      if (item.shows(portal, incident)) {
+        plan.routes[portal][item.field] = 'unchanged';
+      } else if (writable[portal].has(item.field)) {
+        plan.routes[portal][item.field] = 'api';
+        Object.assign(plan.patches[portal], item.patch(portal, incident));
+      } else {
+        pending.push(portal);
+      }
+    }
+    if (pending.length === 2) {
+      errors.push(`Neither Defender's nor Sentinel's API can change ${item.label} (capability profiles); change it in a portal.`);
+    } else if (pending.length === 1) {
+      const portal = pending[0] as Portal;
+      const other: Portal = portal === 'defender' ? 'sentinel' : 'defender';
+      if (incidents[other] === null) {
+        errors.push(`${PORTAL_NAMES[portal]}'s API cannot change ${item.label} and the Sentinel counterpart does not exist yet; change it in the portal.`);
+      } else {
+        // The portals mirror each other's changes; the engine reads back to confirm it happened.
+        plan.routes[portal][item.field] = 'viaOtherRoute';
+      }
+    }
+    if (plan.routes.defender[item.field] === 'api' || plan.routes.defender[item.field] === 'viaOtherRoute') audit.push(item.describe);
+  }
+
+  checkSentinelClosing(changes, sentinel, writable.sentinel, plan, errors);
+
+  if (changes.comment !== undefined && errors.length === 0) {
+    const text = formatAttributedComment(actor, changes.comment.trim());
+    if (text.length > MAX_COMMENT_CHARS) {
+      errors.push(`The comment is ${text.length} characters with the attribution; Sentinel accepts at most ${MAX_COMMENT_CHARS}. Shorten it.`);
+    } else if (sentinel && sentinel.comments.length >= MAX_SENTINEL_COMMENTS_PER_INCIDENT) {
+      errors.push(`Sentinel incident ${sentinel.incidentNumber ?? sentinel.id} already has ${sentinel.comments.length} comments, Sentinel's documented maximum is ${MAX_SENTINEL_COMMENTS_PER_INCIDENT}; add the comment in the Defender portal.`);
+    } else {
+      plan.comment = { text, portals: [...present] };
+    }
+  }
+  for (const portal of present) if (changes.comment !== undefined) plan.routes[portal].comment = 'api';
+  for (const item of fieldsRequested(changes)) {
+    for (const portal of present) plan.routes[portal][item] ??= 'api';
+  }
+
+  if (errors.length > 0) return { patches: { defender: {}, sentinel: {} }, routes: plan.routes, errors };
+  if (audit.length > 0) {
+    const note = formatAttributedComment(actor, `changed ${audit.join('; ')} (through incident-bridge)`);
+    plan.auditComment = { portal: 'defender', text: note.length > MAX_COMMENT_CHARS ? `${note.slice(0, MAX_COMMENT_CHARS - 1)}…` : note };
+  }
+  return plan;
+}
+
+function fieldsRequested(changes: EditChanges): FieldName[] {
+  const names: FieldName[] = [];
+  if (changes.severity !== undefined) names.push('severity');
+  if (changes.status !== undefined) names.push('status');
+  if (changes.classification !== undefined) names.push('classification');
+  if (changes.owner !== undefined) names.push('owner');
+  if (changes.tagsAdd !== undefined || changes.tagsRemove !== undefined) names.push('tags');
+  return names;
+}
+
+function fieldPlans(changes: EditChanges): Array<FieldPlan<unknown>> {
+  const plans: Array<FieldPlan<unknown>> = [];
+  if (changes.severity !== undefined) {
+    const severity = changes.severity;
+    plans.push({
+      field: 'severity',
+      label: 'severity',
+      requested: severity,
+      // Strict: Defender's 'unknown' (no value) does not show the requested severity.
+      shows: (_portal, incident) => incident.severity === severity,
+      patch: () => ({ severity }),
+      describe: `severity to ${severity}`,
+    });
+  }
+  if (changes.status !== undefined) {
+    const status = changes.status;
+    plans.push({
+      field: 'status',
+      label: 'the status',
+      requested: status,
+      shows: (portal, incident) => incident.status === projectStatus(portal, status),
+      patch: (portal) => ({ status: projectStatus(portal, status) }),
+      describe: `status to ${status}`,
+    });
+  }
+  if (changes.classification !== undefined) {
+    const classification = changes.classification;
+    plans.push({
+      field: 'classification',
+      label: 'the classification',
+      requested: classification,
+      shows: (_portal, incident) => incident.classification === classification,
+      patch: (portal) => ({ classification, ...sentinelReason(portal, classification) }),
+      describe: `classification to ${classification}`,
+    });
+  }
+  if (changes.owner !== undefined) {
+    const owner = changes.owner;
+    plans.push({
+      field: 'owner',
+      label: 'the owner',
+      requested: owner,
+      shows: (_portal, incident) => ownersEqual(incident.owner, owner),
+      patch: () => ({ owner }),
+      describe: owner === null ? 'owner to nobody' : `owner to ${owner.upn ?? owner.displayName ?? owner.objectId}`,
+    });
+  }
+  if (changes.tagsAdd !== undefined || changes.tagsRemove !== undefined) {
+    const add = (changes.tagsAdd ?? []).map((tag) => tag.trim());
+    const remove = (changes.tagsRemove ?? []).map((tag) => tag.trim());
+    const next = (incident: Incident): string[] => applyTagEdits(incident.tags, add, remove);
+    const describe = [...add.map((tag) => `+${tag}`), ...remove.map((tag) => `-${tag}`)].join(' ');
+    plans.push({
+      field: 'tags',
+      label: 'tags',
+      requested: { add, remove },
+      shows: (_portal, incident) => tagSetsEqual(incident.tags, next(incident)),
+      patch: (_portal, incident) => ({ tags: next(incident) }),
+      describe: `tags ${describe}`,
+    });
+  }
+  return plans;
+}
+
+/**
+ * Tag edits apply to the portal's current set (a fresh read), so an edit made meanwhile in the
+ * portal is kept. Matching is case-insensitive: adding "Phishing" where "phishing" exists is a no-op.
+ */
+export function applyTagEdits(current: readonly string[], add: readonly string[], remove: readonly string[]): string[] {
+  const removing = new Set(remove.map((tag) => tag.toLowerCase()));
+  const result = current.filter((tag) => !removing.has(tag.toLowerCase()));
+  const have = new Set(result.map((tag) => tag.toLowerCase()));
+  for (const tag of add) {
+    if (have.has(tag.toLowerCase())) continue;
+    have.add(tag.toLowerCase());
+    result.push(tag);
+  }
+  return result;
+}
+
+/** Sentinel refuses BenignPositive without a classificationReason; SuspiciousButExpected is the only benign one. */
+function sentinelReason(portal: Portal, classification: Classification): IncidentPatch {
+  return portal === 'sentinel' && classification === 'benignPositive' ? { determination: SENTINEL_BENIGN_REASON } : {};
+}
+
+/**
+ * ARM refuses to close an incident without a classification. An explicit one in the request, or
+ * one Sentinel already has (other than the default Undetermined), is used; otherwise the analyst
+ * is asked, rather than the bridge guessing a verdict.
+ */
+function checkSentinelClosing(changes: EditChanges, sentinel: Incident | null, writable: ReadonlySet<EditableField>, plan: EditPlan, errors: string[]): void {
+  if (changes.status !== 'resolved' || sentinel === null || plan.routes.sentinel.status !== 'api') return;
+  const classification = changes.classification ?? (sentinel.classification !== 'undetermined' ? sentinel.classification : undefined);
+  if (classification === undefined) {
+    errors.push(
+      'Sentinel requires a classification to close an incident: resolve again with a classification (true positive, benign positive, false positive or undetermined).',
+    );
+    return;
+  }
+  if (!writable.has('classification')) return;
+  plan.patches.sentinel.classification = classification;
+  Object.assign(plan.patches.sentinel, sentinelReason('sentinel', classification));
+}
+
+function validate(changes: EditChanges): string[] {
+  const errors: string[] = [];
+  const raw = changes as Record<string, unknown>;
+  if (raw.severity !== undefined && !(SEVERITIES as readonly unknown[]).includes(raw.severity)) {
+    errors.push(`Unknown severity ${quote(raw.severity)}; use one of ${SEVERITIES.join(', ')}.`);
+  }
+  if (raw.status !== undefined) {
+    if (!(STATUSES as readonly unknown[]).includes(raw.status)) errors.push(`Unknown status ${quote(raw.status)}; use one of ${STATUSES.filter((s) => s !== 'redirected').join(', ')}.`);
+    else if (raw.status === 'redirected') errors.push("Status 'redirected' is set by Defender when it merges incidents; it cannot be chosen.");
+  }
+  if (raw.classification !== undefined && !(CLASSIFICATIONS as readonly unknown[]).includes(raw.classification)) {
+    errors.push(`Unknown classification ${quote(raw.classification)}; use one of ${CLASSIFICATIONS.join(', ')}.`);
+  }
+  if (raw.owner !== undefined) errors.push(...validateOwner(raw.owner));
+  errors.push(...validateTags(raw.tagsAdd, 'tagsAdd'), ...validateTags(raw.tagsRemove, 'tagsRemove'));
+  if (Array.isArray(raw.tagsAdd) && Array.isArray(raw.tagsRemove)) {
+    const removing = new Set(raw.tagsRemove.filter((t): t is string => typeof t === 'string').map((t) => t.trim().toLowerCase()));
+    const both = raw.tagsAdd.filter((t): t is string => typeof t === 'string' && removing.has(t.trim().toLowerCase()));
+    if (both.length > 0) errors.push(`Tag ${quote(both[0])} is both added and removed; pick one.`);
+  }
+  if (raw.comment !== undefined) {
+    if (typeof raw.comment !== 'string') errors.push('The comment must be text.');
+    else if (raw.comment.trim() === '') errors.push('The comment is empty.');
+  }
+  const requested = fieldsRequested(changes).length + (raw.comment !== undefined ? 1 : 0);
+  if (requested === 0 && errors.length === 0) errors.push('The edit changes nothing.');
+  return errors;
+}
+
+function validateOwner(owner: unknown): string[] {
+  if (owner === null) return [];
+  if (typeof owner !== 'object' || Array.isArray(owner)) return ['The owner must be a user (UPN and/or object id) or null to unassign.'];
+  const value = owner as Record<string, unknown>;
+  const errors: string[] = [];
+  for (const key of ['upn', 'objectId', 'displayName'] as const) {
+    const item = value[key];
+    if (item === undefined) continue;
+    if (typeof item !== 'string' || item.trim() === '' || item.length > MAX_OWNER_TEXT_CHARS || hasControlCharacters(item)) {
+      errors.push(`The owner's ${key} must be non-empty text of at most ${MAX_OWNER_TEXT_CHARS} characters without control characters.`);
+    }
+  }
+  if (typeof value.upn === 'string' && !/^[^@\s]+@[^@\s]+$/u.test(value.upn)) errors.push(`The owner's UPN ${quote(value.upn)} is not of the form name@domain.`);
+  if (typeof value.objectId === 'string' && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu.test(value.objectId)) {
+    errors.push(`The owner's object id ${quote(value.objectId)} is not a GUID.`);
+  }
+  if (value.upn === undefined && value.objectId === undefined) errors.push('The owner needs a UPN or an Entra object id; a display name alone does not identify a user.');
+  return errors;
+}
+
+function validateTags(tags: unknown, name: string): string[] {
+  if (tags === undefined) return [];
+  if (!Array.isArray(tags)) return [`${name} must be a list of tags.`];
+  if (tags.length > MAX_TAGS_PER_REQUEST) return [`${name} has ${tags.length} tags; at most ${MAX_TAGS_PER_REQUEST} per request.`];
+  const errors: string[] = [];
+  for (const tag of tags) {
+    if (typeof tag !== 'string') errors.push(`Every tag in ${name} must be text.`);
+    else if (tag.trim() === '') errors.push(`${name} contains an empty tag.`);
+    else if (tag.trim().length > MAX_TAG_CHARS) errors.push(`Tag ${quote(tag.slice(0, 40))}… is ${tag.trim().length} characters; at most ${MAX_TAG_CHARS}.`);
+    else if (hasControlCharacters(tag)) errors.push(`Tag ${quote(tag.slice(0, 40))} contains a line break, control or text-direction character.`);
+  }
+  return errors;
+}
+
+/**
+ * C0 controls and DEL (line breaks would split a tag on cards and in portal lists), and the
+ * bidirectional overrides/isolates that can make a tag display as different text (U+202A–U+202E,
+ * U+2066–U+2069).
+ */
+function hasControlCharacters(text: string): boolean {
+  for (const char of text) {
+    const code = char.codePointAt(0) as number;
+    if (code < 0x20 || code === 0x7f || (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069)) return true;
+  }
+  return false;
+}
+
+function quote(value: unknown): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  return JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text);
+}

@@ -1,0 +1,39 @@
+// What the sync engine's parts share: the store, the portal clients of each pair, a clock, ids
+// and a logger. Built once in the composition root; tests build it over fakes.
+import type { Logger } from 'pino';
+import type { Actor } from '../domain/incident.ts';
+import type { Store } from '../store/ports.ts';
+import type { JobQueue, PortalClient, SentinelPortalClient } from './ports.ts';
+
+export interface PairPortals {
+  pairId: string;
+  defender: PortalClient;
+  sentinel: SentinelPortalClient;
+}
+
+export interface SyncContext {
+  store: Store;
+  queue: JobQueue;
+  pairs: ReadonlyMap<string, PairPortals>;
+  clock: () => Date;
+  newId: () => string;
+  log: Logger;
+}
+
+/** The bridge itself, for writes no analyst asked for (copying a change from the other portal). */
+export const BRIDGE_ACTOR: Actor = { objectId: 'system:incident-bridge', displayName: 'incident-bridge' };
+
+export const QUEUES = {
+  /** Reconcile one linked incident and write what differs. Data: { linkId }. */
+  syncLink: 'sync-link',
+  /** Apply one analyst edit request. Data: { requestId }. */
+  applyEdit: 'apply-edit',
+  /** Re-check a field another route (the portals' own sync) must carry. Data: { requestId, attempt }. */
+  verifyEdit: 'verify-edit',
+} as const;
+
+export function pairOf(context: SyncContext, pairId: string): PairPortals {
+  const pair = context.pairs.get(pairId);
+  if (!pair) throw new Error(`no portal clients are configured for pair '${pairId}'; check SYNC_PAIRS`);
+  return pair;
+}
