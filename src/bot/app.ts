@@ -42,6 +42,8 @@ export interface BotDeps {
   invokeDeadlineMs?: number;
   /** Default 10 minutes: the sync engine's write retries span minutes, not hours. */
   outcomeTimeoutMs?: number;
+  /** More features (e.g. connector approvals), registered after the built-in ones and before the catch-all help. */
+  features?: Array<(app: Application<TurnState>) => void>;
 }
 
 export function resolveRouteDeps(deps: BotDeps): RouteDeps {
@@ -83,6 +85,7 @@ export function createBotApplication(deps: BotDeps): Application<TurnState> {
   registerInstallWelcome(app, routeDeps);
   registerSubscriptions(app, routeDeps);
   registerCommands(app, routeDeps);
+  for (const register of deps.features ?? []) register(app);
   registerHelp(app, routeDeps);
   return app;
 }

@@ -162,10 +162,10 @@ export async function applyEdit(context: SyncContext, requestId: string): Promis
     }
   }
 
-  await readBackAndRecord(context, request, outcome, target.linkId);
+  await readBackAndRecord(context, request, outcome, target.linkId, true);
 }
 
-async function readBackAndRecord(context: SyncContext, request: StoredEditRequest, outcome: EditOutcome, linkId: string): Promise<void> {
+async function readBackAndRecord(context: SyncContext, request: StoredEditRequest, outcome: EditOutcome, linkId: string, announceComment: boolean): Promise<void> {
   const link = await context.store.links.get(linkId);
   if (!link) return;
   const { defender: defenderClient, sentinel: sentinelClient } = pairOf(context, link.pairId);
@@ -183,7 +183,13 @@ async function readBackAndRecord(context: SyncContext, request: StoredEditReques
 
   // Move the link's snapshot to what both portals now show and announce the change as the
   // analyst's, so the watcher neither re-writes nor re-announces the bridge's own edit.
-  await syncLink(context, link.linkId, { views: { defender, sentinel }, actor: request.actor, editRequestId: request.id });
+  const comment = request.changes.comment?.trim();
+  await syncLink(context, link.linkId, {
+    views: { defender, sentinel },
+    actor: request.actor,
+    editRequestId: request.id,
+    ...(comment && announceComment ? { extraChanges: [{ field: 'comment' as const, from: null, to: comment, portal: 'defender' as const, by: request.actor.displayName }] } : {}),
+  });
   await saveOutcome(context, request, outcome);
 
   if (outcome.state === 'accepted') {
@@ -196,7 +202,7 @@ export async function verifyEdit(context: SyncContext, requestId: string, attemp
   const request = await context.store.editRequests.get(requestId);
   if (!request || request.state !== 'accepted' || !request.outcome || !request.linkId) return;
   const outcome = request.outcome;
-  await readBackAndRecord(context, request, outcome, request.linkId);
+  await readBackAndRecord(context, request, outcome, request.linkId, false);
   const after = await context.store.editRequests.get(requestId);
   if (after?.state !== 'accepted') return;
   const next = attempt + 1;

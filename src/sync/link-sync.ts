@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Actor, Incident, IncidentPatch, Portal } from '../domain/incident.ts';
 import type { IncidentLink, LinkSyncState, Repositories } from '../store/ports.ts';
 import type { ChangeEvent, FieldChange, IncidentView, PortalSyncState } from './api.ts';
-import { reconcile, type ReconcileResult, type SyncedSnapshot } from './reconcile.ts';
+import { parseSyncedSnapshot, reconcile, type ReconcileResult } from './reconcile.ts';
 import { BRIDGE_ACTOR, pairOf, QUEUES, type SyncContext } from './sync-context.ts';
 
 const MAX_SAVE_ATTEMPTS = 5;
@@ -19,6 +19,8 @@ export interface SyncLinkOptions {
   /** Credit announced changes to this analyst (edits made through the bridge). */
   actor?: Actor;
   editRequestId?: string;
+  /** Changes the caller made that reconcile cannot see (an analyst's own comment carries the bridge's attribution). */
+  extraChanges?: FieldChange[];
 }
 
 export interface SyncLinkResult {
@@ -53,15 +55,10 @@ export function toIncidentView(link: IncidentLink): IncidentView {
   };
 }
 
-/** A deterministic Sentinel comment id, so a repeated copy is the same PUT, not a second comment. */
-function commentKey(linkId: string, text: string, occurrence: number): string {
-  return createHash('sha256').update(`${linkId}\n${occurrence}\n${text}`).digest('hex').slice(0, 32);
-}
-
 function syncStateAfter(result: ReconcileResult, previous: LinkSyncState, hasSentinel: boolean, reconciledAt: Record<Portal, string | undefined>): LinkSyncState {
   const state: LinkSyncState = { ...previous };
   for (const portal of ['defender', 'sentinel'] as const) {
-    const blocked = result.notWritable.some((item) => item.portal === portal);
+    const blocked = [...result.notWritable, ...result.awaitingNativeSync].some((item) => item.portal === portal);
     state[portal] = blocked ? 'notWritable' : portal === 'sentinel' && !hasSentinel ? 'pending' : 'inSync';
     const at = reconciledAt[portal];
     if (at) state[`reconciled_${portal}`] = at;
@@ -103,6 +100,8 @@ export async function syncLink(context: SyncContext, linkId: string, options: Sy
     let sentinel = newestView(link.sentinelView, carried.sentinel);
     if (options.fresh || !defender) defender = await defenderClient.get(link.defenderId);
     if (options.fresh && link.sentinelId) sentinel = await sentinelClient.get(link.sentinelId);
+    // ARM serves comments apart from the incident: read them so reconcile sees both sides' threads.
+    if (sentinel && sentinel.comments.length === 0) sentinel = { ...sentinel, comments: await sentinelClient.listComments(sentinel.id) };
     if (!defender) {
       log.warn('Defender incident is gone (404); nothing to sync');
       return { link, events: [], wrote };
@@ -113,7 +112,7 @@ export async function syncLink(context: SyncContext, linkId: string, options: Sy
       return { link: await context.store.links.get(linkId), events, wrote };
     }
 
-    const snapshot = Object.keys(link.snapshot).length === 0 ? null : (link.snapshot as unknown as SyncedSnapshot);
+    const snapshot = parseSyncedSnapshot(link.snapshot);
     const result = reconcile({
       defender,
       sentinel,
@@ -136,13 +135,13 @@ export async function syncLink(context: SyncContext, linkId: string, options: Sy
       wrote.sentinel = true;
     }
     if (sentinel) {
-      for (const [index, comment] of result.comments.toSentinel.entries()) {
-        await sentinelClient.addComment(sentinel.id, comment.text, { objectId: 'portal:defender', displayName: comment.author }, commentKey(linkId, comment.text, index));
+      for (const comment of result.comments.toSentinel) {
+        await sentinelClient.addComment(sentinel.id, comment.text, { objectId: 'portal:defender', displayName: comment.author }, comment.key);
         wrote.comments++;
       }
     }
-    for (const [index, comment] of result.comments.toDefender.entries()) {
-      await defenderClient.addComment(defender.id, comment.text, { objectId: 'portal:sentinel', displayName: comment.author }, commentKey(linkId, comment.text, index));
+    for (const comment of result.comments.toDefender) {
+      await defenderClient.addComment(defender.id, comment.text, { objectId: 'portal:sentinel', displayName: comment.author }, comment.key);
       wrote.comments++;
     }
     carried = { defender, sentinel };
@@ -157,7 +156,8 @@ export async function syncLink(context: SyncContext, linkId: string, options: Sy
       sentinelView: sentinel,
       syncState: syncStateAfter(result, link.syncState, sentinel !== null, { defender: defender.lastUpdatedAt, sentinel: sentinel?.lastUpdatedAt }),
     };
-    const changes = options.actor ? result.changes.map((change) => ({ ...change, by: options.actor?.displayName ?? change.by })) : result.changes;
+    const reconciled = options.actor ? result.changes.map((change) => ({ ...change, by: options.actor?.displayName ?? change.by })) : result.changes;
+    const changes = [...reconciled, ...(options.extraChanges ?? [])];
     const saved = await context.store.transaction(async (tx: Repositories) => {
       const save = await tx.links.save(draft, link.version);
       if (!save.ok) return null;

@@ -279,9 +279,20 @@ export function createPortalEngine(deps: EngineDeps): PortalEngine {
     return displayName.includes('@') ? { name: displayName, userPrincipalName: displayName, email: displayName } : { name: displayName };
   }
 
+  /**
+   * A new comment counts as an incident update (Sentinel automation rules trigger "When incident is
+   * updated" on "Comments: added"), so lastModifiedTimeUtc moves; the etag stays, because the
+   * incident's own properties did not change and an in-flight PUT must not fail on it.
+   */
+  function touchSentinelIncidentForComment(incidentName: string, at: string): void {
+    const incident = state.sentinel.incidents[incidentName];
+    if (incident && at > incident.lastModifiedTimeUtc) incident.lastModifiedTimeUtc = at;
+  }
+
   function appendSentinelComment(incidentName: string, message: string, author: CommentAuthor, at = now()): SentinelComment {
     const comment: SentinelComment = { name: randomUUID(), etag: newEtag(), message, createdTimeUtc: at, lastModifiedTimeUtc: at, author };
     (state.sentinel.comments[incidentName] ??= []).push(comment);
+    touchSentinelIncidentForComment(incidentName, at);
     return comment;
   }
 
@@ -644,6 +655,7 @@ export function createPortalEngine(deps: EngineDeps): PortalEngine {
     const at = now();
     const comment: SentinelComment = { name: commentName, etag: newEtag(), message, createdTimeUtc: at, lastModifiedTimeUtc: at, author };
     comments.push(comment);
+    touchSentinelIncidentForComment(incidentName, at);
     changed();
     requestMirror('toDefender', incident.name, { text: message, author: author.userPrincipalName ?? author.name ?? author.objectId ?? 'Microsoft Sentinel' });
     return { comment, created: true };

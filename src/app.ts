@@ -1,0 +1,242 @@
+// Composition root: config -> simulators (local mode) -> store -> portals -> sync -> bot -> HTTP.
+// The only place that wires concrete classes. main.ts runs it as a process; tests and benchmarks
+// start it in process with their own configuration.
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { Config, PairConfig } from './config/config.ts';
+import type { Logger } from './observability/logger.ts';
+import { startSimulators, type RunningSimulators, type SimulatorOptions } from './simulators/index.ts';
+import { openStore } from './store/store.ts';
+import { createJobQueue } from './store/queue.ts';
+import { createSyncJobQueue } from './store/sync-job-queue.ts';
+import { createConnectorSettingsClient, createDefenderClient, createSentinelClient } from './portals/index.ts';
+import { createSyncEngine } from './sync/engine.ts';
+import type { PairPortals, SyncContext } from './sync/sync-context.ts';
+import { createBotAdapter } from './bot/adapter.ts';
+import { createBotApplication } from './bot/app.ts';
+import { createBackgroundTasks } from './bot/background.ts';
+import { createCloudAdapterSender } from './bot/teams-sender.ts';
+import { createGuardedSender } from './bot/guarded-sender.ts';
+import { createNotifier } from './bot/notifier.ts';
+import { createIdentityResolver } from './bot/identity.ts';
+import { isApprover, noGroups, roleOf } from './bot/access.ts';
+import { registerConnectorRoutes } from './bot/routes/connector.ts';
+import { renderIncidentCard } from './cards/incident-card.ts';
+import { buildChangeNoticeText } from './cards/change-notice.ts';
+import { createApprovalService } from './approvals/service.ts';
+import type { RequirementCheck } from './approvals/types.ts';
+import { createHttpServer, type HealthCheck } from './server/http.ts';
+
+export interface StartOptions {
+  log: Logger;
+  /** Distinguishes replicas in leases and card claims. */
+  replicaId?: string;
+  /** Overrides for embedded simulators (tests: port 0, no scenario, fast delays). */
+  simulatorOverrides?: Partial<SimulatorOptions>;
+  /** Bot HTTP port; 0 picks a free one (tests). Defaults to config.port. */
+  port?: number;
+  /** Start the sync engine's loops and workers (default true). */
+  startSync?: boolean;
+}
+
+export interface RunningBridge {
+  url: string;
+  port: number;
+  simulators: RunningSimulators | null;
+  engine: ReturnType<typeof createSyncEngine>;
+  context: SyncContext;
+  health(): Promise<Record<string, HealthCheck>>;
+  close(): Promise<void>;
+}
+
+function simulatorOptionsFor(config: Config, overrides: Partial<SimulatorOptions>): SimulatorOptions {
+  const pair = config.pairs[0]!;
+  return {
+    dataDir: config.dataDir,
+    port: config.simulators.port,
+    tenantId: pair.tenantId,
+    apps: config.pairs.map((p) => ({ clientId: p.clientId, clientSecret: p.clientSecret, graphRoles: ['SecurityIncident.ReadWrite.All'], armAccess: true })),
+    subscriptionId: pair.subscriptionId,
+    resourceGroup: pair.resourceGroup,
+    workspace: pair.workspace,
+    scenario: { enabled: config.simulators.eventsPerMinute > 0, eventsPerMinute: config.simulators.eventsPerMinute },
+    ...overrides,
+  };
+}
+
+function readCa(config: Config, simulators: RunningSimulators | null): string | undefined {
+  if (simulators) return simulators.caCertPem;
+  if (!config.portalCaFile) return undefined;
+  if (!existsSync(config.portalCaFile)) {
+    throw new Error(`PORTAL_CA_FILE '${config.portalCaFile}' does not exist. With SIMULATORS=external, start the simulators first (npm run simulators) so they write their CA, or unset PORTAL_CA_FILE for Microsoft's clouds.`);
+  }
+  return readFileSync(config.portalCaFile, 'utf8');
+}
+
+function portalOptions(config: Config, pair: PairConfig, caCertPem: string | undefined, log: Logger) {
+  return {
+    tenantId: pair.tenantId,
+    clientId: pair.clientId,
+    clientSecret: pair.clientSecret,
+    authorityHost: config.endpoints.authorityHost,
+    ...(caCertPem ? { caCertPem } : {}),
+    logger: log.child({ pairId: pair.id }),
+  };
+}
+
+export async function startBridge(config: Config, options: StartOptions): Promise<RunningBridge> {
+  const log = options.log;
+  const replicaId = options.replicaId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const closers: Array<() => Promise<void>> = [];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) await close().catch((error: unknown) => log.warn({ err: error }, 'error while shutting down'));
+  };
+
+  try {
+    let simulators: RunningSimulators | null = null;
+    if (config.simulators.mode === 'embedded') {
+      simulators = await startSimulators(simulatorOptionsFor(config, options.simulatorOverrides ?? {}));
+      closers.push(() => simulators!.close());
+    }
+    // In embedded mode the simulators may listen on an ephemeral port: follow them.
+    const endpoints = simulators ? { graph: simulators.url, arm: simulators.url, authorityHost: simulators.url } : config.endpoints;
+    const effective: Config = { ...config, endpoints };
+    const caCertPem = readCa(config, simulators);
+
+    const { store, db } = await openStore({ dataDir: config.dataDir, ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}) });
+    closers.push(() => store.close());
+    const jobs = await createJobQueue({ db, onError: (error) => log.warn({ err: error }, 'job queue error') });
+    closers.push(() => jobs.stop({ graceful: true, timeoutMs: 10_000 }));
+
+    const pairs = new Map<string, PairPortals>();
+    for (const pair of config.pairs) {
+      const common = portalOptions(effective, pair, caCertPem, log);
+      const workspace = { armEndpoint: endpoints.arm, subscriptionId: pair.subscriptionId, resourceGroup: pair.resourceGroup, workspace: pair.workspace };
+      pairs.set(pair.id, {
+        pairId: pair.id,
+        defender: createDefenderClient({ ...common, graphEndpoint: endpoints.graph, writableFields: config.sync.defenderWritableFields }),
+        sentinel: createSentinelClient({ ...common, ...workspace, apiVersion: config.sync.sentinelApiVersion }),
+      });
+    }
+
+    const context: SyncContext = { store, queue: createSyncJobQueue(jobs), pairs, clock: () => new Date(), newId: randomUUID, log: log.child({ component: 'sync' }) };
+    const engine = createSyncEngine(context, { replicaId, pollIntervalMs: config.sync.pollIntervalSeconds * 1000 });
+
+    // Teams side.
+    const adapter = createBotAdapter({ botId: config.bot.id, botPassword: config.bot.password, botTenantId: config.bot.tenantId, botType: config.bot.type, log: log.child({ component: 'bot' }) });
+    const sender = createGuardedSender({ sender: createCloudAdapterSender(adapter, config.bot.id), rateLimits: store.rateLimits, conversations: store.conversations, log });
+    const builders = { renderIncidentCard, buildChangeNoticeText };
+    const access = { analysts: config.access.analysts, approvers: config.access.approvers, localMode: config.localMode };
+    const tasks = createBackgroundTasks(log);
+    const allowedLinkHosts = config.extraLinkHosts;
+
+    // Connector approvals go through the first pair's workspace (one connector per workspace).
+    const firstPair = config.pairs[0]!;
+    const connector = createConnectorSettingsClient({
+      ...portalOptions(effective, firstPair, caCertPem, log),
+      armEndpoint: endpoints.arm,
+      subscriptionId: firstPair.subscriptionId,
+      resourceGroup: firstPair.resourceGroup,
+      workspace: firstPair.workspace,
+      integrationMethod: 'defenderPortal',
+    });
+    const approvals = createApprovalService({
+      connector: {
+        read: () => connector.read(),
+        write: (base, next) => connector.write(base, next),
+        async checkRequirements(): Promise<RequirementCheck[]> {
+          const result = await connector.checkRequirements();
+          return [
+            { name: 'Permissions', ok: result.authorization === 'valid', detail: result.missing.filter((m) => /permission|role|authori/i.test(m)).join(' ') || undefined },
+            { name: 'Licence', ok: result.license === 'valid', detail: result.missing.filter((m) => /licen/i.test(m)).join(' ') || undefined },
+          ].map((check) => (check.detail ? check : { name: check.name, ok: check.ok }));
+        },
+      },
+      approvals: store.approvals,
+      audit: store.audit,
+      settings: store.settings,
+      isApprover: (actor) => isApprover(roleOf(actor, [], access)),
+      clock: () => new Date(),
+      newId: randomUUID,
+      expiryMs: config.approvals.expiryHours * 3600_000,
+    });
+
+    const app = createBotApplication({
+      bridge: engine.api,
+      conversations: store.conversations,
+      subscriptions: store.subscriptions,
+      builders,
+      sender,
+      access,
+      groupsOf: noGroups,
+      allowedLinkHosts,
+      tasks,
+      log: log.child({ component: 'bot' }),
+      features: [
+        (application) =>
+          registerConnectorRoutes(application, {
+            service: approvals,
+            identity: createIdentityResolver({ log }),
+            sender,
+            conversations: store.conversations,
+            approvals: store.approvals,
+            background: tasks,
+            clock: () => new Date(),
+            log,
+          }),
+      ],
+    });
+    const notifier = createNotifier({ subscriptions: store.subscriptions, conversations: store.conversations, cards: store.cards, sender, builders, holderId: replicaId, allowedLinkHosts, log: log.child({ component: 'notifier' }) });
+    const unsubscribe = engine.api.subscribe(notifier);
+
+    const health = async (): Promise<Record<string, HealthCheck>> => {
+      const report: Record<string, HealthCheck> = {};
+      try {
+        await db.query('select 1');
+        report['store'] = { ok: true, detail: db.target.kind === 'pglite' ? 'PGlite (embedded)' : 'PostgreSQL server' };
+      } catch (error) {
+        report['store'] = { ok: false, detail: error instanceof Error ? error.message : String(error) };
+      }
+      Object.assign(report, engine.health());
+      for (const [pairId, pair] of pairs) {
+        for (const [portal, client] of [['defender', pair.defender], ['sentinel', pair.sentinel]] as const) {
+          try {
+            await client.get('0');
+            report[`${portal}:${pairId}`] = { ok: true };
+          } catch (error) {
+            report[`${portal}:${pairId}`] = { ok: false, detail: error instanceof Error ? error.message : String(error) };
+          }
+        }
+      }
+      return report;
+    };
+
+    const http = createHttpServer({ adapter, app, health, log: log.child({ component: 'http' }) });
+    const port = await http.listen(options.port ?? config.port, '0.0.0.0');
+    closers.push(async () => {
+      unsubscribe();
+      await notifier.close();
+      await tasks.idle();
+      await http.close();
+    });
+
+    if (options.startSync !== false) {
+      await engine.start();
+      closers.push(() => engine.stop());
+    }
+
+    return {
+      url: `http://127.0.0.1:${port}`,
+      port,
+      simulators,
+      engine,
+      context,
+      health,
+      close: closeAll,
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}

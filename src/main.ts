@@ -1,0 +1,60 @@
+// The process: read env files and the environment, validate, start, and shut down gracefully on
+// SIGINT/SIGTERM (in-flight jobs finish or return to the queue).
+import { fileURLToPath } from 'node:url';
+import { ConfigError, loadConfig } from './config/config.ts';
+import { readEnvironment } from './config/env-files.ts';
+import { createLogger } from './observability/logger.ts';
+import { startBridge } from './app.ts';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(readEnvironment(ROOT, process.env));
+  } catch (error) {
+    process.stderr.write(`${error instanceof ConfigError || error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(2);
+  }
+  const log = createLogger({ level: config.logLevel });
+  const bridge = await startBridge(config, { log });
+
+  const lines = [
+    `incident-bridge is running (${config.envName}${config.localMode ? ', local simulators' : ''}).`,
+    `  Bot endpoint:      ${bridge.url}/api/messages   (health: ${bridge.url}/healthz)`,
+  ];
+  if (bridge.simulators) {
+    const url = bridge.simulators.url;
+    lines.push(
+      `  Entra ID (sim):    ${url}/${config.pairs[0]!.tenantId}/v2.0/.well-known/openid-configuration`,
+      `  Graph (sim):       ${url}/v1.0/security/incidents`,
+      `  ARM (sim):         ${url}/subscriptions/${config.pairs[0]!.subscriptionId}/resourceGroups/${config.pairs[0]!.resourceGroup}/providers/Microsoft.OperationalInsights/workspaces/${config.pairs[0]!.workspace}/providers/Microsoft.SecurityInsights/incidents`,
+      `  Simulator control: ${url}/_sim/requests   (CA: ${bridge.simulators.caCertPath})`,
+      `  Sample activity:   ${config.simulators.eventsPerMinute} events/min`,
+    );
+  }
+  lines.push(`  Store:             ${config.databaseUrl ? 'PostgreSQL server (DATABASE_URL)' : `PGlite in ${config.dataDir}/pglite`}`);
+  lines.push('  Chat with it from the Microsoft 365 Agents Playground: npx agentsplayground start -e ' + `${bridge.url}/api/messages -c msteams`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    bridge.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`incident-bridge failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,42 @@
+// Adapts the pg-boss queue to the sync engine's JobQueue port (src/sync/ports.ts), which the
+// engine declares so that it never depends on pg-boss directly.
+import type { JobQueue as SyncJobQueue } from '../sync/ports.ts';
+import type { JobQueue } from './queue.ts';
+
+export interface SyncJobQueueOptions {
+  /** pg-boss fetch interval; its floor is 0.5 s, which bounds added latency per job. */
+  pollingIntervalSeconds?: number;
+}
+
+export function createSyncJobQueue(queue: JobQueue, options: SyncJobQueueOptions = {}): SyncJobQueue {
+  return {
+    async define(definition) {
+      await queue.createQueue({
+        name: definition.name,
+        // 'stately': one queued and one active job per singletonKey, so a burst of changes to one
+        // incident collapses into one pending sync and two replicas never sync it at once.
+        policy: 'stately',
+        retryLimit: definition.retryLimit,
+        retryDelaySeconds: definition.retryDelaySeconds,
+        retryBackoff: definition.retryBackoff,
+        retryDelayMaxSeconds: 120,
+        expireInSeconds: definition.expireInSeconds,
+        deadLetter: `${definition.name}-dead`,
+      });
+    },
+    send(name, data, sendOptions = {}) {
+      return queue.send(name, data, {
+        ...(sendOptions.singletonKey ? { singletonKey: sendOptions.singletonKey } : {}),
+        ...(sendOptions.startAfterSeconds ? { startAfter: sendOptions.startAfterSeconds } : {}),
+      });
+    },
+    async work(name, workOptions, handler) {
+      await queue.work<Parameters<typeof handler>[0]>(name, (job) => handler(job.data, { id: job.id, retryCount: job.retryCount }), {
+        batchSize: workOptions.concurrency,
+        concurrency: workOptions.concurrency,
+        pollingIntervalSeconds: options.pollingIntervalSeconds ?? 0.5,
+      });
+    },
+    stop: (stopOptions) => queue.stop(stopOptions),
+  };
+}
