@@ -21,11 +21,12 @@ import { createGuardedSender } from './bot/guarded-sender.ts';
 import { createNotifier } from './bot/notifier.ts';
 import { createIdentityResolver } from './bot/identity.ts';
 import { isApprover, noGroups, roleOf } from './bot/access.ts';
-import { registerConnectorRoutes } from './bot/routes/connector.ts';
+import { registerConnectorRoutes, type ConnectorCardPublisher } from './bot/routes/connector.ts';
 import { renderIncidentCard } from './cards/incident-card.ts';
 import { buildChangeNoticeText } from './cards/change-notice.ts';
 import { createApprovalService } from './approvals/service.ts';
-import type { RequirementCheck } from './approvals/types.ts';
+import { requirementChecksFrom } from './approvals/requirements.ts';
+import { createApprovalScheduler, DEFAULT_APPROVAL_SCHEDULER_INTERVAL_MS } from './approvals/scheduler.ts';
 import { createHttpServer, type HealthCheck } from './server/http.ts';
 
 export interface StartOptions {
@@ -36,8 +37,10 @@ export interface StartOptions {
   simulatorOverrides?: Partial<SimulatorOptions>;
   /** Bot HTTP port; 0 picks a free one (tests). Defaults to config.port. */
   port?: number;
-  /** Start the sync engine's loops and workers (default true). */
+  /** Start the sync engine's loops and workers, and the approvals scheduler (default true). */
   startSync?: boolean;
+  /** How often one replica expires overdue connector requests and checks for drift (default 60 s). */
+  approvalCheckIntervalMs?: number;
 }
 
 export interface RunningBridge {
@@ -106,7 +109,9 @@ export async function startBridge(config: Config, options: StartOptions): Promis
 
     const { store, db } = await openStore({ dataDir: config.dataDir, ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}) });
     closers.push(() => store.close());
-    const jobs = await createJobQueue({ db, onError: (error) => log.warn({ err: error }, 'job queue error') });
+    // Supervise every 5 s (pg-boss default 60): a job whose replica died (kill -9) is failed by its
+    // missed heartbeat and retried within ~15 s instead of a minute or more.
+    const jobs = await createJobQueue({ db, superviseIntervalSeconds: 5, onError: (error) => log.warn({ err: error }, 'job queue error') });
     closers.push(() => jobs.stop({ graceful: true, timeoutMs: 10_000 }));
 
     const pairs = new Map<string, PairPortals>();
@@ -139,19 +144,14 @@ export async function startBridge(config: Config, options: StartOptions): Promis
       subscriptionId: firstPair.subscriptionId,
       resourceGroup: firstPair.resourceGroup,
       workspace: firstPair.workspace,
-      integrationMethod: 'defenderPortal',
+      // Defender-portal onboarding is not an ARM property; locally the simulators say which they model.
+      integrationMethod: simulators?.control.config().integrationMethod ?? config.approvals.integrationMethod,
     });
     const approvals = createApprovalService({
       connector: {
         read: () => connector.read(),
         write: (base, next) => connector.write(base, next),
-        async checkRequirements(): Promise<RequirementCheck[]> {
-          const result = await connector.checkRequirements();
-          return [
-            { name: 'Permissions', ok: result.authorization === 'valid', detail: result.missing.filter((m) => /permission|role|authori/i.test(m)).join(' ') || undefined },
-            { name: 'Licence', ok: result.license === 'valid', detail: result.missing.filter((m) => /licen/i.test(m)).join(' ') || undefined },
-          ].map((check) => (check.detail ? check : { name: check.name, ok: check.ok }));
-        },
+        checkRequirements: async () => requirementChecksFrom(await connector.checkRequirements()),
       },
       approvals: store.approvals,
       audit: store.audit,
@@ -162,6 +162,8 @@ export async function startBridge(config: Config, options: StartOptions): Promis
       expiryMs: config.approvals.expiryHours * 3600_000,
     });
 
+    // registerConnectorRoutes runs inside createBotApplication and returns the card publisher.
+    const connectorCards: { publisher: ConnectorCardPublisher | null } = { publisher: null };
     const app = createBotApplication({
       bridge: engine.api,
       conversations: store.conversations,
@@ -174,8 +176,8 @@ export async function startBridge(config: Config, options: StartOptions): Promis
       tasks,
       log: log.child({ component: 'bot' }),
       features: [
-        (application) =>
-          registerConnectorRoutes(application, {
+        (application) => {
+          connectorCards.publisher = registerConnectorRoutes(application, {
             service: approvals,
             identity: createIdentityResolver({ log }),
             sender,
@@ -184,7 +186,8 @@ export async function startBridge(config: Config, options: StartOptions): Promis
             background: tasks,
             clock: () => new Date(),
             log,
-          }),
+          });
+        },
       ],
     });
     const notifier = createNotifier({ subscriptions: store.subscriptions, conversations: store.conversations, cards: store.cards, sender, builders, holderId: replicaId, allowedLinkHosts, log: log.child({ component: 'notifier' }) });
@@ -224,6 +227,20 @@ export async function startBridge(config: Config, options: StartOptions): Promis
     if (options.startSync !== false) {
       await engine.start();
       closers.push(() => engine.stop());
+    }
+
+    // Connector approvals: one replica (store lease) expires overdue requests and announces drift.
+    if (options.startSync !== false && connectorCards.publisher) {
+      const approvalScheduler = createApprovalScheduler({
+        service: approvals,
+        publisher: connectorCards.publisher,
+        leases: store.leases,
+        replicaId,
+        intervalMs: options.approvalCheckIntervalMs ?? DEFAULT_APPROVAL_SCHEDULER_INTERVAL_MS,
+        log: log.child({ component: 'approvals' }),
+      });
+      approvalScheduler.start();
+      closers.push(() => approvalScheduler.stop());
     }
 
     return {

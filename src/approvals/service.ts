@@ -220,6 +220,13 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
             base = live; // our own earlier attempt got part-way: finish the same approved change
             continue;
           }
+          if (live && live.version === base.version) {
+            // Nothing changed since our base: the 409 was not about our etags (ARM also answers 409
+            // while another operation on the resource is in progress). Retry like a transient error.
+            if (attempts >= retry.maxAttempts) break;
+            await sleep(backoffMs(attempts, error));
+            continue;
+          }
           return {
             kind: 'stale',
             message: `The connector configuration was changed by someone else while applying (${errorMessage(error)}), so the approved change was not applied. Request it again from the current settings.`,

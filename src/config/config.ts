@@ -44,7 +44,7 @@ export interface Config {
     sentinelApiVersion: string;
   };
   access: { analysts: string[] | undefined; approvers: string[] };
-  approvals: { expiryHours: number };
+  approvals: { expiryHours: number; integrationMethod: 'defenderPortal' | 'azurePortal' };
   /** Extra https hosts allowed in card links (the local simulators' host in local mode). */
   extraLinkHosts: string[];
 }
@@ -187,6 +187,9 @@ export function loadConfig(env: Env): Config {
     },
     approvals: {
       expiryHours: r('CONNECTOR_REQUEST_EXPIRY_HOURS', z.coerce.number().positive().max(24 * 30).default(24), 'Hours before a connector change request expires, e.g. 24.') ?? 24,
+      // ARM has no property for it: the workspace is onboarded to the Defender portal, or not.
+      integrationMethod:
+        r('CONNECTOR_INTEGRATION_METHOD', z.enum(['defenderPortal', 'azurePortal']).default('defenderPortal'), "How the workspace is integrated: 'defenderPortal' (onboarded to the unified portal) or 'azurePortal'.") ?? 'defenderPortal',
     },
     extraLinkHosts: localMode && simUrl ? [new URL(simUrl).hostname] : [],
   };
