@@ -7,6 +7,7 @@ import type { StoredEditRequest } from '../store/ports.ts';
 import type { EditOutcome, EditRequest, FieldName, FieldOutcome, SubmitResult } from './api.ts';
 import { syncLink } from './link-sync.ts';
 import { planEdit } from './plan-edit.ts';
+import { parseAttributedComment } from './fingerprint.ts';
 import { verifyConvergence } from './outcome.ts';
 import { pairOf, QUEUES, type SyncContext } from './sync-context.ts';
 
@@ -14,7 +15,12 @@ export type EditErrorCode = 'unknown-incident' | 'ambiguous-incident' | 'empty-e
 export class EditError extends CodedError<EditErrorCode> {}
 
 /** How long the bridge waits for the portals' own sync to carry a field one API cannot write. */
-export const VERIFY_SCHEDULE_SECONDS = [2, 4, 8, 15, 30, 60, 120];
+export const VERIFY_SCHEDULE_SECONDS: readonly number[] = [2, 4, 8, 15, 30, 60, 120];
+
+function verifySchedule(context: SyncContext): readonly number[] {
+  const schedule = context.verifyScheduleSeconds;
+  return schedule && schedule.length > 0 ? schedule : VERIFY_SCHEDULE_SECONDS;
+}
 
 function emptyOutcome(requestId: string, linkId: string, now: string): EditOutcome {
   return { requestId, linkId, state: 'accepted', perPortal: { defender: {}, sentinel: {} }, converged: false, updatedAt: now };
@@ -153,8 +159,11 @@ export async function applyEdit(context: SyncContext, requestId: string): Promis
       continue;
     }
     try {
+      // The plan's text already carries the attribution, and addComment adds it again: hand the
+      // client the body, and look for the attributed text it writes (a retry must not post twice).
+      const body = parseAttributedComment(note.text)?.text ?? note.text;
       const already = (await client.listComments(view.id)).some((comment) => comment.text === note.text);
-      if (!already) await client.addComment(view.id, note.text, request.actor, `${request.id}-${note.portal}-${note.field ?? 'audit'}`);
+      if (!already) await client.addComment(view.id, body, request.actor, `${request.id}-${note.portal}-${note.field ?? 'audit'}`);
       if (note.field) outcome.perPortal[note.portal][note.field] = { state: 'written' };
     } catch (error) {
       if (error instanceof PortalError && error.transient) throw error;
@@ -170,8 +179,10 @@ async function readBackAndRecord(context: SyncContext, request: StoredEditReques
   if (!link) return;
   const { defender: defenderClient, sentinel: sentinelClient } = pairOf(context, link.pairId);
   const defender = await defenderClient.get(link.defenderId);
-  const sentinel = link.sentinelId ? await sentinelClient.get(link.sentinelId) : null;
+  let sentinel = link.sentinelId ? await sentinelClient.get(link.sentinelId) : null;
   if (!defender) return;
+  // ARM serves comments apart from the incident: read them only when a comment must be verified.
+  if (sentinel && request.changes.comment?.trim()) sentinel = { ...sentinel, comments: await sentinelClient.listComments(sentinel.id) };
 
   const verification = verifyConvergence(request.changes, defender, sentinel);
   for (const portal of ['defender', 'sentinel'] as const) {
@@ -193,7 +204,7 @@ async function readBackAndRecord(context: SyncContext, request: StoredEditReques
   await saveOutcome(context, request, outcome);
 
   if (outcome.state === 'accepted') {
-    await context.queue.send(QUEUES.verifyEdit, { requestId: request.id, attempt: 0 }, { startAfterSeconds: VERIFY_SCHEDULE_SECONDS[0] });
+    await context.queue.send(QUEUES.verifyEdit, { requestId: request.id, attempt: 0 }, { startAfterSeconds: verifySchedule(context)[0] });
   }
 }
 
@@ -206,8 +217,9 @@ export async function verifyEdit(context: SyncContext, requestId: string, attemp
   const after = await context.store.editRequests.get(requestId);
   if (after?.state !== 'accepted') return;
   const next = attempt + 1;
-  if (next < VERIFY_SCHEDULE_SECONDS.length) {
-    await context.queue.send(QUEUES.verifyEdit, { requestId, attempt: next }, { startAfterSeconds: VERIFY_SCHEDULE_SECONDS[next] });
+  const schedule = verifySchedule(context);
+  if (next < schedule.length) {
+    await context.queue.send(QUEUES.verifyEdit, { requestId, attempt: next }, { startAfterSeconds: schedule[next] });
     return;
   }
   // Out of patience: say plainly which portal never showed the change.
@@ -215,7 +227,7 @@ export async function verifyEdit(context: SyncContext, requestId: string, attemp
   for (const portal of ['defender', 'sentinel'] as const) {
     for (const [field, state] of Object.entries(final.perPortal[portal]) as Array<[FieldName, FieldOutcome]>) {
       if (state.state === 'viaOtherRoute' && !state.verified) {
-        final.perPortal[portal][field] = { state: 'failed', reason: `${portal} cannot be written through its API and its own sync did not carry the change within ${VERIFY_SCHEDULE_SECONDS.reduce((a, b) => a + b, 0)} s` };
+        final.perPortal[portal][field] = { state: 'failed', reason: `${portal} cannot be written through its API and its own sync did not carry the change within ${schedule.reduce((a, b) => a + b, 0)} s` };
       }
     }
   }

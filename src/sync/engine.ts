@@ -16,7 +16,11 @@ export interface SyncEngineOptions {
   dispatchIntervalMs?: number;
 }
 
-interface WatcherHealth {
+export interface WatcherStatus {
+  /** Completed polls on this replica (tests wait for it to advance instead of sleeping). */
+  polls: number;
+  /** Failed polls in a row; 0 after a success. */
+  consecutiveFailures: number;
   lastSuccessAt?: string;
   lastError?: string;
   holdsLease: boolean;
@@ -28,7 +32,7 @@ const FINAL_STATES = new Set<EditOutcome['state']>(['completed', 'partial', 'fai
 export function createSyncEngine(context: SyncContext, options: SyncEngineOptions) {
   const dispatcher = createDispatcher(context, { replicaId: options.replicaId, ...(options.dispatchIntervalMs ? { pollIntervalMs: options.dispatchIntervalMs } : {}) });
   const watchers = [...context.pairs.keys()].map((pairId) => createWatcher(context, { pairId }));
-  const health = new Map<string, WatcherHealth>(watchers.map((watcher) => [watcher.pairId, { holdsLease: false }]));
+  const health = new Map<string, WatcherStatus>(watchers.map((watcher) => [watcher.pairId, { holdsLease: false, polls: 0, consecutiveFailures: 0 }]));
   const timers = new Set<NodeJS.Timeout>();
   let stopped = true;
   const inFlight = new Set<Promise<unknown>>();
@@ -50,9 +54,12 @@ export function createSyncEngine(context: SyncContext, options: SyncEngineOption
       state.lastStats = await watcher.pollOnce();
       state.lastSuccessAt = context.clock().toISOString();
       state.lastError = undefined;
+      state.polls++;
+      state.consecutiveFailures = 0;
       return options.pollIntervalMs;
     } catch (error) {
       state.lastError = error instanceof Error ? error.message : String(error);
+      state.consecutiveFailures++;
       context.log.warn({ err: error, pairId: watcher.pairId }, 'watcher poll failed; retrying with backoff');
       // A portal that is down for minutes is polled less often, up to once a minute.
       return Math.min(60_000, options.pollIntervalMs * 4);
@@ -127,12 +134,27 @@ export function createSyncEngine(context: SyncContext, options: SyncEngineOption
       await dispatcher.stop();
       for (const watcher of watchers) await context.store.leases.release(`watch:${watcher.pairId}`, options.replicaId).catch(() => false);
     },
+    /** Per pair: polls, failures and the last poll's figures on this replica. */
+    watcherStatus(): Record<string, WatcherStatus> {
+      return Object.fromEntries([...health].map(([pairId, state]) => [pairId, { ...state }]));
+    },
     health(): Record<string, { ok: boolean; detail?: string }> {
       const report: Record<string, { ok: boolean; detail?: string }> = { dispatcher: dispatcher.health() };
+      const now = context.clock().getTime();
+      // A watcher that holds its lease but has not succeeded for this long is stuck (or its portals
+      // are down): ten poll intervals, and never less than a minute, so one slow page is not an alarm.
+      const staleAfterMs = Math.max(60_000, options.pollIntervalMs * 10);
       for (const [pairId, state] of health) {
-        report[`watcher:${pairId}`] = state.lastError
-          ? { ok: false, detail: state.lastError }
-          : { ok: true, detail: state.holdsLease ? `polling; last success ${state.lastSuccessAt ?? 'pending'}` : 'standby (another replica holds the lease)' };
+        const key = `watcher:${pairId}`;
+        if (state.lastError) {
+          report[key] = { ok: false, detail: `${state.consecutiveFailures} failed poll(s) in a row; last error: ${state.lastError}` };
+        } else if (!state.holdsLease) {
+          report[key] = { ok: true, detail: 'standby (another replica holds the lease)' };
+        } else if (state.lastSuccessAt && now - Date.parse(state.lastSuccessAt) > staleAfterMs) {
+          report[key] = { ok: false, detail: `no successful poll since ${state.lastSuccessAt}` };
+        } else {
+          report[key] = { ok: true, detail: `polling; last success ${state.lastSuccessAt ?? 'pending'}` };
+        }
       }
       return report;
     },

@@ -18,6 +18,11 @@ export interface SyncContext {
   clock: () => Date;
   newId: () => string;
   log: Logger;
+  /**
+   * Seconds between read-backs of a field only the portals' own sync can carry (default
+   * VERIFY_SCHEDULE_SECONDS in edits.ts). Tests compress it; production keeps the default.
+   */
+  verifyScheduleSeconds?: readonly number[];
 }
 
 /** The bridge itself, for writes no analyst asked for (copying a change from the other portal). */
