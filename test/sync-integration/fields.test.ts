@@ -183,8 +183,7 @@ describe('Sentinel -> Defender', () => {
   });
 });
 
-// KNOWN GAP (see SENTINEL_BY): passes once the Sentinel mapping reads systemData.lastModifiedBy.
-test.failing('a Sentinel-side change is credited to the analyst who made it', async () => {
+test('a Sentinel-side change is credited to the analyst who made it', async () => {
   const incident = await h.newIncident('S->D attribution');
   h.control.analystUpdateSentinelIncident(incident.sentinelName, { title: 'Attributed in Sentinel' }, analyst.userPrincipalName);
   await waitFor('a title change event', () => changesOf(incident, 'title').length > 0);

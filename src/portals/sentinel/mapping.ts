@@ -3,10 +3,10 @@
 // IncidentAdditionalData, IncidentComment) and common IncidentTypes (owner, labels, severity).
 // Enums are PascalCase; lower-case variants are accepted. Text is carried verbatim.
 //
-// lastModifiedBy: the ARM incident has NO such property in 2025-09-01 (nor in the previews' incident
-// schema). We use a `lastModifiedBy` the portal reports anyway (string, or a ClientInfo object) and
-// otherwise leave it '' (unknown) rather than guess from the owner or the newest comment, both of
-// which would credit the wrong person after an edit.
+// lastModifiedBy: the incident's properties have no such field in 2025-09-01; ARM's common resource
+// envelope does (`systemData.lastModifiedBy`, documented for every tracked resource). We read that,
+// then a `properties.lastModifiedBy` a portal may report, and otherwise leave it '' (unknown) rather
+// than guess from the owner or the newest comment, both of which would credit the wrong person.
 import { PortalError } from '../../domain/errors.ts';
 import type { Classification, Incident, IncidentComment, IncidentPatch, Owner, Severity, Status } from '../../domain/incident.ts';
 import type { PortalLogger } from '../capability.ts';
@@ -168,7 +168,7 @@ export function armIncidentToDomain(raw: unknown, context: SentinelMappingContex
       techniques: unique(strArray(additional.techniques)),
     },
     comments: [],
-    lastModifiedBy: lastModifiedByFromArm(properties.lastModifiedBy),
+    lastModifiedBy: lastModifiedByFromArm(isObject(raw.systemData) && str(raw.systemData.lastModifiedBy) ? raw.systemData.lastModifiedBy : properties.lastModifiedBy),
     createdAt: str(properties.createdTimeUtc) ?? '',
     lastUpdatedAt: str(properties.lastModifiedTimeUtc) ?? '',
     webUrl: str(properties.incidentUrl) ?? '',
