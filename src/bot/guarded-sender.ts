@@ -9,8 +9,8 @@ import { createSilentLogger } from '../observability/logger.ts';
 import type { ProactiveReference, TeamsSender } from './ports.ts';
 import {
   CONVERSATION_BUCKETS,
+  DEFAULT_TENANT_REQUESTS_PER_SECOND,
   RETRY_DELAYS_MS,
-  TENANT_BUCKET,
   classifySendFailure,
   conversationBucketKey,
   conversationPauseKey,
@@ -18,6 +18,7 @@ import {
   nextDelayMs,
   parseRetryAfterMs,
   tenantBucketKey,
+  tenantBucketRule,
   tenantPauseKey,
   type SendOperation,
 } from './send-policy.ts';
@@ -55,6 +56,11 @@ export interface GuardedSenderOptions {
    * a notifier slot for long while still riding out Teams' 30-second window.
    */
   maxWaitMs?: number;
+  /**
+   * Teams' per-app per-tenant limit ("about 30–50 requests per second"; default 30, the low end).
+   * Raise it only when Microsoft confirms a higher limit for the tenant.
+   */
+  tenantRequestsPerSecond?: number;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
@@ -70,35 +76,96 @@ export function createGuardedSender(options: GuardedSenderOptions): TeamsSender 
   const sleep = options.sleep ?? defaultSleep;
   const random = options.random ?? Math.random;
   const maxWaitMs = options.maxWaitMs ?? 60_000;
+  const tenantBucket = tenantBucketRule(options.tenantRequestsPerSecond ?? DEFAULT_TENANT_REQUESTS_PER_SECOND);
+  const tenantQueues = new Map<string, Promise<void>>();
   const iso = (ms: number) => new Date(ms).toISOString();
 
-  /** Waits until the shared pauses are over and every bucket granted a token. */
+  /** Milliseconds until the shared Retry-After pauses of the conversation and tenant are over. */
+  async function pausedForMs(conversationId: string, tenantId: string): Promise<number> {
+    const nowMs = now();
+    const pauses = await Promise.all([
+      rateLimits.getRetryAfter(conversationPauseKey(conversationId), iso(nowMs)),
+      rateLimits.getRetryAfter(tenantPauseKey(tenantId), iso(nowMs)),
+    ]);
+    const pauseUntil = Math.max(0, ...pauses.map((until) => (until ? Date.parse(until) : 0)));
+    return pauseUntil > nowMs ? pauseUntil - nowMs : 0;
+  }
+
+  function ensureWithin(deadline: number, waitMs: number, conversationId: string): void {
+    if (now() + waitMs > deadline) {
+      throw new SendError('throttled', `Teams rate limit for conversation ${conversationId}: would wait ${waitMs} ms, more than the ${maxWaitMs} ms allowed; the next change retries.`);
+    }
+  }
+
+  /**
+   * One tenant token. Only the head of this replica's queue for the tenant polls the shared
+   * bucket; the others wait their turn here. Without the queue, a fan-out to hundreds of channels
+   * had every pending send poll the store on each refill and nearly all be refused: a storm of
+   * store calls for one token at a time. Replicas still share the bucket, so together they stay
+   * under the tenant's rate.
+   */
+  function takeTenantToken(tenantId: string, conversationId: string): Promise<void> {
+    return inTenantQueue(tenantId, async () => {
+      // The deadline starts at the head of the queue: time spent behind this replica's own
+      // earlier sends is backlog, not throttling by Teams, and giving up on it would drop updates.
+      const deadline = now() + maxWaitMs;
+      for (;;) {
+        const paused = await rateLimits.getRetryAfter(tenantPauseKey(tenantId), iso(now()));
+        const pauseMs = paused ? Math.max(0, Date.parse(paused) - now()) : 0;
+        let waitMs = pauseMs;
+        if (waitMs === 0) {
+          const take = await rateLimits.take(tenantBucketKey(tenantId), tenantBucket.capacity, tenantBucket.refillPerSecond, iso(now()));
+          if (take.granted) return;
+          waitMs = Math.max(1, take.retryAfterMs);
+        }
+        ensureWithin(deadline, waitMs, conversationId);
+        await sleep(waitMs);
+      }
+    });
+  }
+
+  /** Runs `task` after every earlier task queued for the same tenant in this replica. */
+  function inTenantQueue<T>(tenantId: string, task: () => Promise<T>): Promise<T> {
+    const previous = tenantQueues.get(tenantId) ?? Promise.resolve();
+    const run = previous.then(task);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    tenantQueues.set(tenantId, tail);
+    void tail.then(() => {
+      if (tenantQueues.get(tenantId) === tail) tenantQueues.delete(tenantId);
+    });
+    return run;
+  }
+
+  /**
+   * Waits until the shared pauses are over and every bucket granted a token: the tenant's first,
+   * then the conversation's, right before the call, so a token is never held long before the send
+   * it pays for (a send made long after its token would let sends bunch up inside one window).
+   * A conversation that is out of tokens has spent a tenant token for nothing; that errs on the
+   * safe side and costs at most one tenant token per conversation refill.
+   */
   async function waitForTurn(conversationId: string, tenantId: string): Promise<void> {
     const deadline = now() + maxWaitMs;
     for (;;) {
-      const nowMs = now();
-      const pauses = await Promise.all([
-        rateLimits.getRetryAfter(conversationPauseKey(conversationId), iso(nowMs)),
-        rateLimits.getRetryAfter(tenantPauseKey(tenantId), iso(nowMs)),
-      ]);
-      const pauseUntil = Math.max(0, ...pauses.map((until) => (until ? Date.parse(until) : 0)));
-      let waitMs = pauseUntil > nowMs ? pauseUntil - nowMs : 0;
-      if (waitMs === 0) {
-        // Conversation buckets first, the tenant's last: a conversation that is out of tokens does
-        // not spend the tenant's. A denied take leaves earlier tokens spent; that errs on the safe side.
-        const rules = [...CONVERSATION_BUCKETS.map((rule) => ({ key: conversationBucketKey(conversationId, rule), rule })), { key: tenantBucketKey(tenantId), rule: TENANT_BUCKET }];
-        for (const { key, rule } of rules) {
-          const take = await rateLimits.take(key, rule.capacity, rule.refillPerSecond, iso(now()));
-          if (!take.granted) {
-            waitMs = Math.max(1, take.retryAfterMs);
-            break;
-          }
+      const pauseMs = await pausedForMs(conversationId, tenantId);
+      if (pauseMs > 0) {
+        ensureWithin(deadline, pauseMs, conversationId);
+        await sleep(pauseMs);
+        continue;
+      }
+      await takeTenantToken(tenantId, conversationId);
+      let waitMs = 0;
+      for (const rule of CONVERSATION_BUCKETS) {
+        const take = await rateLimits.take(conversationBucketKey(conversationId, rule), rule.capacity, rule.refillPerSecond, iso(now()));
+        if (!take.granted) {
+          waitMs = Math.max(1, take.retryAfterMs);
+          break;
         }
-        if (waitMs === 0) return;
       }
-      if (now() + waitMs > deadline) {
-        throw new SendError('throttled', `Teams rate limit for conversation ${conversationId}: would wait ${waitMs} ms, more than the ${maxWaitMs} ms allowed; the next change retries.`);
-      }
+      if (waitMs === 0) return;
+      ensureWithin(deadline, waitMs, conversationId);
       await sleep(waitMs);
     }
   }

@@ -16,11 +16,12 @@
 // Delivery: handle() returns once the event is queued; the send happens when the window closes.
 // If the process stops inside the window the queued update is lost, but the card is not left
 // wrong for long: the next event for the incident re-renders it from the full current view.
-import type { ChangeConsumer, ChangeEvent } from '../sync/api.ts';
+import type { ChangeConsumer, ChangeEvent, IncidentView } from '../sync/api.ts';
 import type { CardRecord, CardRepository, ConversationRepository, SubscriptionRepository } from '../store/ports.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createSilentLogger } from '../observability/logger.ts';
-import type { CardBuilders, TeamsSender } from './ports.ts';
+import type { CardBuilders, IncidentCardOptions, TeamsSender } from './ports.ts';
+import type { AdaptiveCard } from '../cards/render.ts';
 import { conversationsToNotify } from './subscription-filter.ts';
 import { mergeBurst } from './change-burst.ts';
 import { hashOf } from './hash.ts';
@@ -65,6 +66,8 @@ export interface Notifier extends ChangeConsumer {
 /** Reconcile emits an incident's changes within one poll (2 s by default); 1.5 s catches most bursts. */
 export const DEFAULT_COALESCE_WINDOW_MS = 1500;
 export const DEFAULT_CLAIM_STALE_AFTER_MS = 120_000;
+const RENDER_REUSE_MS = 30_000;
+const MAX_SHARED_RENDERS = 64;
 
 const defaultSchedule: Schedule = (callback, delayMs) => {
   const timer = setTimeout(callback, delayMs);
@@ -93,6 +96,29 @@ export function createNotifier(options: NotifierOptions): Notifier {
   let closed = false;
 
   const keyOf = (conversationId: string, linkId: string) => `${conversationId}\u0000${linkId}`;
+
+  /**
+   * One rendering serves every channel that shows the same view. Templating is CPU-bound (a few
+   * ms per card), and a change fanned out to 500 channels rendered the same card 500 times, which
+   * blocked the event loop for seconds and delayed every send behind it. A rendering is reused for
+   * RENDER_REUSE_MS: its relative times ("created 5 min ago", "Card updated hh:mm") are at minute
+   * precision, so they are at most that much stale. Each send still gets its own nonce (cardActivity).
+   */
+  const renders = new Map<string, { card: AdaptiveCard; renderedAt: number }>();
+  function renderShared(hash: string, view: IncidentView, cardOptions: IncidentCardOptions): AdaptiveCard {
+    const at = now().getTime();
+    const cached = renders.get(hash);
+    if (cached && at - cached.renderedAt < RENDER_REUSE_MS) return cached.card;
+    const card = options.builders.renderIncidentCard(view, cardOptions);
+    renders.delete(hash);
+    renders.set(hash, { card, renderedAt: at });
+    // Oldest first in insertion order: keep only the most recent few views.
+    for (const key of renders.keys()) {
+      if (renders.size <= MAX_SHARED_RENDERS) break;
+      renders.delete(key);
+    }
+    return card;
+  }
 
   function enqueue(conversationId: string, event: ChangeEvent, claimWaits = 0): void {
     const key = keyOf(conversationId, event.linkId);
@@ -143,6 +169,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
     // The hash covers what the card shows (the view), not the rendering: the rendering carries a
     // fresh nonce and the current time, so it differs on every call.
     const hash = hashOf({ view });
+    const renderCard = () => renderShared(hash, view, cardOptions);
 
     let card: CardRecord | null = await options.cards.get(conversationId, linkId);
     if (!card || card.state !== 'posted') {
@@ -167,7 +194,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
     const activityId = card.activityId;
     if (!activityId) return;
     try {
-      await options.sender.update(reference, activityId, cardActivity(options.builders.renderIncidentCard(view, cardOptions), view));
+      await options.sender.update(reference, activityId, cardActivity(renderCard(), view));
     } catch (error) {
       if (error instanceof SendError && error.code === 'message-gone') {
         // Someone deleted the card: forget it and post a fresh one.
@@ -184,7 +211,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
 
     async function post(): Promise<void> {
       try {
-        const sent = await options.sender.send(reference, cardActivity(options.builders.renderIncidentCard(view, cardOptions), view));
+        const sent = await options.sender.send(reference, cardActivity(renderCard(), view));
         const recorded = await options.cards.markPosted(conversationId, linkId, options.holderId, sent.id, hash, now().toISOString());
         if (!recorded) log.warn({ conversationId, linkId, activityId: sent.id }, 'posted a card but the claim had been taken over; another replica may have posted too');
       } catch (error) {

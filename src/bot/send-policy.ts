@@ -26,10 +26,22 @@ export const CONVERSATION_BUCKETS: readonly BucketRule[] = [
 ];
 
 /**
- * Per app per tenant: "about 30–50 requests per second", which Microsoft says may change; take the
- * low end, with the same C + r·W rule: 15 + 15 × 1 = 30 per second.
+ * Per app per tenant: "about 30–50 requests per second", which Microsoft says may change; the
+ * default takes the low end. The same C + r·W rule, with one request of the second kept free for
+ * network jitter (sends granted in one second can reach Teams a few ms apart):
+ *   C = 2, r = rps − 3  →  2 + (rps − 3) × 1 = rps − 1 per second (29 at 30 RPS).
+ * A small capacity matters: the sustained rate is r, so a large burst allowance (say 15 + 15)
+ * would halve the throughput of a 500-channel fan-out for a one-off burst of 15.
  */
-export const TENANT_BUCKET: BucketRule = { name: 'tenant', capacity: 15, refillPerSecond: 15 };
+export function tenantBucketRule(requestsPerSecond: number): BucketRule {
+  if (!(Number.isFinite(requestsPerSecond) && requestsPerSecond >= 4)) {
+    throw new RangeError(`The Teams per-tenant rate must be at least 4 requests per second, got ${requestsPerSecond}.`);
+  }
+  return { name: 'tenant', capacity: 2, refillPerSecond: requestsPerSecond - 3 };
+}
+
+export const DEFAULT_TENANT_REQUESTS_PER_SECOND = 30;
+export const TENANT_BUCKET: BucketRule = tenantBucketRule(DEFAULT_TENANT_REQUESTS_PER_SECOND);
 
 export function conversationBucketKey(conversationId: string, rule: BucketRule): string {
   return `teams:conversation:${conversationId}:${rule.name}`;
