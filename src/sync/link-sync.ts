@@ -127,7 +127,7 @@ export async function syncLink(context: SyncContext, linkId: string, options: Sy
     // Writes first, then the snapshot: a crash in between re-runs reconcile, which finds the
     // written values already in place and writes nothing twice.
     if (!isEmptyPatch(result.writes.defender)) {
-      defender = await defenderClient.update(defender.id, result.writes.defender, options.actor ?? BRIDGE_ACTOR);
+      defender = await defenderClient.update(defender.id, result.writes.defender, options.actor ?? BRIDGE_ACTOR, defender);
       wrote.defender = true;
     }
     if (sentinel && !isEmptyPatch(result.writes.sentinel)) {

@@ -23,8 +23,9 @@ export interface PortalClient {
    * Writes the fields of `patch` that this API can write, credited to `actor` as far as the API
    * allows. Throws PortalError with code 'not-writable' for a field the capability profile forbids.
    * Sentinel re-reads and re-applies on an etag Conflict, a bounded number of times.
+   * `base` is the view the patch was computed on; a client may use it to avoid a read-back.
    */
-  update(id: string, patch: IncidentPatch, actor: Actor): Promise<Incident>;
+  update(id: string, patch: IncidentPatch, actor: Actor, base?: Incident): Promise<Incident>;
   /**
    * Adds a comment. The text written starts with an attribution the other side can recognise.
    * `commentKey` makes the write idempotent where the API allows (Sentinel comment id).

@@ -138,11 +138,14 @@ export function createDefenderClient(options: DefenderClientOptions): PortalClie
      * behalf of a user: lastModifiedBy becomes the app ("API-App:..."), so `actor` is not sent here.
      * The caller credits the analyst by adding an audit comment with addComment(…, actor, …).
      */
-    async update(id: string, patch: IncidentPatch, _actor: Actor): Promise<Incident> {
+    async update(id: string, patch: IncidentPatch, _actor: Actor, base?: Incident): Promise<Incident> {
       assertWritable('defender', writable, patch);
       const body = domainPatchToGraph(patch, log);
       const raw: unknown = await call(`PATCH incident ${id}`, () => request(incidentPath(id)).patch(body));
       if (isObject(raw) && Array.isArray(raw.alerts)) return graphIncidentToDomain(raw, { log });
+      // A PATCH changes no alert, so the alert-derived facts of the view we wrote on top of still
+      // hold: reuse them instead of spending a GET of the Graph budget (150 requests/min).
+      if (isObject(raw) && typeof raw.id === 'string' && base?.id === id) return { ...graphIncidentToDomain(raw, { log }), additionalData: base.additionalData };
       // The PATCH response carries no alerts (and may be empty): read back for the full picture.
       const fresh = await readIncident(id);
       if (!fresh) throw new PortalError('defender', 'not-found', `Defender incident ${id} disappeared right after it was updated`);
