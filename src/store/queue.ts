@@ -52,6 +52,12 @@ export interface QueueDefinition {
   deadLetter?: string;
   /** Seconds a handler may run before the job counts as failed. Default 900 (pg-boss default). */
   expireInSeconds?: number;
+  /**
+   * Seconds (>= 10) a running job may go without its worker's heartbeat before pg-boss fails it
+   * (and retries it per the queue's settings). A replica killed mid-job (kill -9) otherwise leaves
+   * the job 'active' until expireInSeconds, blocking its singleton key that long. Unset: none.
+   */
+  heartbeatSeconds?: number;
 }
 
 export interface SendOptions {
@@ -142,7 +148,7 @@ export interface JobQueueConfig {
   cronWorkerIntervalSeconds?: number;
 }
 
-const DEFAULT_QUEUE: Required<Omit<QueueDefinition, 'name' | 'deadLetter' | 'policy'>> = {
+const DEFAULT_QUEUE: Required<Omit<QueueDefinition, 'name' | 'deadLetter' | 'policy' | 'heartbeatSeconds'>> = {
   retryLimit: 3,
   retryDelaySeconds: 5,
   retryBackoff: true,
@@ -209,6 +215,7 @@ export async function createJobQueue(config: JobQueueConfig): Promise<JobQueue> 
       // pg-boss refuses retryDelayMax without backoff.
       ...(settings.retryBackoff ? { retryDelayMax: settings.retryDelayMaxSeconds } : {}),
       expireInSeconds: settings.expireInSeconds,
+      ...(definition.heartbeatSeconds !== undefined ? { heartbeatSeconds: definition.heartbeatSeconds } : {}),
       ...(definition.deadLetter !== undefined ? { deadLetter: definition.deadLetter } : {}),
     };
     try {

@@ -1,7 +1,11 @@
 // Adapts the pg-boss queue to the sync engine's JobQueue port (src/sync/ports.ts), which the
 // engine declares so that it never depends on pg-boss directly.
+import { randomUUID } from 'node:crypto';
 import type { JobQueue as SyncJobQueue } from '../sync/ports.ts';
 import type { JobQueue } from './queue.ts';
+
+/** pg-boss's minimum heartbeat; its supervisor (superviseIntervalSeconds) notices a missed one. */
+export const SYNC_JOB_HEARTBEAT_SECONDS = 10;
 
 export interface SyncJobQueueOptions {
   /** pg-boss fetch interval; its floor is 0.5 s, which bounds added latency per job. */
@@ -21,12 +25,18 @@ export function createSyncJobQueue(queue: JobQueue, options: SyncJobQueueOptions
         retryBackoff: definition.retryBackoff,
         retryDelayMaxSeconds: 120,
         expireInSeconds: definition.expireInSeconds,
+        // A replica killed mid-job stops heartbeating: pg-boss fails the job after this long and
+        // retries it, instead of leaving it 'active' (and its key blocked) until it expires.
+        heartbeatSeconds: SYNC_JOB_HEARTBEAT_SECONDS,
         deadLetter: `${definition.name}-dead`,
       });
     },
     send(name, data, sendOptions = {}) {
       return queue.send(name, data, {
-        ...(sendOptions.singletonKey ? { singletonKey: sendOptions.singletonKey } : {}),
+        // The port promises de-duplication only for jobs that share a key. Under 'stately', jobs
+        // without a key all share the empty key, so a second keyless job would be refused (null)
+        // while one is queued: give each keyless job its own key.
+        singletonKey: sendOptions.singletonKey ?? `job:${randomUUID()}`,
         ...(sendOptions.startAfterSeconds ? { startAfter: sendOptions.startAfterSeconds } : {}),
       });
     },

@@ -1,0 +1,80 @@
+// What the Agents Playground does not do, tested at the HTTP level instead (see README.md):
+// it ignores the card's `refresh` block ("User specific view is not supported yet") and its
+// full width ("Full width control is not supported yet"), so it never sends the automatic
+// refresh invoke that Teams sends when a member opens a card. Here: Teams-shaped activities are
+// posted to /api/messages of the same bot stack the Playground test drives, and a recording
+// connector stands in for Teams' Bot Connector.
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import type { Activity } from 'botbuilder';
+import { ALICE, CHANNEL_ID, VICTOR, invokeActivity, messageActivity } from '../bot/support/activities.ts';
+import { startLocalBot, type LocalBot } from './support/local-bot.ts';
+import { startRecordingConnector, type ConnectorCall, type RecordingConnector } from './support/recording-connector.ts';
+
+let bot: LocalBot;
+let connector: RecordingConnector;
+
+beforeAll(async () => {
+  bot = await startLocalBot();
+  connector = await startRecordingConnector();
+});
+
+afterAll(async () => {
+  await bot?.close();
+  await connector?.close();
+});
+
+async function postActivity(activity: Partial<Activity>): Promise<Response> {
+  return fetch(bot.endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...activity, serviceUrl: connector.url }) });
+}
+
+function adaptiveCardsIn(call: ConnectorCall): Record<string, unknown>[] {
+  const attachments = (call.body?.['attachments'] ?? []) as { contentType?: string; content?: Record<string, unknown> }[];
+  return attachments.filter((a) => a.contentType === 'application/vnd.microsoft.card.adaptive' && a.content).map((a) => a.content as Record<string, unknown>);
+}
+
+describe('card features the Playground does not render, over HTTP', () => {
+  let cardActivityId = '';
+
+  test('the card posted to a subscribed channel asks for full width and for per-user refresh', async () => {
+    const subscribe = await postActivity(messageActivity('/subscribe', { scope: 'channel', from: ALICE }));
+    expect(subscribe.status).toBe(200);
+    await bot.announceSampleIncident();
+    await bot.idle();
+
+    // A new top-level post: addressed to the channel itself, not to a thread (";messageid=").
+    // botbuilder's continueConversationAsync sends it as a reply to its random continuation id
+    // (POST .../activities/<uuid>); the Playground, like Teams, shows that as a new post.
+    const posts = connector.calls.filter((call) => call.method === 'POST' && call.path.startsWith(`/v3/conversations/${CHANNEL_ID}/activities`));
+    expect(posts).toHaveLength(1);
+    const post = posts[0] as ConnectorCall;
+    const [card] = adaptiveCardsIn(post);
+    expect(card?.['msteams']).toEqual({ width: 'Full' });
+    // No userIds: Teams then refreshes automatically for everyone in conversations of up to 60
+    // members (Universal Actions, user-specific views); the Playground never does.
+    expect(card?.['refresh']).toEqual({ action: { type: 'Action.Execute', title: 'Refresh', verb: 'refreshCard', data: { linkId: bot.sample.linkId } } });
+    cardActivityId = post.responseId ?? '';
+    // The /subscribe confirmation went into the thread of the analyst's post instead.
+    const replies = connector.calls.filter((call) => call.method === 'POST' && call.path.startsWith(`/v3/conversations/${CHANNEL_ID};messageid=root-1/activities/`));
+    expect(replies.map((call) => String(call.body?.['text']))).toEqual([expect.stringContaining('Subscribed')]);
+  });
+
+  test("Teams' automatic refresh invoke is answered with that member's card, in the HTTP response only", async () => {
+    const before = connector.calls.length;
+    const refresh = invokeActivity('refreshCard', { linkId: bot.sample.linkId }, { from: VICTOR, replyToId: cardActivityId, scope: 'channel' });
+    refresh.value = { ...(refresh.value as object), trigger: 'automatic' };
+    const response = await postActivity(refresh);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { statusCode: number; type: string; value: Record<string, unknown> };
+    expect(body.statusCode).toBe(200);
+    expect(body.type).toBe('application/vnd.microsoft.card.adaptive');
+    expect(body.value['refresh']).toBeDefined();
+    const answer = JSON.stringify(body.value);
+    expect(answer).toContain(bot.sample.linkId);
+    // Local mode makes everyone an analyst, so the member gets the edit buttons.
+    expect(answer).toContain('"verb":"setSeverity"');
+    await bot.idle();
+    // Per-user: nothing is written over the card message that everyone sees.
+    expect(connector.calls.slice(before).filter((call) => call.method === 'PUT' || call.method === 'POST')).toEqual([]);
+    expect(bot.backgroundErrors()).toEqual([]);
+  });
+});

@@ -1,0 +1,66 @@
+// A bridge replica as a child process, for crash, replica and benchmark runs. Configuration comes
+// from the environment exactly as for `npm start` (plus REPLICA_ID); the parent talks to it over
+// the IPC channel that child_process.fork opens. Test support only: never shipped.
+//
+// Messages in:  { id, op: 'submit', request } | { id, op: 'outcome', requestId } | { id, op: 'events', afterSeq }
+//               | { id, op: 'health' } | { id, op: 'stop' }
+// Messages out: { type: 'ready', url, pid } once started, then { id, ok: true, value } | { id, ok: false, error }.
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../../src/config/config.ts';
+import { readEnvironment } from '../../../src/config/env-files.ts';
+import { createLogger } from '../../../src/observability/logger.ts';
+import { startBridge } from '../../../src/app.ts';
+import type { EditRequest } from '../../../src/sync/api.ts';
+
+export type ReplicaRequest =
+  | { id: number; op: 'submit'; request: EditRequest }
+  | { id: number; op: 'outcome'; requestId: string }
+  | { id: number; op: 'events'; afterSeq: number; limit?: number }
+  | { id: number; op: 'health' }
+  | { id: number; op: 'stop' };
+
+export type ReplicaReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+async function main(): Promise<void> {
+  const send = process.send?.bind(process);
+  if (!send) throw new Error('replica.ts must be started with child_process.fork (it needs the IPC channel)');
+  const config = loadConfig(readEnvironment(ROOT, process.env));
+  const log = createLogger({ level: config.logLevel });
+  const bridge = await startBridge(config, { log, port: 0, ...(process.env['REPLICA_ID'] ? { replicaId: process.env['REPLICA_ID'] } : {}) });
+
+  async function handle(message: ReplicaRequest): Promise<unknown> {
+    switch (message.op) {
+      case 'submit':
+        return bridge.engine.api.submitEdit(message.request);
+      case 'outcome':
+        return bridge.engine.api.getEditOutcome(message.requestId);
+      case 'events':
+        return bridge.context.store.changeEvents.readAfter(message.afterSeq, message.limit ?? 500);
+      case 'health':
+        return bridge.health();
+      case 'stop':
+        await bridge.close();
+        setImmediate(() => process.exit(0));
+        return true;
+    }
+  }
+
+  process.on('message', (message: ReplicaRequest) => {
+    handle(message).then(
+      (value) => send({ id: message.id, ok: true, value } satisfies ReplicaReply),
+      (error: unknown) => send({ id: message.id, ok: false, error: error instanceof Error ? error.message : String(error) } satisfies ReplicaReply),
+    );
+  });
+  // The parent going away (test ended or crashed) must not leave a replica polling forever.
+  process.on('disconnect', () => {
+    void bridge.close().finally(() => process.exit(0));
+  });
+  send({ type: 'ready', url: bridge.url, pid: process.pid });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`replica failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
