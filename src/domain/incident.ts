@@ -74,6 +74,11 @@ export interface Incident {
   systemTags: string[];
   additionalData: AdditionalData;
   comments: IncidentComment[];
+  /**
+   * Sentinel serves comments apart from the incident (additionalData.commentsCount tells how many);
+   * when this differs from comments.length, `comments` is not the whole thread. Undefined on Defender.
+   */
+  commentsCount?: number;
   lastModifiedBy: string;
   createdAt: string;
   lastUpdatedAt: string;

@@ -101,7 +101,10 @@ export async function syncLink(context: SyncContext, linkId: string, options: Sy
     if (options.fresh || !defender) defender = await defenderClient.get(link.defenderId);
     if (options.fresh && link.sentinelId) sentinel = await sentinelClient.get(link.sentinelId);
     // ARM serves comments apart from the incident: read them so reconcile sees both sides' threads.
-    if (sentinel && sentinel.comments.length === 0) sentinel = { ...sentinel, comments: await sentinelClient.listComments(sentinel.id) };
+    // The watcher carries the last thread over; a count that moved (or is unknown) means read it again.
+    if (sentinel && (options.fresh || sentinel.commentsCount === undefined || sentinel.commentsCount !== sentinel.comments.length)) {
+      sentinel = { ...sentinel, comments: await sentinelClient.listComments(sentinel.id) };
+    }
     if (!defender) {
       log.warn('Defender incident is gone (404); nothing to sync');
       return { link, events: [], wrote };
@@ -131,7 +134,9 @@ export async function syncLink(context: SyncContext, linkId: string, options: Sy
       wrote.defender = true;
     }
     if (sentinel && !isEmptyPatch(result.writes.sentinel)) {
-      sentinel = await sentinelClient.update(sentinel.id, result.writes.sentinel, options.actor ?? BRIDGE_ACTOR);
+      const before: Incident = sentinel;
+      const written = await sentinelClient.update(sentinel.id, result.writes.sentinel, options.actor ?? BRIDGE_ACTOR, sentinel);
+      sentinel = written.comments.length === 0 ? { ...written, comments: before.comments } : written;
       wrote.sentinel = true;
     }
     if (sentinel) {

@@ -42,7 +42,10 @@ async function recordView(context: SyncContext, pairId: string, portal: Portal, 
     const last = reconciledAt(link, portal);
     const needsSync = last === undefined || incident.lastUpdatedAt > last;
     const stored = portal === 'defender' ? link.defenderView : link.sentinelView;
-    const newest = newestView(stored, incident);
+    // A listed Sentinel incident has no comments (ARM serves them apart): keep the thread read last
+    // time, so a sync whose comment count did not move needs no comments call.
+    const listed = portal === 'sentinel' && incident.comments.length === 0 && stored ? { ...incident, comments: stored.comments } : incident;
+    const newest = newestView(stored, listed);
     if (newest === stored && !needsSync) return null;
     if (newest !== stored) {
       const draft = {

@@ -34,6 +34,7 @@ describe('ARM incident -> domain', () => {
       systemTags: [],
       additionalData: { alertsCount: 0, productNames: [], tactics: [], techniques: [] },
       comments: [],
+      commentsCount: 3,
       lastModifiedBy: '',
       createdAt: '2019-01-01T13:15:30Z',
       lastUpdatedAt: '2019-01-01T13:15:30Z',

@@ -59,11 +59,25 @@ export function createSentinelClient(options: SentinelClientOptions): SentinelPo
     }
   }
 
+  // The last raw resource seen per incident (from a list page or a GET). An update whose base view
+  // carries the same etag PUTs on top of it without a GET; a stale one gets 409 and re-reads. ARM's
+  // write bucket (10/s) is the sync's floor, so every read saved shortens a burst's read side.
+  const lastSeen = new Map<string, { etag: string; raw: unknown }>();
+  const LAST_SEEN_LIMIT = 5000;
+  function remember(raw: unknown): void {
+    if (!isObject(raw) || typeof raw.name !== 'string' || typeof raw.etag !== 'string') return;
+    lastSeen.delete(raw.name);
+    lastSeen.set(raw.name, { etag: raw.etag, raw });
+    if (lastSeen.size > LAST_SEEN_LIMIT) lastSeen.delete(lastSeen.keys().next().value as string);
+  }
+
   async function readRaw(id: string): Promise<unknown | null> {
     const what = `GET incident ${id}`;
     const response = await requester.send('GET', incidentPath(id), { what });
     if (response.status === 404) return null;
-    return ok(response, what);
+    const raw = ok(response, what);
+    remember(raw);
+    return raw;
   }
 
   async function listComments(id: string): Promise<IncidentComment[]> {
@@ -86,7 +100,10 @@ export function createSentinelClient(options: SentinelClientOptions): SentinelPo
       // Inclusive: an incident modified exactly at the cursor is listed again; the caller de-duplicates.
       if (since !== undefined) query.push(`$filter=${encodeURIComponent(`properties/lastModifiedTimeUtc ge ${isoInstant(since, 'since')}`)}`);
       for await (const page of pages(`${basePath}/incidents?${query.join('&')}`, 'list incidents', listOptions.signal)) {
-        yield page.map((raw) => armIncidentToDomain(raw, mapping));
+        yield page.map((raw) => {
+          remember(raw);
+          return armIncidentToDomain(raw, mapping);
+        });
       }
     },
 
@@ -114,12 +131,14 @@ export function createSentinelClient(options: SentinelClientOptions): SentinelPo
      * then PortalError 'conflict'. ARM has no way to write on behalf of a user either: the change is
      * credited to the app's service principal, so `actor` is not sent; the caller adds an audit comment.
      */
-    async update(id: string, patch: IncidentPatch, _actor: Actor): Promise<Incident> {
+    async update(id: string, patch: IncidentPatch, _actor: Actor, base?: Incident): Promise<Incident> {
       assertWritable('sentinel', writable, patch);
       const what = `PUT incident ${id}`;
       let lastConflict: PortalError | undefined;
       for (let attempt = 1; attempt <= SENTINEL_UPDATE_ATTEMPTS; attempt += 1) {
-        const current = await readRaw(id);
+        const seen = lastSeen.get(id);
+        const reuse = attempt === 1 && base?.etag !== undefined && seen?.etag === base.etag;
+        const current = reuse ? seen.raw : await readRaw(id);
         if (current === null) throw new PortalError('sentinel', 'not-found', `Sentinel incident ${id} does not exist (HTTP 404); nothing was written`);
         const body = applyPatchToArm(current, patch, log);
         const response = await requester.send('PUT', incidentPath(id), { body, what });
@@ -128,7 +147,9 @@ export function createSentinelClient(options: SentinelClientOptions): SentinelPo
           log.warn({ portal: 'sentinel', incidentId: id, attempt }, 'etag conflict; re-reading and re-applying');
           continue;
         }
-        return armIncidentToDomain(ok(response, what), mapping);
+        const written = ok(response, what);
+        remember(written);
+        return armIncidentToDomain(written, mapping);
       }
       throw new PortalError(
         'sentinel',

@@ -160,6 +160,7 @@ export function armIncidentToDomain(raw: unknown, context: SentinelMappingContex
     owner: ownerFromArm(properties.owner),
     tags: labelNames('User'),
     systemTags: labelNames('AutoAssigned'),
+    ...(int(additional.commentsCount) !== undefined ? { commentsCount: int(additional.commentsCount) } : {}),
     additionalData: {
       alertsCount: int(additional.alertsCount) ?? 0,
       productNames: unique(strArray(additional.alertProductNames)),
