@@ -115,7 +115,7 @@ export function createSyncEngine(context: SyncContext, options: SyncEngineOption
         { name: QUEUES.verifyEdit, retryLimit: 5, retryDelaySeconds: 5, retryBackoff: true, expireInSeconds: 120 },
       ];
       for (const definition of definitions) await context.queue.define(definition);
-      await context.queue.work<{ linkId: string }>(QUEUES.syncLink, { concurrency: options.syncConcurrency ?? 4 }, async (data, job) => {
+      await context.queue.work<{ linkId: string }>(QUEUES.syncLink, { concurrency: options.syncConcurrency ?? 8 }, async (data, job) => {
         await syncLink(context, data.linkId, { fresh: job.retryCount > 0 });
       });
       await context.queue.work<{ requestId: string }>(QUEUES.applyEdit, { concurrency: 2 }, (data) => applyEdit(context, data.requestId));
