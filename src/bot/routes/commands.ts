@@ -7,9 +7,10 @@ import type { Actor } from '../../domain/incident.ts';
 import type { EditChanges } from '../../sync/api.ts';
 import { isAnalyst } from '../access.ts';
 import { cardActivity } from '../card-activity.ts';
-import { parseCommand, type Command, type CommandName } from '../commands/parse.ts';
+import type { Command, CommandName } from '../commands/parse.ts';
+import { registerSlashCommands } from './slash-command-route.ts';
 import { commandIdempotencyKey } from '../idempotency.ts';
-import { incidentListText, invalidCommandText, notAnalystText, notFoundText, unavailableText } from '../replies.ts';
+import { incidentListText, notAnalystText, notFoundText } from '../replies.ts';
 import { followEditOutcome, isFinal, referenceOf, renderCard, roleFor, type RouteDeps } from '../route-deps.ts';
 
 const HANDLED: ReadonlySet<CommandName> = new Set(['incident', 'list', 'severity', 'tag', 'comment', 'assign', 'status']);
@@ -94,23 +95,5 @@ async function run(deps: RouteDeps, context: TurnContext, command: Command): Pro
 }
 
 export function registerCommands(app: Application<TurnState>, deps: RouteDeps): void {
-  const selector = async (context: TurnContext) => {
-    if (context.activity.type !== 'message') return false;
-    const parsed = parseCommand(context.activity.text);
-    return (parsed.kind === 'command' && HANDLED.has(parsed.command.name)) || (parsed.kind === 'invalid' && HANDLED.has(parsed.name));
-  };
-  app.message(selector, async (context) => {
-    const parsed = parseCommand(context.activity.text);
-    if (parsed.kind === 'invalid') {
-      await context.sendActivity(invalidCommandText(parsed.reason, parsed.usage));
-      return;
-    }
-    if (parsed.kind !== 'command') return;
-    try {
-      await run(deps, context, parsed.command);
-    } catch (error) {
-      deps.log.error({ err: error, command: parsed.command.name, conversationId: context.activity.conversation.id }, 'command failed');
-      await context.sendActivity(unavailableText());
-    }
-  });
+  registerSlashCommands(app, deps, HANDLED, run, 'command failed');
 }

@@ -4,9 +4,10 @@
 import type { Application, TurnState } from '@microsoft/teams-ai';
 import type { TurnContext } from 'botbuilder';
 import { isAnalyst } from '../access.ts';
-import { parseCommand, type Command, type CommandName } from '../commands/parse.ts';
+import type { Command, CommandName } from '../commands/parse.ts';
+import { registerSlashCommands } from './slash-command-route.ts';
 import { baseConversationId, conversationDraftFrom } from '../conversation-reference.ts';
-import { invalidCommandText, subscribedText, subscriptionListText, unavailableText } from '../replies.ts';
+import { subscribedText, subscriptionListText } from '../replies.ts';
 import { referenceOf, roleFor, type RouteDeps } from '../route-deps.ts';
 
 const HANDLED: ReadonlySet<CommandName> = new Set(['subscribe', 'unsubscribe', 'subscriptions']);
@@ -72,23 +73,5 @@ async function run(deps: RouteDeps, context: TurnContext, command: Command): Pro
 }
 
 export function registerSubscriptions(app: Application<TurnState>, deps: RouteDeps): void {
-  const selector = async (context: TurnContext) => {
-    if (context.activity.type !== 'message') return false;
-    const parsed = parseCommand(context.activity.text);
-    return (parsed.kind === 'command' && HANDLED.has(parsed.command.name)) || (parsed.kind === 'invalid' && HANDLED.has(parsed.name));
-  };
-  app.message(selector, async (context) => {
-    const parsed = parseCommand(context.activity.text);
-    if (parsed.kind === 'invalid') {
-      await context.sendActivity(invalidCommandText(parsed.reason, parsed.usage));
-      return;
-    }
-    if (parsed.kind !== 'command') return;
-    try {
-      await run(deps, context, parsed.command);
-    } catch (error) {
-      deps.log.error({ err: error, command: parsed.command.name, conversationId: context.activity.conversation.id }, 'subscription command failed');
-      await context.sendActivity(unavailableText());
-    }
-  });
+  registerSlashCommands(app, deps, HANDLED, run, 'subscription command failed');
 }

@@ -6,12 +6,10 @@ import type { Actor, EditableField, Incident, IncidentComment, IncidentPatch } f
 import type { ListChangedOptions, PortalClient } from '../../sync/ports.ts';
 import { formatAttributedComment } from '../attribution.ts';
 import { assertWritable, SILENT_LOGGER, writableSet, type PortalLogger } from '../capability.ts';
-import { createAppCredential } from '../http/credential.ts';
+import { createPortalConnection } from '../http/credential.ts';
 import { abortedByCaller, invalidResponse, portalErrorFromHttp, portalErrorFromNetwork } from '../http/errors.ts';
 import { createAgentFetch, type FetchLike } from '../http/fetch.ts';
-import { createPortalHttpClient } from '../http/http-client.ts';
 import { parseRetryAfterSeconds, realSleep, resolveRetryOptions, type RetryPolicyOptions, type Sleep } from '../http/retry.ts';
-import { createTrustingAgent } from '../http/tls.ts';
 import { isObject, isoInstant, str } from '../wire.ts';
 import { createGraphClient, GraphTokenError } from './graph-pipeline.ts';
 import { domainPatchToGraph, graphCommentToDomain, graphIncidentToDomain } from './mapping.ts';
@@ -53,16 +51,7 @@ export function createDefenderClient(options: DefenderClientOptions): PortalClie
   const log = options.logger ?? SILENT_LOGGER;
   const now = options.now ?? Date.now;
   const expandAlerts = options.expandAlerts ?? true;
-  const agent = createTrustingAgent(options.caCertPem !== undefined ? { caCertPem: options.caCertPem } : {});
-  const credential =
-    options.credential ??
-    createAppCredential({
-      tenantId: options.tenantId,
-      clientId: options.clientId,
-      clientSecret: options.clientSecret,
-      authorityHost: options.authorityHost,
-      httpClient: createPortalHttpClient(agent),
-    });
+  const { agent, credential } = createPortalConnection(options);
   const graphOrigin = new URL(options.graphEndpoint).origin;
   const client: Client = createGraphClient({
     graphEndpoint: options.graphEndpoint,

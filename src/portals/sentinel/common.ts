@@ -1,9 +1,7 @@
 // Shared setup for the Sentinel (ARM) clients: credential, TLS, pipeline, workspace path.
 import type { TokenCredential } from '@azure/identity';
-import { createAppCredential } from '../http/credential.ts';
-import { createPortalHttpClient } from '../http/http-client.ts';
+import { createPortalConnection } from '../http/credential.ts';
 import { realSleep, resolveRetryOptions, type RetryPolicyOptions, type Sleep } from '../http/retry.ts';
-import { createTrustingAgent } from '../http/tls.ts';
 import type { PortalLogger } from '../capability.ts';
 import { createArmRequester, type ArmRequester } from './arm-pipeline.ts';
 
@@ -44,17 +42,7 @@ export function createArmWorkspace(options: ArmWorkspaceOptions): ArmWorkspace {
   for (const key of ['subscriptionId', 'resourceGroup', 'workspace'] as const) {
     if (!NAME.test(options[key] ?? '')) throw new TypeError(`${key} "${String(options[key]).slice(0, 90)}" is not a valid Azure resource name`);
   }
-  const agent = createTrustingAgent(options.caCertPem !== undefined ? { caCertPem: options.caCertPem } : {});
-  const httpClient = createPortalHttpClient(agent);
-  const credential =
-    options.credential ??
-    createAppCredential({
-      tenantId: options.tenantId,
-      clientId: options.clientId,
-      clientSecret: options.clientSecret,
-      authorityHost: options.authorityHost,
-      httpClient,
-    });
+  const { httpClient, credential } = createPortalConnection(options);
   const now = options.now ?? Date.now;
   const requester = createArmRequester({
     armEndpoint: options.armEndpoint,
