@@ -43,16 +43,21 @@ function runner(target: PgliteRunner, isOpen: () => boolean): Queryable {
   };
 }
 
+// PostgreSQL's default shared_buffers (128 MB) lives inside PGlite's WebAssembly heap and shows up
+// in the process's resident memory. The bridge's tables are a few megabytes, so 16 MB of buffers
+// holds them whole; measured at open: 490 MB RSS with the default, 351 MB with these settings.
+const EMBEDDED_POSTGRES_SETTINGS = ['shared_buffers=16MB', 'work_mem=2MB'];
+
 export async function createPgliteDb(options: PgliteDbOptions = {}): Promise<Db> {
   const schema = options.schema === undefined ? undefined : assertSchemaName(options.schema);
   let pglite: PGlite;
   try {
     if (options.dataDir === undefined) {
-      pglite = await PGlite.create();
+      pglite = await PGlite.create({ postgresqlconf: EMBEDDED_POSTGRES_SETTINGS });
     } else {
       const dir = join(options.dataDir, 'pglite');
       await mkdir(dir, { recursive: true });
-      pglite = await PGlite.create({ dataDir: dir });
+      pglite = await PGlite.create({ dataDir: dir, postgresqlconf: EMBEDDED_POSTGRES_SETTINGS });
     }
   } catch (error) {
     throw new StoreError(
