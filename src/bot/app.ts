@@ -42,7 +42,7 @@ export interface BotDeps {
   invokeDeadlineMs?: number;
   /** Default 10 minutes: the sync engine's write retries span minutes, not hours. */
   outcomeTimeoutMs?: number;
-  /** More features (e.g. connector approvals), registered after the built-in ones and before the catch-all help. */
+  /** More features (e.g. connector approvals); their routes come first (see createBotApplication). */
   features?: Array<(app: Application<TurnState>) => void>;
 }
 
@@ -80,12 +80,14 @@ export function createBotApplication(deps: BotDeps): Application<TurnState> {
     longRunningMessages: false,
   });
   const routeDeps = resolveRouteDeps(deps);
-  // Order matters: invoke routes (card actions) first, the catch-all help last.
+  // Order matters: invoke routes (card actions) first, the catch-all help last. Features come
+  // before registerCardActions, whose last invoke route answers every unknown adaptiveCard/action
+  // (first match wins): after it, a feature's verbs (e.g. connectorApprove) were never reached.
+  for (const register of deps.features ?? []) register(app);
   registerCardActions(app, routeDeps);
   registerInstallWelcome(app, routeDeps);
   registerSubscriptions(app, routeDeps);
   registerCommands(app, routeDeps);
-  for (const register of deps.features ?? []) register(app);
   registerHelp(app, routeDeps);
   return app;
 }

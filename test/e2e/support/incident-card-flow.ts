@@ -16,11 +16,29 @@ import { PLAYGROUND_DEFAULTS, startPlayground, type Playground } from './playgro
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-export interface IncidentCardFlowOptions {
+/** What steps registered after the card flow (IncidentCardFlowOptions.extraSteps) can use. */
+export interface FlowSession<B extends BotUnderTest> {
+  bot: B;
+  ui: PlaygroundBrowser;
+  playground: Playground;
+  /** The incident card (the rendered element marked when it arrived) and the channel post that holds it. */
+  card: Locator;
+  post: Locator;
+  screenshotsDir: string;
+  /** Wraps a step body: on failure it leaves a page screenshot and the Playground's log behind. */
+  step(label: string, body: () => Promise<void>): () => Promise<void>;
+}
+
+export interface IncidentCardFlowOptions<B extends BotUnderTest = BotUnderTest> {
   /** Where the README's screenshots go. Default: docs/screenshots. Written on every run. */
   screenshotsDir?: string;
   /** Where a failing step leaves a page screenshot and the Playground's log. Default: test-results/e2e. */
   diagnosticsDir?: string;
+  /**
+   * Registers more tests in the same describe, after the card flow's six steps, sharing its bot,
+   * Playground and browser (one start-up per file). `session()` throws when set-up failed.
+   */
+  extraSteps?: (session: () => FlowSession<B>) => void;
 }
 
 /** Playground start-up (about 1 s), the first page load (2-3 s), Chromium's start: generous for CI. */
@@ -28,10 +46,10 @@ const SETUP_TIMEOUT_MS = 60_000;
 const STEP_TIMEOUT_MS = 30_000;
 
 /** Severity labels as the card shows them (src/cards/labels.ts). */
-const SEVERITY_LABEL = { informational: 'Informational', low: 'Low', medium: 'Medium', high: 'High' } as const;
+export const SEVERITY_LABEL = { informational: 'Informational', low: 'Low', medium: 'Medium', high: 'High' } as const;
 
 /** Attacker-controlled text as analysts paste it: markup and a link that must stay plain text. */
-const HOSTILE_COMMENT = 'Contained: <b>reset</b> the password, see [the runbook](https://evil.example/phish)';
+export const HOSTILE_COMMENT = 'Contained: <b>reset</b> the password, see [the runbook](https://evil.example/phish)';
 
 /** describe() unless Chromium is missing on a machine that is not CI; then skipped with the reason printed. */
 export function describeE2e(name: string, body: () => void): void {
@@ -44,12 +62,20 @@ export function describeE2e(name: string, body: () => void): void {
   describe.skip(`${name} (${reason})`, body);
 }
 
-export function describeIncidentCardFlow(name: string, startBot: BotStarter, options: IncidentCardFlowOptions = {}): void {
+/** The severity the flow sets: high, or low when the sample already is high. */
+export function targetSeverity(sample: BotUnderTest['sample']): BotUnderTest['sample']['severity'] {
+  return sample.severity === 'high' ? 'low' : 'high';
+}
+
+/** The tag the flow adds. */
+export const ADDED_TAG = 'vip';
+
+export function describeIncidentCardFlow<B extends BotUnderTest = BotUnderTest>(name: string, startBot: () => Promise<B>, options: IncidentCardFlowOptions<B> = {}): void {
   const screenshotsDir = options.screenshotsDir ?? join(ROOT, 'docs', 'screenshots');
   const diagnosticsDir = options.diagnosticsDir ?? join(ROOT, 'test-results', 'e2e');
 
   describeE2e(name, () => {
-    let bot: BotUnderTest | undefined;
+    let bot: B | undefined;
     let playground: Playground | undefined;
     let ui: PlaygroundBrowser | undefined;
     /** The incident card, and the channel post that holds it (marked, to prove updates are in place). */
@@ -139,7 +165,7 @@ export function describeIncidentCardFlow(name: string, startBot: BotStarter, opt
       'Severity (Action.ShowCard) -> High -> Set severity (Action.Execute) changes the card',
       step('3-severity', async () => {
         const { bot, ui } = started();
-        const target = bot.sample.severity === 'high' ? 'low' : 'high';
+        const target = targetSeverity(bot.sample);
         await ui.clickAction(card, 'Severity');
         await ui.chooseOption(card, 'New severity', SEVERITY_LABEL[target]);
         await ui.clickAction(card, 'Set severity');
@@ -156,10 +182,10 @@ export function describeIncidentCardFlow(name: string, startBot: BotStarter, opt
       step('4-tags', async () => {
         const { ui } = started();
         await ui.clickAction(card, 'Tags');
-        await ui.fillInput(card, 'Add or remove tags', '+vip');
+        await ui.fillInput(card, 'Add or remove tags', `+${ADDED_TAG}`);
         await ui.clickAction(card, 'Update tags');
-        await ui.waitForBotText(new RegExp(`Tags \\+vip by ${PLAYGROUND_DEFAULTS.userName}`));
-        await card.getByText(/\bvip\b/).first().waitFor();
+        await ui.waitForBotText(new RegExp(`Tags \\+${ADDED_TAG} by ${PLAYGROUND_DEFAULTS.userName}`));
+        await card.getByText(new RegExp(`\\b${ADDED_TAG}\\b`)).first().waitFor();
       }),
       STEP_TIMEOUT_MS,
     );
@@ -202,5 +228,10 @@ export function describeIncidentCardFlow(name: string, startBot: BotStarter, opt
       }),
       STEP_TIMEOUT_MS,
     );
+
+    options.extraSteps?.(() => {
+      if (!bot || !ui || !playground) throw new Error('set-up failed; see the first error');
+      return { bot, ui, playground, card, post, screenshotsDir, step };
+    });
   });
 }

@@ -1,0 +1,179 @@
+// The full product as the end-to-end flow's bot: the real composition root (src/app.ts
+// startBridge) in local mode, with its embedded Defender XDR / Sentinel / Entra simulators, the
+// embedded PGlite store, the sync engine and the bot, on ephemeral loopback ports. Nothing is
+// faked but Teams itself (the Agents Playground is the client).
+//
+// The sample incident is raised as an alert in the Graph simulator; the simulators import it into
+// Sentinel, the watcher links the pair, and the notifier posts the card: the same path as in
+// production.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Writable } from 'node:stream';
+import { startBridge, type RunningBridge } from '../../../src/app.ts';
+import { loadConfig, type Config } from '../../../src/config/config.ts';
+import { readEnvironment } from '../../../src/config/env-files.ts';
+import { createLogger } from '../../../src/observability/logger.ts';
+import type { RunningSimulators } from '../../../src/simulators/index.ts';
+import type { BotUnderTest, SampleIncident } from './bot-under-test.ts';
+import { PLAYGROUND_DEFAULTS } from './playground.ts';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** pino levels: 50 = error, 60 = fatal. */
+const ERROR_LEVEL = 50;
+
+/** The alert the flow raises; the Graph simulator turns it into a new incident with this title. */
+export const SAMPLE_ALERT = {
+  serviceSource: 'microsoftDefenderForEndpoint',
+  title: 'Suspicious PowerShell download on FIN-LAPTOP-07',
+  severity: 'medium',
+} as const;
+
+export interface ProductOptions {
+  /** Simulated portals mirror title, severity, tags and comments between themselves (default true). */
+  nativeSync?: boolean;
+  /** APPROVERS: the Playground user by default, so they may set the approvers' channel and approve. */
+  approvers?: readonly string[];
+  /** How long to wait for the watcher to link a raised alert's incident. */
+  linkTimeoutMs?: number;
+  /** Print the product's logs (pino JSON) to stderr; also set by E2E_LOG=1. */
+  printLogs?: boolean;
+}
+
+export interface ProductBot extends BotUnderTest {
+  readonly bridge: RunningBridge;
+  readonly simulators: RunningSimulators;
+  readonly config: Config;
+  /** The Graph (Defender) id of the sample incident, once announced. */
+  readonly defenderId: string;
+}
+
+/** A pino destination that keeps error entries (and optionally echoes everything to stderr). */
+function createLogSink(print: boolean): { stream: Pick<Writable, 'write'>; errors: unknown[] } {
+  const errors: unknown[] = [];
+  const stream = {
+    write(line: string): boolean {
+      if (print) process.stderr.write(line);
+      try {
+        const entry = JSON.parse(line) as { level?: number };
+        if ((entry.level ?? 0) >= ERROR_LEVEL) errors.push(entry);
+      } catch {
+        errors.push(line);
+      }
+      return true;
+    },
+  };
+  return { stream, errors };
+}
+
+/** Polls `probe` until it returns a value; rejects with `what` after the deadline. */
+export async function waitUntil<T>(what: string, probe: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}.`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export async function startProductOverSimulators(options: ProductOptions = {}): Promise<ProductBot> {
+  const sink = createLogSink(options.printLogs ?? process.env['E2E_LOG'] === '1');
+  const log = createLogger({ level: 'info', name: 'e2e-product', destination: sink.stream as Writable });
+  const dataDir = await mkdtemp(join(tmpdir(), 'e2e-product-'));
+  const approvers = options.approvers ?? [PLAYGROUND_DEFAULTS.userPrincipalName];
+  let bridge: RunningBridge;
+  let config: Config;
+  try {
+    config = loadConfig(
+      readEnvironment(ROOT, {
+        TEAMSFX_ENV: 'local',
+        DATA_DIR: dataDir,
+        DATABASE_URL: '',
+        PORTAL_CA_FILE: '',
+        SIM_PORT: '0',
+        SIM_EVENTS_PER_MINUTE: '0',
+        // Half a second: the watcher sees the new incident and the edits' read-backs quickly.
+        POLL_INTERVAL_SECONDS: '0.5',
+        // ANALYSTS stays unset: in local mode everyone may edit (issue 4).
+        APPROVERS: approvers.join(','),
+      }),
+    );
+    bridge = await startBridge(config, {
+      log,
+      port: 0,
+      replicaId: 'e2e-product',
+      simulatorOverrides: {
+        port: 0,
+        scenario: { enabled: false },
+        nativeSync: options.nativeSync ?? true,
+        // The Azure-portal method, so the connector's incident creation rules may be turned on
+        // (the Defender-portal method does not support them); imported without the documented
+        // "typically within five minutes" delay.
+        integrationMethod: 'azurePortal',
+        azurePortalDelayMs: 0,
+        onError: (error, context) => sink.errors.push({ simulator: context, error: String(error) }),
+      },
+    });
+  } catch (error) {
+    await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+  const simulators = bridge.simulators;
+  if (!simulators) {
+    await bridge.close();
+    await rm(dataDir, { recursive: true, force: true });
+    throw new Error('startBridge ran without embedded simulators: the local configuration must have SIMULATORS=embedded.');
+  }
+  const store = bridge.context.store;
+  const pairId = config.pairs[0]?.id ?? '';
+
+  let linkId: string | null = null;
+  let defenderId: string | null = null;
+  const sample: SampleIncident = {
+    get linkId(): string {
+      if (linkId === null) throw new Error('The sample incident is not linked yet: call announceSampleIncident() first.');
+      return linkId;
+    },
+    title: SAMPLE_ALERT.title,
+    severity: SAMPLE_ALERT.severity,
+    tags: [],
+  };
+
+  return {
+    endpoint: `http://127.0.0.1:${bridge.port}/api/messages`,
+    sample,
+    bridge,
+    simulators,
+    config,
+    get defenderId(): string {
+      if (defenderId === null) throw new Error('The sample incident was not raised yet: call announceSampleIncident() first.');
+      return defenderId;
+    },
+    async announceSampleIncident() {
+      const raised = simulators.control.raiseAlert({ ...SAMPLE_ALERT });
+      defenderId = raised.incidentId;
+      // The watcher polls Graph and ARM, then links the Defender incident and its Sentinel copy.
+      const link = await waitUntil(
+        `the watcher to link Defender incident ${raised.incidentId} with its Sentinel copy`,
+        async () => {
+          const found = await store.links.findByDefenderId(pairId, raised.incidentId);
+          return found?.sentinelId ? found : null;
+        },
+        options.linkTimeoutMs ?? 20_000,
+      );
+      linkId = link.linkId;
+    },
+    async idle() {
+      // Edits are finished (applied and read back, or failed) once no request is unfinished.
+      await waitUntil('every edit request to finish', async () => (await store.editRequests.listUnfinished(1)).length === 0, 20_000);
+    },
+    backgroundErrors: () => [...sink.errors],
+    async close() {
+      await bridge.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
