@@ -39,7 +39,9 @@ export function buildChangeNoticeText(event: ChangeEvent): string {
     const by = group.by || event.actor?.displayName || '';
     const who = by ? ` by ${escapeForTextBlock(by, NAME_MAX)}` : '';
     const first = parts[0] ?? '';
-    clauses.push([`${capitalise(first)}${who} in ${PORTAL_NAMES[group.portal]}`, ...parts.slice(1)].join('; '));
+    // An edit made through the bridge came from Teams, whichever portal it reached first.
+    const where = event.editRequestId ? 'from Teams' : `in ${PORTAL_NAMES[group.portal]}`;
+    clauses.push([`${capitalise(first)}${who} ${where}`, ...parts.slice(1)].join('; '));
   }
   const hidden = event.changes.filter(isShown).length - shown;
   return clauses.join('. ') + (hidden > 0 ? `; +${hidden} more` : '');

@@ -52,6 +52,14 @@ describe('buildChangeNoticeText', () => {
     ).toBe('Severity low → high by Jane Doe in Defender');
   });
 
+  test('an edit made through the bridge says it came from Teams', () => {
+    expect(
+      buildChangeNoticeText(
+        event([{ field: 'severity', from: 'low', to: 'high', portal: 'sentinel', by: 'Jane Doe' }], { actor: { objectId: 'o', displayName: 'Jane Doe' }, editRequestId: 'req-1' }),
+      ),
+    ).toBe('Severity low → high by Jane Doe from Teams');
+  });
+
   test('hostile names, tags and values are escaped', () => {
     const text = buildChangeNoticeText(
       event([
