@@ -29,6 +29,8 @@ import { requirementChecksFrom } from './approvals/requirements.ts';
 import { createApprovalScheduler, DEFAULT_APPROVAL_SCHEDULER_INTERVAL_MS } from './approvals/scheduler.ts';
 import { createHttpServer, type HealthCheck } from './server/http.ts';
 
+const PORTAL_CHECK_TTL_MS = 30_000;
+
 export interface StartOptions {
   log: Logger;
   /** Distinguishes replicas in leases and card claims. */
@@ -193,6 +195,23 @@ export async function startBridge(config: Config, options: StartOptions): Promis
     const notifier = createNotifier({ subscriptions: store.subscriptions, conversations: store.conversations, cards: store.cards, sender, builders, holderId: replicaId, allowedLinkHosts, log: log.child({ component: 'notifier' }) });
     const unsubscribe = engine.api.subscribe(notifier);
 
+    // Probes come often (load balancers, every few seconds, on every replica) while Graph allows 150
+    // requests a minute per app: a portal is asked at most once per PORTAL_CHECK_TTL_MS per replica.
+    const portalChecks = new Map<string, { at: number; result: HealthCheck }>();
+    const portalCheck = async (key: string, probe: () => Promise<unknown>): Promise<HealthCheck> => {
+      const cached = portalChecks.get(key);
+      if (cached && Date.now() - cached.at < PORTAL_CHECK_TTL_MS) return cached.result;
+      let result: HealthCheck;
+      try {
+        await probe();
+        result = { ok: true };
+      } catch (error) {
+        result = { ok: false, detail: error instanceof Error ? error.message : String(error) };
+      }
+      portalChecks.set(key, { at: Date.now(), result });
+      return result;
+    };
+
     const health = async (): Promise<Record<string, HealthCheck>> => {
       const report: Record<string, HealthCheck> = {};
       try {
@@ -204,12 +223,7 @@ export async function startBridge(config: Config, options: StartOptions): Promis
       Object.assign(report, engine.health());
       for (const [pairId, pair] of pairs) {
         for (const [portal, client] of [['defender', pair.defender], ['sentinel', pair.sentinel]] as const) {
-          try {
-            await client.get('0');
-            report[`${portal}:${pairId}`] = { ok: true };
-          } catch (error) {
-            report[`${portal}:${pairId}`] = { ok: false, detail: error instanceof Error ? error.message : String(error) };
-          }
+          report[`${portal}:${pairId}`] = await portalCheck(`${portal}:${pairId}`, () => client.get('0'));
         }
       }
       return report;

@@ -7,8 +7,12 @@
 //
 // Not for more than one process: PGlite keeps an exclusive in-memory copy of the data directory.
 // Several replicas need DATABASE_URL (a PostgreSQL server).
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import type { Db, QueryResult, Queryable } from './db.ts';
 import { StoreError, queryFailed } from './errors.ts';
@@ -19,6 +23,8 @@ export interface PgliteDbOptions {
   dataDir?: string | undefined;
   /** Schema for our tables (search_path). Default: public. */
   schema?: string | undefined;
+  /** Create a new data directory in this process instead of a child process (pglite-init.ts itself). */
+  initializeInProcess?: boolean;
 }
 
 interface PgliteRunner {
@@ -43,6 +49,18 @@ function runner(target: PgliteRunner, isOpen: () => boolean): Queryable {
   };
 }
 
+const INIT_SCRIPT = fileURLToPath(new URL('./pglite-init.ts', import.meta.url));
+
+/** See pglite-init.ts: the one-time memory peak of a new database belongs in a process that exits. */
+async function initializeInChildProcess(dataDir: string): Promise<void> {
+  try {
+    await promisify(execFile)(process.execPath, ['--no-warnings', INIT_SCRIPT, dataDir], { timeout: 120_000 });
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr?.trim();
+    throw new StoreError('unavailable', `Could not create the embedded database in ${join(dataDir, 'pglite')}${stderr ? `: ${stderr.split('\n').at(-1)}` : ''}. Check DATA_DIR is writable.`, { cause: error });
+  }
+}
+
 // PostgreSQL's default shared_buffers (128 MB) lives inside PGlite's WebAssembly heap and shows up
 // in the process's resident memory. The bridge's tables are a few megabytes, so 16 MB of buffers
 // holds them whole; measured at open: 490 MB RSS with the default, 351 MB with these settings.
@@ -57,6 +75,7 @@ export async function createPgliteDb(options: PgliteDbOptions = {}): Promise<Db>
     } else {
       const dir = join(options.dataDir, 'pglite');
       await mkdir(dir, { recursive: true });
+      if (!options.initializeInProcess && !existsSync(join(dir, 'PG_VERSION'))) await initializeInChildProcess(options.dataDir);
       pglite = await PGlite.create({ dataDir: dir, postgresqlconf: EMBEDDED_POSTGRES_SETTINGS });
     }
   } catch (error) {

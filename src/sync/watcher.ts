@@ -62,6 +62,8 @@ async function recordView(context: SyncContext, pairId: string, portal: Portal, 
 
 export function createWatcher(context: SyncContext, options: WatcherOptions) {
   const overlapMs = options.overlapMs ?? 30_000;
+  /** When this replica last started listing each portal (wall clock), to bound the overlap. */
+  const lastListStart = new Map<Portal, number>();
   const { pairId } = options;
 
   /** One poll of both portals. Throws on portal errors; the loop around it logs and carries on. */
@@ -75,7 +77,15 @@ export function createWatcher(context: SyncContext, options: WatcherOptions) {
     for (const portal of ['defender', 'sentinel'] as const) {
       const client = portal === 'defender' ? pair.defender : pair.sentinel;
       const cursor = await context.store.cursors.get(pairId, portal);
-      const since = cursor ? new Date(Date.parse(cursor.since) - overlapMs).toISOString() : undefined;
+      // A change that commits late carries a timestamp from before it became visible, but not from
+      // before our previous listing started (less the overlap, which also absorbs clock skew). So
+      // re-list from there, never further back: after a burst the cursor stays at its newest change,
+      // and re-listing the whole burst on every idle poll would spend Graph's budget for nothing.
+      const startedAt = context.clock().getTime();
+      const previous = lastListStart.get(portal);
+      const sinceMs = cursor ? Math.min(Date.parse(cursor.since), (previous ?? Date.parse(cursor.since)) - overlapMs) : undefined;
+      lastListStart.set(portal, startedAt);
+      const since = sinceMs === undefined ? undefined : new Date(sinceMs).toISOString();
       let maxSeen = cursor?.since;
       let idsAtMax = new Set(cursor?.idsAtSince ?? []);
 

@@ -99,3 +99,11 @@ describe('readEnvironment', () => {
     expect(() => readEnvironment(ROOT, { TEAMSFX_ENV: '../etc' })).toThrow(/not a valid environment name/);
   });
 });
+
+describe('runtime flags', () => {
+  test('npm start runs with the documented V8 heap limits', async () => {
+    const { RUNTIME_FLAGS } = await import('../../src/runtime-flags.ts');
+    const pkg = JSON.parse((await import('node:fs')).readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts['start']).toBe(`node ${RUNTIME_FLAGS.join(' ')} src/main.ts`);
+  });
+});

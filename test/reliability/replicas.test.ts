@@ -37,6 +37,7 @@ function databaseUrl(name: string): string {
 
 async function watcherState(replica: ReplicaProcess): Promise<'polling' | 'standby' | 'other'> {
   const detail = (await replica.health())['watcher:default']?.detail ?? '';
+  if (process.env['DEBUG_REPLICAS']) console.log(replica.pid, detail);
   return detail.startsWith('polling') ? 'polling' : detail.startsWith('standby') ? 'standby' : 'other';
 }
 

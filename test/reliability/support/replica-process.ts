@@ -1,5 +1,6 @@
 // The parent side of replica.ts: fork a bridge replica on the pinned Node, talk to it over IPC,
 // kill it with SIGKILL, and read its peak RSS. Used by the reliability tests and bench/sync.ts.
+import { RUNTIME_FLAGS } from '../../../src/runtime-flags.ts';
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -54,7 +55,7 @@ export function replicaEnvironment(simulators: RunningSimulators, settings: { da
 
 export async function startReplica(env: Record<string, string>, options: { startTimeoutMs?: number } = {}): Promise<ReplicaProcess> {
   // The pinned Node runs .ts directly; jest's own flags (--experimental-vm-modules) are not wanted.
-  const child: ChildProcess = fork(RUNNER, [], { execPath: process.execPath, execArgv: ['--no-warnings=ExperimentalWarning'], env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const child: ChildProcess = fork(RUNNER, [], { execPath: process.execPath, execArgv: ['--no-warnings=ExperimentalWarning', ...RUNTIME_FLAGS], env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   let tail = '';
   const keep = (chunk: Buffer) => {
     tail = (tail + chunk.toString('utf8')).slice(-8000);

@@ -30,6 +30,15 @@ async function main(): Promise<void> {
   const log = createLogger({ level: config.logLevel });
   const bridge = await startBridge(config, { log, port: 0, ...(process.env['REPLICA_ID'] ? { replicaId: process.env['REPLICA_ID'] } : {}) });
 
+  // Diagnostics for memory investigations: REPLICA_MEMORY_LOG_MS=2000 prints process.memoryUsage().
+  const memoryLogMs = Number(process.env['REPLICA_MEMORY_LOG_MS'] ?? 0);
+  if (memoryLogMs > 0) {
+    setInterval(() => {
+      const mb = Object.fromEntries(Object.entries(process.memoryUsage()).map(([key, value]) => [key, Math.round(value / 1e6)]));
+      process.stderr.write(`memory ${JSON.stringify(mb)}\n`);
+    }, memoryLogMs).unref();
+  }
+
   async function handle(message: ReplicaRequest): Promise<unknown> {
     switch (message.op) {
       case 'submit':
