@@ -41,7 +41,6 @@ export function substitutePlaceholders<T>(manifest: T, env: Readonly<Record<stri
   return walkStrings(manifest, (text) =>
     text.replace(PLACEHOLDER, (_, name: string) => {
       const value = (env[name] ?? '').trim();
-      // eslint-disable-next-line no-control-regex -- finding control characters is the point
       if (/[\u0000-\u001F\u007F]/.test(value)) {
         throw new AppPackageError('invalid-variable', `${name} contains control characters; check ${envFile}.`);
       }

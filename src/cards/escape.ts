@@ -40,7 +40,6 @@ const MARKDOWN_SPECIALS = /[\\`*_{}[\]()#+\-!|~<>&$]/g;
  *  U+200D (zero width joiner) is kept: emoji sequences such as 👩‍💻 need it.
  */
 const INVISIBLE_OR_CONTROL =
-  // eslint-disable-next-line no-control-regex -- removing control characters is the point
   /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u00AD\u061C\u180E\u200B\u200C\u200E\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF\uFFF9-\uFFFB]|\uDB40[\uDC00-\uDC7F]/g;
 
 /** More than this many combining marks on one base character is "zalgo" text, not a language. */

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { Locator } from 'playwright-core';
 import { openPlaygroundBrowser, type PlaygroundBrowser } from './browser.ts';
-import type { BotStarter, BotUnderTest } from './bot-under-test.ts';
+import type { BotUnderTest } from './bot-under-test.ts';
 import { e2eSkipReason } from './environment.ts';
 import { PLAYGROUND_DEFAULTS, startPlayground, type Playground } from './playground.ts';
 

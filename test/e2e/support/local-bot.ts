@@ -38,7 +38,7 @@ export interface LocalBot extends BotUnderTest {
 const ERROR_LEVEL = 50;
 
 /** A pino destination that keeps error entries (and optionally echoes everything to stderr). */
-function createLogSink(print: boolean): { stream: Pick<Writable, 'write'>; errors: unknown[] } {
+export function createLogSink(print: boolean): { stream: Pick<Writable, 'write'>; errors: unknown[] } {
   const errors: unknown[] = [];
   const stream = {
     write(line: string): boolean {

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Writable } from 'node:stream';
+import { createLogSink } from './local-bot.ts';
 import { startBridge, type RunningBridge } from '../../../src/app.ts';
 import { loadConfig, type Config } from '../../../src/config/config.ts';
 import { readEnvironment } from '../../../src/config/env-files.ts';
@@ -22,7 +23,6 @@ import { PLAYGROUND_DEFAULTS } from './playground.ts';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** pino levels: 50 = error, 60 = fatal. */
-const ERROR_LEVEL = 50;
 
 /** The alert the flow raises; the Graph simulator turns it into a new incident with this title. */
 export const SAMPLE_ALERT = {
@@ -50,23 +50,6 @@ export interface ProductBot extends BotUnderTest {
   readonly defenderId: string;
 }
 
-/** A pino destination that keeps error entries (and optionally echoes everything to stderr). */
-function createLogSink(print: boolean): { stream: Pick<Writable, 'write'>; errors: unknown[] } {
-  const errors: unknown[] = [];
-  const stream = {
-    write(line: string): boolean {
-      if (print) process.stderr.write(line);
-      try {
-        const entry = JSON.parse(line) as { level?: number };
-        if ((entry.level ?? 0) >= ERROR_LEVEL) errors.push(entry);
-      } catch {
-        errors.push(line);
-      }
-      return true;
-    },
-  };
-  return { stream, errors };
-}
 
 /** Polls `probe` until it returns a value; rejects with `what` after the deadline. */
 export async function waitUntil<T>(what: string, probe: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 15_000): Promise<T> {
