@@ -171,6 +171,10 @@ export async function syncLink(context: SyncContext, linkId: string, options: Sy
       return { link: save.link, events };
     });
     if (saved) {
+      for (const event of saved.events) {
+        // One line per announced change: what operators watch to see the bridge at work.
+        log.info({ kind: event.kind, fields: event.changes.map((change) => change.field), title: defender.title.slice(0, 80) }, `incident ${defender.id} ${event.kind}`);
+      }
       if (result.conflicts.length > 0) log.info({ conflicts: result.conflicts }, 'concurrent edits of the same field; the later one won');
       return { ...saved, wrote };
     }
