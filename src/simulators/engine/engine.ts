@@ -56,21 +56,15 @@ export interface DefenderChanges {
   resolvingComment?: string | null;
 }
 
-export interface SentinelWrite {
-  title: string;
-  description: string | null;
-  severity: string;
-  status: string;
-  classification: string | null;
-  classificationReason: string | null;
-  classificationComment: string | null;
-  owner: SentinelOwner;
+/** What a PUT may set: the incident's writable properties (labels without a type: the body's are User labels). */
+export type SentinelWrite = Pick<
+  SentinelIncident,
+  'title' | 'description' | 'severity' | 'status' | 'classification' | 'classificationReason' | 'classificationComment' | 'owner' | 'firstActivityTimeUtc' | 'lastActivityTimeUtc'
+> & {
   labels: Array<{ labelName: string }>;
-  firstActivityTimeUtc: string | null;
-  lastActivityTimeUtc: string | null;
   /** The etag the client last saw; a stale one is a Conflict. Absent: last write wins. */
   etag?: string;
-}
+};
 
 export interface DirectoryUser {
   objectId: string;
