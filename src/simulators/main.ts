@@ -1,6 +1,11 @@
 // Runs the simulators as a standalone process (`npm run simulators`) for local development.
-// Configuration comes from the environment, read in one place (readSimulatorEnv).
-import { resolve } from 'node:path';
+// Configuration comes from the same Agents Toolkit-style env files as the bridge (env/.env.<name>,
+// then .user, then the process environment), read here with a few lines of our own: the
+// simulators never import product code. readSimulatorEnv turns it into options.
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'dotenv';
 import pino from 'pino';
 import { startSimulators } from './index.ts';
 import type { SimulatorOptions } from './index.ts';
@@ -13,7 +18,9 @@ export function readSimulatorEnv(env: NodeJS.ProcessEnv): SimulatorOptions {
   if ((clientId && !clientSecret) || (!clientId && clientSecret)) {
     throw new Error('set both AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or neither) to register the app with the simulated tenant');
   }
-  const eventsPerMinute = env.SIM_SCENARIO_EVENTS_PER_MINUTE ? Number(env.SIM_SCENARIO_EVENTS_PER_MINUTE) : undefined;
+  const eventsText = env.SIM_SCENARIO_EVENTS_PER_MINUTE ?? env.SIM_EVENTS_PER_MINUTE;
+  const eventsPerMinute = eventsText ? Number(eventsText) : undefined;
+  if (eventsPerMinute !== undefined && !(eventsPerMinute >= 0 && eventsPerMinute <= 600)) throw new Error(`SIM_EVENTS_PER_MINUTE must be a number from 0 to 600, not '${eventsText}'`);
   return {
     dataDir: resolve(env.DATA_DIR ?? './.data'),
     port,
@@ -25,13 +32,26 @@ export function readSimulatorEnv(env: NodeJS.ProcessEnv): SimulatorOptions {
     subscriptionId: env.SENTINEL_SUBSCRIPTION_ID ?? '00000000-0000-4000-8000-000000000002',
     resourceGroup: env.SENTINEL_RESOURCE_GROUP ?? 'rg-sentinel-sim',
     workspace: env.SENTINEL_WORKSPACE ?? 'law-sentinel-sim',
-    scenario: { enabled: env.SIM_SCENARIO === '1' || env.SIM_SCENARIO === 'true', ...(eventsPerMinute ? { eventsPerMinute } : {}) },
+    // Lively by default, like `npm start`; SIM_SCENARIO=0 or SIM_EVENTS_PER_MINUTE=0 keeps it quiet.
+    scenario: { enabled: env.SIM_SCENARIO !== '0' && env.SIM_SCENARIO !== 'false' && eventsPerMinute !== 0, ...(eventsPerMinute ? { eventsPerMinute } : {}) },
   };
+}
+
+/** env/.env.<TEAMSFX_ENV> (default local) and its .user file, overridden by the process environment. */
+export function readEnvFiles(rootDir: string, processEnv: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const name = processEnv.TEAMSFX_ENV || 'local';
+  if (!/^[a-z0-9-]+$/i.test(name)) throw new Error(`TEAMSFX_ENV '${name}' is not a valid environment name`);
+  const merged: NodeJS.ProcessEnv = {};
+  for (const file of [`.env.${name}`, `.env.${name}.user`]) {
+    const path = join(rootDir, 'env', file);
+    if (existsSync(path)) Object.assign(merged, parse(readFileSync(path)));
+  }
+  return { ...merged, ...processEnv };
 }
 
 async function main(): Promise<void> {
   const log = pino({ name: 'simulators' });
-  const options = readSimulatorEnv(process.env);
+  const options = readSimulatorEnv(readEnvFiles(fileURLToPath(new URL('../../', import.meta.url)), process.env));
   const sims = await startSimulators({ ...options, onError: (error, context) => log.error({ err: error, context }, 'simulator loop error') });
   log.info(
     {

@@ -1,0 +1,28 @@
+// `npm run simulators` and `SIMULATORS=external npm start` must meet: the standalone simulators read
+// the same env files as the bridge, so the app registration and workspace agree out of the box.
+import { describe, expect, test } from '@jest/globals';
+import { fileURLToPath } from 'node:url';
+import { readEnvFiles, readSimulatorEnv } from '../../src/simulators/main.ts';
+import { loadConfig } from '../../src/config/config.ts';
+import { readEnvironment } from '../../src/config/env-files.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+describe('standalone simulators configuration', () => {
+  test('registers the bridge app and serves the bridge workspace from env/.env.local', () => {
+    const options = readSimulatorEnv(readEnvFiles(ROOT, { TEAMSFX_ENV: 'local' }));
+    const bridge = loadConfig(readEnvironment(ROOT, { TEAMSFX_ENV: 'local' })).pairs[0]!;
+    expect(options.tenantId).toBe(bridge.tenantId);
+    expect(options.apps.map((app) => [app.clientId, app.clientSecret])).toEqual([[bridge.clientId, bridge.clientSecret]]);
+    expect([options.subscriptionId, options.resourceGroup, options.workspace]).toEqual([bridge.subscriptionId, bridge.resourceGroup, bridge.workspace]);
+    expect(options.port).toBe(4443);
+    expect(options.scenario).toMatchObject({ enabled: true, eventsPerMinute: 6 });
+  });
+
+  test('the process environment wins, and bad values are refused with the variable named', () => {
+    expect(readSimulatorEnv(readEnvFiles(ROOT, { TEAMSFX_ENV: 'local', SIM_PORT: '5000', SIM_EVENTS_PER_MINUTE: '0' }))).toMatchObject({ port: 5000, scenario: { enabled: false } });
+    expect(() => readSimulatorEnv(readEnvFiles(ROOT, { TEAMSFX_ENV: 'local', SIM_PORT: 'x' }))).toThrow(/SIM_PORT/);
+    expect(() => readSimulatorEnv(readEnvFiles(ROOT, { TEAMSFX_ENV: 'local', SIM_EVENTS_PER_MINUTE: '-3' }))).toThrow(/SIM_EVENTS_PER_MINUTE/);
+    expect(() => readEnvFiles(ROOT, { TEAMSFX_ENV: '../x' })).toThrow(/TEAMSFX_ENV/);
+  });
+});
