@@ -25,6 +25,7 @@ import { registerConnectorRoutes, type ConnectorCardPublisher } from './bot/rout
 import { renderIncidentCard } from './cards/incident-card.ts';
 import { buildChangeNoticeText } from './cards/change-notice.ts';
 import { createApprovalService } from './approvals/service.ts';
+import { createApproverDirectory } from './approvals/approver-directory.ts';
 import { requirementChecksFrom } from './approvals/requirements.ts';
 import { createApprovalScheduler, DEFAULT_APPROVAL_SCHEDULER_INTERVAL_MS } from './approvals/scheduler.ts';
 import { createHttpServer, type HealthCheck } from './server/http.ts';
@@ -166,6 +167,8 @@ export async function startBridge(config: Config, options: StartOptions): Promis
 
     // registerConnectorRoutes runs inside createBotApplication and returns the card publisher.
     const connectorCards: { publisher: ConnectorCardPublisher | null } = { publisher: null };
+    const identity = createIdentityResolver({ log });
+    const approverDirectory = createApproverDirectory(store.settings);
     const app = createBotApplication({
       bridge: engine.api,
       conversations: store.conversations,
@@ -179,9 +182,17 @@ export async function startBridge(config: Config, options: StartOptions): Promis
       log: log.child({ component: 'bot' }),
       features: [
         (application) => {
+          // Approvers' Teams ids, learnt as they talk to the bot, let Teams refresh approval cards
+          // into their per-user view (with the buttons) without a click.
+          application.turn('beforeTurn', async (context) => {
+            const actor = await identity.actorOf(context).catch(() => null);
+            if (actor && isApprover(roleOf(actor, [], access))) await approverDirectory.remember(context.activity.from.id).catch(() => undefined);
+            return true;
+          });
           connectorCards.publisher = registerConnectorRoutes(application, {
             service: approvals,
-            identity: createIdentityResolver({ log }),
+            identity,
+            refreshUserIds: () => approverDirectory.refreshUserIds(),
             sender,
             conversations: store.conversations,
             approvals: store.approvals,
