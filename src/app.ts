@@ -62,10 +62,17 @@ function simulatorOptionsFor(config: Config, overrides: Partial<SimulatorOptions
     dataDir: config.dataDir,
     port: config.simulators.port,
     tenantId: pair.tenantId,
-    apps: config.pairs.map((p) => ({ clientId: p.clientId, clientSecret: p.clientSecret, graphRoles: ['SecurityIncident.ReadWrite.All'], armAccess: true })),
+    apps: config.pairs
+      .filter((p, index, all) => all.findIndex((other) => other.clientId === p.clientId) === index)
+      .map((p) => ({ clientId: p.clientId, clientSecret: p.clientSecret, graphRoles: ['SecurityIncident.ReadWrite.All'], armAccess: true })),
     subscriptionId: pair.subscriptionId,
     resourceGroup: pair.resourceGroup,
     workspace: pair.workspace,
+    // Each further pair is a tenant of its own in the simulators (an MSSP's customers).
+    additionalTenants: config.pairs
+      .slice(1)
+      .filter((p, index, rest) => p.tenantId !== pair.tenantId && rest.findIndex((other) => other.tenantId === p.tenantId) === index)
+      .map((p) => ({ tenantId: p.tenantId, subscriptionId: p.subscriptionId, resourceGroup: p.resourceGroup, workspace: p.workspace })),
     scenario: { enabled: config.simulators.eventsPerMinute > 0, eventsPerMinute: config.simulators.eventsPerMinute },
     ...overrides,
   };

@@ -8,28 +8,20 @@ import { resolveOptions } from './options.ts';
 import type { RuntimeConfig, SimulatorOptions } from './options.ts';
 import { loadOrCreateTls } from './tls/certificates.ts';
 import { loadOrCreateSigningKey } from './entra/signing-key.ts';
-import { createEntraRouter, entraError, handleEntra } from './entra/routes.ts';
-import { createGraphHandler } from './graph/api.ts';
+import { entraError, handleEntra } from './entra/routes.ts';
 import { graphError } from './graph/errors.ts';
-import { createArmHandler } from './arm/api.ts';
 import { armError } from './arm/errors.ts';
-import { createPortalEngine } from './engine/engine.ts';
-import type { DirectoryUser } from './engine/engine.ts';
-import { stableGuid } from './engine/seed.ts';
-import { createSnapshotStore } from './state/persistence.ts';
 import { createFaultInjector } from './http/faults.ts';
 import { createRequestLog } from './http/request-log.ts';
 import { createSimServer } from './http/server.ts';
 import type { SimRequest } from './http/types.ts';
-import { createSlidingWindowLimiter, createTokenBucket } from './throttle.ts';
-import { createControl } from './control/control.ts';
 import type { SimulatorControl } from './control/control.ts';
 import { createControlHandler } from './control/routes.ts';
-import { createScenarioPlanner, SCENARIO_ANALYSTS } from './scenario/planner.ts';
-import type { ScenarioEvent } from './scenario/planner.ts';
-import { createScenarioRunner } from './scenario/runner.ts';
+import { createTenantPortal, tenantStateFile } from './tenant.ts';
+import type { TenantPortal, TenantWorkspace } from './tenant.ts';
+import { tenantForArm, tenantForEntra, tenantForGraph } from './tenant-routing.ts';
 
-export type { SimulatorOptions, SimulatorApp, RuntimeConfig, IntegrationMethod, ArmBucketOptions } from './options.ts';
+export type { SimulatorOptions, SimulatorApp, RuntimeConfig, IntegrationMethod, ArmBucketOptions, AdditionalTenantOptions } from './options.ts';
 export type { SimulatorControl, RaiseAlertRequest, ConfigPatch, SentinelAnalystChanges } from './control/control.ts';
 export type { FaultSpec } from './http/faults.ts';
 export type { RequestLogEntry } from './http/request-log.ts';
@@ -45,92 +37,59 @@ export interface RunningSimulators {
   port: number;
   caCertPem: string;
   caCertPath: string;
+  /** The primary tenant's control (`options.tenantId`). */
   control: SimulatorControl;
+  /** The control of any configured tenant (primary or additional); throws for an unknown tenant. */
+  controlFor(tenantId: string): SimulatorControl;
   /** Stops listening and timers, then flushes state to disk. */
   close(): Promise<void>;
-}
-
-/** Analysts of the simulated tenant (owners and comment authors the portals know). */
-function directoryFor(tenantId: string): DirectoryUser[] {
-  return SCENARIO_ANALYSTS.map((upn) => ({
-    objectId: stableGuid(`${tenantId}/user/${upn}`),
-    userPrincipalName: upn,
-    displayName: upn.split('@')[0]?.split('.').map((part) => part[0]?.toUpperCase() + part.slice(1)).join(' ') ?? upn,
-  }));
 }
 
 export async function startSimulators(options: SimulatorOptions): Promise<RunningSimulators> {
   const resolved = resolveOptions(options);
   const { clock, onError } = resolved;
-  const runtime: RuntimeConfig = resolved.runtime;
   const dir = join(resolved.dataDir, 'simulators');
   const tls = await loadOrCreateTls(dir, clock());
   const key = await loadOrCreateSigningKey(dir);
   let baseUrl = '';
-  const scope = `/subscriptions/${resolved.subscriptionId}/resourceGroups/${resolved.resourceGroup}/providers/Microsoft.OperationalInsights/workspaces/${resolved.workspace}/providers/Microsoft.SecurityInsights`;
 
-  const directory = directoryFor(resolved.tenantId);
-  // The engine reports changes to the snapshot store, which in turn reads the engine's state.
-  const snapshotRef: { store?: ReturnType<typeof createSnapshotStore> } = {};
-  const engine = createPortalEngine({
-    tenantId: resolved.tenantId,
-    clock,
-    runtime,
-    securityInsightsScope: scope,
-    directory,
-    onChange: () => snapshotRef.store?.markDirty(),
-    onError,
-  });
-  const snapshot = createSnapshotStore({ file: join(dir, 'state.json'), get: () => engine.state(), onError });
-  snapshotRef.store = snapshot;
-  const loaded = await snapshot.load();
-  if (loaded) engine.replaceState(loaded);
-  engine.integrationMethodChanged();
-  engine.resume();
-
+  // Shared by every tenant: one listener, so one fault list and one request log.
   const faults = createFaultInjector();
   const requestLog = createRequestLog();
-  const graphLimiter = createSlidingWindowLimiter();
-  const armReads = createTokenBucket(resolved.armBucket.readCapacity, resolved.armBucket.readRefillPerSecond);
-  const armWrites = createTokenBucket(resolved.armBucket.writeCapacity, resolved.armBucket.writeRefillPerSecond);
   const appIds = new WeakMap<SimRequest, string>();
   const onAuthenticated = (request: SimRequest, appId: string) => appIds.set(request, appId);
 
-  let scenarioSeed = resolved.scenario.seed;
-  const scenario = createScenarioRunner({
-    planner: () => createScenarioPlanner(scenarioSeed),
-    openIncidents: () =>
-      Object.values(engine.state().defender.incidents)
-        .filter((incident) => incident.status !== 'redirected' && incident.status !== 'resolved')
-        .map((incident) => ({ id: incident.id, severity: incident.severity, correlationKey: incident.correlationKey })),
-    apply: (event: ScenarioEvent) => {
-      if (event.kind === 'alert') control.raiseAlert(event.alert);
-      else if (event.kind === 'comment') engine.addDefenderComment(event.incidentId, event.text, event.author);
-      else engine.mergeDefenderIncidents(event.sourceId, event.intoId);
-    },
-    onError,
-  });
+  const tenantFor = (workspace: TenantWorkspace, stateFile: string, runtime: RuntimeConfig): TenantPortal =>
+    createTenantPortal({
+      workspace,
+      stateFile,
+      baseUrl: () => baseUrl,
+      // The same app registrations in every tenant: a multi-tenant app consented in each.
+      apps: () => resolved.apps,
+      key,
+      clock,
+      runtime,
+      armBucket: resolved.armBucket,
+      tokenLifetimeSeconds: resolved.tokenLifetimeSeconds,
+      scenario: resolved.scenario,
+      faults,
+      requestLog,
+      onAuthenticated,
+      onError,
+    });
+  const primary = tenantFor(
+    { tenantId: resolved.tenantId, subscriptionId: resolved.subscriptionId, resourceGroup: resolved.resourceGroup, workspace: resolved.workspace },
+    // The primary keeps the original file name, so existing data directories load unchanged.
+    join(dir, 'state.json'),
+    resolved.runtime,
+  );
+  const tenants: TenantPortal[] = [
+    primary,
+    ...resolved.additionalTenants.map((extra) => tenantFor(extra, tenantStateFile(dir, extra.tenantId), structuredClone(resolved.runtime))),
+  ];
+  for (const tenant of tenants) await tenant.start();
 
-  const control = createControl({
-    engine,
-    runtime,
-    faults,
-    requestLog,
-    resetThrottles: () => {
-      graphLimiter.reset();
-      armReads.reset();
-      armWrites.reset();
-    },
-    scenario,
-    startScenario: ({ eventsPerMinute, seed }) => {
-      if (seed !== undefined) scenarioSeed = seed;
-      scenario.start(eventsPerMinute ?? resolved.scenario.eventsPerMinute);
-    },
-    flush: () => snapshot.flush(),
-    directory,
-  });
-
-  const entraRouter = createEntraRouter({ baseUrl: () => baseUrl, tenantId: resolved.tenantId, apps: () => resolved.apps, key, clock, tokenLifetimeSeconds: resolved.tokenLifetimeSeconds });
+  const controlHandlers = new Map(tenants.map((tenant) => [tenant.tenantId.toLowerCase(), createControlHandler(tenant.control)]));
   const server = createSimServer({
     key: tls.serverKeyPem,
     cert: tls.serverCertPem,
@@ -140,23 +99,20 @@ export async function startSimulators(options: SimulatorOptions): Promise<Runnin
     onError,
     appIdOf: (request) => appIds.get(request),
     handlers: {
-      entra: (request) => handleEntra(entraRouter, request, clock),
-      graph: createGraphHandler({ baseUrl: () => baseUrl, tenantId: resolved.tenantId, key, clock, runtime, engine, limiter: graphLimiter, onAuthenticated }),
-      arm: createArmHandler({
-        baseUrl: () => baseUrl,
-        tenantId: resolved.tenantId,
-        key,
-        clock,
-        apps: () => resolved.apps,
-        subscriptionId: resolved.subscriptionId,
-        resourceGroup: resolved.resourceGroup,
-        workspace: resolved.workspace,
-        engine,
-        reads: armReads,
-        writes: armWrites,
-        onAuthenticated,
-      }),
-      ...(resolved.controlApi ? { control: createControlHandler(control) } : {}),
+      entra: (request) => handleEntra(tenantForEntra(request, primary, tenants).entraRouter, request, clock),
+      graph: (request) => tenantForGraph(request, primary, tenants).graph(request),
+      arm: (request) => tenantForArm(request, primary, tenants).arm(request),
+      ...(resolved.controlApi
+        ? {
+            control: async (request: SimRequest) => {
+              // `?tenant=<id>` picks another tenant's control; without it, the primary's.
+              const tenant = request.url.searchParams.get('tenant');
+              const handler = tenant === null ? controlHandlers.get(primary.tenantId.toLowerCase()) : controlHandlers.get(tenant.toLowerCase());
+              if (!handler) return { status: 404, json: { error: `no simulated tenant '${tenant}'; configured: ${tenants.map((t) => t.tenantId).join(', ')}` } };
+              return handler(request);
+            },
+          }
+        : {}),
     },
     faultBody: (api, request, status) => {
       const code = status === 429 ? 'TooManyRequests' : status === 503 ? 'ServiceUnavailable' : status >= 500 ? 'InternalServerError' : 'BadRequest';
@@ -176,7 +132,7 @@ export async function startSimulators(options: SimulatorOptions): Promise<Runnin
   });
   const port = (server.address() as AddressInfo).port;
   baseUrl = `https://localhost:${port}`;
-  if (resolved.scenario.enabled) scenario.start(resolved.scenario.eventsPerMinute);
+  if (resolved.scenario.enabled) primary.scenario.start(resolved.scenario.eventsPerMinute);
 
   let closed = false;
   return {
@@ -184,17 +140,21 @@ export async function startSimulators(options: SimulatorOptions): Promise<Runnin
     port,
     caCertPem: tls.caCertPem,
     caCertPath: tls.caCertPath,
-    control,
+    control: primary.control,
+    controlFor(tenantId) {
+      const tenant = tenants.find((candidate) => candidate.tenantId.toLowerCase() === tenantId.toLowerCase());
+      if (!tenant) throw new Error(`simulators: no tenant '${tenantId}'; configured tenants: ${tenants.map((t) => t.tenantId).join(', ')}`);
+      return tenant.control;
+    },
     async close() {
       if (closed) return;
       closed = true;
-      scenario.stop();
-      engine.stop();
+      for (const tenant of tenants) tenant.scenario.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await snapshot.close();
+      for (const tenant of tenants) await tenant.close();
     },
   };
 }

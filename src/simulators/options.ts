@@ -30,6 +30,14 @@ export interface ArmBucketOptions {
   writeRefillPerSecond: number;
 }
 
+/** Another customer tenant of the same multi-tenant app registrations (MSSP setups). */
+export interface AdditionalTenantOptions {
+  tenantId: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  workspace: string;
+}
+
 export interface SimulatorOptions {
   dataDir: string;
   port?: number;
@@ -39,6 +47,11 @@ export interface SimulatorOptions {
   subscriptionId: string;
   resourceGroup: string;
   workspace: string;
+  /**
+   * More tenants, each with its own Defender incidents and Sentinel workspace (own state and file),
+   * served on the same URL. `tenantId`/`workspace` above stay the primary tenant (`control`).
+   */
+  additionalTenants?: AdditionalTenantOptions[];
   graphRequestsPerMinute?: number;
   armBucket?: ArmBucketOptions;
   tokenLifetimeSeconds?: number;
@@ -73,6 +86,7 @@ export interface ResolvedOptions {
   subscriptionId: string;
   resourceGroup: string;
   workspace: string;
+  additionalTenants: AdditionalTenantOptions[];
   armBucket: ArmBucketOptions;
   tokenLifetimeSeconds: number;
   controlApi: boolean;
@@ -110,6 +124,33 @@ function nonNegative(value: number | undefined, fallback: number, name: string):
   return value;
 }
 
+// Tenant ids name a state file, so only GUID/domain characters are accepted.
+const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9.-]*$/;
+
+function resolveAdditionalTenants(options: SimulatorOptions): AdditionalTenantOptions[] {
+  const extra = options.additionalTenants ?? [];
+  if (!Array.isArray(extra)) throw new Error(`simulators: option 'additionalTenants' must be an array`);
+  const tenants = new Set([String(options.tenantId).toLowerCase()]);
+  const scopes = new Set([`${options.subscriptionId}/${options.resourceGroup}/${options.workspace}`.toLowerCase()]);
+  return extra.map((tenant, index) => {
+    const name = `additionalTenants[${index}]`;
+    const resolved: AdditionalTenantOptions = {
+      tenantId: requireText(tenant?.tenantId, `${name}.tenantId`),
+      subscriptionId: requireText(tenant?.subscriptionId, `${name}.subscriptionId`),
+      resourceGroup: requireText(tenant?.resourceGroup, `${name}.resourceGroup`),
+      workspace: requireText(tenant?.workspace, `${name}.workspace`),
+    };
+    if (!TENANT_ID.test(resolved.tenantId)) throw new Error(`simulators: option '${name}.tenantId' must be a GUID or domain name`);
+    const tenantKey = resolved.tenantId.toLowerCase();
+    if (tenants.has(tenantKey)) throw new Error(`simulators: tenant '${resolved.tenantId}' is configured twice; each tenant needs its own entry`);
+    tenants.add(tenantKey);
+    const scopeKey = `${resolved.subscriptionId}/${resolved.resourceGroup}/${resolved.workspace}`.toLowerCase();
+    if (scopes.has(scopeKey)) throw new Error(`simulators: workspace '${scopeKey}' of '${name}' is already another tenant's; a workspace belongs to one tenant`);
+    scopes.add(scopeKey);
+    return resolved;
+  });
+}
+
 export function resolveOptions(options: SimulatorOptions): ResolvedOptions {
   const apps = options.apps ?? [];
   for (const [index, app] of apps.entries()) {
@@ -135,6 +176,7 @@ export function resolveOptions(options: SimulatorOptions): ResolvedOptions {
     subscriptionId: requireText(options.subscriptionId, 'subscriptionId'),
     resourceGroup: requireText(options.resourceGroup, 'resourceGroup'),
     workspace: requireText(options.workspace, 'workspace'),
+    additionalTenants: resolveAdditionalTenants(options),
     armBucket: options.armBucket ?? DEFAULT_ARM_BUCKET,
     tokenLifetimeSeconds: nonNegative(options.tokenLifetimeSeconds, DEFAULT_TOKEN_LIFETIME_SECONDS, 'tokenLifetimeSeconds'),
     controlApi: options.controlApi ?? true,

@@ -1,0 +1,186 @@
+// One simulated tenant: its Defender XDR incidents and its Sentinel workspace (one portal engine and
+// state file), its Entra token endpoint (tokens carry its `tid`), its Graph and ARM handlers, its
+// throttles, its scenario and its control surface. index.ts starts one per configured tenant and
+// routes each request to the right one (see tenant-routing.ts).
+import { join } from 'node:path';
+import type { RuntimeConfig, SimulatorApp } from './options.ts';
+import type { SigningKey } from './entra/signing-key.ts';
+import { createEntraRouter } from './entra/routes.ts';
+import type { Router } from './http/router.ts';
+import { createGraphHandler } from './graph/api.ts';
+import { createArmHandler } from './arm/api.ts';
+import { createPortalEngine } from './engine/engine.ts';
+import type { DirectoryUser, PortalEngine } from './engine/engine.ts';
+import { stableGuid } from './engine/seed.ts';
+import { createSnapshotStore } from './state/persistence.ts';
+import type { SnapshotStore } from './state/persistence.ts';
+import type { FaultInjector } from './http/faults.ts';
+import type { RequestLog } from './http/request-log.ts';
+import type { SimRequest, SimResponse } from './http/types.ts';
+import { createSlidingWindowLimiter, createTokenBucket } from './throttle.ts';
+import type { ArmBucketOptions } from './options.ts';
+import { createControl } from './control/control.ts';
+import type { SimulatorControl } from './control/control.ts';
+import { createScenarioPlanner, SCENARIO_ANALYSTS } from './scenario/planner.ts';
+import type { ScenarioEvent } from './scenario/planner.ts';
+import { createScenarioRunner } from './scenario/runner.ts';
+import type { ScenarioRunner } from './scenario/runner.ts';
+
+/** Where a tenant's Sentinel workspace lives in ARM. */
+export interface TenantWorkspace {
+  tenantId: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  workspace: string;
+}
+
+export interface TenantPortal {
+  tenantId: string;
+  workspace: TenantWorkspace;
+  engine: PortalEngine;
+  control: SimulatorControl;
+  scenario: ScenarioRunner;
+  entraRouter: Router;
+  graph: (request: SimRequest) => Promise<SimResponse>;
+  arm: (request: SimRequest) => Promise<SimResponse>;
+  /** Loads the persisted state (if any) and starts the engine's timers. */
+  start(): Promise<void>;
+  /** Stops timers and flushes the state file. */
+  close(): Promise<void>;
+}
+
+export interface TenantPortalDeps {
+  workspace: TenantWorkspace;
+  /** The tenant's own state file: tenants never share state. */
+  stateFile: string;
+  baseUrl: () => string;
+  apps: () => SimulatorApp[];
+  key: SigningKey;
+  clock: () => Date;
+  /** This tenant's runtime settings (a copy per tenant, so one tenant's control API cannot change another). */
+  runtime: RuntimeConfig;
+  armBucket: ArmBucketOptions;
+  tokenLifetimeSeconds: number;
+  scenario: { eventsPerMinute: number; seed: number };
+  /** Shared by all tenants: one HTTPS listener, one fault list, one request log. */
+  faults: FaultInjector;
+  requestLog: RequestLog;
+  onAuthenticated: (request: SimRequest, appId: string) => void;
+  onError: (error: unknown, context: string) => void;
+}
+
+/** Analysts of a simulated tenant (owners and comment authors the portals know). */
+export function directoryFor(tenantId: string): DirectoryUser[] {
+  return SCENARIO_ANALYSTS.map((upn) => ({
+    objectId: stableGuid(`${tenantId}/user/${upn}`),
+    userPrincipalName: upn,
+    displayName: upn.split('@')[0]?.split('.').map((part) => part[0]?.toUpperCase() + part.slice(1)).join(' ') ?? upn,
+  }));
+}
+
+export function securityInsightsScope(workspace: TenantWorkspace): string {
+  return `/subscriptions/${workspace.subscriptionId}/resourceGroups/${workspace.resourceGroup}/providers/Microsoft.OperationalInsights/workspaces/${workspace.workspace}/providers/Microsoft.SecurityInsights`;
+}
+
+export function createTenantPortal(deps: TenantPortalDeps): TenantPortal {
+  const { workspace, clock, runtime, onError } = deps;
+  const tenantId = workspace.tenantId;
+  const directory = directoryFor(tenantId);
+  // The engine reports changes to the snapshot store, which in turn reads the engine's state.
+  const snapshotRef: { store?: SnapshotStore } = {};
+  const engine = createPortalEngine({
+    tenantId,
+    clock,
+    runtime,
+    securityInsightsScope: securityInsightsScope(workspace),
+    directory,
+    onChange: () => snapshotRef.store?.markDirty(),
+    onError,
+  });
+  const snapshot = createSnapshotStore({ file: deps.stateFile, get: () => engine.state(), onError });
+  snapshotRef.store = snapshot;
+
+  // Graph's budget is per app per tenant and ARM's buckets are per subscription, so each tenant
+  // has its own (the limiter keys also carry tid / subscription, which keeps them apart anyway).
+  const graphLimiter = createSlidingWindowLimiter();
+  const armReads = createTokenBucket(deps.armBucket.readCapacity, deps.armBucket.readRefillPerSecond);
+  const armWrites = createTokenBucket(deps.armBucket.writeCapacity, deps.armBucket.writeRefillPerSecond);
+
+  let scenarioSeed = deps.scenario.seed;
+  const scenario = createScenarioRunner({
+    planner: () => createScenarioPlanner(scenarioSeed),
+    openIncidents: () =>
+      Object.values(engine.state().defender.incidents)
+        .filter((incident) => incident.status !== 'redirected' && incident.status !== 'resolved')
+        .map((incident) => ({ id: incident.id, severity: incident.severity, correlationKey: incident.correlationKey })),
+    apply: (event: ScenarioEvent) => {
+      if (event.kind === 'alert') control.raiseAlert(event.alert);
+      else if (event.kind === 'comment') engine.addDefenderComment(event.incidentId, event.text, event.author);
+      else engine.mergeDefenderIncidents(event.sourceId, event.intoId);
+    },
+    onError,
+  });
+
+  const control = createControl({
+    engine,
+    runtime,
+    faults: deps.faults,
+    requestLog: deps.requestLog,
+    resetThrottles: () => {
+      graphLimiter.reset();
+      armReads.reset();
+      armWrites.reset();
+    },
+    scenario,
+    startScenario: ({ eventsPerMinute, seed }) => {
+      if (seed !== undefined) scenarioSeed = seed;
+      scenario.start(eventsPerMinute ?? deps.scenario.eventsPerMinute);
+    },
+    flush: () => snapshot.flush(),
+    directory,
+  });
+
+  const entraRouter = createEntraRouter({ baseUrl: deps.baseUrl, tenantId, apps: deps.apps, key: deps.key, clock, tokenLifetimeSeconds: deps.tokenLifetimeSeconds });
+  const graph = createGraphHandler({ baseUrl: deps.baseUrl, tenantId, key: deps.key, clock, runtime, engine, limiter: graphLimiter, onAuthenticated: deps.onAuthenticated });
+  const arm = createArmHandler({
+    baseUrl: deps.baseUrl,
+    tenantId,
+    key: deps.key,
+    clock,
+    apps: deps.apps,
+    subscriptionId: workspace.subscriptionId,
+    resourceGroup: workspace.resourceGroup,
+    workspace: workspace.workspace,
+    engine,
+    reads: armReads,
+    writes: armWrites,
+    onAuthenticated: deps.onAuthenticated,
+  });
+
+  return {
+    tenantId,
+    workspace,
+    engine,
+    control,
+    scenario,
+    entraRouter,
+    graph,
+    arm,
+    async start() {
+      const loaded = await snapshot.load();
+      if (loaded) engine.replaceState(loaded);
+      engine.integrationMethodChanged();
+      engine.resume();
+    },
+    async close() {
+      scenario.stop();
+      engine.stop();
+      await snapshot.close();
+    },
+  };
+}
+
+/** Where an additional tenant's state lives, next to the primary tenant's `state.json`. */
+export function tenantStateFile(simulatorDir: string, tenantId: string): string {
+  return join(simulatorDir, 'tenants', `${tenantId.toLowerCase()}.json`);
+}
