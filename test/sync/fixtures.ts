@@ -13,25 +13,30 @@ export function at(minutes: number): string {
   return new Date(Date.parse(T0) + minutes * 60_000).toISOString();
 }
 
+/** What both portals show of the same incident when they agree. */
+const SAME_ON_BOTH_PORTALS = {
+  title: 'Multi-stage incident on one endpoint',
+  description: 'Suspicious PowerShell activity',
+  severity: 'medium',
+  classification: 'undetermined',
+  owner: null,
+  tags: [],
+  systemTags: [],
+  additionalData: { alertsCount: 1, productNames: ['microsoftDefenderForEndpoint'], tactics: ['Execution'], techniques: ['T1059'] },
+  comments: [],
+  lastModifiedBy: 'alice@contoso.com',
+  createdAt: T0,
+  lastUpdatedAt: T0,
+} satisfies Partial<Incident>;
+
 export function defenderIncident(overrides: Partial<Incident> = {}): Incident {
   return {
     portal: 'defender',
     id: '29',
     providerIncidentId: '29',
     tenantId: 'tenant-1',
-    title: 'Multi-stage incident on one endpoint',
-    description: 'Suspicious PowerShell activity',
-    severity: 'medium',
+    ...SAME_ON_BOTH_PORTALS,
     status: 'active',
-    classification: 'undetermined',
-    owner: null,
-    tags: [],
-    systemTags: [],
-    additionalData: { alertsCount: 1, productNames: ['microsoftDefenderForEndpoint'], tactics: ['Execution'], techniques: ['T1059'] },
-    comments: [],
-    lastModifiedBy: 'alice@contoso.com',
-    createdAt: T0,
-    lastUpdatedAt: T0,
     webUrl: 'https://security.microsoft.com/incident2/29/overview?tid=tenant-1',
     ...overrides,
   };
@@ -44,19 +49,8 @@ export function sentinelIncident(overrides: Partial<Incident> = {}): Incident {
     incidentNumber: 4711,
     providerIncidentId: '29',
     providerName: 'Microsoft XDR',
-    title: 'Multi-stage incident on one endpoint',
-    description: 'Suspicious PowerShell activity',
-    severity: 'medium',
+    ...SAME_ON_BOTH_PORTALS,
     status: 'new',
-    classification: 'undetermined',
-    owner: null,
-    tags: [],
-    systemTags: [],
-    additionalData: { alertsCount: 1, productNames: ['microsoftDefenderForEndpoint'], tactics: ['Execution'], techniques: ['T1059'] },
-    comments: [],
-    lastModifiedBy: 'alice@contoso.com',
-    createdAt: T0,
-    lastUpdatedAt: T0,
     webUrl: 'https://portal.azure.com/#asset/Microsoft_Azure_Security_Insights/Incident/x',
     ...overrides,
   };
