@@ -7,7 +7,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
 import { readEnvironment } from '../src/config/env-files.ts';
-import { AppPackageError, substitutePlaceholders, validateManifest } from './app-package/manifest.ts';
+import { AppPackageError, explainSchemaErrors, substitutePlaceholders, validateManifest } from './app-package/manifest.ts';
 import { createZip, type ZipEntry } from './app-package/zip.ts';
 
 export interface PackageOptions {
@@ -41,7 +41,7 @@ export async function packageApp(options: PackageOptions): Promise<PackageResult
   const template = JSON.parse(readRequired(join(appDir, 'manifest.json'), rootDir).toString('utf8')) as Record<string, unknown>;
   const manifest = substitutePlaceholders(template, env, envFile);
 
-  const errors = await validateManifest(manifest);
+  const errors = explainSchemaErrors(await validateManifest(manifest), template, env, envFile);
   if (errors.length > 0) {
     throw new AppPackageError(
       'invalid-manifest',
@@ -60,7 +60,7 @@ export async function packageApp(options: PackageOptions): Promise<PackageResult
   const outDir = options.outDir ?? join(appDir, 'build');
   mkdirSync(outDir, { recursive: true });
   const zipPath = join(outDir, `appPackage.${envName}.zip`);
-  writeFileSync(zipPath, createZip(files));
+  writeFileSync(zipPath, await createZip(files));
   return { zipPath, manifest };
 }
 

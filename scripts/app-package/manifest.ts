@@ -26,16 +26,43 @@ export function placeholdersIn(value: unknown): string[] {
 }
 
 /**
+ * What each manifest variable holds, for error messages. `atk provision` writes TEAMS_APP_ID,
+ * BOT_ID and BOT_DOMAIN into env/.env.<env>; `npm run package` alone needs them set by hand.
+ */
+const VARIABLE_HINTS: Readonly<Record<string, string>> = {
+  TEAMS_APP_ID: 'a GUID identifying the Teams app; atk provision creates the app and writes it',
+  BOT_ID: "the Azure Bot's Microsoft App id, a GUID; atk provision writes it",
+  BOT_DOMAIN: "the host name of the bot's public endpoint, e.g. bridge.contoso.com; atk provision writes it",
+  APP_WEBSITE_URL: 'an https:// URL of your SOC portal or runbook',
+  APP_NAME_SUFFIX: 'a short suffix for the app name, e.g. dev',
+};
+
+/** A value such as `<bot-host-name>`: the template's hint, never filled in. */
+const TEMPLATE_HINT = /<[^<>\s][^<>]*>/;
+
+function describe(name: string): string {
+  const hint = VARIABLE_HINTS[name];
+  return hint ? `${name} (${hint})` : name;
+}
+
+/**
  * Replaces ${{VAR}} in every string of the manifest with env[VAR]. Works on the parsed JSON, so a
- * value can never break the JSON structure. Unset or empty variables fail, all named at once.
+ * value can never break the JSON structure. Unset or empty variables, and values still holding
+ * the env template's `<...>` hints, fail, all named at once.
  */
 export function substitutePlaceholders<T>(manifest: T, env: Readonly<Record<string, string | undefined>>, envFile: string): T {
-  const missing = placeholdersIn(manifest).filter((name) => !env[name]?.trim());
-  if (missing.length > 0) {
+  const problems: { name: string; reason: string }[] = [];
+  for (const name of placeholdersIn(manifest)) {
+    const value = env[name]?.trim();
+    if (!value) problems.push({ name, reason: `${describe(name)} is not set` });
+    else if (TEMPLATE_HINT.test(value)) problems.push({ name, reason: `${describe(name)} is still the template's placeholder '${value}'` });
+  }
+  if (problems.length > 0) {
+    const names = problems.map((problem) => problem.name);
     throw new AppPackageError(
       'missing-variables',
-      `The manifest needs ${missing.join(', ')}, but ${missing.length === 1 ? 'it is' : 'they are'} not set. ` +
-        `Set ${missing.length === 1 ? 'it' : 'them'} in ${envFile} (or its .user file, or the process environment) and run again.`,
+      `The manifest needs ${names.join(', ')}:\n  - ${problems.map((problem) => problem.reason).join('\n  - ')}\n` +
+        `Set ${names.length === 1 ? 'it' : 'them'} in ${envFile} (or its .user file, or the process environment) and run again.`,
     );
   }
   return walkStrings(manifest, (text) =>
@@ -47,6 +74,37 @@ export function substitutePlaceholders<T>(manifest: T, env: Readonly<Record<stri
       return value;
     }),
   ) as T;
+}
+
+/** JSON pointer (as ajv reports it, e.g. `/bots/0/botId`) of every string holding placeholders, with their names. */
+export function placeholderPointers(value: unknown, pointer = ''): Map<string, string[]> {
+  const found = new Map<string, string[]>();
+  if (typeof value === 'string') {
+    const names = [...value.matchAll(PLACEHOLDER)].map((match) => match[1] ?? '');
+    if (names.length > 0) found.set(pointer, names);
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      const escaped = key.replace(/~/g, '~0').replace(/\//g, '~1');
+      for (const [path, names] of placeholderPointers(item, `${pointer}/${escaped}`)) found.set(path, names);
+    }
+  }
+  return found;
+}
+
+/**
+ * Schema errors say where (`/id must match pattern ...`); the person running the script needs to
+ * know which variable fed that place and what it held. Appends that to each error about a value
+ * that came from a variable.
+ */
+export function explainSchemaErrors(errors: readonly string[], template: unknown, env: Readonly<Record<string, string | undefined>>, envFile: string): string[] {
+  const pointers = placeholderPointers(template);
+  return errors.map((error) => {
+    const pointer = /^(\/\S*)/.exec(error)?.[1];
+    const names = pointer === undefined ? undefined : pointers.get(pointer);
+    if (!names) return error;
+    const values = [...new Set(names)].map((name) => `${describe(name)} = '${(env[name] ?? '').trim()}'`).join(', ');
+    return `${error}\n    -> comes from ${values}; fix it in ${envFile}`;
+  });
 }
 
 function walkStrings(value: unknown, map: (text: string) => string): unknown {

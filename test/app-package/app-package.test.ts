@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,7 @@ import { packageApp, parseEnvArg } from '../../scripts/package-app.ts';
 import { AppPackageError, placeholdersIn, substitutePlaceholders, validateManifest } from '../../scripts/app-package/manifest.ts';
 import { createZip } from '../../scripts/app-package/zip.ts';
 import { colorIcon, outlineIcon } from '../../scripts/make-icons.ts';
-import { readZip } from './read-zip.ts';
+import { readZip, zipEntryInfo } from './read-zip.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const APP = join(ROOT, 'appPackage');
@@ -102,7 +102,7 @@ describe('package script', () => {
   test('builds a zip with the manifest and both icons, no placeholders left', async () => {
     const { zipPath } = await packageApp({ rootDir: ROOT, envName: NO_FILES_ENV, processEnv: ENV, outDir });
     expect(zipPath).toBe(join(outDir, `appPackage.${NO_FILES_ENV}.zip`));
-    const entries = readZip(readFileSync(zipPath));
+    const entries = await readZip(readFileSync(zipPath));
     expect([...entries.keys()]).toEqual(['manifest.json', 'color.png', 'outline.png']);
     const manifestText = entries.get('manifest.json')?.toString('utf8') ?? '';
     expect(manifestText).not.toMatch(/\$\{\{/);
@@ -123,11 +123,35 @@ describe('package script', () => {
     await expect(promise).rejects.toThrow(`env/.env.${NO_FILES_ENV}`);
   });
 
-  test('a value the schema refuses fails before anything is written', async () => {
-    await expect(packageApp({ rootDir: ROOT, envName: NO_FILES_ENV, processEnv: { ...ENV, TEAMS_APP_ID: 'my-app' }, outDir: join(outDir, 'never') })).rejects.toMatchObject({
-      code: 'invalid-manifest',
-      message: expect.stringContaining('/id'),
-    });
+  test('a value the schema refuses fails before anything is written, naming the variable it came from', async () => {
+    const promise = packageApp({ rootDir: ROOT, envName: NO_FILES_ENV, processEnv: { ...ENV, TEAMS_APP_ID: 'my-app', BOT_ID: 'bot' }, outDir: join(outDir, 'never') });
+    await expect(promise).rejects.toMatchObject({ code: 'invalid-manifest' });
+    const message = await promise.then(() => '', (error: Error) => error.message);
+    expect(message).toMatch(/\/id must match pattern[^\n]*\n\s+-> comes from TEAMS_APP_ID \([^)]*\) = 'my-app'; fix it in env\/\.env\.package-test-no-such-env/);
+    expect(message).toMatch(/\/bots\/0\/botId must match pattern[^\n]*\n\s+-> comes from BOT_ID \([^)]*\) = 'bot'/);
+  });
+
+  test('the shipped env/.env.dev template fails naming every variable to fill, placeholders included', async () => {
+    // A copy of the project's app package and dev template, so a developer's own env/.env.dev.user
+    // cannot fill anything in.
+    const root = mkdtempSync(join(tmpdir(), 'app-package-template-'));
+    try {
+      mkdirSync(join(root, 'env'));
+      copyFileSync(join(ROOT, 'env', '.env.dev'), join(root, 'env', '.env.dev'));
+      mkdirSync(join(root, 'appPackage'));
+      for (const file of ['manifest.json', 'color.png', 'outline.png']) copyFileSync(join(APP, file), join(root, 'appPackage', file));
+      const promise = packageApp({ rootDir: root, envName: 'dev', processEnv: {}, outDir: join(root, 'build') });
+      await expect(promise).rejects.toMatchObject({ code: 'missing-variables' });
+      const message = await promise.then(() => '', (error: Error) => error.message);
+      for (const name of ['TEAMS_APP_ID', 'BOT_ID', 'BOT_DOMAIN', 'APP_WEBSITE_URL']) {
+        expect(message).toMatch(new RegExp(`- ${name} \\([^)]*\\) is still the template's placeholder '<[^>]+>'`));
+      }
+      expect(message).toContain("BOT_DOMAIN (the host name of the bot's public endpoint, e.g. bridge.contoso.com; atk provision writes it) is still the template's placeholder '<bot-host-name>'");
+      expect(message).toContain('Set them in env/.env.dev');
+      expect(message).not.toMatch(/must match pattern/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   test('a bad env name is refused', async () => {
@@ -142,25 +166,33 @@ describe('package script', () => {
 });
 
 describe('zip writer', () => {
-  test('round-trips, deflating text and storing incompressible data', () => {
-    const random = Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 7919) % 251));
-    const zip = createZip([
+  test('round-trips through an independent reader, deflating text and storing PNGs', async () => {
+    const png = readFileSync(join(APP, 'color.png'));
+    const zip = await createZip([
       { name: 'a.txt', data: Buffer.from('hello '.repeat(100)) },
-      { name: 'dir/ü.bin', data: random },
+      { name: 'dir/ü.png', data: png },
       { name: 'empty', data: Buffer.alloc(0) },
     ]);
-    const entries = readZip(zip);
+    const entries = await readZip(zip);
     expect(entries.get('a.txt')?.toString()).toBe('hello '.repeat(100));
-    expect(entries.get('dir/ü.bin')).toEqual(random);
+    expect(entries.get('dir/ü.png')).toEqual(png);
     expect(entries.get('empty')).toEqual(Buffer.alloc(0));
-    expect(zip.length).toBeLessThan(600 + 512);
+    const info = await zipEntryInfo(zip);
+    expect([...info].map(([name, entry]) => [name, entry.method])).toEqual([['a.txt', 8], ['dir/ü.png', 0], ['empty', 8]]);
   });
 
-  test('is reproducible and refuses unsafe names', () => {
+  test('is reproducible: a fixed 1980-01-01 00:00 timestamp and no extended timestamp field', async () => {
     const files = [{ name: 'm.json', data: Buffer.from('{}') }];
-    expect(createZip(files)).toEqual(createZip(files));
-    expect(() => createZip([{ name: '../x', data: Buffer.alloc(1) }])).toThrow(/relative path/);
-    expect(() => createZip([{ name: '/x', data: Buffer.alloc(1) }])).toThrow(/relative path/);
-    expect(() => createZip([...files, ...files])).toThrow(/duplicate/);
+    const zip = await createZip(files);
+    expect(await zipEntryInfo(zip)).toEqual(new Map([['m.json', { method: 8, dosDate: (0 << 9) | (1 << 5) | 1, dosTime: 0, extraFieldCount: 0 }]]));
+    expect(await createZip(files)).toEqual(zip);
+  });
+
+  test('refuses unsafe and duplicate names', async () => {
+    const files = [{ name: 'm.json', data: Buffer.from('{}') }];
+    await expect(createZip([{ name: '../x', data: Buffer.alloc(1) }])).rejects.toThrow(/invalid relative path/);
+    await expect(createZip([{ name: '/x', data: Buffer.alloc(1) }])).rejects.toThrow(/absolute path/);
+    await expect(createZip([{ name: 'a\\b', data: Buffer.alloc(1) }])).rejects.toThrow(/forward slashes/);
+    await expect(createZip([...files, ...files])).rejects.toThrow(/duplicate/);
   });
 });

@@ -1,31 +1,60 @@
-// Test helper: reads a ZIP through its central directory (APPNOTE 4.3.12) and inflates entries,
-// checking each CRC, so the tests verify the archive rather than trusting the writer.
-import { crc32, inflateRawSync } from 'node:zlib';
+// Test helper: reads an archive back with yauzl, an independent maintained ZIP reader, and
+// checks each entry's CRC-32 (yauzl checks sizes, not CRCs), so the tests verify the archive
+// rather than trusting the writer.
+import { crc32 } from 'node:zlib';
+import yauzl from 'yauzl';
 
-export function readZip(zip: Buffer): Map<string, Buffer> {
-  const endOffset = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  if (endOffset < 0) throw new Error('no end of central directory record');
-  const count = zip.readUInt16LE(endOffset + 10);
-  let offset = zip.readUInt32LE(endOffset + 16);
+export async function readZip(zip: Buffer): Promise<Map<string, Buffer>> {
+  const archive = await new Promise<yauzl.ZipFile>((resolve, reject) => {
+    yauzl.fromBuffer(zip, { lazyEntries: true, strictFileNames: true }, (error, file) => (error ? reject(error) : resolve(file)));
+  });
   const entries = new Map<string, Buffer>();
-  for (let i = 0; i < count; i += 1) {
-    if (zip.readUInt32LE(offset) !== 0x02014b50) throw new Error(`bad central header at ${offset}`);
-    const method = zip.readUInt16LE(offset + 10);
-    const crc = zip.readUInt32LE(offset + 16);
-    const compressedSize = zip.readUInt32LE(offset + 20);
-    const nameLength = zip.readUInt16LE(offset + 28);
-    const extraLength = zip.readUInt16LE(offset + 30);
-    const commentLength = zip.readUInt16LE(offset + 32);
-    const localOffset = zip.readUInt32LE(offset + 42);
-    const name = zip.toString('utf8', offset + 46, offset + 46 + nameLength);
-    if (zip.readUInt32LE(localOffset) !== 0x04034b50) throw new Error(`bad local header for ${name}`);
-    const dataStart = localOffset + 30 + zip.readUInt16LE(localOffset + 26) + zip.readUInt16LE(localOffset + 28);
-    const raw = zip.subarray(dataStart, dataStart + compressedSize);
-    const data = method === 8 ? inflateRawSync(raw) : method === 0 ? Buffer.from(raw) : null;
-    if (!data) throw new Error(`${name}: unsupported method ${method}`);
-    if (crc32(data) !== crc) throw new Error(`${name}: CRC mismatch`);
-    entries.set(name, data);
-    offset += 46 + nameLength + extraLength + commentLength;
-  }
+  await new Promise<void>((resolve, reject) => {
+    archive.on('error', reject);
+    archive.on('end', () => resolve());
+    archive.on('entry', (entry: yauzl.Entry) => {
+      archive.openReadStream(entry, (error, stream) => {
+        if (error) return reject(error);
+        const chunks: Buffer[] = [];
+        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+        stream.on('error', reject);
+        stream.on('end', () => {
+          const data = Buffer.concat(chunks);
+          if (crc32(data) !== entry.crc32) return reject(new Error(`${entry.fileName}: CRC mismatch`));
+          if (entries.has(entry.fileName)) return reject(new Error(`${entry.fileName}: duplicate entry`));
+          entries.set(entry.fileName, data);
+          archive.readEntry();
+        });
+      });
+    });
+    archive.readEntry();
+  });
   return entries;
+}
+
+export interface ZipEntryInfo {
+  /** 0 stored, 8 deflated. */
+  method: number;
+  /** Raw DOS date and time fields of the central directory. */
+  dosDate: number;
+  dosTime: number;
+  extraFieldCount: number;
+}
+
+/** Per entry name, how it is stored, from the central directory. */
+export async function zipEntryInfo(zip: Buffer): Promise<Map<string, ZipEntryInfo>> {
+  const archive = await new Promise<yauzl.ZipFile>((resolve, reject) => {
+    yauzl.fromBuffer(zip, { lazyEntries: true }, (error, file) => (error ? reject(error) : resolve(file)));
+  });
+  const info = new Map<string, ZipEntryInfo>();
+  await new Promise<void>((resolve, reject) => {
+    archive.on('error', reject);
+    archive.on('end', () => resolve());
+    archive.on('entry', (entry: yauzl.Entry) => {
+      info.set(entry.fileName, { method: entry.compressionMethod, dosDate: entry.lastModFileDate, dosTime: entry.lastModFileTime, extraFieldCount: entry.extraFields.length });
+      archive.readEntry();
+    });
+    archive.readEntry();
+  });
+  return info;
 }
