@@ -143,7 +143,8 @@ describe('package script', () => {
       const promise = packageApp({ rootDir: root, envName: 'dev', processEnv: {}, outDir: join(root, 'build') });
       await expect(promise).rejects.toMatchObject({ code: 'missing-variables' });
       const message = await promise.then(() => '', (error: Error) => error.message);
-      for (const name of ['TEAMS_APP_ID', 'BOT_ID', 'BOT_DOMAIN', 'APP_WEBSITE_URL']) {
+      expect(message).toContain('- TEAMS_APP_ID (a GUID identifying the Teams app; atk provision creates the app and writes it) is not set');
+      for (const name of ['BOT_ID', 'BOT_DOMAIN', 'APP_WEBSITE_URL']) {
         expect(message).toMatch(new RegExp(`- ${name} \\([^)]*\\) is still the template's placeholder '<[^>]+>'`));
       }
       expect(message).toContain("BOT_DOMAIN (the host name of the bot's public endpoint, e.g. bridge.contoso.com; atk provision writes it) is still the template's placeholder '<bot-host-name>'");
