@@ -285,7 +285,7 @@ module sentinelRoleForPortalApp './sentinel/workspaceRole.bicep' = if (!empty(po
   }
 }
 
-resource environment 'Microsoft.App/managedEnvironments@2024-03-01' = {
+resource appsEnvironment 'Microsoft.App/managedEnvironments@2024-03-01' = {
   name: names.environment
   location: location
   properties: {
@@ -306,7 +306,7 @@ resource environment 'Microsoft.App/managedEnvironments@2024-03-01' = {
 
 // Known before the app exists, so the bot registration and the Teams app package can point at it
 // on the first provision.
-var appHostName = '${names.app}.${environment.properties.defaultDomain}'
+var appHostName = '${names.app}.${appsEnvironment.properties.defaultDomain}'
 var botAppId = botAppType == 'UserAssignedMSI' ? identity.properties.clientId : botAadAppClientId
 var botAppTenantId = botAppType == 'UserAssignedMSI' ? identity.properties.tenantId : botTenantId
 
@@ -383,7 +383,7 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = if (!empty(containerImag
     userAssignedIdentities: { '${identity.id}': {} }
   }
   properties: {
-    environmentId: environment.id
+    environmentId: appsEnvironment.id
     workloadProfileName: 'Consumption'
     configuration: {
       activeRevisionsMode: 'Single'
