@@ -1,8 +1,9 @@
 import { describe, expect, test } from '@jest/globals';
 import { PortalError } from '../../src/domain/errors.ts';
 import type { IncidentPatch } from '../../src/domain/incident.ts';
-import { domainPatchToGraph, graphIncidentToDomain } from '../../src/portals/defender/mapping.ts';
-import { GRAPH_INCIDENT_WITH_ALERTS, GRAPH_UPDATE_RESPONSE_EXAMPLE, HOSTILE_TEXTS } from './fixtures/examples.ts';
+import { domainPatchToGraph, graphCommentToDomain, graphIncidentToDomain } from '../../src/portals/defender/mapping.ts';
+import { MAX_LINE_CHARS, MAX_TEXT_CHARS, storableText } from '../../src/domain/untrusted-text.ts';
+import { GRAPH_INCIDENT_WITH_ALERTS, GRAPH_UPDATE_RESPONSE_EXAMPLE, HOSTILE_TEXTS, UNSTORABLE_TEXTS } from './fixtures/examples.ts';
 
 function recordingLogger() {
   const warnings: Array<{ details: object; message: string }> = [];
@@ -100,7 +101,7 @@ describe('Graph incident -> domain', () => {
     expect(incident.additionalData.alertsCount).toBe(0);
   });
 
-  test.each(HOSTILE_TEXTS.map((text, index) => [index, text] as const))('hostile text #%i is carried verbatim', (_label, text) => {
+  test.each(HOSTILE_TEXTS.map((text, index) => [index, text] as const))('hostile text #%i is carried verbatim (one-line fields within their bound)', (_label, text) => {
     const incident = graphIncidentToDomain({
       ...GRAPH_INCIDENT_WITH_ALERTS,
       displayName: text,
@@ -109,12 +110,58 @@ describe('Graph incident -> domain', () => {
       assignedTo: text,
       comments: [{ comment: text, createdByDisplayName: text, createdDateTime: '2025-05-01T10:05:00Z' }],
     });
-    expect(incident.title).toBe(text);
+    const line = storableText(text, MAX_LINE_CHARS);
+    expect(line === text).toBe(text.length <= MAX_LINE_CHARS);
+    expect(incident.title).toBe(line);
     expect(incident.description).toBe(text);
-    expect(incident.tags).toEqual([text]);
-    expect(incident.comments[0]).toEqual({ text, author: text, createdAt: '2025-05-01T10:05:00Z' });
+    expect(incident.tags).toEqual([line]);
+    expect(incident.comments[0]).toEqual({ text, author: line, createdAt: '2025-05-01T10:05:00Z' });
     const body = domainPatchToGraph({ title: text, description: text, tags: [text], owner: { displayName: text } });
     expect(body).toEqual({ displayName: text, description: text, customTags: [text], assignedTo: text });
+  });
+});
+
+describe('Graph incident -> domain: text the store cannot hold', () => {
+  test.each(UNSTORABLE_TEXTS)('$name is made storable in every text field an incident carries', ({ raw, stored }) => {
+    const incident = graphIncidentToDomain({
+      ...GRAPH_INCIDENT_WITH_ALERTS,
+      displayName: raw,
+      description: raw,
+      resolvingComment: raw,
+      determination: raw,
+      assignedTo: raw,
+      customTags: [raw, 'ok'],
+      systemTags: [raw],
+      lastModifiedBy: raw,
+      incidentWebUrl: `https://security.microsoft.com/${raw}`,
+      comments: [{ comment: raw, createdByDisplayName: raw, createdDateTime: '2025-05-01T10:05:00Z' }],
+      alerts: [{ id: 'a1', productName: raw, category: raw, mitreTechniques: [raw] }],
+    });
+    expect(incident.title).toBe(stored);
+    expect(incident.description).toBe(stored);
+    expect(incident.classificationComment).toBe(stored);
+    expect(incident.owner).toEqual({ displayName: stored });
+    expect(incident.tags).toEqual([stored, 'ok']);
+    expect(incident.systemTags).toEqual([stored]);
+    expect(incident.lastModifiedBy).toBe(stored);
+    expect(incident.webUrl).toBe(`https://security.microsoft.com/${stored}`);
+    expect(incident.comments).toEqual([{ text: stored, author: stored, createdAt: '2025-05-01T10:05:00Z' }]);
+    expect(incident.additionalData).toEqual({ alertsCount: 1, productNames: [stored], tactics: [stored], techniques: [stored] });
+    expect(JSON.stringify(incident)).not.toMatch(/\\u(0000|d[89a-f][0-9a-f]{2})/);
+  });
+
+  test('comments listed on their own are made storable too', () => {
+    expect(graphCommentToDomain({ comment: 'a\u0000b\ud800', createdByDisplayName: '\udfff', createdDateTime: 't' })).toEqual({ text: 'a\uFFFDb\uFFFD', author: '\uFFFD', createdAt: 't' });
+  });
+
+  test('oversize values are bounded: one-line fields at MAX_LINE_CHARS, prose at MAX_TEXT_CHARS', () => {
+    const huge = 'A'.repeat(1_000_000);
+    const incident = graphIncidentToDomain({ ...GRAPH_INCIDENT_WITH_ALERTS, displayName: huge, description: huge, customTags: [huge], comments: [{ comment: huge }] });
+    expect(incident.title).toHaveLength(MAX_LINE_CHARS);
+    expect(incident.title.endsWith('…')).toBe(true);
+    expect(incident.tags[0]).toHaveLength(MAX_LINE_CHARS);
+    expect(incident.description).toHaveLength(MAX_TEXT_CHARS);
+    expect(incident.comments[0]?.text).toHaveLength(MAX_TEXT_CHARS);
   });
 });
 

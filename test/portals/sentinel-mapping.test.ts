@@ -1,7 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
 import { PortalError } from '../../src/domain/errors.ts';
 import { applyPatchToArm, armCommentToDomain, armIncidentToDomain } from '../../src/portals/sentinel/mapping.ts';
-import { ARM_CREATE_INCIDENT_RESPONSE_EXAMPLE, ARM_XDR_INCIDENT, HOSTILE_TEXTS } from './fixtures/examples.ts';
+import { MAX_LINE_CHARS, storableText } from '../../src/domain/untrusted-text.ts';
+import { ARM_CREATE_INCIDENT_RESPONSE_EXAMPLE, ARM_XDR_INCIDENT, HOSTILE_TEXTS, UNSTORABLE_TEXTS } from './fixtures/examples.ts';
 
 const patchErrorOf = (run: () => unknown): PortalError => {
   try {
@@ -171,7 +172,39 @@ describe('domain patch -> ARM PUT body', () => {
     expect(write.properties).toMatchObject({ title: text, description: text, owner: { assignedTo: text } });
     const applied = { ...ARM_XDR_INCIDENT, properties: { ...ARM_XDR_INCIDENT.properties, ...write.properties } };
     const back = armIncidentToDomain(applied);
-    expect([back.title, back.description, back.owner?.displayName]).toEqual([text, text, text]);
-    expect(back.tags).toEqual([text]);
+    const line = storableText(text, MAX_LINE_CHARS);
+    expect([back.title, back.description, back.owner?.displayName]).toEqual([line, text, line]);
+    expect(back.tags).toEqual([line]);
+  });
+});
+
+describe('ARM incident -> domain: text the store cannot hold', () => {
+  test.each(UNSTORABLE_TEXTS)('$name is made storable in every text field an incident carries', ({ raw, stored }) => {
+    const incident = armIncidentToDomain({
+      ...ARM_XDR_INCIDENT,
+      systemData: { lastModifiedBy: raw },
+      properties: {
+        ...ARM_XDR_INCIDENT.properties,
+        title: raw,
+        description: raw,
+        classificationComment: raw,
+        classificationReason: raw,
+        owner: { objectId: 'oid-1', userPrincipalName: raw, assignedTo: raw },
+        labels: [{ labelName: raw, labelType: 'User' }, { labelName: raw, labelType: 'AutoAssigned' }],
+        providerName: raw,
+        additionalData: { ...ARM_XDR_INCIDENT.properties.additionalData, alertProductNames: [raw], tactics: [raw], techniques: [raw] },
+      },
+    });
+    expect([incident.title, incident.description, incident.classificationComment, incident.determination, incident.providerName]).toEqual([stored, stored, stored, stored, stored]);
+    expect(incident.owner).toEqual({ objectId: 'oid-1', upn: stored, displayName: stored });
+    expect([incident.tags, incident.systemTags]).toEqual([[stored], [stored]]);
+    expect(incident.lastModifiedBy).toBe(stored);
+    expect(incident.additionalData).toMatchObject({ productNames: [stored], tactics: [stored], techniques: [stored] });
+    expect(JSON.stringify(incident)).not.toMatch(/\\u(0000|d[89a-f][0-9a-f]{2})/);
+  });
+
+  test.each(UNSTORABLE_TEXTS)('$name in a comment (served apart from the incident) is made storable', ({ raw, stored }) => {
+    const comment = armCommentToDomain({ name: 'c1', properties: { message: raw, author: { name: raw }, createdTimeUtc: '2025-05-01T10:00:00Z' } });
+    expect(comment).toEqual({ id: 'c1', text: stored, author: stored, createdAt: '2025-05-01T10:00:00Z' });
   });
 });

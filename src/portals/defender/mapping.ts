@@ -1,7 +1,8 @@
 // Graph security incident (microsoft.graph.security.incident, v1.0) <-> domain Incident. Pure.
 // Sources: microsoft-graph-docs-contrib resources/security-incident.md, security-alert.md,
 // api/security-incident-update.md. Responses use camelCase enums; older examples use PascalCase
-// (e.g. "TruePositive", "Active"): both are accepted. Text is carried verbatim, never interpreted.
+// (e.g. "TruePositive", "Active"): both are accepted. Text is carried verbatim, never interpreted,
+// except that what the store cannot hold is made storable (domain/untrusted-text.ts).
 import { PortalError } from '../../domain/errors.ts';
 import type {
   AdditionalData,
@@ -13,6 +14,7 @@ import type {
   Severity,
   Status,
 } from '../../domain/incident.ts';
+import { storableComment, storableIncident } from '../../domain/untrusted-text.ts';
 import type { PortalLogger } from '../capability.ts';
 import { invalidResponse } from '../http/errors.ts';
 import { camelEnum, int, isObject, str, strArray, unique, uniqueSorted } from '../wire.ts';
@@ -98,12 +100,12 @@ export function graphCommentToDomain(raw: unknown): IncidentComment | null {
   if (!isObject(raw)) return null;
   const text = str(raw.comment);
   if (text === undefined) return null;
-  return {
+  return storableComment({
     text,
     // createdBy/createdTime appear in an older documented example instead of the alertComment names.
     author: str(raw.createdByDisplayName) ?? str(raw.createdBy) ?? '',
     createdAt: str(raw.createdDateTime) ?? str(raw.createdTime) ?? '',
-  };
+  });
 }
 
 /** Product names, tactics and techniques come from the incident's alerts (only when `$expand=alerts`). */
@@ -167,7 +169,7 @@ export function graphIncidentToDomain(raw: unknown, context: GraphMappingContext
   if (determination) incident.determination = camelEnum(determination);
   if (resolvingComment) incident.classificationComment = resolvingComment;
   if (redirectIncidentId) incident.redirectIncidentId = redirectIncidentId;
-  return incident;
+  return storableIncident(incident);
 }
 
 /**

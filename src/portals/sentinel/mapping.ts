@@ -1,7 +1,8 @@
 // ARM Microsoft.SecurityInsights incident (stable 2025-09-01) <-> domain Incident. Pure.
 // Source: azure-rest-api-specs .../stable/2025-09-01/Incidents.json (IncidentProperties,
 // IncidentAdditionalData, IncidentComment) and common IncidentTypes (owner, labels, severity).
-// Enums are PascalCase; lower-case variants are accepted. Text is carried verbatim.
+// Enums are PascalCase; lower-case variants are accepted. Text is carried verbatim, except that what
+// the store cannot hold is made storable (domain/untrusted-text.ts).
 //
 // lastModifiedBy: the incident's properties have no such field in 2025-09-01; ARM's common resource
 // envelope does (`systemData.lastModifiedBy`, documented for every tracked resource). We read that,
@@ -9,6 +10,7 @@
 // than guess from the owner or the newest comment, both of which would credit the wrong person.
 import { PortalError } from '../../domain/errors.ts';
 import type { Classification, Incident, IncidentComment, IncidentPatch, Owner, Severity, Status } from '../../domain/incident.ts';
+import { storableComment, storableIncident } from '../../domain/untrusted-text.ts';
 import type { PortalLogger } from '../capability.ts';
 import { invalidResponse } from '../http/errors.ts';
 import { int, isObject, str, strArray, unique, type JsonObject } from '../wire.ts';
@@ -126,7 +128,7 @@ export function armCommentToDomain(raw: unknown): IncidentComment | null {
   };
   const id = str(raw.name);
   if (id) comment.id = id;
-  return comment;
+  return storableComment(comment);
 }
 
 /**
@@ -187,7 +189,7 @@ export function armIncidentToDomain(raw: unknown, context: SentinelMappingContex
   if (classificationComment) incident.classificationComment = classificationComment;
   const etag = str(raw.etag);
   if (etag) incident.etag = etag;
-  return incident;
+  return storableIncident(incident);
 }
 
 function pickWritable(properties: JsonObject): JsonObject {
