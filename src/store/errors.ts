@@ -39,3 +39,13 @@ export function queryFailed(sql: string, error: unknown): StoreError {
     ...(sqlState !== undefined ? { sqlState } : {}),
   });
 }
+
+/**
+ * The database refused this record's data (SQLSTATE class 22 data exception, e.g. 22P02 for a
+ * lone surrogate in jsonb; class 54 program limit exceeded, e.g. a value too large), or a
+ * repository refused the argument. Storing the same record again fails again, unlike an outage
+ * ('unavailable', connection errors of class 08), which is not the record's fault.
+ */
+export function isRefusedRecord(error: unknown): error is StoreError {
+  return error instanceof StoreError && (error.code === 'invalid-argument' || (error.sqlState !== undefined && /^(22|54)/.test(error.sqlState)));
+}

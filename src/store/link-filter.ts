@@ -45,6 +45,8 @@ export function linkMatchesFilter(link: IncidentLink, filter: LinkListFilter): b
   if (filter.pairId !== undefined && link.pairId !== filter.pairId) return false;
   if (!filter.includeMerged && link.mergedIntoLinkId !== undefined) return false;
   const views = [link.defenderView, link.sentinelView].filter((view): view is Incident => view !== null);
+  // A link with no stored view (just created, or its view was refused) has nothing to show.
+  if (views.length === 0) return false;
   return (['minSeverity', 'status', 'tag', 'productName'] as const)
     .filter((field) => filter[field] !== undefined)
     .every((field) => views.some((view) => viewMatches(view, filter, field)));

@@ -126,7 +126,7 @@ export interface LinkRepository {
    * when the stored version still equals it, and bumps it. Two replicas cannot clobber each other.
    */
   save(link: LinkDraft, expectedVersion: number | null): Promise<SaveLinkResult>;
-  /** Most recently saved first. */
+  /** Most recently saved first. Links with no stored view yet are left out (nothing to show). */
   list(filter: LinkListFilter): Promise<IncidentLink[]>;
   /**
    * Marks `fromLinkId` merged into `intoLinkId` (bumping its version), moves its cards and
@@ -135,6 +135,52 @@ export interface LinkRepository {
    * Returns null when either link does not exist.
    */
   merge(fromLinkId: string, intoLinkId: string): Promise<MergeResult | null>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Quarantine (records the store refused)
+
+/**
+ * Where a record failed: 'view' when the watcher could not store a listed view on its link,
+ * 'sync' when a link sync could not save the reconciled link.
+ */
+export const QUARANTINE_STAGES = ['view', 'sync'] as const;
+export type QuarantineStage = (typeof QUARANTINE_STAGES)[number];
+
+export interface QuarantineKey {
+  pairId: string;
+  portal: Portal;
+  /** Graph incident id or Sentinel incident name ('sync' records: the link's Defender id). */
+  incidentId: string;
+  stage: QuarantineStage;
+}
+
+export interface QuarantinedRecord extends QuarantineKey {
+  linkId: string | null;
+  /** SQLSTATE (e.g. '22P02') or StoreError code of the last failure; never the record's text. */
+  errorCode: string;
+  /** The portal's last-modified time of the version that failed: a newer one is retried at once. */
+  seenUpdatedAt: string;
+  /** Failed attempts so far, 1 after the first. */
+  attempts: number;
+  firstFailedAt: string;
+  lastFailedAt: string;
+  /** When the bounded retry schedule tries it next. */
+  retryAt: string;
+}
+
+export type QuarantineEntry = Omit<QuarantinedRecord, 'firstFailedAt'>;
+
+export interface QuarantineRepository {
+  /** Upsert by key: stores this failure; a known record keeps its firstFailedAt. */
+  record(entry: QuarantineEntry): Promise<QuarantinedRecord>;
+  get(key: QuarantineKey): Promise<QuarantinedRecord | null>;
+  /** Returns false when the record was not quarantined. */
+  release(key: QuarantineKey): Promise<boolean>;
+  /** A pair's records, soonest retryAt first. Default limit 100, at most 1000. */
+  list(pairId: string, limit?: number): Promise<QuarantinedRecord[]>;
+  /** How many records each (pair, portal) has in quarantine; pairs with none are left out. */
+  counts(): Promise<Array<{ pairId: string; portal: Portal; count: number }>>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -482,6 +528,7 @@ export interface Repositories {
   audit: AuditRepository;
   rateLimits: RateLimitRepository;
   leases: LeaseRepository;
+  quarantine: QuarantineRepository;
 }
 
 export interface Store extends Repositories {

@@ -11,6 +11,7 @@ import { createSqlCursorRepository } from './sql/cursors.ts';
 import { createSqlEditRequestRepository } from './sql/edit-requests.ts';
 import { createSqlLeaseRepository } from './sql/leases.ts';
 import { createSqlLinkRepository } from './sql/links.ts';
+import { createSqlQuarantineRepository } from './sql/quarantine.ts';
 import { createSqlRateLimitRepository } from './sql/rate-limits.ts';
 import { createSqlSettingsRepository } from './sql/settings.ts';
 import { createSqlSubscriptionRepository } from './sql/subscriptions.ts';
@@ -30,6 +31,7 @@ export function createSqlRepositories(db: Db): Repositories {
     audit: createSqlAuditRepository(db),
     rateLimits: createSqlRateLimitRepository(db),
     leases: createSqlLeaseRepository(db),
+    quarantine: createSqlQuarantineRepository(db),
   };
 }
 

@@ -4,7 +4,8 @@
 import type { BridgeApi, EditOutcome, IncidentListFilter } from './api.ts';
 import { createDispatcher } from './dispatcher.ts';
 import { applyEdit, resumeUnfinishedEdits, submitEdit, verifyEdit } from './edits.ts';
-import { syncLink, toIncidentView } from './link-sync.ts';
+import { toIncidentView } from './link-sync.ts';
+import { runSyncLinkJob, type SyncLinkJobData } from './quarantine.ts';
 import { QUEUES, type SyncContext } from './sync-context.ts';
 import { createWatcher, type PollStats } from './watcher.ts';
 
@@ -115,8 +116,8 @@ export function createSyncEngine(context: SyncContext, options: SyncEngineOption
         { name: QUEUES.verifyEdit, retryLimit: 5, retryDelaySeconds: 5, retryBackoff: true, expireInSeconds: 120 },
       ];
       for (const definition of definitions) await context.queue.define(definition);
-      await context.queue.work<{ linkId: string }>(QUEUES.syncLink, { concurrency: options.syncConcurrency ?? 8 }, async (data, job) => {
-        await syncLink(context, data.linkId, { fresh: job.retryCount > 0 });
+      await context.queue.work<SyncLinkJobData>(QUEUES.syncLink, { concurrency: options.syncConcurrency ?? 8 }, async (data, job) => {
+        await runSyncLinkJob(context, data, { fresh: job.retryCount > 0 });
       });
       await context.queue.work<{ requestId: string }>(QUEUES.applyEdit, { concurrency: 2 }, (data) => applyEdit(context, data.requestId));
       await context.queue.work<{ requestId: string; attempt: number }>(QUEUES.verifyEdit, { concurrency: 2 }, (data) => verifyEdit(context, data.requestId, data.attempt));

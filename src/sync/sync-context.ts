@@ -1,7 +1,7 @@
 // What the sync engine's parts share: the store, the portal clients of each pair, a clock, ids
 // and a logger. Built once in the composition root; tests build it over fakes.
 import type { Logger } from 'pino';
-import type { Actor } from '../domain/incident.ts';
+import type { Actor, Portal } from '../domain/incident.ts';
 import type { Store } from '../store/ports.ts';
 import type { JobQueue, PortalClient, SentinelPortalClient } from './ports.ts';
 
@@ -11,6 +11,12 @@ export interface PairPortals {
   sentinel: SentinelPortalClient;
 }
 
+/** What the sync engine reports to metrics (src/observability/metrics.ts implements it). */
+export interface SyncMetrics {
+  /** A record entered quarantine (the store refused it). */
+  recordQuarantined(pairId: string, portal: Portal): void;
+}
+
 export interface SyncContext {
   store: Store;
   queue: JobQueue;
@@ -18,6 +24,8 @@ export interface SyncContext {
   clock: () => Date;
   newId: () => string;
   log: Logger;
+  /** Absent in tests that do not look at metrics. */
+  metrics?: SyncMetrics;
   /**
    * Seconds between read-backs of a field only the portals' own sync can carry (default
    * VERIFY_SCHEDULE_SECONDS in edits.ts). Tests compress it; production keeps the default.
@@ -29,7 +37,7 @@ export interface SyncContext {
 export const BRIDGE_ACTOR: Actor = { objectId: 'system:incident-bridge', displayName: 'incident-bridge' };
 
 export const QUEUES = {
-  /** Reconcile one linked incident and write what differs. Data: { linkId }. */
+  /** Reconcile one linked incident and write what differs. Data: SyncLinkJobData (quarantine.ts). */
   syncLink: 'sync-link',
   /** Apply one analyst edit request. Data: { requestId }. */
   applyEdit: 'apply-edit',

@@ -6,9 +6,17 @@
 // overlap before the cursor, and a link is queued whenever a listed view is newer than what was
 // last reconciled, so a crash between storing a view and queueing its job is healed by the next
 // listing (the cursor only advances after both).
+//
+// A view the store refuses is quarantined (quarantine.ts) rather than failing the poll: the cursor
+// advances past it and the pair's other incidents keep syncing. Each poll reads the pair's
+// quarantine once; a quarantined incident is tried again when it is listed with a newer version,
+// or when its retry time has come (read fresh from its portal, a few per poll).
 import type { Incident, Portal } from '../domain/incident.ts';
-import type { IncidentLink } from '../store/ports.ts';
-import { ensureLink, newestView } from './link-sync.ts';
+import { isRefusedRecord } from '../store/errors.ts';
+import type { IncidentLink, QuarantinedRecord } from '../store/ports.ts';
+import { MAX_QUARANTINE_LIST_LIMIT } from '../store/sql/quarantine.ts';
+import { newestView } from './link-sync.ts';
+import { quarantineId, quarantineRecord, releaseRecord, type SyncLinkJobData } from './quarantine.ts';
 import { pairOf, QUEUES, type SyncContext } from './sync-context.ts';
 
 export interface WatcherOptions {
@@ -21,7 +29,12 @@ export interface PollStats {
   listCalls: Record<Portal, number>;
   listed: Record<Portal, number>;
   queued: number;
+  /** Views the store refused in this poll (quarantined, or still quarantined). */
+  quarantined: number;
 }
+
+/** Quarantined views whose retry time has come, read fresh per poll: bounded so a backlog cannot stall polling. */
+const MAX_QUARANTINE_RETRIES_PER_POLL = 5;
 
 const PROVIDERS_FROM_DEFENDER = new Set(['Microsoft XDR', 'Microsoft 365 Defender']);
 
@@ -38,7 +51,26 @@ async function recordView(context: SyncContext, pairId: string, portal: Portal, 
   if (!defenderId || (portal === 'sentinel' && !PROVIDERS_FROM_DEFENDER.has(incident.providerName ?? ''))) return null;
 
   for (let attempt = 0; attempt < 5; attempt++) {
-    const link = await ensureLink(context, pairId, defenderId);
+    const link = await context.store.links.findByDefenderId(pairId, defenderId);
+    if (!link) {
+      // A new incident: its link is created with the view in one write, so a view the store
+      // refuses leaves no half-stored link behind (one with no view has nothing to show).
+      const created = await context.store.links.save(
+        {
+          linkId: context.newId(),
+          pairId,
+          defenderId,
+          snapshot: {},
+          defenderView: portal === 'defender' ? incident : null,
+          sentinelView: portal === 'sentinel' ? incident : null,
+          ...(portal === 'sentinel' ? { sentinelId: incident.id, sentinelNumber: incident.incidentNumber } : {}),
+          syncState: {},
+        },
+        null,
+      );
+      if (created.ok) return created.link.linkId;
+      continue;
+    }
     const last = reconciledAt(link, portal);
     const needsSync = last === undefined || incident.lastUpdatedAt > last;
     const stored = portal === 'defender' ? link.defenderView : link.sentinelView;
@@ -66,11 +98,65 @@ export function createWatcher(context: SyncContext, options: WatcherOptions) {
   const lastListStart = new Map<Portal, number>();
   const { pairId } = options;
 
+  /**
+   * Stores one view, or quarantines it when the store refuses it. `held` is the pair's quarantine
+   * as this poll knows it, kept current. Returns the link id when the link needs a sync job.
+   */
+  async function storeView(portal: Portal, incident: Incident, held: Map<string, QuarantinedRecord>, stats: PollStats): Promise<string | null> {
+    const key = { pairId, portal, incidentId: incident.id, stage: 'view' } as const;
+    const previous = held.get(quarantineId(key)) ?? null;
+    // The version that was refused, listed again (the overlap re-lists it on every poll): wait for its retry time.
+    if (previous && previous.seenUpdatedAt === incident.lastUpdatedAt && Date.parse(previous.retryAt) > context.clock().getTime()) {
+      stats.quarantined++;
+      return null;
+    }
+    try {
+      const linkId = await recordView(context, pairId, portal, incident);
+      if (previous) {
+        await releaseRecord(context, key);
+        held.delete(quarantineId(key));
+      }
+      return linkId;
+    } catch (error) {
+      if (!isRefusedRecord(error)) throw error;
+      held.set(quarantineId(key), await quarantineRecord(context, { ...key, linkId: null, seenUpdatedAt: incident.lastUpdatedAt }, error, previous));
+      stats.quarantined++;
+      return null;
+    }
+  }
+
+  /** Quarantined records whose retry time has come: views are read fresh, link syncs are queued. */
+  async function retryDue(held: Map<string, QuarantinedRecord>, toSync: Set<string>, stats: PollStats): Promise<void> {
+    const pair = pairOf(context, pairId);
+    const now = context.clock().getTime();
+    const due = [...held.values()].filter((record) => Date.parse(record.retryAt) <= now);
+    for (const record of due.filter((candidate) => candidate.stage === 'sync')) if (record.linkId) toSync.add(record.linkId);
+    for (const record of due.filter((candidate) => candidate.stage === 'view').slice(0, MAX_QUARANTINE_RETRIES_PER_POLL)) {
+      const client = record.portal === 'defender' ? pair.defender : pair.sentinel;
+      let incident: Incident | null;
+      try {
+        incident = await client.get(record.incidentId);
+      } catch (error) {
+        // The portal, not the record: try again next poll.
+        context.log.debug({ err: error, pairId, portal: record.portal, incidentId: record.incidentId }, 'could not re-read a quarantined incident');
+        continue;
+      }
+      if (incident === null) {
+        await releaseRecord(context, record);
+        held.delete(quarantineId(record));
+        continue;
+      }
+      const linkId = await storeView(record.portal, incident, held, stats);
+      if (linkId) toSync.add(linkId);
+    }
+  }
+
   /** One poll of both portals. Throws on portal errors; the loop around it logs and carries on. */
   async function pollOnce(): Promise<PollStats> {
     const pair = pairOf(context, pairId);
-    const stats: PollStats = { listCalls: { defender: 0, sentinel: 0 }, listed: { defender: 0, sentinel: 0 }, queued: 0 };
+    const stats: PollStats = { listCalls: { defender: 0, sentinel: 0 }, listed: { defender: 0, sentinel: 0 }, queued: 0, quarantined: 0 };
     const toSync = new Set<string>();
+    const held = new Map((await context.store.quarantine.list(pairId, MAX_QUARANTINE_LIST_LIMIT)).map((record) => [quarantineId(record), record]));
 
     const nextCursors: Array<{ portal: Portal; since: string; idsAtSince: string[] }> = [];
 
@@ -93,7 +179,7 @@ export function createWatcher(context: SyncContext, options: WatcherOptions) {
         stats.listCalls[portal]++;
         for (const incident of page) {
           stats.listed[portal]++;
-          const linkId = await recordView(context, pairId, portal, incident);
+          const linkId = await storeView(portal, incident, held, stats);
           if (linkId) toSync.add(linkId);
           if (maxSeen === undefined || incident.lastUpdatedAt > maxSeen) {
             maxSeen = incident.lastUpdatedAt;
@@ -106,9 +192,14 @@ export function createWatcher(context: SyncContext, options: WatcherOptions) {
       if (maxSeen !== undefined) nextCursors.push({ portal, since: maxSeen, idsAtSince: [...idsAtMax] });
     }
 
+    await retryDue(held, toSync, stats);
+
     // Jobs before cursors: a crash in between re-lists the same changes, never skips them.
+    // A link whose sync is quarantined says so, so that the worker releases it once it saves.
+    const syncHeld = new Set([...held.values()].filter((record) => record.stage === 'sync').map((record) => record.linkId));
     for (const linkId of toSync) {
-      await context.queue.send(QUEUES.syncLink, { linkId }, { singletonKey: linkId });
+      const data: SyncLinkJobData = syncHeld.has(linkId) ? { linkId, quarantined: true } : { linkId };
+      await context.queue.send(QUEUES.syncLink, data, { singletonKey: linkId });
     }
     stats.queued = toSync.size;
     for (const { portal, since, idsAtSince } of nextCursors) {

@@ -4,7 +4,8 @@
 // Not for more than one process, and not a database: transactions are serialized with a mutex
 // and rolled back by restoring a snapshot; a call made outside a transaction while another
 // transaction is open sees that transaction's uncommitted writes. Every value going in or out is
-// copied through JSON, as jsonb would, so callers cannot mutate stored state.
+// copied through JSON, as jsonb would, so callers cannot mutate stored state, and text PostgreSQL
+// refuses (lone surrogates, NUL) is refused the same way, with the same SQLSTATE.
 import { StoreError } from '../../src/store/errors.ts';
 import { DEFAULT_LINK_LIST_LIMIT, MAX_LINK_LIST_LIMIT, compareText, linkMatchesFilter } from '../../src/store/link-filter.ts';
 import {
@@ -28,6 +29,9 @@ import {
   type LeaseRepository,
   type LinkRepository,
   type PortalCursor,
+  type QuarantineKey,
+  type QuarantinedRecord,
+  type QuarantineRepository,
   type RateLimitRepository,
   type Repositories,
   type SettingsRepository,
@@ -38,6 +42,8 @@ import {
 } from '../../src/store/ports.ts';
 import type { ChangeEvent } from '../../src/sync/api.ts';
 import { retryAfterMsFor, validateBucket } from '../../src/store/sql/rate-limits.ts';
+import { assertQuarantineEntry, DEFAULT_QUARANTINE_LIST_LIMIT, MAX_QUARANTINE_LIST_LIMIT } from '../../src/store/sql/quarantine.ts';
+import { isStorableText } from '../../src/domain/untrusted-text.ts';
 
 export interface MemoryStoreOptions {
   /** Clock for createdAt/updatedAt and lease expiry. Default: the real clock. */
@@ -60,6 +66,7 @@ interface State {
   pauses: Map<string, string>;
   buckets: Map<string, { tokens: number; updatedAt: number }>;
   leases: Map<string, { holderId: string; expiresAt: number }>;
+  quarantine: Map<string, QuarantinedRecord>;
   /** Recency counter per record (the SQL store's touch_seq / created_seq). */
   tick: number;
   order: Map<string, number>;
@@ -82,14 +89,28 @@ function emptyState(): State {
     pauses: new Map(),
     buckets: new Map(),
     leases: new Map(),
+    quarantine: new Map(),
     tick: 0,
     order: new Map(),
   };
 }
 
-/** A JSON round trip, as jsonb does (drops undefined, copies deeply). */
+/** What PostgreSQL answers for text it cannot hold in jsonb (22P02 lone surrogate, 22P05 NUL). */
+function refuseUnstorable(text: string): void {
+  if (isStorableText(text)) return;
+  const sqlState = text.includes('\u0000') ? '22P05' : '22P02';
+  throw new StoreError('query-failed', `Database statement failed (${sqlState === '22P05' ? 'unsupported Unicode escape sequence' : 'invalid input syntax for type json'}) in the in-memory store`, { sqlState });
+}
+
+/** A JSON round trip, as jsonb does (drops undefined, copies deeply, refuses what PostgreSQL refuses). */
 function copy<T>(value: T): T {
-  return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
+  if (value === undefined) return value;
+  const text = JSON.stringify(value, (key: string, item: unknown) => {
+    refuseUnstorable(key);
+    if (typeof item === 'string') refuseUnstorable(item);
+    return item;
+  });
+  return JSON.parse(text) as T;
 }
 
 function normIso(value: string, what: string): string {
@@ -589,7 +610,46 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       }),
   };
 
-  const repositories: Repositories = { cursors, links, editRequests, changeEvents, conversations, subscriptions, cards, approvals, settings, audit, rateLimits, leases };
+  const quarantineKey = (key: QuarantineKey) => JSON.stringify([key.pairId, key.portal, key.incidentId, key.stage]);
+  const quarantine: QuarantineRepository = {
+    record: (entry) =>
+      op(() => {
+        assertQuarantineEntry(entry);
+        const previous = state.quarantine.get(quarantineKey(entry));
+        const record: QuarantinedRecord = copy({
+          ...entry,
+          firstFailedAt: previous?.firstFailedAt ?? normIso(entry.lastFailedAt, 'lastFailedAt'),
+          lastFailedAt: normIso(entry.lastFailedAt, 'lastFailedAt'),
+          retryAt: normIso(entry.retryAt, 'retryAt'),
+        });
+        state.quarantine.set(quarantineKey(entry), record);
+        return copy(record);
+      }),
+    get: (key) => op(() => copy(state.quarantine.get(quarantineKey(key)) ?? null)),
+    release: (key) => op(() => state.quarantine.delete(quarantineKey(key))),
+    list: (pairId, limit) =>
+      op(() =>
+        copy(
+          [...state.quarantine.values()]
+            .filter((record) => record.pairId === pairId)
+            .sort((a, b) => a.retryAt.localeCompare(b.retryAt) || a.portal.localeCompare(b.portal) || compareText(a.incidentId, b.incidentId) || a.stage.localeCompare(b.stage))
+            .slice(0, clampLimit(limit, DEFAULT_QUARANTINE_LIST_LIMIT, MAX_QUARANTINE_LIST_LIMIT)),
+        ),
+      ),
+    counts: () =>
+      op(() => {
+        const counts = new Map<string, { pairId: string; portal: QuarantinedRecord['portal']; count: number }>();
+        for (const record of state.quarantine.values()) {
+          const key = JSON.stringify([record.pairId, record.portal]);
+          const entry = counts.get(key) ?? { pairId: record.pairId, portal: record.portal, count: 0 };
+          entry.count++;
+          counts.set(key, entry);
+        }
+        return [...counts.values()].sort((a, b) => compareText(a.pairId, b.pairId) || a.portal.localeCompare(b.portal));
+      }),
+  };
+
+  const repositories: Repositories = { cursors, links, editRequests, changeEvents, conversations, subscriptions, cards, approvals, settings, audit, rateLimits, leases, quarantine };
   return {
     ...repositories,
     async transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {

@@ -1,6 +1,7 @@
 // The ordered list of schema migrations. Append only: never edit a migration that has shipped
 // (the migrator refuses a changed checksum); add NNN-name.ts with the next version instead.
 import { migration001 } from './001-initial.ts';
+import { migration002 } from './002-quarantine.ts';
 
 export interface Migration {
   version: number;
@@ -9,4 +10,4 @@ export interface Migration {
   statements: readonly string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration001];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002];

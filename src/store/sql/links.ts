@@ -147,12 +147,13 @@ export function createSqlLinkRepository(db: Db): LinkRepository {
     },
 
     async list(filter: LinkListFilter): Promise<IncidentLink[]> {
-      const where: string[] = [];
       const params: unknown[] = [];
       const param = (value: unknown) => {
         params.push(value);
         return `$${params.length}`;
       };
+      // A link with no stored view (just created, or its view was refused) has nothing to show.
+      const where: string[] = [`(defender_view IS NOT NULL OR sentinel_view IS NOT NULL)`];
       if (filter.pairId !== undefined) where.push(`pair_id = ${param(filter.pairId)}`);
       if (!filter.includeMerged) where.push(`merged_into_link_id IS NULL`);
       if (filter.minSeverity !== undefined) {
@@ -179,7 +180,7 @@ export function createSqlLinkRepository(db: Db): LinkRepository {
       }
       const limit = clampLimit(filter.limit, DEFAULT_LINK_LIST_LIMIT, MAX_LINK_LIST_LIMIT);
       const { rows } = await db.query<LinkRow>(
-        `SELECT * FROM incident_links ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+        `SELECT * FROM incident_links WHERE ${where.join(' AND ')}
          ORDER BY touch_seq DESC LIMIT ${param(limit)}`,
         params,
       );

@@ -9,6 +9,7 @@ import { cursorContract } from './cursors.contract.ts';
 import { editRequestContract } from './edit-requests.contract.ts';
 import { leaseContract } from './leases.contract.ts';
 import { linkContract } from './links.contract.ts';
+import { quarantineContract } from './quarantine.contract.ts';
 import { rateLimitContract } from './rate-limits.contract.ts';
 
 export type { ContractContext } from './context.ts';
@@ -24,4 +25,5 @@ export function allContracts(ctx: ContractContext): void {
   auditContract(ctx);
   rateLimitContract(ctx);
   leaseContract(ctx);
+  quarantineContract(ctx);
 }

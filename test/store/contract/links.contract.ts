@@ -109,6 +109,16 @@ export function linkContract(ctx: ContractContext): void {
       expect((await ids({}))[0]).toBe(low.linkId);
     });
 
+    test('list leaves out links with no stored view (created, not yet synced): there is nothing to show', async () => {
+      const pairId = uid('pair');
+      const empty = await insert({ pairId, defenderView: null, sentinelView: null });
+      const shown = await insert({ pairId });
+      expect((await links().list({ pairId })).map((l) => l.linkId)).toEqual([shown.linkId]);
+      expect((await links().list({ pairId, includeMerged: true })).map((l) => l.linkId)).toEqual([shown.linkId]);
+      // Still found directly (a sync in progress reads it).
+      expect(await links().get(empty.linkId)).toMatchObject({ linkId: empty.linkId });
+    });
+
     test('list hides merged links unless asked, and refuses a bad limit', async () => {
       const pairId = uid('pair');
       const from = await insert({ pairId });
