@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Config, PairConfig } from './config/config.ts';
 import type { Logger } from './observability/logger.ts';
+import { createMetrics } from './observability/metrics.ts';
 import { startSimulators, type RunningSimulators, type SimulatorOptions } from './simulators/index.ts';
 import { openStore } from './store/store.ts';
 import { createJobQueue } from './store/queue.ts';
@@ -135,7 +136,8 @@ export async function startBridge(config: Config, options: StartOptions): Promis
       });
     }
 
-    const context: SyncContext = { store, queue: createSyncJobQueue(jobs), pairs, clock: () => new Date(), newId: randomUUID, log: log.child({ component: 'sync' }) };
+    const metrics = createMetrics({ quarantineCounts: () => store.quarantine.counts(), onCollectError: (error) => log.warn({ err: error }, 'could not count quarantined records for /metrics') });
+    const context: SyncContext = { store, queue: createSyncJobQueue(jobs), pairs, clock: () => new Date(), newId: randomUUID, log: log.child({ component: 'sync' }), metrics };
     const engine = createSyncEngine(context, { replicaId, pollIntervalMs: config.sync.pollIntervalSeconds * 1000 });
 
     // Teams side.
@@ -247,7 +249,7 @@ export async function startBridge(config: Config, options: StartOptions): Promis
       return report;
     };
 
-    const http = createHttpServer({ adapter, app, health, log: log.child({ component: 'http' }) });
+    const http = createHttpServer({ adapter, app, health, metrics, log: log.child({ component: 'http' }) });
     const port = await http.listen(options.port ?? config.port, '0.0.0.0');
     closers.push(async () => {
       unsubscribe();

@@ -38,6 +38,14 @@ export interface HttpServerOptions {
   healthTimeoutMs?: number;
   /** On close(), connections still busy after this are cut. */
   shutdownGraceMs?: number;
+  /** Served at GET /metrics in Prometheus text format, when given. */
+  metrics?: MetricsEndpoint;
+}
+
+/** The part of observability/metrics.ts the server uses. */
+export interface MetricsEndpoint {
+  readonly contentType: string;
+  render(): Promise<string>;
 }
 
 export interface HttpServer {
@@ -111,6 +119,15 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     const ok = Object.values(checks).every((check) => check.ok);
     res.send(ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable', checks });
   });
+
+  const metrics = options.metrics;
+  if (metrics) {
+    server.get('/metrics', async (_req: Request, res: Response) => {
+      const body = await metrics.render();
+      res.setHeader('Content-Type', metrics.contentType);
+      res.sendRaw(200, body);
+    });
+  }
 
   server.on('restifyError', (req: Request, res: Response, error: Error & { statusCode?: number }, callback: () => void) => {
     const status = error.statusCode ?? 500;
