@@ -10,8 +10,10 @@
 //
 // What it does, in order:
 //   1. cuts absurdly long input early (bounded work for 10k+ character strings);
-//   2. removes bidi overrides/isolates and invisible formatting characters (a U+202E in a file
-//      name reverses what the analyst reads), C0/C1 controls, and piles of combining marks;
+//   2. replaces lone surrogates with U+FFFD (domain/untrusted-text.ts: a card is JSON that Teams
+//      must parse as Unicode text), removes bidi overrides/isolates and invisible formatting
+//      characters (a U+202E in a file name reverses what the analyst reads), C0/C1 controls, and
+//      piles of combining marks;
 //   3. collapses all whitespace to single spaces (single-line) or keeps paragraphs (multiline);
 //   4. caps the visible length in grapheme clusters, so emoji and accents are never split;
 //   5. backslash-escapes every CommonMark punctuation character that can start markup, including
@@ -22,6 +24,7 @@
 //      The break is a zero-width space: invisible, and it stops every one of those parsers.
 //
 // The result is for display only; never feed it back into a portal.
+import { wellFormedText } from '../domain/untrusted-text.ts';
 
 /** U+200B ZERO WIDTH SPACE: invisible, but ends any Markdown, link or expression token. */
 const BREAK = '\u200B';
@@ -91,7 +94,7 @@ function cleanUntrustedText(text: unknown, maxLength: number, options: EscapeOpt
   // the "…" decision below still sees that the text was longer.
   const headroom = maxLength * 8 + 64;
   let value = text.length > headroom ? text.slice(0, headroom) : text;
-  value = value.normalize('NFC');
+  value = wellFormedText(value).normalize('NFC');
   value = value.replace(/\r\n?|[\u2028\u2029\u0085]/g, '\n').replace(/\t/g, ' ');
   value = value.replace(INVISIBLE_OR_CONTROL, '');
   value = value.replace(COMBINING_PILE, '$1');
