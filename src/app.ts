@@ -249,7 +249,8 @@ export async function startBridge(config: Config, options: StartOptions): Promis
       return report;
     };
 
-    const http = createHttpServer({ adapter, app, health, metrics, log: log.child({ component: 'http' }) });
+    // Without a bot id nothing authenticates requests: the server then listens on loopback only.
+    const http = createHttpServer({ adapter, app, health, metrics, botAuthentication: config.bot.id !== undefined, log: log.child({ component: 'http' }) });
     const port = await http.listen(options.port ?? config.port, '0.0.0.0');
     closers.push(async () => {
       unsubscribe();

@@ -2,11 +2,18 @@
 // With a bot id, every request to /api/messages must carry a valid Bot Framework JWT; the
 // adapter refuses others with 401 before any bot logic runs. Without one (local mode: Agents
 // Playground, Emulator), authentication is off, as botbuilder does for an empty app id.
+//
+// Requests come in through handleRequest, not CloudAdapter.process: process answers every
+// authentication failure that is not an AuthenticationError with 500 and the error's text (a DNS
+// error for login.botframework.com, say) to an unauthenticated caller.
 import {
   CloudAdapter,
   ConfigurationBotFrameworkAuthentication,
+  type Activity,
   type ConfigurationBotFrameworkAuthenticationOptions,
   type BotAdapter,
+  type Request,
+  type Response,
   type TurnContext,
 } from 'botbuilder';
 import type { Logger } from '../observability/logger.ts';
@@ -18,6 +25,11 @@ export interface BotAdapterOptions {
   botPassword?: string | undefined;
   botTenantId?: string | undefined;
   botType?: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI' | undefined;
+  /**
+   * An HTTP proxy for the Bot Framework's own calls (its signing-key metadata and the Bot
+   * Connector), for networks that reach Microsoft only through one. Default: direct.
+   */
+  proxy?: { host: string; port: number } | undefined;
   log?: Logger;
 }
 
@@ -38,6 +50,88 @@ export function authenticationOptions(options: BotAdapterOptions): Configuration
   if (options.botPassword) auth.MicrosoftAppPassword = options.botPassword;
   if (options.botTenantId) auth.MicrosoftAppTenantId = options.botTenantId;
   return auth;
+}
+
+/** Network failures while fetching signing keys: name resolution, refused or dropped connections. */
+const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+type AuthenticateRequestResult = Awaited<ReturnType<ConfigurationBotFrameworkAuthentication['authenticateRequest']>>;
+
+function isNetworkFailure(error: Error): boolean {
+  // node-fetch (which botframework-connector uses for the OpenID metadata) names its errors so.
+  if (error.name === 'FetchError') return true;
+  const code = (error as { code?: unknown }).code ?? (error.cause as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && NETWORK_ERROR_CODES.has(code);
+}
+
+/**
+ * What an authentication failure means for the caller: 503 when the bot could not fetch the
+ * signing keys to check the token with (its own problem, worth retrying), else 401.
+ * botframework-connector reports a metadata endpoint that answered with an error as an
+ * AuthenticationError with status 500, and a network failure as the fetch library's own error.
+ */
+export function authenticationFailureStatus(error: unknown): 401 | 503 {
+  if (!(error instanceof Error)) return 401;
+  // botframework-connector's AuthenticationError is an Error with a numeric statusCode (it is not
+  // re-exported by botbuilder, so it is recognised by shape).
+  const statusCode = (error as { statusCode?: unknown }).statusCode;
+  if (typeof statusCode === 'number') return statusCode === 500 ? 503 : 401;
+  return isNetworkFailure(error) ? 503 : 401;
+}
+
+const REFUSALS = {
+  401: { code: 'Unauthorized', message: 'The request does not carry a valid Bot Framework token.' },
+  503: { code: 'ServiceUnavailable', message: 'The bot cannot check Bot Framework tokens right now. Try again later.' },
+} as const;
+
+/** Turns the JSON dates of an activity into Dates, keeping the original strings (as botbuilder does). */
+function activityFrom(body: Record<string, unknown>): Activity {
+  const activity = { ...body };
+  for (const [field, raw] of [['timestamp', 'rawTimestamp'], ['expiration', 'rawExpiration'], ['localTimestamp', 'rawLocalTimestamp']] as const) {
+    const value = activity[field];
+    if (typeof value === 'string') {
+      activity[raw] = value;
+      activity[field] = new Date(value);
+    }
+  }
+  return activity as unknown as Activity;
+}
+
+export class BridgeCloudAdapter extends CloudAdapter {
+  private readonly log: Logger;
+
+  constructor(authentication: ConfigurationBotFrameworkAuthentication, log: Logger) {
+    super(authentication);
+    this.log = log;
+  }
+
+  /**
+   * Authenticates the request, runs `logic` for its activity and writes the response. The caller
+   * has checked that the body is an activity. A failed authentication is answered 401 or 503 with a
+   * fixed text (the detail goes to the log); an error in the turn itself is thrown to the caller.
+   */
+  async handleRequest(req: Request, res: Response, logic: (context: TurnContext) => Promise<void>): Promise<void> {
+    const activity = activityFrom(req.body ?? {});
+    const header = req.headers['authorization'] ?? req.headers['Authorization'];
+    let authenticated: AuthenticateRequestResult;
+    try {
+      authenticated = await this.botFrameworkAuthentication.authenticateRequest(activity, typeof header === 'string' ? header : '');
+    } catch (error) {
+      const status = authenticationFailureStatus(error);
+      const context = { err: error, status, activityType: activity.type, channelId: activity.channelId };
+      if (status === 503) this.log.error(context, 'could not fetch the Bot Framework signing keys; request refused');
+      else this.log.info(context, 'request refused: its Bot Framework token is missing or invalid');
+      res.status(status);
+      if (status === 503) res.header('retry-after', '30');
+      res.send(REFUSALS[status]);
+      res.end();
+      return;
+    }
+    const invokeResponse = await this.processActivity(authenticated, activity, logic);
+    res.status(invokeResponse?.status ?? 200);
+    if (invokeResponse?.body !== undefined) res.send(invokeResponse.body);
+    res.end();
+  }
 }
 
 /**
@@ -66,9 +160,16 @@ export function installTurnErrorHandler(adapter: BotAdapter, log: Logger): void 
   };
 }
 
-export function createBotAdapter(options: BotAdapterOptions = {}): CloudAdapter {
+export function createBotAdapter(options: BotAdapterOptions = {}): BridgeCloudAdapter {
   const log = options.log ?? createSilentLogger();
-  const adapter = new CloudAdapter(new ConfigurationBotFrameworkAuthentication(authenticationOptions(options)));
+  const authentication = new ConfigurationBotFrameworkAuthentication(
+    authenticationOptions(options),
+    undefined,
+    undefined,
+    undefined,
+    options.proxy ? { proxySettings: options.proxy } : undefined,
+  );
+  const adapter = new BridgeCloudAdapter(authentication, log);
   installTurnErrorHandler(adapter, log);
   return adapter;
 }

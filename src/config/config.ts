@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { EDITABLE_FIELDS, type EditableField } from '../domain/incident.ts';
 import { CodedError } from '../domain/errors.ts';
+import { isLoopbackUrl } from './loopback.ts';
 
 export type SimulatorMode = 'embedded' | 'external' | 'off';
 
@@ -16,11 +17,19 @@ export interface PairConfig {
   subscriptionId: string;
   resourceGroup: string;
   workspace: string;
+  /**
+   * Ids of other pairs whose tenants' conversations may also see this pair's incidents (MSSP
+   * customers that share). Empty: only this pair's own tenant and the SOC tenants see them.
+   */
+  sharedWith: string[];
 }
 
 export interface Config {
   envName: string;
-  /** Local mode: the simulators stand in for Microsoft's clouds and their control API is on. */
+  /**
+   * Local mode: every portal endpoint in use is a simulator on this machine's loopback interface.
+   * Only then may Bot Framework authentication be off and everyone be an analyst by default.
+   */
   localMode: boolean;
   port: number;
   dataDir: string;
@@ -36,6 +45,11 @@ export interface Config {
     tenantId: string | undefined;
     type: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI';
   };
+  /**
+   * Tenants, besides the bot's own (BOT_TENANT_ID), whose Teams conversations are answered and see
+   * every pair (the MSSP's SOC). The pairs' tenants are answered too, each seeing its own pairs.
+   */
+  allowedTenants: string[];
   pairs: PairConfig[];
   sync: {
     pollIntervalSeconds: number;
@@ -81,6 +95,7 @@ const pairSchema = z.object({
   subscriptionId: guidOrName,
   resourceGroup: guidOrName,
   workspace: guidOrName,
+  sharedWith: z.array(z.string().min(1)).default([]),
 });
 
 /** Reads `name` through `schema`, recording a problem that names the variable instead of throwing. */
@@ -93,6 +108,21 @@ function read<T>(env: Env, problems: string[], name: string, schema: z.ZodType<T
   return undefined;
 }
 
+/**
+ * Null when every portal endpoint the bridge will call is a simulator on loopback (local mode),
+ * else why not. Embedded simulators always listen on https://localhost, and the bridge follows
+ * them whatever the endpoint variables say; otherwise the variables are what it calls.
+ */
+function whyNotLocal(mode: SimulatorMode, endpoints: Record<'GRAPH_ENDPOINT' | 'ARM_ENDPOINT' | 'AUTHORITY_HOST', string | undefined>): string | null {
+  if (mode === 'off') return 'SIMULATORS is off';
+  if (mode === 'embedded') return null;
+  for (const [name, url] of Object.entries(endpoints)) {
+    if (url === undefined) return `${name} is not set`;
+    if (!isLoopbackUrl(url)) return `${name} (${url}) is not a simulator on this machine's loopback interface`;
+  }
+  return null;
+}
+
 export function loadConfig(env: Env): Config {
   const problems: string[] = [];
   const r = <T>(name: string, schema: z.ZodType<T, z.ZodTypeDef, unknown>, hint: string) => read(env, problems, name, schema, hint);
@@ -101,14 +131,15 @@ export function loadConfig(env: Env): Config {
   const simulatorMode =
     r('SIMULATORS', z.enum(['embedded', 'external', 'off']).optional(), "Set 'embedded' (default locally), 'external' (already running, see npm run simulators) or 'off' (real tenant).") ??
     (envName === 'local' ? 'embedded' : 'off');
-  const localMode = simulatorMode !== 'off';
   const simPort = r('SIM_PORT', port.default(4443), 'Port of the local simulators, e.g. 4443.') ?? 4443;
   const simUrl = r('SIM_URL', httpsUrl.default(`https://localhost:${simPort}`), 'Base URL of the simulators, e.g. https://localhost:4443.');
 
-  const endpointHint = localMode ? 'In local mode this is the simulator URL, e.g. https://localhost:4443.' : '';
+  const endpointHint = simulatorMode === 'off' ? '' : 'With the simulators this is their URL, e.g. https://localhost:4443.';
   const graph = r('GRAPH_ENDPOINT', httpsUrl, `Microsoft Graph base URL: https://graph.microsoft.com. ${endpointHint}`);
   const arm = r('ARM_ENDPOINT', httpsUrl, `Azure Resource Manager base URL: https://management.azure.com. ${endpointHint}`);
   const authorityHost = r('AUTHORITY_HOST', httpsUrl, `Entra ID authority: https://login.microsoftonline.com. ${endpointHint}`);
+  const notLocal = whyNotLocal(simulatorMode, { GRAPH_ENDPOINT: graph, ARM_ENDPOINT: arm, AUTHORITY_HOST: authorityHost });
+  const localMode = notLocal === null;
 
   const tenantId = r('AZURE_TENANT_ID', guidOrName, 'Directory (tenant) id of the app registration.');
   const clientId = r('AZURE_CLIENT_ID', guidOrName, 'Application (client) id of the app registration.');
@@ -138,13 +169,21 @@ export function loadConfig(env: Env): Config {
       problems.push('SYNC_PAIRS: is not valid JSON. Expected a JSON array of pairs, or leave it unset to use AZURE_* and SENTINEL_* for one pair.');
     }
   } else if (tenantId && clientId && clientSecret && subscriptionId && resourceGroup && workspace) {
-    pairs = [{ id: 'default', tenantId, clientId, clientSecret, subscriptionId, resourceGroup, workspace }];
+    pairs = [{ id: 'default', tenantId, clientId, clientSecret, subscriptionId, resourceGroup, workspace, sharedWith: [] }];
+  }
+  for (const pair of pairs) {
+    for (const other of pair.sharedWith) {
+      if (other === pair.id) problems.push(`SYNC_PAIRS: pair '${pair.id}' lists itself in sharedWith; list the ids of other pairs whose tenants may see its incidents.`);
+      else if (!pairs.some((candidate) => candidate.id === other)) problems.push(`SYNC_PAIRS: pair '${pair.id}' shares with '${other}', which is not a pair id. Known ids: ${pairs.map((p) => p.id).join(', ')}.`);
+    }
   }
 
   const botId = r('BOT_ID', z.string().optional(), 'Microsoft App id of the Azure Bot.');
   const botPassword = r('BOT_PASSWORD', z.string().optional(), 'Client secret of the Azure Bot app registration.');
   if (botId && !botPassword) problems.push('BOT_PASSWORD: is not set but BOT_ID is. Set the bot app registration\'s client secret, or unset BOT_ID for local clients.');
-  if (!localMode && !botId) problems.push('BOT_ID: is not set. A real tenant needs Bot Framework authentication: set BOT_ID, BOT_PASSWORD and BOT_TENANT_ID.');
+  if (!localMode && !botId) {
+    problems.push(`BOT_ID: is not set, and ${notLocal}, so this is not local mode: Bot Framework authentication is required. Set BOT_ID, BOT_PASSWORD and BOT_TENANT_ID (or point every portal endpoint at the local simulators).`);
+  }
 
   const writable = r(
     'DEFENDER_WRITABLE_FIELDS',
@@ -173,6 +212,7 @@ export function loadConfig(env: Env): Config {
       tenantId: r('BOT_TENANT_ID', z.string().optional(), 'Tenant id of a single-tenant bot.') || undefined,
       type: r('BOT_TYPE', z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('MultiTenant'), 'One of MultiTenant, SingleTenant, UserAssignedMSI.') ?? 'MultiTenant',
     },
+    allowedTenants: r('ALLOWED_TENANTS', list.default(''), 'Comma-separated Entra tenant ids whose Teams conversations see every pair.') ?? [],
     pairs,
     sync: {
       // Graph's documented security budget is 150 requests/min per app per tenant. One delta list

@@ -5,18 +5,21 @@ import restify, { type Request, type Response, type Next, type Server } from 're
 import type { TurnContext } from 'botbuilder';
 import type { Logger } from '../observability/logger.ts';
 import { createSilentLogger } from '../observability/logger.ts';
+import { isLoopbackHost } from '../config/loopback.ts';
 
 export interface HealthCheck {
   ok: boolean;
+  /** Why, for the log only: never sent to the (unauthenticated) caller. */
   detail?: string;
 }
 
 /** Checks by name: store, watchers, each portal. */
 export type HealthProbe = () => Promise<Record<string, HealthCheck>>;
 
-/** The part of botbuilder's CloudAdapter the server uses. */
+/** The part of the bot adapter (src/bot/adapter.ts) the server uses. */
 export interface MessageAdapter {
-  process(req: Request, res: Response, logic: (context: TurnContext) => Promise<void>): Promise<void>;
+  /** Authenticates, runs `logic` and answers; refuses unauthenticated requests without internals. */
+  handleRequest(req: Request, res: Response, logic: (context: TurnContext) => Promise<void>): Promise<void>;
 }
 
 /** The part of the teams-ai Application the server uses. */
@@ -28,6 +31,12 @@ export interface HttpServerOptions {
   adapter: MessageAdapter;
   app: TurnRunner;
   health: HealthProbe;
+  /**
+   * Whether the adapter requires a valid Bot Framework token on every request. Without one, anyone
+   * who can reach the port could act as any Teams user, so the server listens on loopback only,
+   * whatever host listen() is given. Default false.
+   */
+  botAuthentication?: boolean;
   log?: Logger;
   /**
    * Largest request body accepted. Teams messages are limited to about 28 KB and card invokes are
@@ -58,6 +67,12 @@ export interface HttpServer {
 
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
 
+/** The host to bind: the one asked for, or loopback when requests are not authenticated. */
+export function bindHost(requested: string, botAuthentication: boolean): string {
+  if (botAuthentication || isLoopbackHost(requested)) return requested;
+  return requested.includes(':') ? '::1' : '127.0.0.1';
+}
+
 async function runHealth(probe: HealthProbe, timeoutMs: number): Promise<Record<string, HealthCheck>> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<Record<string, HealthCheck>>((resolve) => {
@@ -69,6 +84,16 @@ async function runHealth(probe: HealthProbe, timeoutMs: number): Promise<Record<
     return { health: { ok: false, detail: `checks failed: ${error instanceof Error ? error.message : String(error)}` } };
   } finally {
     clearTimeout(timer);
+  }
+}
+
+function isServiceUrl(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.hostname.length > 0;
+  } catch {
+    return false;
   }
 }
 
@@ -104,8 +129,14 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       res.send(400, { code: 'BadRequest', message: 'Expected a Bot Framework activity: a JSON object with a "type".' });
       return;
     }
+    // Every channel names the service to answer; without one, botbuilder would look up a host
+    // called "undefined" and hold the request for the resolver's timeout.
+    if (!isServiceUrl((body as { serviceUrl?: unknown }).serviceUrl)) {
+      res.send(400, { code: 'BadRequest', message: 'The activity has no valid "serviceUrl" (an http or https URL).' });
+      return;
+    }
     try {
-      await options.adapter.process(req, res, async (context) => {
+      await options.adapter.handleRequest(req, res, async (context) => {
         await options.app.run(context);
       });
     } catch (error) {
@@ -114,10 +145,27 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     }
   });
 
+  // /healthz is unauthenticated: it names the checks that failed, and the log says why (error
+  // texts can carry SQL, host names or tokens' claims). A failure is logged when it starts or its
+  // reason changes, not on every probe.
+  const loggedFailures = new Map<string, string>();
+  const logHealth = (checks: Record<string, HealthCheck>) => {
+    for (const [name, check] of Object.entries(checks)) {
+      const detail = check.detail ?? 'failed';
+      if (!check.ok && loggedFailures.get(name) !== detail) {
+        loggedFailures.set(name, detail);
+        log.warn({ check: name, detail }, 'health check failed');
+      } else if (check.ok && loggedFailures.delete(name)) {
+        log.info({ check: name }, 'health check recovered');
+      }
+    }
+  };
   server.get('/healthz', async (_req: Request, res: Response) => {
     const checks = await runHealth(options.health, healthTimeoutMs);
+    logHealth(checks);
     const ok = Object.values(checks).every((check) => check.ok);
-    res.send(ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable', checks });
+    const shown = Object.fromEntries(Object.entries(checks).map(([name, check]) => [name, { ok: check.ok }]));
+    res.send(ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable', checks: shown });
   });
 
   const metrics = options.metrics;
@@ -138,7 +186,11 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
 
   return {
     server,
-    listen(port, host = '127.0.0.1') {
+    listen(port, requested = '127.0.0.1') {
+      const host = bindHost(requested, options.botAuthentication ?? false);
+      if (host !== requested) {
+        log.warn({ requested, host }, `Bot Framework authentication is off (no BOT_ID): listening on ${host} only, not ${requested}. Set BOT_ID to accept requests from other hosts.`);
+      }
       return new Promise((resolve, reject) => {
         server.server.once('error', reject);
         server.listen(port, host, () => {

@@ -65,6 +65,65 @@ describe('loadConfig', () => {
     expect(problemsOf(localEnv({ BOT_ID: 'abc' })).some((p) => p.startsWith('BOT_PASSWORD'))).toBe(true);
   });
 
+  describe('local mode follows the portal endpoints in use', () => {
+    const REAL = { GRAPH_ENDPOINT: 'https://graph.microsoft.com', ARM_ENDPOINT: 'https://management.azure.com', AUTHORITY_HOST: 'https://login.microsoftonline.com' };
+
+    test('external simulators with the real Graph, ARM and login endpoints are not local: BOT_ID is required', () => {
+      const problems = problemsOf(localEnv({ SIMULATORS: 'external', ...REAL }));
+      const botId = problems.find((p) => p.startsWith('BOT_ID:'));
+      expect(botId).toMatch(/GRAPH_ENDPOINT \(https:\/\/graph\.microsoft\.com\) is not a simulator/);
+      expect(botId).toMatch(/Bot Framework authentication is required/);
+    });
+
+    test.each([
+      ['GRAPH_ENDPOINT', 'https://graph.microsoft.com'],
+      ['ARM_ENDPOINT', 'https://management.azure.com'],
+      ['AUTHORITY_HOST', 'https://login.microsoftonline.com'],
+      ['ARM_ENDPOINT', 'https://10.0.0.5:4443'],
+      ['GRAPH_ENDPOINT', 'https://localhost.attacker.example:4443'],
+    ])('one endpoint off loopback (%s=%s) is enough to leave local mode', (name, url) => {
+      const problems = problemsOf(localEnv({ SIMULATORS: 'external', [name]: url }));
+      expect(problems.find((p) => p.startsWith('BOT_ID:'))).toContain(`${name} (${url})`);
+      const config = loadConfig(localEnv({ SIMULATORS: 'external', [name]: url, BOT_ID: 'bot-app', BOT_PASSWORD: 'secret' }));
+      expect(config.localMode).toBe(false);
+    });
+
+    test.each([['https://localhost:4443'], ['https://127.0.0.1:4443'], ['https://127.8.9.10:4443'], ['https://[::1]:4443']])('external simulators on loopback (%s) are local mode', (url) => {
+      const config = loadConfig(localEnv({ SIMULATORS: 'external', GRAPH_ENDPOINT: url, ARM_ENDPOINT: url, AUTHORITY_HOST: url }));
+      expect(config.localMode).toBe(true);
+      expect(config.bot.id).toBeUndefined();
+    });
+
+    test('embedded simulators are local: the bridge calls them whatever the endpoint variables say', () => {
+      expect(loadConfig(localEnv({ SIMULATORS: 'embedded', ...REAL })).localMode).toBe(true);
+    });
+
+    test('SIMULATORS=off is never local mode, even with loopback endpoints', () => {
+      const problems = problemsOf(localEnv({ SIMULATORS: 'off' }));
+      expect(problems.find((p) => p.startsWith('BOT_ID:'))).toContain('SIMULATORS is off');
+    });
+  });
+
+  test('ALLOWED_TENANTS lists further tenants; env/.env.local allows the Agents Playground\'s', () => {
+    expect(loadConfig(localEnv({ ALLOWED_TENANTS: ' t-soc-1, t-soc-2 ,' })).allowedTenants).toEqual(['t-soc-1', 't-soc-2']);
+    expect(loadConfig(localEnv()).allowedTenants).toEqual(['00000000-0000-0000-0000-0000000000001']);
+  });
+
+  test('a pair may share its incidents with other pairs, by id', () => {
+    const pairs = [
+      { id: 'contoso', tenantId: 't1', clientId: 'c1', subscriptionId: 's1', resourceGroup: 'rg1', workspace: 'w1', sharedWith: ['fabrikam'] },
+      { id: 'fabrikam', tenantId: 't2', clientId: 'c2', subscriptionId: 's2', resourceGroup: 'rg2', workspace: 'w2' },
+    ];
+    const config = loadConfig(localEnv({ SYNC_PAIRS: JSON.stringify(pairs) }));
+    expect(config.pairs.map((p) => [p.id, p.sharedWith])).toEqual([
+      ['contoso', ['fabrikam']],
+      ['fabrikam', []],
+    ]);
+    expect(problemsOf(localEnv({ SYNC_PAIRS: JSON.stringify([{ ...pairs[0], sharedWith: ['northwind'] }, pairs[1]]) }))[0]).toMatch(/^SYNC_PAIRS: pair 'contoso' shares with 'northwind', which is not a pair id/);
+    expect(problemsOf(localEnv({ SYNC_PAIRS: JSON.stringify([{ ...pairs[0], sharedWith: ['contoso'] }, pairs[1]]) }))[0]).toMatch(/lists itself/);
+    expect(problemsOf(localEnv({ SYNC_PAIRS: JSON.stringify([{ ...pairs[0], sharedWith: 'fabrikam' }, pairs[1]]) }))[0]).toMatch(/^SYNC_PAIRS: 0\.sharedWith/);
+  });
+
   test('SYNC_PAIRS configures several tenant/workspace pairs for MSSPs', () => {
     const pairs = [
       { id: 'contoso', tenantId: 't1', clientId: 'c1', subscriptionId: 's1', resourceGroup: 'rg1', workspace: 'w1' },

@@ -3,14 +3,15 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, jest, test } from '@jest/globals';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { SignJWT } from 'jose';
 import type { TurnContext } from 'botbuilder';
-import { createBotAdapter } from '../../src/bot/adapter.ts';
+import { authenticationFailureStatus, createBotAdapter } from '../../src/bot/adapter.ts';
 import { createBotApplication } from '../../src/bot/app.ts';
 import { renderIncidentCard } from '../../src/cards/incident-card.ts';
 import { buildChangeNoticeText } from '../../src/cards/change-notice.ts';
 import { createLogger, createSilentLogger } from '../../src/observability/logger.ts';
-import { createHttpServer, type HealthProbe, type HttpServer } from '../../src/server/http.ts';
+import { bindHost, createHttpServer, type HealthProbe, type HttpServer } from '../../src/server/http.ts';
 import { createMemoryStore } from '../fakes/memory-store.ts';
 import { createFakeBridge, sampleView } from '../fakes/bridge.ts';
 import { createFakeSender } from '../bot/support/fake-sender.ts';
@@ -60,16 +61,61 @@ function botDeps() {
 const healthy: HealthProbe = async () => ({ store: { ok: true }, watchers: { ok: true }, defender: { ok: true }, sentinel: { ok: true } });
 
 let connector: Awaited<ReturnType<typeof startFakeConnector>>;
+/**
+ * Every adapter with a bot id here reaches Microsoft (the Bot Framework's signing keys at login.botframework.com,
+ * as in production) only through this loopback proxy, which stands for a network that cannot:
+ * nothing leaves the machine. botframework-connector keeps one metadata client per URL for the
+ * whole process, so they all share one proxy.
+ */
+let network: Awaited<ReturnType<typeof startFailingProxy>>;
 const servers: HttpServer[] = [];
 
-async function start(options: { botId?: string; health?: HealthProbe; run?: (context: TurnContext) => Promise<boolean>; maxBodyBytes?: number } = {}) {
-  const log = process.env['BOT_TEST_LOG'] ? createLogger({ level: 'debug' }) : createSilentLogger();
-  const adapter = createBotAdapter({ log, ...(options.botId ? { botId: options.botId, botPassword: 'not-a-real-secret' } : {}) });
+/** A pino destination that keeps every entry, to assert what was logged. */
+function logCapture() {
+  const lines: Record<string, unknown>[] = [];
+  const log = createLogger({ level: 'debug', destination: { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) } });
+  return { log, lines };
+}
+
+interface StartOptions {
+  botId?: string;
+  health?: HealthProbe;
+  run?: (context: TurnContext) => Promise<boolean>;
+  maxBodyBytes?: number;
+  log?: ReturnType<typeof createLogger>;
+}
+
+async function start(options: StartOptions = {}) {
+  const log = options.log ?? (process.env['BOT_TEST_LOG'] ? createLogger({ level: 'debug' }) : createSilentLogger());
+  const adapter = createBotAdapter({
+    log,
+    ...(options.botId ? { botId: options.botId, botPassword: 'not-a-real-secret', proxy: { host: '127.0.0.1', port: network.port } } : {}),
+  });
   const app = options.run ? { run: options.run } : createBotApplication(botDeps());
-  const http = createHttpServer({ adapter, app, health: options.health ?? healthy, ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}) });
+  const http = createHttpServer({ adapter, app, log, health: options.health ?? healthy, ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}) });
   servers.push(http);
   const port = await http.listen(0, '127.0.0.1');
   return { base: `http://127.0.0.1:${port}`, http };
+}
+
+/**
+ * A loopback HTTP proxy standing for a network that cannot reach Microsoft: it drops every tunnel
+ * (CONNECT) at once, or answers it 502 as a failing gateway does.
+ */
+async function startFailingProxy(): Promise<{ port: number; mode: { value: 'drop' | 'badGateway' }; tunnels: string[]; close(): Promise<void> }> {
+  const tunnels: string[] = [];
+  const mode: { value: 'drop' | 'badGateway' } = { value: 'drop' };
+  const server = createServer((_req, res) => {
+    res.statusCode = 502;
+    res.end();
+  });
+  server.on('connect', (req: IncomingMessage, socket: Duplex) => {
+    tunnels.push(req.url ?? '');
+    if (mode.value === 'drop') socket.destroy();
+    else socket.end('HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as AddressInfo).port, mode, tunnels, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
 function post(base: string, body: string, headers: Record<string, string> = {}) {
@@ -78,6 +124,7 @@ function post(base: string, body: string, headers: Record<string, string> = {}) 
 
 beforeAll(async () => {
   connector = await startFakeConnector();
+  network = await startFailingProxy();
 });
 
 afterEach(async () => {
@@ -87,6 +134,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await new Promise<void>((resolve) => connector.server.close(() => resolve()));
+  await network.close();
 });
 
 describe('/api/messages in local mode (no bot id)', () => {
@@ -149,7 +197,86 @@ describe('/api/messages with BOT_ID set', () => {
   });
 });
 
+describe('/api/messages with BOT_ID set, when the token cannot be checked', () => {
+  const BOT = '11111111-2222-3333-4444-555555555555';
+  let restoreConsole: (() => void) | undefined;
+  beforeEach(() => {
+    const spy = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    restoreConsole = () => spy.mockRestore();
+  });
+  afterEach(() => restoreConsole?.());
+
+  // Parseable, from the Bot Connector's issuer, so botbuilder fetches the signing keys to check it.
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const connectorShaped = () =>
+    `${part({ alg: 'RS256', typ: 'JWT', kid: 'no-such-key' })}.${part({ iss: 'https://api.botframework.com', aud: BOT, serviceurl: connector.url, exp: Math.floor(Date.now() / 1000) + 300 })}.${part('signature')}`;
+
+  async function expectRefused(status: number) {
+    const capture = logCapture();
+    let runs = 0;
+    const { base } = await start({
+      botId: BOT,
+      log: capture.log,
+      run: async () => {
+        runs += 1;
+        return true;
+      },
+    });
+    network.tunnels.splice(0);
+    const response = await post(base, JSON.stringify({ ...messageActivity('/help'), serviceUrl: connector.url }), { authorization: `Bearer ${connectorShaped()}` });
+    const text = await response.text();
+    expect(response.status).toBe(status);
+    expect(network.tunnels).toEqual(['login.botframework.com:443']);
+    expect(runs).toBe(0);
+    expect(connector.calls).toHaveLength(0);
+    // No internals: no error text, address, host or library message reaches the caller.
+    expect(text).not.toMatch(/ECONN|ENOTFOUND|socket|127\.0\.0\.1|botframework\.com|openid|Failed|Signing Key|reason|proxy/i);
+    expect(JSON.parse(text)).toEqual({ code: 'ServiceUnavailable', message: expect.any(String) });
+    expect(response.headers.get('retry-after')).toBe('30');
+    return { text, capture };
+  }
+
+  test('signing keys unreachable (the connection drops, as with no network) is 503, the detail only in the log', async () => {
+    network.mode.value = 'drop';
+    const { capture } = await expectRefused(503);
+    expect(JSON.stringify(capture.lines)).toMatch(/login\.botframework\.com/);
+  });
+
+  test('a gateway that fails the metadata request is 503', async () => {
+    network.mode.value = 'badGateway';
+    await expectRefused(503);
+  });
+
+  test('a DNS failure for the metadata host means 503, an invalid token 401', () => {
+    // node-fetch's error for login.botframework.com where nothing resolves it.
+    const dns = Object.assign(new Error('request to https://login.botframework.com/v1/.well-known/openidconfiguration failed, reason: getaddrinfo ENOTFOUND login.botframework.com'), { name: 'FetchError', type: 'system', code: 'ENOTFOUND' });
+    expect(authenticationFailureStatus(dns)).toBe(503);
+    expect(authenticationFailureStatus(Object.assign(new Error('Failed to load openID config: 404'), { statusCode: 500 }))).toBe(503);
+    expect(authenticationFailureStatus(Object.assign(new Error('Unauthorized. Invalid AppId passed on token'), { statusCode: 401 }))).toBe(401);
+    expect(authenticationFailureStatus(Object.assign(new Error('invalid signature'), { name: 'JsonWebTokenError' }))).toBe(401);
+  });
+});
+
 describe('bad requests', () => {
+  test('an activity without serviceUrl is refused 400 at once, before the bot runs', async () => {
+    let runs = 0;
+    const { base } = await start({
+      run: async () => {
+        runs += 1;
+        return true;
+      },
+    });
+    const { serviceUrl: _omitted, ...activity } = messageActivity('/help');
+    const started = Date.now();
+    const response = await post(base, JSON.stringify(activity));
+    expect(response.status).toBe(400);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(((await response.json()) as { message: string }).message).toMatch(/serviceUrl/);
+    expect((await post(base, JSON.stringify({ ...activity, serviceUrl: 'not a url' }))).status).toBe(400);
+    expect(runs).toBe(0);
+  });
+
+
   test('malformed JSON is 400, the server keeps serving', async () => {
     const { base } = await start();
     expect((await post(base, '{"type": "message",')).status).toBe(400);
@@ -186,11 +313,22 @@ describe('/healthz', () => {
     expect(await response.json()).toEqual({ status: 'ok', checks: { store: { ok: true }, watchers: { ok: true }, defender: { ok: true }, sentinel: { ok: true } } });
   });
 
-  test('503 naming the failing check', async () => {
-    const { base } = await start({ health: async () => ({ store: { ok: true }, sentinel: { ok: false, detail: 'ARM answered 403: grant Microsoft Sentinel Responder' } }) });
+  test('503 naming the failing check, with its reason in the log and not in the answer', async () => {
+    const capture = logCapture();
+    const sql = 'relation "incident_links" does not exist: SELECT * FROM incident_links WHERE link_id = $1';
+    const { base } = await start({ log: capture.log, health: async () => ({ store: { ok: false, detail: sql }, watchers: { ok: true }, 'sentinel:default': { ok: false, detail: 'ARM answered 403: grant Microsoft Sentinel Responder' } }) });
     const response = await fetch(`${base}/healthz`);
     expect(response.status).toBe(503);
-    expect(((await response.json()) as { checks: { sentinel: { detail: string } } }).checks.sentinel.detail).toContain('Responder');
+    const text = await response.text();
+    expect(JSON.parse(text)).toEqual({ status: 'unavailable', checks: { store: { ok: false }, watchers: { ok: true }, 'sentinel:default': { ok: false } } });
+    expect(text).not.toMatch(/SELECT|incident_links|Responder/);
+    await fetch(`${base}/healthz`);
+    const logged = capture.lines.filter((line) => line['msg'] === 'health check failed');
+    // Once per failure, not once per probe.
+    expect(logged.map((line) => [line['check'], line['detail']])).toEqual([
+      ['store', sql],
+      ['sentinel:default', 'ARM answered 403: grant Microsoft Sentinel Responder'],
+    ]);
   });
 
   test('503 when the probe itself throws', async () => {
@@ -200,6 +338,38 @@ describe('/healthz', () => {
       },
     });
     expect((await fetch(`${base}/healthz`)).status).toBe(503);
+  });
+});
+
+describe('listening', () => {
+  const addressOf = (http: HttpServer) => (http.server.server.address() as AddressInfo).address;
+
+  test('without Bot Framework authentication, a request to listen on every interface binds loopback only, and says so', async () => {
+    const capture = logCapture();
+    const http = createHttpServer({ adapter: createBotAdapter(), app: { run: async () => true }, health: healthy, log: capture.log });
+    servers.push(http);
+    const port = await http.listen(0, '0.0.0.0');
+    expect(addressOf(http)).toBe('127.0.0.1');
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    expect(capture.lines.find((line) => line['level'] === 40)?.['msg']).toMatch(/authentication is off.*listening on 127\.0\.0\.1 only, not 0\.0\.0\.0/);
+  });
+
+  test('with Bot Framework authentication the host asked for is bound', async () => {
+    const http = createHttpServer({ adapter: createBotAdapter({ botId: 'bot', botPassword: 'secret' }), app: { run: async () => true }, health: healthy, botAuthentication: true });
+    servers.push(http);
+    await http.listen(0, '0.0.0.0');
+    expect(addressOf(http)).toBe('0.0.0.0');
+  });
+
+  test.each([
+    ['0.0.0.0', false, '127.0.0.1'],
+    ['::', false, '::1'],
+    ['192.0.2.10', false, '127.0.0.1'],
+    ['127.0.0.1', false, '127.0.0.1'],
+    ['::1', false, '::1'],
+    ['0.0.0.0', true, '0.0.0.0'],
+  ])('bindHost(%s, authenticated=%s) is %s', (requested, authenticated, expected) => {
+    expect(bindHost(requested, authenticated)).toBe(expected);
   });
 });
 
