@@ -32,6 +32,7 @@ import { createMemoryStore } from '../test/fakes/memory-store.ts';
 import { createFakeBridge, sampleView } from '../test/fakes/bridge.ts';
 import { startMockConnector, type MockConnector } from './support/mock-connector.ts';
 import { changeEvent, createSendPath, seedSubscribedChannels, waitUntil, withSeverity } from './support/send-path.ts';
+import { createTenantPolicy } from '../src/bot/tenant-policy.ts';
 
 function numberSetting(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -118,6 +119,7 @@ async function benchInvokes(connector: MockConnector) {
     builders: { renderIncidentCard, buildChangeNoticeText },
     sender,
     access: { analysts: undefined, approvers: [], localMode: true },
+    tenants: createTenantPolicy({ allowedTenants: [TENANT], pairs: [] }),
     log,
   });
   const http = createHttpServer({ adapter, app, health: async () => ({}), log });

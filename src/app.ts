@@ -22,6 +22,7 @@ import { createGuardedSender } from './bot/guarded-sender.ts';
 import { createNotifier } from './bot/notifier.ts';
 import { createIdentityResolver } from './bot/identity.ts';
 import { isApprover, noGroups, roleOf } from './bot/access.ts';
+import { createTenantPolicy } from './bot/tenant-policy.ts';
 import { registerConnectorRoutes, type ConnectorCardPublisher } from './bot/routes/connector.ts';
 import { renderIncidentCard } from './cards/incident-card.ts';
 import { buildChangeNoticeText } from './cards/change-notice.ts';
@@ -145,6 +146,7 @@ export async function startBridge(config: Config, options: StartOptions): Promis
     const sender = createGuardedSender({ sender: createCloudAdapterSender(adapter, config.bot.id), rateLimits: store.rateLimits, conversations: store.conversations, log });
     const builders = { renderIncidentCard, buildChangeNoticeText };
     const access = { analysts: config.access.analysts, approvers: config.access.approvers, localMode: config.localMode };
+    const tenants = createTenantPolicy({ botTenantId: config.bot.tenantId, allowedTenants: config.allowedTenants, pairs: config.pairs });
     const tasks = createBackgroundTasks(log);
     const allowedLinkHosts = config.extraLinkHosts;
 
@@ -185,6 +187,7 @@ export async function startBridge(config: Config, options: StartOptions): Promis
       builders,
       sender,
       access,
+      tenants,
       groupsOf: noGroups,
       allowedLinkHosts,
       tasks,
@@ -212,7 +215,7 @@ export async function startBridge(config: Config, options: StartOptions): Promis
         },
       ],
     });
-    const notifier = createNotifier({ subscriptions: store.subscriptions, conversations: store.conversations, cards: store.cards, sender, builders, holderId: replicaId, allowedLinkHosts, log: log.child({ component: 'notifier' }) });
+    const notifier = createNotifier({ subscriptions: store.subscriptions, conversations: store.conversations, cards: store.cards, sender, builders, tenants, holderId: replicaId, allowedLinkHosts, log: log.child({ component: 'notifier' }) });
     const unsubscribe = engine.api.subscribe(notifier);
 
     // Probes come often (load balancers, every few seconds, on every replica) while Graph allows 150

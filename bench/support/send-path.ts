@@ -12,6 +12,7 @@ import { createNotifier, type Notifier, type NotifierOptions } from '../../src/b
 import type { TeamsSender } from '../../src/bot/ports.ts';
 import { renderIncidentCard } from '../../src/cards/incident-card.ts';
 import { buildChangeNoticeText } from '../../src/cards/change-notice.ts';
+import type { TenantPolicy } from '../../src/bot/tenant-policy.ts';
 
 export const BOT_ACCOUNT = { id: '28:incident-bridge-bench', name: 'Incident Bridge' };
 
@@ -60,7 +61,11 @@ export interface SendPathOptions {
   coalesceWindowMs?: number;
   guarded?: Partial<Omit<GuardedSenderOptions, 'sender' | 'rateLimits' | 'conversations'>>;
   onError?: NotifierOptions['onError'];
+  /** Default: every tenant sees every pair (these runs measure sending, not tenancy). */
+  tenants?: TenantPolicy;
 }
+
+const EVERY_TENANT: TenantPolicy = { scopeOf: (tenantId) => (tenantId ? { kind: 'all' } : null) };
 
 export interface SendPath {
   sender: TeamsSender;
@@ -84,6 +89,7 @@ export function createSendPath(options: SendPathOptions): SendPath {
     cards: options.store.cards,
     sender,
     builders: { renderIncidentCard, buildChangeNoticeText },
+    tenants: options.tenants ?? EVERY_TENANT,
     holderId: options.holderId ?? 'bench-replica',
     log,
     ...(options.coalesceWindowMs !== undefined ? { coalesceWindowMs: options.coalesceWindowMs } : {}),

@@ -16,6 +16,8 @@ import { registerCommands } from './routes/commands.ts';
 import { registerHelp } from './routes/help.ts';
 import { registerInstallWelcome } from './routes/install-welcome.ts';
 import { registerSubscriptions } from './routes/subscriptions.ts';
+import { registerTenantGate } from './routes/tenant-gate.ts';
+import type { TenantPolicy } from './tenant-policy.ts';
 
 export interface BotDeps {
   bridge: BridgeApi;
@@ -26,6 +28,8 @@ export interface BotDeps {
   /** Proactive sender for card updates after an edit; pass the guarded sender. */
   sender: TeamsSender;
   access: AccessPolicy;
+  /** Which tenants are served and which pairs each sees (tenant-policy.ts). */
+  tenants: TenantPolicy;
   /** Entra group ids of an actor, for group entries in ANALYSTS/APPROVERS. Default: none. */
   groupsOf?: GroupsOf;
   /** Roster lookup for UPNs. Default: TeamsInfo.getMember (cached per user). */
@@ -55,6 +59,7 @@ export function resolveRouteDeps(deps: BotDeps): RouteDeps {
     builders: deps.builders,
     sender: deps.sender,
     access: deps.access,
+    tenants: deps.tenants,
     groupsOf: deps.groupsOf ?? noGroups,
     identity: createIdentityResolver({ log, ...(deps.lookupMember ? { lookupMember: deps.lookupMember } : {}) }),
     tasks: deps.tasks ?? createBackgroundTasks(log),
@@ -80,6 +85,8 @@ export function createBotApplication(deps: BotDeps): Application<TurnState> {
     longRunningMessages: false,
   });
   const routeDeps = resolveRouteDeps(deps);
+  // Before everything, features' turn handlers included: unserved tenants and channels stop here.
+  registerTenantGate(app, routeDeps);
   // Order matters: invoke routes (card actions) first, the catch-all help last. Features come
   // before registerCardActions, whose last invoke route answers every unknown adaptiveCard/action
   // (first match wins): after it, a feature's verbs (e.g. connectorApprove) were never reached.

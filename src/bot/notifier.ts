@@ -1,5 +1,6 @@
 // Announces incident changes in Teams. A ChangeConsumer for BridgeApi.subscribe.
 //
+// - Only conversations whose tenant may see the incident's pair get it (tenant-policy.ts).
 // - Each event is matched against the channel subscriptions (subscription-filter.ts). Channels that
 //   already show a card for the incident keep getting updates even if it no longer matches
 //   (e.g. severity lowered): a stale card is worse than an unwanted update. A conversation with
@@ -27,6 +28,7 @@ import { mergeBurst } from './change-burst.ts';
 import { hashOf } from './hash.ts';
 import { cardActivity, textActivity } from './card-activity.ts';
 import { SendError } from './guarded-sender.ts';
+import { canSee, type TenantPolicy } from './tenant-policy.ts';
 
 export type Schedule = (callback: () => void, delayMs: number) => () => void;
 
@@ -37,6 +39,8 @@ export interface NotifierOptions {
   /** Should be the guarded sender (rate limits, retries, deactivation). */
   sender: TeamsSender;
   builders: CardBuilders;
+  /** Which pairs each conversation's tenant may see: nothing is announced outside that. */
+  tenants: TenantPolicy;
   /** This replica's id, recorded on card claims. */
   holderId: string;
   allowedLinkHosts?: string[];
@@ -164,6 +168,8 @@ export function createNotifier(options: NotifierOptions): Notifier {
     if (!conversation || !conversation.active) return;
     const reference = conversation.reference;
     const event = mergeBurst(burst.events);
+    // One MSSP customer's channel never gets another's incidents, whatever it subscribed to.
+    if (!canSee(options.tenants.scopeOf(conversation.tenantId), event.pairId)) return;
     const view = event.incident;
     const cardOptions = { mode: 'analyst' as const, now: now().toISOString(), ...(options.allowedLinkHosts ? { allowedLinkHosts: options.allowedLinkHosts } : {}) };
     // The hash covers what the card shows (the view), not the rendering: the rendering carries a

@@ -40,6 +40,10 @@ export function notFoundText(ref: string): string {
   return `I found no incident ${esc(ref, 100)}. Use a Defender incident id (e.g. 29) or a Sentinel incident number (e.g. 1042); \`/list\` shows recent ones.`;
 }
 
+export function notServedText(): string {
+  return 'Sorry, this bot serves only the Microsoft Teams organisations it is set up for.';
+}
+
 export function notAnalystText(): string {
   return 'Only analysts can change incidents. Ask an administrator to add you (or your group) to ANALYSTS.';
 }

@@ -2,12 +2,13 @@
 // small helpers routes share: who is acting, with what role, and following an edit to its end.
 import { TurnContext } from 'botbuilder';
 import type { Actor } from '../domain/incident.ts';
-import type { BridgeApi, EditOutcome, IncidentView } from '../sync/api.ts';
+import type { BridgeApi, EditOutcome, IncidentListFilter, IncidentView } from '../sync/api.ts';
 import type { ConversationRepository, SubscriptionRepository } from '../store/ports.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { AdaptiveCard } from '../cards/render.ts';
 import { roleOf, type AccessPolicy, type GroupsOf, type Role } from './access.ts';
 import type { BackgroundTasks } from './background.ts';
+import { restrictionOf, scopeOfActivity, type TenantPolicy } from './tenant-policy.ts';
 import type { IdentityResolver } from './identity.ts';
 import type { CardBuilders, CardMode, ProactiveReference, TeamsSender } from './ports.ts';
 import { cardActivity, withFreshNonce } from './card-activity.ts';
@@ -20,6 +21,8 @@ export interface RouteDeps {
   /** Proactive sends (card updates after an edit completes). */
   sender: TeamsSender;
   access: AccessPolicy;
+  /** Which tenants are served and which pairs each sees. */
+  tenants: TenantPolicy;
   groupsOf: GroupsOf;
   identity: IdentityResolver;
   tasks: BackgroundTasks;
@@ -52,6 +55,27 @@ export async function roleFor(deps: RouteDeps, actor: Actor): Promise<Role> {
     deps.log.warn({ err: error, actor: actor.objectId }, 'group lookup failed; using direct role only');
     return direct;
   }
+}
+
+/** Incident reads as the turn's conversation may make them: only the pairs its tenant sees. */
+export interface ScopedIncidents {
+  find(ref: string): Promise<IncidentView | null>;
+  list(filter: IncidentListFilter): Promise<IncidentView[]>;
+}
+
+/**
+ * Every incident a route shows or edits is read through this, so one MSSP customer's conversation
+ * never sees another's incidents. The tenant gate refuses unserved turns first; should one get
+ * here all the same, it sees nothing.
+ */
+export function incidentsFor(deps: RouteDeps, context: TurnContext): ScopedIncidents {
+  const scope = scopeOfActivity(deps.tenants, context.activity);
+  if (!scope) return { find: async () => null, list: async () => [] };
+  const within = restrictionOf(scope);
+  return {
+    find: (ref) => deps.bridge.findIncident(ref, within),
+    list: (filter) => deps.bridge.listIncidents({ ...filter, ...within }),
+  };
 }
 
 export function renderCard(deps: RouteDeps, view: IncidentView, mode: CardMode, pending?: EditOutcome | null): AdaptiveCard {

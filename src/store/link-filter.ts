@@ -43,6 +43,7 @@ function viewMatches(view: Incident, filter: LinkListFilter, field: 'minSeverity
  */
 export function linkMatchesFilter(link: IncidentLink, filter: LinkListFilter): boolean {
   if (filter.pairId !== undefined && link.pairId !== filter.pairId) return false;
+  if (filter.pairIds !== undefined && !filter.pairIds.includes(link.pairId)) return false;
   if (!filter.includeMerged && link.mergedIntoLinkId !== undefined) return false;
   const views = [link.defenderView, link.sentinelView].filter((view): view is Incident => view !== null);
   // A link with no stored view (just created, or its view was refused) has nothing to show.

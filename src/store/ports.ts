@@ -92,6 +92,8 @@ export interface LinkListFilter {
   /** A product name in additionalData.productNames on either view (case-insensitive). */
   productName?: string;
   pairId?: string;
+  /** Only links of these pairs; unset: every pair. */
+  pairIds?: readonly string[];
   /** Merged-away links are hidden unless asked for. */
   includeMerged?: boolean;
   /** Default 50, at most 500. */

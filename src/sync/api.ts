@@ -83,7 +83,14 @@ export interface IncidentListFilter {
   tag?: string;
   productName?: string;
   pairId?: string;
+  /** Only these pairs (the pairs a conversation's tenant may see); unset: every pair. */
+  pairIds?: readonly string[];
   limit?: number;
+}
+
+/** Restricts a lookup to some pairs (a conversation's scope); unset: every pair. */
+export interface PairRestriction {
+  pairIds?: readonly string[];
 }
 
 export interface FieldChange {
@@ -122,7 +129,8 @@ export interface ChangeConsumer {
 }
 
 export interface BridgeApi {
-  findIncident(ref: string): Promise<IncidentView | null>;
+  /** A ref that names incidents of several pairs resolves to one inside `within`, if any. */
+  findIncident(ref: string, within?: PairRestriction): Promise<IncidentView | null>;
   listIncidents(filter: IncidentListFilter): Promise<IncidentView[]>;
   submitEdit(request: EditRequest): Promise<SubmitResult>;
   getEditOutcome(requestId: string): Promise<EditOutcome | null>;

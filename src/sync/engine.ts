@@ -77,8 +77,9 @@ export function createSyncEngine(context: SyncContext, options: SyncEngineOption
   }
 
   const api: BridgeApi = {
-    async findIncident(ref) {
-      const links = await context.store.links.findByRef(ref.trim());
+    async findIncident(ref, within) {
+      const allowed = within?.pairIds;
+      const links = (await context.store.links.findByRef(ref.trim())).filter((candidate) => allowed === undefined || allowed.includes(candidate.pairId));
       const link = links.find((candidate) => !candidate.mergedIntoLinkId) ?? links[0];
       if (!link) return null;
       const survivor = link.mergedIntoLinkId ? await context.store.links.get(link.mergedIntoLinkId) : link;

@@ -11,6 +11,7 @@ import { createMemoryStore } from '../fakes/memory-store.ts';
 import { createFakeBridge, sampleView } from '../fakes/bridge.ts';
 import { createFakeSender } from './support/fake-sender.ts';
 import { waitFor } from './support/harness.ts';
+import { createTenantPolicy, type TenantPolicy } from '../../src/bot/tenant-policy.ts';
 
 const CHANNEL = '19:soc@thread.tacv2';
 const OTHER_CHANNEL = '19:mssp@thread.tacv2';
@@ -86,13 +87,13 @@ function fakeClock() {
 /** Windows close only when the test says so (notifier.flush), or never on their own. */
 const manualSchedule: Schedule = () => () => undefined;
 
-async function setup(options: { channels?: Record<string, SubscriptionFilters>; holderId?: string } = {}) {
+async function setup(options: { channels?: Record<string, SubscriptionFilters>; holderId?: string; tenants?: TenantPolicy; tenantOf?: Record<string, string> } = {}) {
   const clock = fakeClock();
   const store = createMemoryStore({ now: clock.date });
   const sender = createFakeSender();
   const errors: unknown[] = [];
   for (const [id, filters] of Object.entries(options.channels ?? { [CHANNEL]: {} })) {
-    await store.conversations.upsert({ id, reference: reference(id), scope: 'channel', tenantId: 'tenant-a', channelId: id });
+    await store.conversations.upsert({ id, reference: reference(id), scope: 'channel', tenantId: options.tenantOf?.[id] ?? 'tenant-a', channelId: id });
     await store.subscriptions.add({ id: `sub-${id}`, conversationId: id, filters, createdBy: null });
   }
   const guarded = createGuardedSender({ sender, rateLimits: store.rateLimits, conversations: store.conversations, now: clock.now, sleep: clock.sleep, random: () => 0 });
@@ -103,6 +104,7 @@ async function setup(options: { channels?: Record<string, SubscriptionFilters>; 
       cards: store.cards,
       sender: guarded,
       builders: { renderIncidentCard, buildChangeNoticeText },
+      tenants: options.tenants ?? createTenantPolicy({ allowedTenants: ['tenant-a'], pairs: [] }),
       holderId,
       now: clock.date,
       schedule,
@@ -111,6 +113,30 @@ async function setup(options: { channels?: Record<string, SubscriptionFilters>; 
     });
   return { clock, store, sender, errors, makeNotifier, notifier: makeNotifier() };
 }
+
+describe('tenant scope (MSSP pairs)', () => {
+  const PAIRS = [
+    { id: 'contoso', tenantId: 'tenant-contoso', sharedWith: [] },
+    { id: 'fabrikam', tenantId: 'tenant-fabrikam', sharedWith: ['contoso'] },
+  ];
+  const SOC_CHANNEL = '19:mssp-soc@thread.tacv2';
+  const channels = { [CHANNEL]: {}, [OTHER_CHANNEL]: {}, [SOC_CHANNEL]: {} };
+  const tenantOf = { [CHANNEL]: 'tenant-contoso', [OTHER_CHANNEL]: 'tenant-fabrikam', [SOC_CHANNEL]: 'tenant-mssp' };
+
+  test("a customer's channel gets only its own pair's (and shared) incidents; the SOC gets all; unknown tenants nothing", async () => {
+    const tenants = createTenantPolicy({ botTenantId: 'tenant-mssp', allowedTenants: [], pairs: PAIRS });
+    const { sender, notifier, store } = await setup({ channels: { ...channels, '19:stranger@thread.tacv2': {} }, tenantOf: { ...tenantOf, '19:stranger@thread.tacv2': 'tenant-unknown' }, tenants });
+    await notifier.handle(event(sampleView({ linkId: 'link-c', pairId: 'contoso' }), { kind: 'created', pairId: 'contoso', linkId: 'link-c' }));
+    await notifier.handle(event(sampleView({ linkId: 'link-f', pairId: 'fabrikam' }), { kind: 'created', pairId: 'fabrikam', linkId: 'link-f' }));
+    await notifier.flush();
+    const got = (conversationId: string) => sender.of('send').filter((record) => record.conversationId === conversationId).length;
+    expect(got(CHANNEL)).toBe(2); // its own, and fabrikam's, which is shared with contoso
+    expect(got(OTHER_CHANNEL)).toBe(1); // its own only
+    expect(got(SOC_CHANNEL)).toBe(2);
+    expect(got('19:stranger@thread.tacv2')).toBe(0);
+    expect(await store.cards.get(OTHER_CHANNEL, 'link-c')).toBeNull();
+  });
+});
 
 describe('one card per incident per conversation', () => {
   test('the first change posts the card; the next updates it in place with one threaded reply', async () => {

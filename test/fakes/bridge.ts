@@ -116,11 +116,13 @@ export function createFakeBridge(now: () => Date = () => new Date()): FakeBridge
       incidents.set(view.linkId, clone(view));
     },
 
-    async findIncident(ref) {
+    async findIncident(ref, within) {
       takeFailure('findIncident');
+      const visible = (view: IncidentView) => within?.pairIds === undefined || within.pairIds.includes(view.pairId);
       const direct = incidents.get(ref);
-      if (direct) return clone(direct);
+      if (direct && visible(direct)) return clone(direct);
       for (const view of incidents.values()) {
+        if (!visible(view)) continue;
         if (view.defender?.id === ref || view.sentinel?.id === ref || (view.sentinel?.incidentNumber !== undefined && String(view.sentinel.incidentNumber) === ref)) {
           return clone(view);
         }
@@ -137,6 +139,7 @@ export function createFakeBridge(now: () => Date = () => new Date()): FakeBridge
         if (filter.status && !all.some((incident) => incident.status === filter.status)) return false;
         if (filter.tag && !all.some((incident) => incident.tags.includes(filter.tag ?? ''))) return false;
         if (filter.pairId && view.pairId !== filter.pairId) return false;
+        if (filter.pairIds && !filter.pairIds.includes(view.pairId)) return false;
         if (filter.productName) {
           const wanted = filter.productName.toLowerCase();
           if (!all.some((incident) => incident.additionalData.productNames.some((name) => name.toLowerCase().includes(wanted)))) return false;

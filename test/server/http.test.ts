@@ -15,7 +15,8 @@ import { bindHost, createHttpServer, type HealthProbe, type HttpServer } from '.
 import { createMemoryStore } from '../fakes/memory-store.ts';
 import { createFakeBridge, sampleView } from '../fakes/bridge.ts';
 import { createFakeSender } from '../bot/support/fake-sender.ts';
-import { messageActivity, invokeActivity } from '../bot/support/activities.ts';
+import { messageActivity, invokeActivity, TENANT } from '../bot/support/activities.ts';
+import { createTenantPolicy } from '../../src/bot/tenant-policy.ts';
 
 interface ConnectorCall {
   method: string;
@@ -55,6 +56,7 @@ function botDeps() {
     builders: { renderIncidentCard, buildChangeNoticeText },
     sender: createFakeSender(),
     access: { analysts: undefined, approvers: [], localMode: true },
+    tenants: createTenantPolicy({ allowedTenants: [TENANT], pairs: [] }),
   };
 }
 

@@ -14,7 +14,7 @@ import { isAnalyst } from '../access.ts';
 import { effectiveTagEdit, validateCardAction, type CardAction } from '../card-action-data.ts';
 import { cardActionIdempotencyKey } from '../idempotency.ts';
 import { notAnalystText, unavailableText } from '../replies.ts';
-import { followEditOutcome, isFinal, referenceOf, renderCard, roleFor, withinDeadline, type RouteDeps } from '../route-deps.ts';
+import { followEditOutcome, incidentsFor, isFinal, referenceOf, renderCard, roleFor, withinDeadline, type RouteDeps } from '../route-deps.ts';
 
 const ACTION_INVOKE_NAME = 'adaptiveCard/action';
 
@@ -47,7 +47,7 @@ async function handle(deps: RouteDeps, context: TurnContext, verb: string, data:
   const action = validated.action;
   const actor = await deps.identity.actorOf(context);
   if (!actor) return 'I cannot tell who clicked, so I cannot credit the change.';
-  const view = await deps.bridge.findIncident(action.linkId);
+  const view = await incidentsFor(deps, context).find(action.linkId);
   if (!view) return 'This incident is no longer known to the bridge.';
   const analyst = isAnalyst(await roleFor(deps, actor));
 

@@ -11,7 +11,7 @@ import type { Command, CommandName } from '../commands/parse.ts';
 import { registerSlashCommands } from './slash-command-route.ts';
 import { commandIdempotencyKey } from '../idempotency.ts';
 import { incidentListText, notAnalystText, notFoundText } from '../replies.ts';
-import { followEditOutcome, isFinal, referenceOf, renderCard, roleFor, type RouteDeps } from '../route-deps.ts';
+import { followEditOutcome, incidentsFor, isFinal, referenceOf, renderCard, roleFor, type RouteDeps } from '../route-deps.ts';
 
 const HANDLED: ReadonlySet<CommandName> = new Set(['incident', 'list', 'severity', 'tag', 'comment', 'assign', 'status']);
 const DEFAULT_LIST_LIMIT = 10;
@@ -45,7 +45,7 @@ async function runEdit(deps: RouteDeps, context: TurnContext, command: EditComma
     await context.sendActivity(notAnalystText());
     return;
   }
-  const view = await deps.bridge.findIncident(command.ref);
+  const view = await incidentsFor(deps, context).find(command.ref);
   if (!view) {
     await context.sendActivity(notFoundText(command.ref));
     return;
@@ -65,7 +65,7 @@ async function runEdit(deps: RouteDeps, context: TurnContext, command: EditComma
 async function run(deps: RouteDeps, context: TurnContext, command: Command): Promise<void> {
   switch (command.name) {
     case 'incident': {
-      const view = await deps.bridge.findIncident(command.ref);
+      const view = await incidentsFor(deps, context).find(command.ref);
       if (!view) {
         await context.sendActivity(notFoundText(command.ref));
         return;
@@ -78,7 +78,7 @@ async function run(deps: RouteDeps, context: TurnContext, command: Command): Pro
     case 'list': {
       const limit = command.filter.limit ?? DEFAULT_LIST_LIMIT;
       // Ask for one more than shown, to know whether to say "and more".
-      const views = await deps.bridge.listIncidents({ ...command.filter, limit: limit + 1 });
+      const views = await incidentsFor(deps, context).list({ ...command.filter, limit: limit + 1 });
       await context.sendActivity(incidentListText(views, limit));
       return;
     }

@@ -155,6 +155,7 @@ export function createSqlLinkRepository(db: Db): LinkRepository {
       // A link with no stored view (just created, or its view was refused) has nothing to show.
       const where: string[] = [`(defender_view IS NOT NULL OR sentinel_view IS NOT NULL)`];
       if (filter.pairId !== undefined) where.push(`pair_id = ${param(filter.pairId)}`);
+      if (filter.pairIds !== undefined) where.push(`pair_id = ANY(${param([...filter.pairIds])}::text[])`);
       if (!filter.includeMerged) where.push(`merged_into_link_id IS NULL`);
       if (filter.minSeverity !== undefined) {
         const rank = SEVERITY_RANK[filter.minSeverity];

@@ -6,9 +6,11 @@ import { installTurnErrorHandler } from '../../../src/bot/adapter.ts';
 import { createBackgroundTasks } from '../../../src/bot/background.ts';
 import type { AccessPolicy, GroupsOf } from '../../../src/bot/access.ts';
 import type { MemberLookup } from '../../../src/bot/identity.ts';
+import { createTenantPolicy, type TenantPolicy } from '../../../src/bot/tenant-policy.ts';
+import { TENANT } from './activities.ts';
 import { renderIncidentCard } from '../../../src/cards/incident-card.ts';
 import { buildChangeNoticeText } from '../../../src/cards/change-notice.ts';
-import { createLogger, createSilentLogger } from '../../../src/observability/logger.ts';
+import { createLogger, createSilentLogger, type Logger } from '../../../src/observability/logger.ts';
 import { createMemoryStore } from '../../fakes/memory-store.ts';
 import { createFakeBridge, sampleView } from '../../fakes/bridge.ts';
 import { createFakeSender } from './fake-sender.ts';
@@ -18,6 +20,9 @@ export interface HarnessOptions {
   lookupMember?: MemberLookup;
   groupsOf?: GroupsOf;
   invokeDeadlineMs?: number;
+  /** Default: TENANT (the activities' tenant) is a SOC tenant and sees every pair. */
+  tenants?: TenantPolicy;
+  log?: Logger;
 }
 
 /** A roster lookup that knows Alice's UPN and nobody else (like a tenant where guests fail). */
@@ -31,7 +36,7 @@ export function createHarness(options: HarnessOptions = {}) {
   const bridge = createFakeBridge();
   bridge.put(sampleView());
   const sender = createFakeSender();
-  const log = process.env['BOT_TEST_LOG'] ? createLogger({ level: 'debug' }) : createSilentLogger();
+  const log = options.log ?? (process.env['BOT_TEST_LOG'] ? createLogger({ level: 'debug' }) : createSilentLogger());
   const tasks = createBackgroundTasks(log);
   let nextSubscription = 1;
   const app = createBotApplication({
@@ -41,6 +46,7 @@ export function createHarness(options: HarnessOptions = {}) {
     builders: { renderIncidentCard, buildChangeNoticeText },
     sender,
     access: { analysts: undefined, approvers: [], localMode: true, ...options.access },
+    tenants: options.tenants ?? createTenantPolicy({ allowedTenants: [TENANT], pairs: [] }),
     lookupMember: options.lookupMember ?? rosterWithAlice,
     ...(options.groupsOf ? { groupsOf: options.groupsOf } : {}),
     tasks,

@@ -18,6 +18,8 @@ import { createMemoryStore } from '../../fakes/memory-store.ts';
 import { sampleView } from '../../fakes/bridge.ts';
 import { createApplyingBridge, type ApplyingBridge } from './applying-bridge.ts';
 import type { BotUnderTest, SampleIncident } from './bot-under-test.ts';
+import { createTenantPolicy } from '../../../src/bot/tenant-policy.ts';
+import { PLAYGROUND_DEFAULTS } from './playground.ts';
 
 export interface LocalBotOptions {
   /**
@@ -76,6 +78,8 @@ export async function startLocalBot(options: LocalBotOptions = {}): Promise<Loca
   });
   const builders = { renderIncidentCard, buildChangeNoticeText };
   const tasks = createBackgroundTasks(log);
+  // The Playground's tenant is served and sees every pair, as env/.env.local allows it.
+  const tenants = createTenantPolicy({ allowedTenants: [PLAYGROUND_DEFAULTS.tenantId], pairs: [] });
   const app = createBotApplication({
     bridge,
     conversations: store.conversations,
@@ -83,6 +87,7 @@ export async function startLocalBot(options: LocalBotOptions = {}): Promise<Loca
     builders,
     sender,
     access: { analysts: undefined, approvers: [], localMode: true },
+    tenants,
     tasks,
     log,
   });
@@ -92,6 +97,7 @@ export async function startLocalBot(options: LocalBotOptions = {}): Promise<Loca
     cards: store.cards,
     sender,
     builders,
+    tenants,
     holderId: 'e2e-local-bot',
     log,
     coalesceWindowMs: options.coalesceWindowMs ?? 100,

@@ -31,6 +31,8 @@ export const PLAYGROUND_DEFAULTS = {
   userPrincipalName: 'alexw@example.com',
   team: 'My Team',
   channel: 'General',
+  /** The tenant id of its default configuration, on every activity (env/.env.local allows it). */
+  tenantId: '00000000-0000-0000-0000-0000000000001',
 } as const;
 
 export type PlaygroundChannel = 'msteams' | 'directline' | 'webchat' | 'emulator' | 'agents';

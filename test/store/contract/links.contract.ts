@@ -119,6 +119,18 @@ export function linkContract(ctx: ContractContext): void {
       expect(await links().get(empty.linkId)).toMatchObject({ linkId: empty.linkId });
     });
 
+    test('list restricted to some pairs (a conversation\'s tenant scope) returns only theirs', async () => {
+      const [a, b, c] = [uid('pair'), uid('pair'), uid('pair')];
+      const inA = await insert({ pairId: a });
+      const inB = await insert({ pairId: b });
+      await insert({ pairId: c });
+      const ids = async (filter: Parameters<ReturnType<typeof links>['list']>[0]) => (await links().list(filter)).map((l) => l.linkId).sort();
+      expect(await ids({ pairIds: [a, b] })).toEqual([inA.linkId, inB.linkId].sort());
+      expect(await ids({ pairIds: [a, b], pairId: b })).toEqual([inB.linkId]);
+      expect(await ids({ pairIds: [a], pairId: c })).toEqual([]);
+      expect(await ids({ pairIds: [] })).toEqual([]);
+    });
+
     test('list hides merged links unless asked, and refuses a bad limit', async () => {
       const pairId = uid('pair');
       const from = await insert({ pairId });
