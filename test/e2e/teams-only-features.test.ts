@@ -6,7 +6,7 @@
 // connector stands in for Teams' Bot Connector.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Activity } from 'botbuilder';
-import { ALICE, CHANNEL_ID, VICTOR, invokeActivity, messageActivity } from '../bot/support/activities.ts';
+import { ALICE, CHANNEL_ID, TENANT, VICTOR, invokeActivity, messageActivity } from '../bot/support/activities.ts';
 import { startLocalBot, type LocalBot } from './support/local-bot.ts';
 import { startRecordingConnector, type ConnectorCall, type RecordingConnector } from './support/recording-connector.ts';
 
@@ -14,7 +14,8 @@ let bot: LocalBot;
 let connector: RecordingConnector;
 
 beforeAll(async () => {
-  bot = await startLocalBot();
+  // The Teams-shaped activities of the bot tests come from their own tenant.
+  bot = await startLocalBot({ allowedTenants: [TENANT] });
   connector = await startRecordingConnector();
 });
 

@@ -29,6 +29,8 @@ export interface LocalBotOptions {
   coalesceWindowMs?: number;
   /** Print the bot's logs (pino JSON) to stderr; also set by E2E_LOG=1. */
   printLogs?: boolean;
+  /** Served tenants, each seeing every pair. Default: the Playground's, as env/.env.local allows it. */
+  allowedTenants?: string[];
 }
 
 export interface LocalBot extends BotUnderTest {
@@ -78,8 +80,7 @@ export async function startLocalBot(options: LocalBotOptions = {}): Promise<Loca
   });
   const builders = { renderIncidentCard, buildChangeNoticeText };
   const tasks = createBackgroundTasks(log);
-  // The Playground's tenant is served and sees every pair, as env/.env.local allows it.
-  const tenants = createTenantPolicy({ allowedTenants: [PLAYGROUND_DEFAULTS.tenantId], pairs: [] });
+  const tenants = createTenantPolicy({ allowedTenants: options.allowedTenants ?? [PLAYGROUND_DEFAULTS.tenantId], pairs: [] });
   const app = createBotApplication({
     bridge,
     conversations: store.conversations,
