@@ -51,7 +51,7 @@ describe('metrics', () => {
   test('GET /metrics serves the Prometheus text format', async () => {
     const metrics = createMetrics({ quarantineCounts: async () => [{ pairId: 'p1', portal: 'defender', count: 3 }] });
     server = createHttpServer({
-      adapter: { process: async () => undefined },
+      adapter: { handleRequest: async () => undefined },
       app: { run: async () => true },
       health: async () => ({}),
       metrics,
