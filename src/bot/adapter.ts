@@ -19,6 +19,7 @@ import {
 import type { Logger } from '../observability/logger.ts';
 import { createSilentLogger } from '../observability/logger.ts';
 import { CodedError } from '../domain/errors.ts';
+import { reportUnexpected } from './unexpected-error.ts';
 
 export interface BotAdapterOptions {
   botId?: string | undefined;
@@ -32,8 +33,6 @@ export interface BotAdapterOptions {
   proxy?: { host: string; port: number } | undefined;
   log?: Logger;
 }
-
-export const APOLOGY = 'Sorry, something went wrong on my side. Please try again; if it keeps happening, tell your bridge administrator.';
 
 export function authenticationOptions(options: BotAdapterOptions): ConfigurationBotFrameworkAuthenticationOptions {
   const auth: ConfigurationBotFrameworkAuthenticationOptions = {};
@@ -141,18 +140,20 @@ export class BridgeCloudAdapter extends CloudAdapter {
 export function installTurnErrorHandler(adapter: BotAdapter, log: Logger): void {
   adapter.onTurnError = async (context: TurnContext, error: Error) => {
     const activity = context.activity;
-    log.error(
-      { err: error, activityType: activity.type, activityName: activity.name, conversationId: activity.conversation?.id, activityId: activity.id },
+    const apology = reportUnexpected(
+      log,
+      error,
+      { activityType: activity.type, activityName: activity.name, conversationId: activity.conversation?.id, activityId: activity.id },
       'unhandled error in bot turn',
     );
     try {
       if (activity.type === 'invoke') {
         await context.sendActivity({
           type: 'invokeResponse',
-          value: { status: 200, body: { statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: APOLOGY } },
+          value: { status: 200, body: { statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: apology } },
         });
       } else if (activity.type === 'message') {
-        await context.sendActivity(APOLOGY);
+        await context.sendActivity(apology);
       }
     } catch (sendError) {
       log.warn({ err: sendError }, 'could not send the apology');

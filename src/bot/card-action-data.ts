@@ -2,8 +2,9 @@
 // rendered plus what the user typed into its inputs, but it arrives over the wire: treat it as
 // untrusted (a hand-crafted invoke can carry anything).
 import { SEVERITIES, type Severity } from '../domain/incident.ts';
+import { ownValue } from '../domain/untrusted-input.ts';
 import { isCardVerb, type CardVerb } from '../cards/verbs.ts';
-import { MAX_COMMENT_LENGTH, MAX_TAGS_PER_EDIT, tokenize, validateTag } from './commands/parse.ts';
+import { MAX_COMMENT_LENGTH, MAX_TAGS_PER_EDIT, tokenize, validateCommentText, validateTag } from './commands/parse.ts';
 
 /** Tags to add and to remove, as typed in the card's tag box. */
 export interface TagEdit {
@@ -24,8 +25,8 @@ export type CardActionResult = { ok: true; action: CardAction } | { ok: false; r
 const MAX_TAG_TEXT = 3000;
 const LINK_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
 
-function stringField(data: Record<string, unknown>, name: string): string | undefined {
-  const value = data[name];
+function stringField(data: object, name: string): string | undefined {
+  const value = ownValue(data, name);
   return typeof value === 'string' ? value : undefined;
 }
 
@@ -59,7 +60,7 @@ export function validateCardAction(verb: unknown, rawData: unknown): CardActionR
   if (typeof rawData !== 'object' || rawData === null || Array.isArray(rawData)) {
     return { ok: false, reason: 'The card sent no data. Refresh the card and try again.' };
   }
-  const data = rawData as Record<string, unknown>;
+  const data: object = rawData;
   const linkId = stringField(data, 'linkId');
   if (!linkId || !LINK_ID_PATTERN.test(linkId)) return { ok: false, reason: 'The card does not say which incident it is about. Refresh the card.' };
   const typedVerb: CardVerb = verb;
@@ -80,7 +81,7 @@ export function validateCardAction(verb: unknown, rawData: unknown): CardActionR
         const comment = stringField(data, 'comment')?.trim() ?? '';
         if (comment.length === 0) return { ok: false, reason: 'Write a comment first.' };
         if (comment.length > MAX_COMMENT_LENGTH) return { ok: false, reason: `The comment is longer than ${MAX_COMMENT_LENGTH} characters; shorten it.` };
-        if (/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(comment)) return { ok: false, reason: 'The comment contains control characters.' };
+        validateCommentText(comment);
         return { ok: true, action: { verb: typedVerb, linkId, comment } };
       }
       case 'assignToMe':

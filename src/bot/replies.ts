@@ -48,8 +48,9 @@ export function notAnalystText(): string {
   return 'Only analysts can change incidents. Ask an administrator to add you (or your group) to ANALYSTS.';
 }
 
-export function unavailableText(): string {
-  return 'Sorry, I could not reach the incident store just now. Please try again in a minute.';
+/** For unexpected failures: says nothing of the cause, gives the reference the log has it under. */
+export function unexpectedErrorText(correlationId: string, lead = 'Sorry, something went wrong on my side.'): string {
+  return `${lead} Please try again in a minute; if it keeps happening, give your administrator the reference ${esc(correlationId, 40)}.`;
 }
 
 function primary(view: IncidentView): Incident | null {

@@ -1,6 +1,7 @@
 // The change-request form: the current connector settings as inputs, and the parser for what
 // Teams sends back when it is submitted (untrusted: any client can post any data to the bot).
 import { INTEGRATION_METHODS, type ConnectorConfig, type ConnectorSnapshot } from '../domain/connector.ts';
+import { ownValue, unstorableTextProblem } from '../domain/untrusted-input.ts';
 import { DEFENDER_XDR_EVENT_TABLES, INTEGRATION_METHOD_LABELS } from '../approvals/connector-facts.ts';
 import { MAX_REASON_LENGTH } from '../approvals/service.ts';
 import { renderCard, type AdaptiveCard } from './render.ts';
@@ -61,21 +62,21 @@ const MAX_EVENT_TYPES_INPUT = 4000;
  */
 export function parseConnectorRequestForm(data: unknown): ParsedRequestForm {
   if (typeof data !== 'object' || data === null) return { ok: false, errors: ['The form data is missing.'] };
-  const d = data as Record<string, unknown>;
+  const field = (name: string): unknown => ownValue(data, name);
   const errors: string[] = [];
-  const method = d[CONNECTOR_INPUT_IDS.integrationMethod];
+  const method = field(CONNECTOR_INPUT_IDS.integrationMethod);
   if (typeof method !== 'string' || !(INTEGRATION_METHODS as readonly string[]).includes(method)) {
     errors.push(`Choose an integration method (${INTEGRATION_METHODS.join(' or ')}).`);
   }
   const toggles = {
-    incidentsAndAlerts: parseToggle(d[CONNECTOR_INPUT_IDS.incidentsAndAlerts]),
-    turnOffIncidentCreationRules: parseToggle(d[CONNECTOR_INPUT_IDS.turnOffIncidentCreationRules]),
-    entities: parseToggle(d[CONNECTOR_INPUT_IDS.entities]),
+    incidentsAndAlerts: parseToggle(field(CONNECTOR_INPUT_IDS.incidentsAndAlerts)),
+    turnOffIncidentCreationRules: parseToggle(field(CONNECTOR_INPUT_IDS.turnOffIncidentCreationRules)),
+    entities: parseToggle(field(CONNECTOR_INPUT_IDS.entities)),
   };
   for (const [name, value] of Object.entries(toggles)) {
     if (value === null) errors.push(`${name} must be on or off.`);
   }
-  const rawTables = d[CONNECTOR_INPUT_IDS.eventTypes] ?? '';
+  const rawTables = field(CONNECTOR_INPUT_IDS.eventTypes) ?? '';
   let eventTypes: string[] = [];
   if (typeof rawTables === 'string' && rawTables.length <= MAX_EVENT_TYPES_INPUT) {
     eventTypes = rawTables.split(',').map((t) => t.trim()).filter((t) => t.length > 0);
@@ -84,9 +85,13 @@ export function parseConnectorRequestForm(data: unknown): ParsedRequestForm {
   } else {
     errors.push('Event tables must be a comma-separated list of table names.');
   }
-  const reason = d[CONNECTOR_INPUT_IDS.reason];
+  const reason = field(CONNECTOR_INPUT_IDS.reason);
   if (typeof reason !== 'string' || reason.trim().length === 0) errors.push('Give a reason for the change.');
-  const formVersion = typeof d.formVersion === 'string' ? d.formVersion : undefined;
+  else {
+    const problem = unstorableTextProblem(reason);
+    if (problem) errors.push(`The reason contains ${problem}; remove it.`);
+  }
+  const formVersion = field('formVersion');
   if (errors.length > 0) return { ok: false, errors };
   return {
     ok: true,
@@ -98,7 +103,7 @@ export function parseConnectorRequestForm(data: unknown): ParsedRequestForm {
       eventTypes,
     },
     reason: (reason as string).trim(),
-    formVersion,
+    formVersion: typeof formVersion === 'string' ? formVersion : undefined,
   };
 }
 

@@ -113,15 +113,3 @@ export interface Actor {
   upn?: string;
   displayName: string;
 }
-
-export function isSeverity(value: string): value is Exclude<Severity, 'unknown'> {
-  return (SEVERITIES as readonly string[]).includes(value);
-}
-
-export function isStatus(value: string): value is Status {
-  return (STATUSES as readonly string[]).includes(value);
-}
-
-export function isClassification(value: string): value is Classification {
-  return (CLASSIFICATIONS as readonly string[]).includes(value);
-}

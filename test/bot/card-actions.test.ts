@@ -2,6 +2,7 @@
 // pending answer and the in-place update once the edit is final.
 import { describe, expect, test } from '@jest/globals';
 import { ALICE, VICTOR, invokeActivity } from './support/activities.ts';
+import { validateCardAction } from '../../src/bot/card-action-data.ts';
 import { createHarness, invokeAnswerOf, textsOf, verbsIn, waitFor } from './support/harness.ts';
 
 const CARD = 'application/vnd.microsoft.card.adaptive';
@@ -42,6 +43,10 @@ describe('card actions', () => {
     ['editTags', { linkId: 'link-1', tags: '+a -a' }, 'both added and removed'],
     ['editTags', { linkId: 'link-1', tags: 'phishing' }, 'Nothing to change'],
     ['assignToMe', { linkId: 'no-such-link' }, 'no longer known'],
+    ['addComment', { linkId: 'link-1', comment: 'hello \ud800' }, 'The comment contains a broken character (a lone UTF-16 surrogate'],
+    ['addComment', { linkId: 'link-1', comment: 'hello \u0000 there' }, 'The comment contains a NUL character'],
+    ['editTags', { linkId: 'link-1', tags: '+ok, +bad\udc00' }, 'A tag contains a broken character'],
+    ['editTags', { linkId: 'link-1', tags: '+bad\u0000' }, 'A tag contains a NUL character'],
     ['deleteIncident', { linkId: 'link-1' }, 'not supported'],
   ])('%s with %j is answered with a message and no edit', async (verb, data, reason) => {
     const h = createHarness();
@@ -104,5 +109,18 @@ describe('card actions', () => {
     expect(answer.type).toBe(MESSAGE);
     expect(String(answer.value)).toContain('try again');
     expect(String(answer.value)).not.toContain('pool');
+  });
+});
+
+describe('card action data is read from its own fields only', () => {
+  test('fields inherited through the prototype are not the card\'s data', () => {
+    const inherited = Object.create({ linkId: 'link-1', severity: 'high' }) as object;
+    expect(validateCardAction('setSeverity', inherited)).toEqual({ ok: false, reason: expect.stringContaining('which incident') });
+    const ownLink = Object.assign(Object.create({ severity: 'high' }) as object, { linkId: 'link-1' });
+    expect(validateCardAction('setSeverity', ownLink)).toEqual({ ok: false, reason: expect.stringContaining('Pick a severity') });
+  });
+
+  test.each(Object.getOwnPropertyNames(Object.prototype))('severity %j is not a severity', (key) => {
+    expect(validateCardAction('setSeverity', { linkId: 'link-1', severity: key })).toMatchObject({ ok: false });
   });
 });

@@ -1,7 +1,8 @@
 // Real turns through the teams-ai Application for every command, with bad input and missing rights.
 import { describe, expect, test } from '@jest/globals';
 import { TestAdapter } from 'botbuilder';
-import { APOLOGY, installTurnErrorHandler } from '../../src/bot/adapter.ts';
+import { installTurnErrorHandler } from '../../src/bot/adapter.ts';
+import { createCapturingLogger, referenceIn } from './support/capturing-logger.ts';
 import { createSilentLogger } from '../../src/observability/logger.ts';
 import { sampleView } from '../fakes/bridge.ts';
 import { ALICE, BOT, CHANNEL_ID, CHAT_ID, VICTOR, installationUpdateActivity, invokeActivity, membersAddedActivity, messageActivity } from './support/activities.ts';
@@ -77,13 +78,33 @@ describe('/incident and /list', () => {
     expect(bad).toContain('Usage:');
   });
 
-  test('a failing bridge gets an apology, not a stack trace', async () => {
-    const h = createHarness();
+  test('a failing bridge gets a generic apology with a reference the log has the detail under', async () => {
+    const capture = createCapturingLogger();
+    const h = createHarness({ log: capture.log });
     h.bridge.failNext.findIncident = new Error('connect ECONNREFUSED 10.0.0.5:5432 at Socket.internal (/srv/app/node_modules/pg/x.js:1:1)');
-    const [text] = textsOf(await h.turn(messageActivity('/incident 29')));
-    expect(text).toContain('could not reach');
+    const [text = ''] = textsOf(await h.turn(messageActivity('/incident 29')));
+    expect(text).toContain('something went wrong');
     expect(text).not.toContain('ECONNREFUSED');
     expect(text).not.toContain('.js');
+    expect(text).not.toContain('store');
+    const reference = referenceIn(text);
+    expect(reference).not.toBeNull();
+    const logged = capture.entries().find((entry) => entry['correlationId'] === reference);
+    expect(JSON.stringify(logged?.['err'])).toContain('ECONNREFUSED');
+  });
+
+  test.each([
+    ['/comment 29 hello \ud800', 'the comment contains a broken character'],
+    ['/comment 29 hello \u0000', 'the comment contains a NUL character'],
+    ['/tag 29 +x\udc00', 'a tag contains a broken character'],
+    ['/assign 29 a\u0000@contoso.com', 'the user name contains a NUL character'],
+  ])('%j is answered with what is wrong with it, and nothing is submitted', async (text, reason) => {
+    const h = createHarness();
+    const [reply = ''] = textsOf(await h.turn(messageActivity(text)));
+    expect(reply).toContain(reason);
+    expect(reply).toContain('Usage:');
+    expect(reply).not.toContain('something went wrong');
+    expect(h.bridge.submitCalls).toHaveLength(0);
   });
 });
 
@@ -244,7 +265,11 @@ describe('turn errors', () => {
     await adapter.processActivity(messageActivity('/help'), async () => {
       throw new Error('boom in /srv/secret/path.ts:12');
     });
-    expect(adapter.activeQueue.map((activity) => activity.text)).toEqual([APOLOGY]);
+    const texts = adapter.activeQueue.map((activity) => activity.text ?? '');
+    expect(texts).toHaveLength(1);
+    expect(texts[0]).toContain('something went wrong');
+    expect(referenceIn(texts[0] ?? '')).not.toBeNull();
+    expect(texts[0]).not.toContain('boom');
   });
 
   test('an unhandled error in an invoke answers the invoke with the apology', async () => {

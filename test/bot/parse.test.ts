@@ -1,5 +1,6 @@
 // The command parser, case by case. Pure.
 import { describe, expect, test } from '@jest/globals';
+import fc from 'fast-check';
 import { COMMAND_NAMES, COMMAND_USAGE, MAX_COMMENT_LENGTH, parseCommand, tokenize } from '../../src/bot/commands/parse.ts';
 
 const command = (text: string) => {
@@ -152,4 +153,73 @@ test('tokenize groups quoted words and refuses an open quote', () => {
 
 test('very long input is refused before parsing', () => {
   expect(refusal(`/comment 29 ${'x'.repeat(9000)}`).reason).toContain('longer than 8000');
+});
+
+describe('values are looked up as own entries, never as Object.prototype members', () => {
+  const PROTOTYPE_KEYS = Object.getOwnPropertyNames(Object.prototype);
+
+  test.each([
+    ['/status 4 resolved constructor', 'not a classification'],
+    ['/status 4 constructor', 'not a status'],
+    ['/status 4 resolved __proto__', 'not a classification'],
+    ['/subscribe status=constructor', 'not a status'],
+    ['/subscribe status=toString', 'not a status'],
+    ['/list status=constructor', 'not a status'],
+    ['/list status=hasOwnProperty', 'not a status'],
+    ['/severity 4 constructor', 'not a severity'],
+  ])('%s is refused', (text, reason) => {
+    expect(refusal(text).reason).toContain(reason);
+  });
+
+  test('no Object.prototype property name, in any case or spelling, is a status, severity or classification', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.constantFrom(...PROTOTYPE_KEYS), fc.string()), fc.boolean(), (key, upper) => {
+        const word = upper ? key.toUpperCase() : key;
+        const quoted = `"${word.replace(/"/g, '')}"`;
+        for (const text of [`/status 4 resolved ${quoted}`, `/list status=${quoted}`, `/subscribe status=${quoted}`, `/severity 4 ${quoted}`]) {
+          const result = parseCommand(text);
+          if (result.kind !== 'command') continue;
+          const values = JSON.stringify(result.command, (_k, v: unknown) => (typeof v === 'function' ? 'FUNCTION' : v));
+          expect(values).not.toContain('FUNCTION');
+          const command = result.command;
+          if (command.name === 'status') expect(['undefined', 'string']).toContain(typeof command.classification);
+          if (command.name === 'list') expect(typeof (command.filter.status ?? '')).toBe('string');
+          if (command.name === 'subscribe') for (const status of command.filters.statuses ?? []) expect(typeof status).toBe('string');
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('numbers are plain decimal digits within bounds', () => {
+  test.each(['1e1', '0x10', '0b1', '0o7', '1.0', '+5', '-1', '0', '51', '٣', '9'.repeat(100)])('limit=%s is refused', (limit) => {
+    expect(refusal(`/list "limit=${limit}"`).reason).toContain('whole number from 1 to 50');
+  });
+
+  test('limit=7 and limit=050 are read as seven and fifty', () => {
+    expect(command('/list limit=7')).toEqual({ name: 'list', filter: { limit: 7 } });
+    expect(command('/list limit=050')).toEqual({ name: 'list', filter: { limit: 50 } });
+  });
+});
+
+describe('text no store can hold is refused with a reason naming it', () => {
+  test.each([
+    ['/comment 4 hello \ud800', 'the comment contains a broken character (a lone UTF-16 surrogate'],
+    ['/comment 4 hello \udc00 there', 'the comment contains a broken character'],
+    ['/comment 4 hello \u0000 there', 'the comment contains a NUL character'],
+    ['/tag 4 +bad\ud83d', 'a tag contains a broken character'],
+    ['/tag 4 +bad\u0000tag', 'a tag contains a NUL character'],
+    ['/assign 4 al\u0000ex@contoso.com', 'the user name contains a NUL character'],
+    ['/assign 4 al\ud800ex@contoso.com', 'the user name contains a broken character'],
+    ['/list product=\udfff', "a value of 'product' contains a broken character"],
+    ['/subscribe tag=\ud800', "a value of 'tag' contains a broken character"],
+  ])('%j', (text, reason) => {
+    expect(refusal(text).reason).toContain(reason);
+  });
+
+  test('a whole surrogate pair (an emoji) is fine', () => {
+    expect(command('/comment 4 done \ud83d\ude00')).toEqual({ name: 'comment', ref: '4', text: 'done 😀' });
+    expect(command('/tag 4 +\ud83d\udd25')).toEqual({ name: 'tag', ref: '4', add: ['🔥'], remove: [] });
+  });
 });

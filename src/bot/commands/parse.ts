@@ -12,6 +12,7 @@ import {
   type Severity,
   type Status,
 } from '../../domain/incident.ts';
+import { parseWholeNumber, unstorableTextProblem } from '../../domain/untrusted-input.ts';
 import type { IncidentListFilter } from '../../sync/api.ts';
 import type { SubscriptionFilters } from '../../store/ports.ts';
 
@@ -130,6 +131,18 @@ function hasControlCharacters(value: string): boolean {
   return /[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/.test(value);
 }
 
+/** Refuses what no store or portal can take, naming it; `what` is e.g. 'the comment'. */
+export function refuseUnstorable(what: string, value: string): void {
+  const problem = unstorableTextProblem(value);
+  if (problem) refuse(`${what} contains ${problem}`);
+}
+
+/** Single-line text (tags, filter values): also no control or bidi-override characters. */
+function refuseUnsafeLine(what: string, value: string): void {
+  refuseUnstorable(what, value);
+  if (hasControlCharacters(value)) refuse(`${what} contains control characters`);
+}
+
 export function parseRef(token: string | undefined): string {
   if (token === undefined) refuse('the incident id is missing');
   const ref = token.startsWith('#') ? token.slice(1) : token;
@@ -146,23 +159,24 @@ export function parseSeverity(word: string): Exclude<Severity, 'unknown'> {
   return severity;
 }
 
-const STATUS_WORDS: Record<string, Status> = Object.fromEntries(STATUSES.map((s) => [fold(s), s]));
+// Maps, not object literals: a lookup must never answer with an Object.prototype member ("constructor").
+const STATUS_WORDS: ReadonlyMap<string, Status> = new Map(STATUSES.map((s) => [fold(s), s]));
 
 export function parseStatus(word: string): Status {
-  const status = STATUS_WORDS[fold(word)];
+  const status = STATUS_WORDS.get(fold(word));
   if (!status) refuse(`'${shorten(word)}' is not a status; use one of new, active, in-progress, awaiting-action, resolved`);
   return status;
 }
 
-const CLASSIFICATION_WORDS: Record<string, Classification> = {
-  ...Object.fromEntries(CLASSIFICATIONS.map((c) => [fold(c), c])),
-  tp: 'truePositive',
-  fp: 'falsePositive',
-  bp: 'benignPositive',
-};
+const CLASSIFICATION_WORDS: ReadonlyMap<string, Classification> = new Map([
+  ...CLASSIFICATIONS.map((c) => [fold(c), c] as const),
+  ['tp', 'truePositive'],
+  ['fp', 'falsePositive'],
+  ['bp', 'benignPositive'],
+]);
 
 export function parseClassification(word: string): Classification {
-  const classification = CLASSIFICATION_WORDS[fold(word)];
+  const classification = CLASSIFICATION_WORDS.get(fold(word));
   if (!classification) {
     refuse(`'${shorten(word)}' is not a classification; use true-positive, false-positive, benign-positive or undetermined`);
   }
@@ -173,8 +187,14 @@ export function validateTag(tag: string): string {
   const value = tag.trim();
   if (value.length === 0) refuse('a tag is empty');
   if (value.length > MAX_TAG_LENGTH) refuse(`a tag is longer than ${MAX_TAG_LENGTH} characters`);
-  if (hasControlCharacters(value)) refuse('a tag contains control characters');
+  refuseUnsafeLine('a tag', value);
   return value;
+}
+
+/** Comment text keeps tabs and line breaks; other control characters and unstorable ones are refused. */
+export function validateCommentText(text: string): void {
+  refuseUnstorable('the comment', text);
+  if (/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(text)) refuse('the comment contains control characters');
 }
 
 function shorten(value: string, max = 40): string {
@@ -194,7 +214,7 @@ function splitFilter(token: string): { key: string; op: '=' | '>='; values: stri
   if (values.length === 0) refuse(`the filter '${shorten(key)}' has no value`);
   for (const value of values) {
     if (value.length > MAX_FILTER_VALUE) refuse(`a value of '${key}' is longer than ${MAX_FILTER_VALUE} characters`);
-    if (hasControlCharacters(value)) refuse(`a value of '${key}' contains control characters`);
+    refuseUnsafeLine(`a value of '${shorten(key)}'`, value);
   }
   return { key: fold(key), op: op as '=' | '>=', values };
 }
@@ -240,8 +260,8 @@ function parseListFilter(tokens: string[]): IncidentListFilter {
         filter.pairId = pairValue(single(key, values));
         break;
       case 'limit': {
-        const limit = Number(single(key, values));
-        if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) refuse(`limit must be a whole number from 1 to ${MAX_LIST_LIMIT}`);
+        const limit = parseWholeNumber(single(key, values), 1, MAX_LIST_LIMIT);
+        if (limit === null) refuse(`limit must be a whole number from 1 to ${MAX_LIST_LIMIT}`);
         filter.limit = limit;
         break;
       }
@@ -303,6 +323,7 @@ function parseAssignTarget(token: string | undefined): AssignTarget {
   const folded = token.toLowerCase();
   if (folded === 'me') return { kind: 'me' };
   if (folded === 'none' || folded === 'nobody' || folded === 'unassign') return { kind: 'nobody' };
+  refuseUnsafeLine('the user name', token);
   if (token.length > MAX_UPN_LENGTH || !UPN_PATTERN.test(token)) refuse(`'${shorten(token)}' is not a user principal name like alex@contoso.com`);
   return { kind: 'user', upn: token };
 }
@@ -337,7 +358,7 @@ function parseArgs(name: CommandName, argText: string): Command {
     const text = (match?.[2] ?? '').trim();
     if (text.length === 0) refuse('the comment text is missing');
     if (text.length > MAX_COMMENT_LENGTH) refuse(`the comment is longer than ${MAX_COMMENT_LENGTH} characters`);
-    if (/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(text)) refuse('the comment contains control characters');
+    validateCommentText(text);
     return { name, ref, text };
   }
   const tokens = tokenize(argText);

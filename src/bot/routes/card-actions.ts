@@ -13,7 +13,8 @@ import type { EditChanges, IncidentView, SubmitResult } from '../../sync/api.ts'
 import { isAnalyst } from '../access.ts';
 import { effectiveTagEdit, validateCardAction, type CardAction } from '../card-action-data.ts';
 import { cardActionIdempotencyKey } from '../idempotency.ts';
-import { notAnalystText, unavailableText } from '../replies.ts';
+import { notAnalystText } from '../replies.ts';
+import { reportUnexpected } from '../unexpected-error.ts';
 import { followEditOutcome, incidentsFor, isFinal, referenceOf, renderCard, roleFor, withinDeadline, type RouteDeps } from '../route-deps.ts';
 
 const ACTION_INVOKE_NAME = 'adaptiveCard/action';
@@ -122,8 +123,7 @@ export function registerCardActions(app: Application<TurnState>, deps: RouteDeps
       try {
         answer = await handle(deps, context, verb, data);
       } catch (error) {
-        deps.log.error({ err: error, verb, conversationId: context.activity.conversation.id }, 'card action failed');
-        answer = unavailableText();
+        answer = reportUnexpected(deps.log, error, { verb, conversationId: context.activity.conversation.id }, 'card action failed');
       }
       await answerInvoke(context, answer);
       // teams-ai sees the invoke response already sent and ignores this value.

@@ -3,7 +3,8 @@
 import type { Application, TurnState } from '@microsoft/teams-ai';
 import type { TurnContext } from 'botbuilder';
 import { parseCommand, type Command, type CommandName } from '../commands/parse.ts';
-import { invalidCommandText, unavailableText } from '../replies.ts';
+import { invalidCommandText } from '../replies.ts';
+import { reportUnexpected } from '../unexpected-error.ts';
 import type { RouteDeps } from '../route-deps.ts';
 
 export function registerSlashCommands(
@@ -28,8 +29,7 @@ export function registerSlashCommands(
     try {
       await run(deps, context, parsed.command);
     } catch (error) {
-      deps.log.error({ err: error, command: parsed.command.name, conversationId: context.activity.conversation.id }, failureLabel);
-      await context.sendActivity(unavailableText());
+      await context.sendActivity(reportUnexpected(deps.log, error, { command: parsed.command.name, conversationId: context.activity.conversation.id }, failureLabel));
     }
   });
 }
