@@ -21,7 +21,7 @@ import { createCloudAdapterSender } from './bot/teams-sender.ts';
 import { createGuardedSender } from './bot/guarded-sender.ts';
 import { createNotifier } from './bot/notifier.ts';
 import { createIdentityResolver } from './bot/identity.ts';
-import { isApprover, noGroups, roleOf } from './bot/access.ts';
+import { isAnalyst, isApprover, noGroups, roleOf } from './bot/access.ts';
 import { createTenantPolicy } from './bot/tenant-policy.ts';
 import { registerConnectorRoutes, type ConnectorCardPublisher } from './bot/routes/connector.ts';
 import { renderIncidentCard } from './cards/incident-card.ts';
@@ -171,6 +171,7 @@ export async function startBridge(config: Config, options: StartOptions): Promis
       audit: store.audit,
       settings: store.settings,
       isApprover: (actor) => isApprover(roleOf(actor, [], access)),
+      isAnalyst: (actor) => isAnalyst(roleOf(actor, [], access)),
       clock: () => new Date(),
       newId: randomUUID,
       expiryMs: config.approvals.expiryHours * 3600_000,

@@ -66,6 +66,11 @@ export interface ApprovalServiceDeps {
   audit: AuditRepository;
   settings: SettingsRepository;
   isApprover: (actor: Actor) => boolean | Promise<boolean>;
+  /**
+   * Whether `actor` holds at least the analyst role. Requesting a change needs it (approvers
+   * qualify too), so that a request and its approval always come from two privileged people.
+   */
+  isAnalyst: (actor: Actor) => boolean | Promise<boolean>;
   clock: () => Date;
   newId: () => string;
   /** Default 24 hours. */
@@ -86,6 +91,8 @@ export interface ApprovalService {
   /** Whether `actor` may press Approve/Reject on `request` now (cards show buttons on this). */
   canDecide(request: ApprovalRequest, actor: Actor): Promise<boolean>;
   isApprover(actor: Actor): Promise<boolean>;
+  /** Whether `actor` may request a change (an analyst or an approver); request() refuses anyone else. */
+  mayRequest(actor: Actor): Promise<boolean>;
   history(limit?: number): Promise<HistoryItem[]>;
   /** Compares the live configuration with `lastKnown` (default: the stored baseline). */
   detectDrift(lastKnown?: ConnectorSnapshot | null): Promise<DriftReport>;
@@ -102,6 +109,7 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
   const random = deps.random ?? Math.random;
   const nowIso = (): string => deps.clock().toISOString();
   const isApprover = async (actor: Actor): Promise<boolean> => Boolean(await deps.isApprover(actor));
+  const mayRequest = async (actor: Actor): Promise<boolean> => Boolean(await deps.isAnalyst(actor)) || (await isApprover(actor));
 
   async function audit(actor: Actor, action: string, id: string, details: Record<string, unknown>): Promise<void> {
     await deps.audit.append({ at: nowIso(), actor, action, subject: `approval:${id}`, details: toJson(details) as JsonObject });
@@ -285,6 +293,10 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
     },
 
     async request(actor, proposed, reason, options) {
+      // Checked here too, not only by the routes: whoever calls the service, a viewer files nothing.
+      if (!(await mayRequest(actor))) {
+        throw new ApprovalError('not-analyst', 'Only analysts can request connector changes. Ask an administrator to add you to ANALYSTS.');
+      }
       const trimmedReason = typeof reason === 'string' ? reason.trim() : '';
       if (trimmedReason.length === 0 || trimmedReason.length > MAX_REASON_LENGTH) {
         throw new ApprovalError('invalid-reason', `Give a reason for the change (1 to ${MAX_REASON_LENGTH} characters): approvers decide on it.`);
@@ -351,6 +363,7 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
     },
 
     isApprover,
+    mayRequest,
 
     async history(limit = 10) {
       const requests = await deps.approvals.list({ limit: Math.max(1, Math.min(limit, 50)) });

@@ -41,6 +41,7 @@ export type ApprovalErrorCode =
   | 'expired'
   | 'self-approval'
   | 'not-approver'
+  | 'not-analyst' // only analysts (and approvers) may request a change
   | 'stale'
   | 'connector-unavailable'; // the connector configuration could not be read
 

@@ -24,6 +24,8 @@ export const CAROL: Actor = { objectId: 'cccccccc-0000-4000-8000-000000000003', 
 export const MALLORY: Actor = { objectId: 'dddddddd-0000-4000-8000-000000000004', upn: 'mallory@contoso.com', displayName: 'Mallory Analyst' };
 /** Alice is an approver too: the four-eyes rule must still stop her approving her own request. */
 export const APPROVER_IDS = new Set([ALICE.objectId, BOB.objectId, CAROL.objectId]);
+/** Analysts who are not approvers. */
+export const ANALYST_IDS = new Set([MALLORY.objectId]);
 
 export interface IntegrationHarness {
   sims: RunningSimulators;
@@ -100,6 +102,7 @@ export async function startIntegrationHarness(options: { integrationMethod: Inte
     audit: opened.store.audit,
     settings: opened.store.settings,
     isApprover: (actor) => APPROVER_IDS.has(actor.objectId),
+    isAnalyst: (actor) => ANALYST_IDS.has(actor.objectId),
     clock: clock.now,
     newId: randomUUID,
     sleep: async (ms) => {

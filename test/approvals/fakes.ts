@@ -229,4 +229,8 @@ export const BOB: Actor = { objectId: 'bbbbbbbb-0000-0000-0000-000000000002', up
 export const CAROL: Actor = { objectId: 'cccccccc-0000-0000-0000-000000000003', upn: 'carol@contoso.com', displayName: 'Carol Approver' };
 export const MALLORY: Actor = { objectId: 'dddddddd-0000-0000-0000-000000000004', upn: 'mallory@contoso.com', displayName: 'Mallory Analyst' };
 
+export const VIOLET: Actor = { objectId: 'eeeeeeee-0000-0000-0000-000000000005', upn: 'violet@contoso.com', displayName: 'Violet Viewer' };
+
 export const APPROVER_IDS = new Set([ALICE.objectId, BOB.objectId, CAROL.objectId]);
+/** Analysts who are not approvers; Violet is neither (a viewer). */
+export const ANALYST_IDS = new Set([MALLORY.objectId]);

@@ -10,10 +10,12 @@ import type { ConversationRecord, ConversationRepository } from '../../src/store
 import type { Actor } from '../../src/domain/incident.ts';
 import {
   ALICE,
+  ANALYST_IDS,
   APPROVER_IDS,
   BASE_CONFIG,
   BOB,
   MALLORY,
+  VIOLET,
   createFakeConnector,
   createManualClock,
   createMemoryApprovals,
@@ -58,7 +60,7 @@ function fakeSender() {
   return { sender, sent, updated };
 }
 
-const USERS: Record<string, Actor> = { '29:alice': ALICE, '29:bob': BOB, '29:mallory': MALLORY };
+const USERS: Record<string, Actor> = { '29:alice': ALICE, '29:bob': BOB, '29:mallory': MALLORY, '29:violet': VIOLET };
 
 function setup() {
   const clock = createManualClock();
@@ -71,6 +73,7 @@ function setup() {
     audit: createMemoryAudit(),
     settings,
     isApprover: (actor) => APPROVER_IDS.has(actor.objectId),
+    isAnalyst: (actor) => ANALYST_IDS.has(actor.objectId),
     clock: clock.now,
     newId: () => 'req-1',
     sleep: async () => {},
@@ -195,6 +198,39 @@ describe('/connector routes', () => {
 
     const history = await turn(t.adapter, message('/connector history', '29:mallory', SOC_CHAT, 'groupChat'));
     expect(JSON.stringify(history[0]?.attachments)).toContain('Approved by Bob Approver');
+  });
+
+  test('a viewer gets no request form and cannot submit one; an analyst can, and an approver decides', async () => {
+    const t = setup();
+    const FORM = {
+      integrationMethod: 'azurePortal', incidentsAndAlerts: 'true', turnOffIncidentCreationRules: 'true', entities: 'false',
+      eventTypes: 'DeviceProcessEvents,EmailEvents,CloudAppEvents', reason: 'Hunt OAuth abuse', formVersion: 'v1',
+    };
+    const noForm = await turn(t.adapter, message('/connector request', '29:violet', SOC_CHAT, 'groupChat'));
+    expect(noForm).toHaveLength(1);
+    expect(noForm[0]?.text).toMatch(/Only analysts can request connector changes/);
+    expect(JSON.stringify(noForm[0]?.attachments ?? [])).not.toContain('connectorSubmit');
+
+    // A hand-made submit (or an old form passed on) is refused too, before the form is read.
+    const refused = await turn(t.adapter, invoke('connectorSubmit', FORM, '29:violet', SOC_CHAT, 'form-activity'));
+    expect(invokeCard(refused)).toMatch(/Only analysts can request connector changes/);
+    expect(await t.service.get('req-1')).toBeNull();
+    expect(t.sent).toHaveLength(0);
+
+    const form = await turn(t.adapter, message('/connector request', '29:mallory', SOC_CHAT, 'groupChat'));
+    expect(JSON.stringify(form[0]?.attachments)).toContain('connectorSubmit');
+    await turn(t.adapter, invoke('connectorSubmit', FORM, '29:mallory', SOC_CHAT, 'form-activity'));
+    expect((await t.service.get('req-1'))?.requester).toEqual(MALLORY);
+    const approved = await turn(t.adapter, invoke('connectorApprove', { approvalId: 'req-1' }, '29:bob', SOC_CHAT, 'form-activity'));
+    expect(JSON.stringify(invokeCard(approved))).toContain('Applied');
+  });
+
+  test('a reject reason with a broken character is refused by name and nothing is decided', async () => {
+    const t = setup();
+    await t.service.request(MALLORY, { ...BASE_CONFIG, entities: true }, 'Entities please');
+    const replies = await turn(t.adapter, invoke('connectorReject', { approvalId: 'req-1', rejectReason: 'no \ud800' }, '29:bob', SOC_CHAT, 'card'));
+    expect(invokeCard(replies)).toMatch(/The reason contains a broken character/);
+    expect((await t.service.get('req-1'))?.state).toBe('pending');
   });
 
   test('an invalid form is refused with what to fix', async () => {

@@ -6,11 +6,13 @@ import type { Actor } from '../../src/domain/incident.ts';
 import { SETTING_KEYS } from '../../src/store/ports.ts';
 import {
   ALICE,
+  ANALYST_IDS,
   APPROVER_IDS,
   BASE_CONFIG,
   BOB,
   CAROL,
   MALLORY,
+  VIOLET,
   createFakeConnector,
   createManualClock,
   createMemoryApprovals,
@@ -32,6 +34,7 @@ function setup(options: { maxAttempts?: number; initial?: ConnectorConfig } = {}
     audit,
     settings,
     isApprover: (actor: Actor) => APPROVER_IDS.has(actor.objectId),
+    isAnalyst: (actor: Actor) => ANALYST_IDS.has(actor.objectId),
     clock: clock.now,
     newId: () => `req-${++n}`,
     retry: { maxAttempts: options.maxAttempts ?? 4, baseDelayMs: 1000, maxDelayMs: 8000 },
@@ -99,6 +102,22 @@ describe('approval flow', () => {
     expect(connector.writes).toHaveLength(0);
   });
 
+  test('requesting needs at least the analyst role: a viewer files nothing, an analyst or approver can', async () => {
+    const { service, connector, approvals, audit } = setup();
+    const refused = await rejection(service.request(VIOLET, ADD_TABLE, 'let me in'));
+    expect(refused.code).toBe('not-analyst');
+    expect(refused.message).toMatch(/Only analysts can request/);
+    expect(approvals.all()).toHaveLength(0);
+    expect(audit.entries).toHaveLength(0);
+    expect(connector.reads).toBe(0);
+    expect(await service.mayRequest(VIOLET)).toBe(false);
+    expect(await service.mayRequest(MALLORY)).toBe(true);
+    expect(await service.mayRequest(BOB)).toBe(true);
+    // An analyst's request still needs an approver: Bob approves Mallory's.
+    const { request } = await service.request(MALLORY, ADD_TABLE, 'Hunt on OAuth abuse');
+    expect((await service.approve(request.id, BOB)).state).toBe('applied');
+  });
+
   test('a non-approver can neither approve nor reject', async () => {
     const { service, connector } = setup();
     const { request } = await service.request(ALICE, ADD_TABLE, 'reason');
@@ -150,7 +169,7 @@ describe('approval flow', () => {
     const approvals = createMemoryApprovals(clock.now);
     const service = createApprovalService({
       connector, approvals, audit: createMemoryAudit(), settings: createMemorySettings(),
-      isApprover: () => true, clock: clock.now, newId: () => 'short', expiryMs: 60_000,
+      isApprover: () => true, isAnalyst: () => false, clock: clock.now, newId: () => 'short', expiryMs: 60_000,
     });
     const { request } = await service.request(ALICE, ADD_TABLE, 'reason');
     expect(request.expiresAt).toBe('2026-03-02T09:01:00.000Z');

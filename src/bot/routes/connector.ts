@@ -24,6 +24,8 @@ import type { TeamsSender } from '../ports.ts';
 import { cardActivity, textActivity } from '../card-activity.ts';
 import { conversationDraftFrom } from '../conversation-reference.ts';
 import { normaliseMessageText } from '../commands/parse.ts';
+import { ownValue, parseWholeNumber, unstorableTextProblem } from '../../domain/untrusted-input.ts';
+import { reportUnexpected } from '../unexpected-error.ts';
 
 export interface ConnectorRouteDeps {
   service: ApprovalService;
@@ -59,6 +61,9 @@ export const CONNECTOR_HELP =
   '/connector approvers: (approvers, in a channel) post approval requests to this channel\n\n' +
   '/connector history [n]: the last n change requests and what became of them';
 
+const ONLY_ANALYSTS_REQUEST =
+  'Only analysts can request connector changes (an approver then decides, so two people are always involved). Ask an administrator to add you to ANALYSTS.';
+
 /** Parses "/connector <sub> [args]" with or without a leading bot mention. Pure. */
 export function parseConnectorCommand(text: string | undefined): ConnectorCommand {
   const words = normaliseMessageText(text ?? '').slice(0, 200).split(/\s+/).filter((w) => w.length > 0);
@@ -71,8 +76,8 @@ export function parseConnectorCommand(text: string | undefined): ConnectorComman
     case 'history': {
       const arg = words[2];
       if (arg === undefined) return { kind: 'history', limit: 10 };
-      const n = /^\d{1,2}$/.test(arg) ? Number(arg) : NaN;
-      return n >= 1 && n <= 50 ? { kind: 'history', limit: n } : { kind: 'help', problem: 'history takes a number from 1 to 50.' };
+      const n = parseWholeNumber(arg, 1, 50);
+      return n !== null ? { kind: 'history', limit: n } : { kind: 'help', problem: 'history takes a number from 1 to 50.' };
     }
     case '':
       return { kind: 'help' };
@@ -99,8 +104,13 @@ function safeText(text: string): string {
   return escapeForTextBlock(text, 1500, { multiline: true });
 }
 
+/** A field the card's data holds itself (never an Object.prototype member); undefined otherwise. */
+function dataField(data: unknown, name: string): unknown {
+  return typeof data === 'object' && data !== null ? ownValue(data, name) : undefined;
+}
+
 function approvalIdOf(data: unknown): string | null {
-  const id = (data as Record<string, unknown> | null)?.approvalId;
+  const id = dataField(data, 'approvalId');
   return typeof id === 'string' && /^[A-Za-z0-9._:-]{1,100}$/.test(id) ? id : null;
 }
 
@@ -188,10 +198,11 @@ export function registerConnectorRoutes<TState extends TurnState>(app: Applicati
     if (!id) return 'This card carries no valid request id; open the request again with /connector history.';
     const actor = await deps.identity.actorOf(context);
     if (!actor) return 'I could not tell who you are, so I cannot record a decision.';
-    const rawReason = (data as Record<string, unknown>)[CONNECTOR_INPUT_IDS.rejectReason];
-    const work = kind === 'approve'
-      ? deps.service.approve(id, actor)
-      : deps.service.reject(id, actor, typeof rawReason === 'string' ? rawReason : undefined);
+    const rawReason = dataField(data, CONNECTOR_INPUT_IDS.rejectReason);
+    const reason = typeof rawReason === 'string' ? rawReason : undefined;
+    const reasonProblem = reason === undefined ? null : unstorableTextProblem(reason);
+    if (reasonProblem) return `The reason contains ${reasonProblem}; remove it and reject again.`;
+    const work = kind === 'approve' ? deps.service.approve(id, actor) : deps.service.reject(id, actor, reason);
     // Whatever happens, the cards in both channels show it when it is known.
     const settled = work.then(
       (request) => request,
@@ -217,8 +228,7 @@ export function registerConnectorRoutes<TState extends TurnState>(app: Applicati
         }
         return error.message;
       }
-      log.error({ err: error, approvalId: id, kind }, 'connector approval decision failed');
-      return 'Something went wrong while recording the decision; nothing was applied. Try again, or check /connector history.';
+      return reportUnexpected(log, error, { approvalId: id, kind }, 'connector approval decision failed', 'Something went wrong while recording the decision; check /connector history to see whether it was recorded.');
     } finally {
       clearTimeout(timer);
     }
@@ -227,6 +237,8 @@ export function registerConnectorRoutes<TState extends TurnState>(app: Applicati
   app.adaptiveCards.actionExecute(CONNECTOR_VERBS.submit, async (context, _state, data) => {
     const actor = await deps.identity.actorOf(context);
     if (!actor) return 'I could not tell who you are, so I cannot file the request.';
+    // Before reading the form: a viewer learns nothing from validation (the service refuses too).
+    if (!(await deps.service.mayRequest(actor))) return ONLY_ANALYSTS_REQUEST;
     const form = parseConnectorRequestForm(data);
     if (!form.ok) return form.errors.join(' ');
     try {
@@ -253,8 +265,7 @@ export function registerConnectorRoutes<TState extends TurnState>(app: Applicati
       return answerWithCard(context, await personalCard((await deps.approvals.get(request.id)) ?? current, actor));
     } catch (error) {
       if (error instanceof ApprovalError) return error.message;
-      log.error({ err: error }, 'connector change request failed');
-      return 'Something went wrong while filing the request; nothing was changed. Try again.';
+      return reportUnexpected(log, error, {}, 'connector change request failed', 'Something went wrong while filing the request; nothing was changed.');
     }
   });
 
@@ -263,7 +274,7 @@ export function registerConnectorRoutes<TState extends TurnState>(app: Applicati
 
   app.adaptiveCards.actionExecute(CONNECTOR_VERBS.refresh, async (context, _state, data) => {
     try {
-      if ((data as Record<string, unknown> | null)?.view === 'status') {
+      if (dataField(data, 'view') === 'status') {
         return answerWithCard(context, renderConnectorStatusCard(await deps.service.status()));
       }
       const id = approvalIdOf(data);
@@ -276,8 +287,7 @@ export function registerConnectorRoutes<TState extends TurnState>(app: Applicati
       return answerWithCard(context, card);
     } catch (error) {
       if (error instanceof ApprovalError) return error.message;
-      log.error({ err: error }, 'connector card refresh failed');
-      return 'The card could not be refreshed; try again later.';
+      return reportUnexpected(log, error, {}, 'connector card refresh failed', 'The card could not be refreshed.');
     }
   });
 
@@ -293,9 +303,19 @@ export function registerConnectorRoutes<TState extends TurnState>(app: Applicati
         case 'status':
           await send(cardActivity(renderConnectorStatusCard(await deps.service.status())));
           return;
-        case 'request':
+        case 'request': {
+          const actor = await deps.identity.actorOf(context);
+          if (!actor) {
+            await send(textActivity('I could not tell who you are, so I cannot offer the request form.'));
+            return;
+          }
+          if (!(await deps.service.mayRequest(actor))) {
+            await send(textActivity(ONLY_ANALYSTS_REQUEST));
+            return;
+          }
           await send(cardActivity(renderConnectorRequestCard((await deps.service.status()).snapshot)));
           return;
+        }
         case 'history':
           await send(cardActivity(renderConnectorHistoryCard(await deps.service.history(command.limit))));
           return;
@@ -324,8 +344,7 @@ export function registerConnectorRoutes<TState extends TurnState>(app: Applicati
         await send(textActivity(safeText(error.message)));
         return;
       }
-      log.error({ err: error, command: command.kind }, '/connector command failed');
-      await send(textActivity('Something went wrong; try again later.'));
+      await send(textActivity(reportUnexpected(log, error, { command: command.kind }, '/connector command failed')));
     }
   });
 
