@@ -116,6 +116,7 @@ async function benchInvokes(connector: MockConnector) {
     bridge,
     conversations: store.conversations,
     subscriptions: store.subscriptions,
+    cards: store.cards,
     builders: { renderIncidentCard, buildChangeNoticeText },
     sender,
     access: { analysts: undefined, approvers: [], localMode: true },

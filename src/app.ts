@@ -185,6 +185,7 @@ export async function startBridge(config: Config, options: StartOptions): Promis
       bridge: engine.api,
       conversations: store.conversations,
       subscriptions: store.subscriptions,
+      cards: store.cards,
       builders,
       sender,
       access,

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { Application, type TurnState } from '@microsoft/teams-ai';
 import type { BridgeApi } from '../sync/api.ts';
-import type { ConversationRepository, SubscriptionRepository } from '../store/ports.ts';
+import type { CardRepository, ConversationRepository, SubscriptionRepository } from '../store/ports.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createSilentLogger } from '../observability/logger.ts';
 import { noGroups, type AccessPolicy, type GroupsOf } from './access.ts';
@@ -23,6 +23,8 @@ export interface BotDeps {
   bridge: BridgeApi;
   conversations: ConversationRepository;
   subscriptions: SubscriptionRepository;
+  /** The notifier's card records, to bind a card's buttons to the incident its message shows. */
+  cards: Pick<CardRepository, 'findByActivity'>;
   /** renderIncidentCard + buildChangeNoticeText from src/cards. */
   builders: CardBuilders;
   /** Proactive sender for card updates after an edit; pass the guarded sender. */
@@ -56,6 +58,7 @@ export function resolveRouteDeps(deps: BotDeps): RouteDeps {
     bridge: deps.bridge,
     conversations: deps.conversations,
     subscriptions: deps.subscriptions,
+    cards: deps.cards,
     builders: deps.builders,
     sender: deps.sender,
     access: deps.access,

@@ -3,7 +3,7 @@
 import { TurnContext } from 'botbuilder';
 import type { Actor } from '../domain/incident.ts';
 import type { BridgeApi, EditOutcome, IncidentListFilter, IncidentView } from '../sync/api.ts';
-import type { ConversationRepository, SubscriptionRepository } from '../store/ports.ts';
+import type { CardRepository, ConversationRepository, SubscriptionRepository } from '../store/ports.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { AdaptiveCard } from '../cards/render.ts';
 import { roleOf, type AccessPolicy, type GroupsOf, type Role } from './access.ts';
@@ -17,6 +17,8 @@ export interface RouteDeps {
   bridge: BridgeApi;
   conversations: ConversationRepository;
   subscriptions: SubscriptionRepository;
+  /** The posted cards: which incident each card message shows (card actions are bound to it). */
+  cards: Pick<CardRepository, 'findByActivity'>;
   builders: CardBuilders;
   /** Proactive sends (card updates after an edit completes). */
   sender: TeamsSender;

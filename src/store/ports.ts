@@ -349,6 +349,11 @@ export type CardClaim =
 
 export interface CardRepository {
   get(conversationId: string, linkId: string): Promise<CardRecord | null>;
+  /**
+   * The posted card whose Teams message is `activityId` in the conversation: which incident a
+   * message shows, so a click on it cannot act on (or overwrite it with) another incident.
+   */
+  findByActivity(conversationId: string, activityId: string): Promise<CardRecord | null>;
   listForLink(linkId: string): Promise<CardRecord[]>;
   /**
    * Claim-to-post: inserts a 'posting' row; of concurrent claimers exactly one wins. A 'posting'

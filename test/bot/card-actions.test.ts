@@ -1,7 +1,9 @@
 // Action.Execute invokes through the real Application: validation, roles, idempotency, the fast
 // pending answer and the in-place update once the edit is final.
 import { describe, expect, test } from '@jest/globals';
-import { ALICE, VICTOR, invokeActivity } from './support/activities.ts';
+import { ALICE, CHAT_ID, VICTOR, invokeActivity } from './support/activities.ts';
+import { createCapturingLogger } from './support/capturing-logger.ts';
+import { sampleView } from '../fakes/bridge.ts';
 import { validateCardAction } from '../../src/bot/card-action-data.ts';
 import { createHarness, invokeAnswerOf, textsOf, verbsIn, waitFor } from './support/harness.ts';
 
@@ -12,6 +14,7 @@ const ONLY_ALICE = { analysts: [ALICE.aadObjectId ?? ''], localMode: false };
 describe('card actions', () => {
   test('setSeverity answers with the pending card, then updates the card message for everyone', async () => {
     const h = createHarness();
+    await h.postedCard('link-1', 'card-7');
     const answer = invokeAnswerOf(await h.turn(invokeActivity('setSeverity', { linkId: 'link-1', nonce: 'n-1', severity: 'high' }, { replyToId: 'card-7' })));
     expect(answer.status).toBe(200);
     expect(answer.type).toBe(CARD);
@@ -89,6 +92,7 @@ describe('card actions', () => {
 
   test('a slow engine: the invoke is answered at the deadline and the card updates later', async () => {
     const h = createHarness({ invokeDeadlineMs: 20 });
+    await h.postedCard('link-1', 'card-9');
     let open!: () => void;
     h.bridge.submitGate = new Promise<void>((resolve) => (open = resolve));
     const answer = invokeAnswerOf(await h.turn(invokeActivity('setSeverity', { linkId: 'link-1', nonce: 's', severity: 'high' }, { replyToId: 'card-9' })));
@@ -122,5 +126,84 @@ describe('card action data is read from its own fields only', () => {
 
   test.each(Object.getOwnPropertyNames(Object.prototype))('severity %j is not a severity', (key) => {
     expect(validateCardAction('setSeverity', { linkId: 'link-1', severity: key })).toMatchObject({ ok: false });
+  });
+});
+
+describe('a card action is bound to the card message it came from', () => {
+  /** Incidents 4 and 9, each with its posted card in the channel. */
+  async function twoCards(options: { log?: ReturnType<typeof createCapturingLogger>['log'] } = {}) {
+    const h = createHarness(options.log ? { log: options.log } : {});
+    h.bridge.put(sampleView({ linkId: 'link-4' }));
+    h.bridge.put(sampleView({ linkId: 'link-9' }));
+    await h.postedCard('link-4', 'card-4');
+    await h.postedCard('link-9', 'card-9');
+    return h;
+  }
+
+  test('incident 4\'s button pressed on incident 9\'s card is refused, logged, and changes nothing', async () => {
+    const capture = createCapturingLogger();
+    const h = await twoCards({ log: capture.log });
+    const answer = invokeAnswerOf(await h.turn(invokeActivity('setSeverity', { linkId: 'link-4', nonce: 'x', severity: 'high' }, { replyToId: 'card-9' })));
+    expect(answer.type).toBe(MESSAGE);
+    expect(String(answer.value)).toContain('does not belong to the card');
+    expect(h.bridge.submitCalls).toHaveLength(0);
+    await h.tasks.idle();
+    expect(h.sender.of('update')).toHaveLength(0);
+    expect(capture.entries()).toContainEqual(
+      expect.objectContaining({ level: 40, msg: expect.stringContaining('card action refused'), linkId: 'link-4', cardLinkId: 'link-9', messageId: 'card-9' }),
+    );
+  });
+
+  test.each(['refreshCard', 'assignToMe', 'addComment'])('%s from another incident is refused too (no card answer to show over it)', async (verb) => {
+    const h = await twoCards();
+    const answer = invokeAnswerOf(await h.turn(invokeActivity(verb, { linkId: 'link-4', nonce: verb, comment: 'hi' }, { replyToId: 'card-9' })));
+    expect(answer.type).toBe(MESSAGE);
+    expect(String(answer.value)).toContain('does not belong to the card');
+    expect(h.bridge.submitCalls).toHaveLength(0);
+  });
+
+  test('the same click on its own card goes through and updates that card', async () => {
+    const h = await twoCards();
+    const answer = invokeAnswerOf(await h.turn(invokeActivity('setSeverity', { linkId: 'link-4', nonce: 'y', severity: 'high' }, { replyToId: 'card-4' })));
+    expect(answer.type).toBe(CARD);
+    h.bridge.completeEdit('req-1');
+    await h.tasks.idle();
+    expect(h.sender.of('update').map((update) => update.targetId)).toEqual(['card-4']);
+  });
+
+  test('cards are matched per conversation: a personal chat\'s card is found under the chat', async () => {
+    const h = createHarness();
+    h.bridge.put(sampleView({ linkId: 'link-9' }));
+    await h.postedCard('link-9', 'card-9', CHAT_ID);
+    const refused = invokeAnswerOf(await h.turn(invokeActivity('setSeverity', { linkId: 'link-1', nonce: 'p', severity: 'low' }, { replyToId: 'card-9', scope: 'personal' })));
+    expect(String(refused.value)).toContain('does not belong to the card');
+    // The same message id in the channel is another message: not known there.
+    const elsewhere = invokeAnswerOf(await h.turn(invokeActivity('setSeverity', { linkId: 'link-1', nonce: 'q', severity: 'low' }, { replyToId: 'card-9' })));
+    expect(elsewhere.type).toBe(CARD);
+  });
+
+  test('a message the bridge has no card record for: the edit is made and the clicker gets a fresh card, but the message is never replaced for everyone', async () => {
+    const h = await twoCards();
+    const answer = invokeAnswerOf(await h.turn(invokeActivity('setSeverity', { linkId: 'link-4', nonce: 'z', severity: 'high' }, { replyToId: 'reply-card-from-a-command' })));
+    expect(answer.type).toBe(CARD);
+    expect(h.bridge.requests[0]).toMatchObject({ incidentRef: 'link-4', changes: { severity: 'high' } });
+    h.bridge.completeEdit('req-1');
+    await h.tasks.idle();
+    expect(h.sender.of('update')).toHaveLength(0);
+  });
+
+  test('a card merged into another incident still works: its record follows the surviving incident', async () => {
+    const h = createHarness();
+    // The fake bridge resolves the old link id to the surviving incident's view, as the engine does.
+    const survivor = sampleView({ linkId: 'link-into' });
+    h.bridge.put(survivor);
+    await h.postedCard('link-into', 'card-m');
+    const original = h.bridge.findIncident.bind(h.bridge);
+    h.bridge.findIncident = async (ref: string) => original(ref === 'link-from' ? 'link-into' : ref);
+    const answer = invokeAnswerOf(await h.turn(invokeActivity('setSeverity', { linkId: 'link-from', nonce: 'm', severity: 'high' }, { replyToId: 'card-m' })));
+    expect(answer.type).toBe(CARD);
+    h.bridge.completeEdit('req-1');
+    await h.tasks.idle();
+    expect(h.sender.of('update').map((update) => update.targetId)).toEqual(['card-m']);
   });
 });

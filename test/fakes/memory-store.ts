@@ -400,6 +400,14 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
 
   const cards: CardRepository = {
     get: (conversationId, linkId) => op(() => copy(state.cards.get(cardKey(conversationId, linkId)) ?? null)),
+    findByActivity: (conversationId, activityId) =>
+      op(() =>
+        copy(
+          [...state.cards.values()]
+            .filter((c) => c.conversationId === conversationId && c.state === 'posted' && c.activityId === activityId)
+            .sort((a, b) => compareText(a.linkId, b.linkId))[0] ?? null,
+        ),
+      ),
     listForLink: (linkId) =>
       op(() => copy([...state.cards.values()].filter((c) => c.linkId === linkId).sort((a, b) => compareText(a.conversationId, b.conversationId)))),
     claim: (conversationId, linkId, holderId, now, staleAfterMs) =>

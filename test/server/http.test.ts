@@ -53,6 +53,7 @@ function botDeps() {
     bridge,
     conversations: store.conversations,
     subscriptions: store.subscriptions,
+    cards: store.cards,
     builders: { renderIncidentCard, buildChangeNoticeText },
     sender: createFakeSender(),
     access: { analysts: undefined, approvers: [], localMode: true },

@@ -4,6 +4,18 @@
 // 10–15 s; MicrosoftDocs/msteams-docs#13460, #11259). So the handler validates, checks the role,
 // submits the edit and answers at once with the card in its pending state; a background task
 // waits for the final outcome and updates the card message in place for everyone.
+//
+// A click is bound to the message it came from. The data of an Action.Execute names an incident
+// (linkId) and the invoke names a message (replyToId), and both are the client's word: a
+// hand-made invoke could pair incident 4's linkId with incident 9's card, and the update that
+// follows would write incident 4 over incident 9's card for everyone. So:
+// - the message is a card the notifier posted (a CardRecord for this conversation and activity):
+//   the linkId must be that card's incident (or the one it was merged into), else the click is
+//   refused, logged, and nothing is edited;
+// - the message is not known (a card sent as a command reply, one superseded by a merge, or no
+//   replyToId at all): the click acts on its own linkId, and the clicker alone gets the fresh
+//   card as the invoke answer; the message is never replaced for everyone, since nothing shows
+//   which incident it holds. Others see the change when their card refreshes (the refresh block).
 import type { Application, TurnState } from '@microsoft/teams-ai';
 import type { TurnContext } from 'botbuilder';
 import type { AdaptiveCard } from '../../cards/render.ts';
@@ -12,6 +24,7 @@ import type { Actor } from '../../domain/incident.ts';
 import type { EditChanges, IncidentView, SubmitResult } from '../../sync/api.ts';
 import { isAnalyst } from '../access.ts';
 import { effectiveTagEdit, validateCardAction, type CardAction } from '../card-action-data.ts';
+import { baseConversationId } from '../conversation-reference.ts';
 import { cardActionIdempotencyKey } from '../idempotency.ts';
 import { notAnalystText } from '../replies.ts';
 import { reportUnexpected } from '../unexpected-error.ts';
@@ -20,6 +33,28 @@ import { followEditOutcome, incidentsFor, isFinal, referenceOf, renderCard, role
 const ACTION_INVOKE_NAME = 'adaptiveCard/action';
 
 type InvokeAnswer = AdaptiveCard | string;
+
+/** Where a click's card stands: whose message it is, as far as the bridge knows. */
+type CardBinding =
+  /** A posted card of this incident: the message to update once the edit is final. */
+  | { kind: 'bound'; messageId: string }
+  | { kind: 'unknown' }
+  | { kind: 'mismatch'; messageId: string; cardLinkId: string };
+
+async function bindingOf(deps: RouteDeps, context: TurnContext, action: CardAction, view: IncidentView): Promise<CardBinding> {
+  const messageId = context.activity.replyToId;
+  if (!messageId) return { kind: 'unknown' };
+  // Cards are recorded under the conversation itself; in a channel the invoke names the thread.
+  const card = await deps.cards.findByActivity(baseConversationId(context.activity.conversation.id), messageId);
+  if (!card) return { kind: 'unknown' };
+  // view.linkId differs from action.linkId when the card's incident was merged: the card record
+  // may still name either until the merge has moved it.
+  if (card.linkId === view.linkId || card.linkId === action.linkId) return { kind: 'bound', messageId };
+  return { kind: 'mismatch', messageId, cardLinkId: card.linkId };
+}
+
+const MISMATCH_TEXT =
+  'This button does not belong to the card it was pressed on, so nothing was changed. Refresh the card, or open the incident with /incident <id>.';
 
 function currentTags(view: IncidentView): string[] {
   return [...new Set([...(view.defender?.tags ?? []), ...(view.sentinel?.tags ?? [])])];
@@ -50,6 +85,14 @@ async function handle(deps: RouteDeps, context: TurnContext, verb: string, data:
   if (!actor) return 'I cannot tell who clicked, so I cannot credit the change.';
   const view = await incidentsFor(deps, context).find(action.linkId);
   if (!view) return 'This incident is no longer known to the bridge.';
+  const binding = await bindingOf(deps, context, action, view);
+  if (binding.kind === 'mismatch') {
+    deps.log.warn(
+      { verb: action.verb, linkId: action.linkId, cardLinkId: binding.cardLinkId, conversationId: context.activity.conversation.id, messageId: binding.messageId, actor: actor.objectId },
+      'card action refused: its incident is not the one the card message shows',
+    );
+    return MISMATCH_TEXT;
+  }
   const analyst = isAnalyst(await roleFor(deps, actor));
 
   if (action.verb === 'refreshCard') return renderCard(deps, view, analyst ? 'analyst' : 'readOnly');
@@ -77,7 +120,7 @@ async function handle(deps: RouteDeps, context: TurnContext, verb: string, data:
   });
   // Read everything the background needs now: the turn context is revoked when the turn ends.
   const reference = referenceOf(context);
-  const cardMessageId = context.activity.replyToId;
+  const cardMessageId = binding.kind === 'bound' ? binding.messageId : undefined;
   const follow = (result: SubmitResult) => {
     if (cardMessageId && !isFinal(result.outcome)) {
       followEditOutcome(deps, { requestId: result.requestId, linkId: view.linkId, reference, activityId: cardMessageId });
@@ -95,7 +138,9 @@ async function handle(deps: RouteDeps, context: TurnContext, verb: string, data:
         followEditOutcome(deps, { requestId: result.requestId, linkId: view.linkId, reference, activityId: cardMessageId });
       }
     });
-    return 'Working on it; the card will update when both portals have answered.';
+    return cardMessageId
+      ? 'Working on it; the card will update when both portals have answered.'
+      : 'Working on it; refresh the card in a moment to see what both portals answered.';
   }
   follow(early.value);
   return renderCard(deps, view, 'analyst', early.value.outcome);

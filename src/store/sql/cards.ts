@@ -39,6 +39,16 @@ export function createSqlCardRepository(db: Db): CardRepository {
   return {
     get,
 
+    async findByActivity(conversationId: string, activityId: string): Promise<CardRecord | null> {
+      // The primary key's conversation prefix narrows to one conversation's cards; activity ids
+      // are unique within it (Teams gives each message its own).
+      const { rows } = await db.query<CardRow>(
+        `SELECT * FROM cards WHERE conversation_id = $1 AND activity_id = $2 AND state = 'posted' ORDER BY link_id COLLATE "C" LIMIT 1`,
+        [conversationId, activityId],
+      );
+      return rows[0] === undefined ? null : mapCardRow(rows[0]);
+    },
+
     async listForLink(linkId: string): Promise<CardRecord[]> {
       const { rows } = await db.query<CardRow>(`SELECT * FROM cards WHERE link_id = $1 ORDER BY conversation_id COLLATE "C"`, [linkId]);
       return rows.map(mapCardRow);

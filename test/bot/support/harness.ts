@@ -14,6 +14,7 @@ import { createLogger, createSilentLogger, type Logger } from '../../../src/obse
 import { createMemoryStore } from '../../fakes/memory-store.ts';
 import { createFakeBridge, sampleView } from '../../fakes/bridge.ts';
 import { createFakeSender } from './fake-sender.ts';
+import { CHANNEL_ID } from './activities.ts';
 
 export interface HarnessOptions {
   access?: Partial<AccessPolicy>;
@@ -43,6 +44,7 @@ export function createHarness(options: HarnessOptions = {}) {
     bridge,
     conversations: store.conversations,
     subscriptions: store.subscriptions,
+    cards: store.cards,
     builders: { renderIncidentCard, buildChangeNoticeText },
     sender,
     access: { analysts: undefined, approvers: [], localMode: true, ...options.access },
@@ -66,7 +68,14 @@ export function createHarness(options: HarnessOptions = {}) {
     return adapter.activeQueue.splice(0);
   }
 
-  return { store, bridge, sender, tasks, app, adapter, turn };
+  /** Records `activityId` as the posted card of `linkId` in the conversation, as the notifier does. */
+  async function postedCard(linkId: string, activityId: string, conversationId = CHANNEL_ID): Promise<void> {
+    const at = new Date().toISOString();
+    await store.cards.claim(conversationId, linkId, 'test-notifier', at, 60_000);
+    if (!(await store.cards.markPosted(conversationId, linkId, 'test-notifier', activityId, 'hash', at))) throw new Error(`could not record the card of ${linkId}`);
+  }
+
+  return { store, bridge, sender, tasks, app, adapter, turn, postedCard };
 }
 
 export function textsOf(replies: Partial<Activity>[]): string[] {

@@ -85,6 +85,7 @@ export async function startLocalBot(options: LocalBotOptions = {}): Promise<Loca
     bridge,
     conversations: store.conversations,
     subscriptions: store.subscriptions,
+    cards: store.cards,
     builders,
     sender,
     access: { analysts: undefined, approvers: [], localMode: true },

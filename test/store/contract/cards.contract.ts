@@ -39,6 +39,24 @@ export function cardContract(ctx: ContractContext): void {
       expect((await cards().claim(conv, link, 'replica-c', at(60_030), 60_000)).claimed).toBe(true);
     });
 
+    test('findByActivity finds the posted card of a message in its own conversation only', async () => {
+      const conv = uid('conv');
+      const other = uid('conv');
+      const link4 = uid('link');
+      const link9 = uid('link');
+      await cards().claim(conv, link4, 'a', T0, 60_000);
+      await cards().markPosted(conv, link4, 'a', 'act-4', 'h', at(1));
+      await cards().claim(conv, link9, 'a', T0, 60_000);
+      await cards().markPosted(conv, link9, 'a', 'act-9', 'h', at(2));
+      await cards().claim(conv, uid('link'), 'a', T0, 60_000); // still posting: no message yet
+      expect(await cards().findByActivity(conv, 'act-9')).toMatchObject({ conversationId: conv, linkId: link9, activityId: 'act-9' });
+      expect(await cards().findByActivity(conv, 'act-4')).toMatchObject({ linkId: link4 });
+      expect(await cards().findByActivity(other, 'act-9')).toBeNull();
+      expect(await cards().findByActivity(conv, 'act-unknown')).toBeNull();
+      await cards().remove(conv, link9);
+      expect(await cards().findByActivity(conv, 'act-9')).toBeNull();
+    });
+
     test('recordUpdate only touches posted cards; remove deletes', async () => {
       const conv = uid('conv');
       const link = uid('link');
