@@ -8,7 +8,7 @@ import type { EditOutcome, FieldName, FieldOutcome, IncidentView, PortalSyncStat
 import { escapeForTextBlock } from './escape.ts';
 import { friendlyProductNames } from './product-names.ts';
 import { safeOpenUrl } from './safe-links.ts';
-import { CLASSIFICATION_LABELS, PORTAL_NAMES, SEVERITY_LABELS, STATUS_LABELS } from './labels.ts';
+import { CLASSIFICATION_LABELS, PORTAL_NAMES, SEVERITY_LABELS, STATUS_LABELS, labelOf } from './labels.ts';
 import { NONCE_PLACEHOLDER } from './verbs.ts';
 
 /** Adaptive Card TextBlock colours (schema enum "Colors"). */
@@ -194,10 +194,10 @@ function subtitle(view: IncidentView, nowMs: number): string {
 function severityText(view: IncidentView): string {
   const primary = view.defender ?? view.sentinel;
   if (!primary) return SEVERITY_LABELS.unknown;
-  const text = `Severity: ${SEVERITY_LABELS[primary.severity] ?? SEVERITY_LABELS.unknown}`;
+  const text = `Severity: ${labelOf(SEVERITY_LABELS, primary.severity) ?? SEVERITY_LABELS.unknown}`;
   const other = view.defender && view.sentinel ? view.sentinel : null;
   if (other && other.severity !== primary.severity) {
-    return `${text} (Sentinel: ${SEVERITY_LABELS[other.severity] ?? SEVERITY_LABELS.unknown})`;
+    return `${text} (Sentinel: ${labelOf(SEVERITY_LABELS, other.severity) ?? SEVERITY_LABELS.unknown})`;
   }
   return text;
 }
@@ -206,13 +206,13 @@ function facts(view: IncidentView, primary: Incident): FactViewModel[] {
   const other = view.defender && view.sentinel ? view.sentinel : null;
   const result: FactViewModel[] = [];
 
-  let status = STATUS_LABELS[primary.status] ?? 'Unknown';
+  let status = labelOf(STATUS_LABELS, primary.status) ?? 'Unknown';
   if (other && other.status !== primary.status && !sameStatusAcrossPortals(primary.status, other.status)) {
-    status += ` (Sentinel: ${STATUS_LABELS[other.status] ?? 'Unknown'})`;
+    status += ` (Sentinel: ${labelOf(STATUS_LABELS, other.status) ?? 'Unknown'})`;
   }
   result.push({ title: 'Status', value: status });
 
-  let classification = CLASSIFICATION_LABELS[primary.classification] ?? 'Not classified';
+  let classification = labelOf(CLASSIFICATION_LABELS, primary.classification) ?? 'Not classified';
   if (primary.determination && primary.determination !== 'unknown') {
     classification += ` (${escapeForTextBlock(primary.determination, 40)})`;
   }
@@ -300,7 +300,7 @@ function portalStates(view: IncidentView): PortalStateViewModel[] {
   return (['defender', 'sentinel'] as const).map((portal) => {
     const name = PORTAL_NAMES[portal];
     if (!view[portal]) return { portal, text: `${name}: — not linked yet`, color: 'default' as TextColor };
-    const state = SYNC_STATE_TEXT[view.syncState[portal]] ?? SYNC_STATE_TEXT.pending;
+    const state = labelOf(SYNC_STATE_TEXT, view.syncState[portal]) ?? SYNC_STATE_TEXT.pending;
     return { portal, text: `${name}: ${state.text}`, color: state.color };
   });
 }
@@ -327,7 +327,7 @@ export function buildUpdate(view: IncidentView, outcome: EditOutcome | null): Up
     portalSummaries.push(`${PORTAL_NAMES[portal]} ${portalSummary(outcomes.map(([, o]) => o))}`);
     for (const [field, fieldOutcome] of outcomes) {
       const { text, color } = fieldOutcomeText(fieldOutcome);
-      rows.push({ text: `${PORTAL_NAMES[portal]} · ${FIELD_LABELS[field] ?? 'field'}: ${text}`, color });
+      rows.push({ text: `${PORTAL_NAMES[portal]} · ${labelOf(FIELD_LABELS, field) ?? 'field'}: ${text}`, color });
     }
   }
   const summary = portalSummaries.join(', ');

@@ -27,7 +27,10 @@ export const CLASSIFICATION_LABELS: Record<Classification, string> = {
   benignPositive: 'Benign positive',
 };
 
-/** The label for a known enum value; undefined for anything else (callers escape and show it raw). */
-export function labelOf<K extends string>(labels: Record<K, string>, value: unknown): string | undefined {
+/**
+ * The entry for a known enum value; undefined for anything else (callers escape and show it raw).
+ * Own entries only: a value such as "constructor" must not find Object.prototype's.
+ */
+export function labelOf<K extends string, V = string>(labels: Record<K, V>, value: unknown): V | undefined {
   return typeof value === 'string' && Object.hasOwn(labels, value) ? labels[value as K] : undefined;
 }

@@ -16,6 +16,19 @@ describe('buildIncidentCardViewModel', () => {
     expect(vm.severityColor).toBe(color);
   });
 
+  test('a value that is an Object.prototype name (from a store written before input checks) shows as unknown, never a function', () => {
+    const odd = 'constructor' as never;
+    const vm = buildIncidentCardViewModel(
+      typicalView({ defender: defenderIncident({ status: odd, classification: odd }), sentinel: sentinelIncident({ severity: 'toString' as never }) }),
+      base,
+    );
+    const facts = Object.fromEntries(vm.facts.map((f) => [f.title, f.value]));
+    expect(facts['Status']).toMatch(/^Unknown/);
+    expect(facts['Classification']).toBe('Not classified');
+    expect(vm.severityText).toBe('Severity: Medium (Sentinel: Unknown)');
+    expect(JSON.stringify(vm)).not.toContain('native code');
+  });
+
   test('when the portals disagree on severity, both values are shown', () => {
     const vm = buildIncidentCardViewModel(typicalView({ sentinel: sentinelIncident({ severity: 'high' }) }), base);
     expect(vm.severityText).toBe('Severity: Medium (Sentinel: High)');
