@@ -2,6 +2,7 @@
 // proposed at all. Pure: the consequences are Microsoft's documented behaviour of the Defender XDR
 // connector (see connector-facts.ts and README.md), never guesses about a live workspace.
 import { INTEGRATION_METHODS, type ConnectorConfig, type IntegrationMethod } from '../domain/connector.ts';
+import { ownValue } from '../domain/untrusted-input.ts';
 import {
   ALERT_PROVIDER_CONNECTORS_DISCONNECTED_BY_DEFENDER_PORTAL,
   DEFENDER_XDR_EVENT_TABLE_NAMES,
@@ -218,7 +219,10 @@ export function validateProposal(base: ConnectorConfig, proposed: unknown): { ok
   if (typeof proposed !== 'object' || proposed === null || Array.isArray(proposed)) {
     return { ok: false, errors: [{ field: 'proposal', message: 'The proposal must be an object with the connector settings.' }] };
   }
-  const p = proposed as Record<string, unknown>;
+  // Own fields only: a setting inherited through the prototype is not part of the proposal.
+  const p: Record<string, unknown> = Object.fromEntries(
+    ['integrationMethod', ...BOOLEAN_SETTINGS, 'eventTypes'].map((name) => [name, ownValue(proposed, name)]),
+  );
   const integrationMethod = p.integrationMethod;
   if (typeof integrationMethod !== 'string' || !(INTEGRATION_METHODS as readonly string[]).includes(integrationMethod)) {
     errors.push({ field: 'integrationMethod', message: `Integration method must be one of: ${INTEGRATION_METHODS.join(', ')}.` });

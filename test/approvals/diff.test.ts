@@ -89,6 +89,13 @@ describe('validateProposal', () => {
     expect(result).toEqual({ ok: true, config: with_({ eventTypes: ['AlertInfo', 'DeviceProcessEvents', 'EmailEvents'] }) });
   });
 
+  test('settings inherited through the prototype are not part of the proposal', () => {
+    const inherited = Object.create(with_({ entities: !BASE_CONFIG.entities })) as object;
+    const result = validateProposal(BASE_CONFIG, inherited);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.errors.map((e) => e.field)).toEqual(expect.arrayContaining(['integrationMethod', 'entities', 'eventTypes']));
+  });
+
   test('every documented table is accepted', () => {
     const all = DEFENDER_XDR_EVENT_TABLES.map((t) => t.name);
     expect(all).toHaveLength(21);
