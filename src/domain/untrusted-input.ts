@@ -1,5 +1,8 @@
 // Checks for values that arrive from outside (chat commands, card inputs, invoke data) before any
-// of them is looked up in a table, stored or sent to a portal. Pure: imports nothing of ours.
+// of them is looked up in a table, stored or sent to a portal. Pure: imports only the domain.
+// Portal text is repaired at the portal boundary (untrusted-text.ts); what a person typed is
+// refused instead, with the reason, so that nothing is written that they did not write.
+import { isStorableText } from './untrusted-text.ts';
 
 /**
  * The value `data` holds under `name` itself. Never one inherited from Object.prototype: data
@@ -9,9 +12,6 @@ export function ownValue(data: object, name: string): unknown {
   return Object.hasOwn(data, name) ? (data as Record<string, unknown>)[name] : undefined;
 }
 
-/** A UTF-16 surrogate half without its partner: no encoding can carry it (PostgreSQL, JSON over HTTP). */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
 /**
  * What makes `text` impossible to store or send as it is, in words for the person who typed it;
  * null when nothing does. Other control characters are the caller's rule (a comment keeps line
@@ -19,7 +19,8 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  */
 export function unstorableTextProblem(text: string): string | null {
   if (text.includes('\u0000')) return 'a NUL character (U+0000)';
-  if (LONE_SURROGATE.test(text)) return 'a broken character (a lone UTF-16 surrogate, e.g. half of an emoji)';
+  // Without NUL, what the store refuses is a UTF-16 surrogate half without its partner.
+  if (!isStorableText(text)) return 'a broken character (a lone UTF-16 surrogate, e.g. half of an emoji)';
   return null;
 }
 
