@@ -132,7 +132,7 @@ function hasControlCharacters(value: string): boolean {
 }
 
 /** Refuses what no store or portal can take, naming it; `what` is e.g. 'the comment'. */
-export function refuseUnstorable(what: string, value: string): void {
+function refuseUnstorable(what: string, value: string): void {
   const problem = unstorableTextProblem(value);
   if (problem) refuse(`${what} contains ${problem}`);
 }
