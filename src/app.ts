@@ -5,9 +5,10 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Config, PairConfig } from './config/config.ts';
+import type { PortalIdentity } from './domain/portal-identity.ts';
 import type { Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
-import { startSimulators, type RunningSimulators, type SimulatorOptions } from './simulators/index.ts';
+import { startSimulators, type RunningSimulators, type SimulatorApp, type SimulatorOptions } from './simulators/index.ts';
 import { openStore } from './store/store.ts';
 import { createJobQueue } from './store/queue.ts';
 import { createSyncJobQueue } from './store/sync-job-queue.ts';
@@ -65,8 +66,8 @@ function simulatorOptionsFor(config: Config, overrides: Partial<SimulatorOptions
     port: config.simulators.port,
     tenantId: pair.tenantId,
     apps: config.pairs
-      .filter((p, index, all) => all.findIndex((other) => other.clientId === p.clientId) === index)
-      .map((p) => ({ clientId: p.clientId, clientSecret: p.clientSecret, graphRoles: ['SecurityIncident.ReadWrite.All'], armAccess: true })),
+      .map((p) => simulatedAppFor(p.identity))
+      .filter((app, index, all): app is SimulatorApp => app !== undefined && all.findIndex((other) => other?.clientId === app.clientId) === index),
     subscriptionId: pair.subscriptionId,
     resourceGroup: pair.resourceGroup,
     workspace: pair.workspace,
@@ -78,6 +79,20 @@ function simulatorOptionsFor(config: Config, overrides: Partial<SimulatorOptions
     scenario: { enabled: config.simulators.eventsPerMinute > 0, eventsPerMinute: config.simulators.eventsPerMinute },
     ...overrides,
   };
+}
+
+/**
+ * The app registration the local simulators need for a pair's identity: its secret, or the
+ * certificate in its PEM file. Managed and workload identities need the platform's endpoints (the
+ * simulators serve them, but the SDK finds them through the platform's variables), so none here.
+ */
+function simulatedAppFor(identity: PortalIdentity): SimulatorApp | undefined {
+  const grants = { graphRoles: ['SecurityIncident.ReadWrite.All'], armAccess: true };
+  if (identity.credentialType === undefined || identity.credentialType === 'secret') return { clientId: identity.clientId, clientSecret: identity.clientSecret, ...grants };
+  if (identity.credentialType !== 'certificate') return undefined;
+  const certificate = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(readFileSync(identity.certificatePath, 'utf8'))?.[0];
+  if (!certificate) throw new Error(`AZURE_CLIENT_CERTIFICATE_PATH '${identity.certificatePath}' holds no PEM certificate; it needs the certificate and its private key.`);
+  return { clientId: identity.clientId, certificates: [certificate], ...grants };
 }
 
 function readCa(config: Config, simulators: RunningSimulators | null): string | undefined {
@@ -92,8 +107,7 @@ function readCa(config: Config, simulators: RunningSimulators | null): string | 
 function portalOptions(config: Config, pair: PairConfig, caCertPem: string | undefined, log: Logger) {
   return {
     tenantId: pair.tenantId,
-    clientId: pair.clientId,
-    clientSecret: pair.clientSecret,
+    ...pair.identity,
     authorityHost: config.endpoints.authorityHost,
     ...(caCertPem ? { caCertPem } : {}),
     logger: log.child({ pairId: pair.id }),

@@ -2,6 +2,8 @@
 // With a bot id, every request to /api/messages must carry a valid Bot Framework JWT; the
 // adapter refuses others with 401 before any bot logic runs. Without one (local mode: Agents
 // Playground, Emulator), authentication is off, as botbuilder does for an empty app id.
+// Outgoing Bot Connector calls carry a token of the bot's identity: its app registration's secret
+// (SingleTenant, MultiTenant), or its user-assigned managed identity (UserAssignedMSI).
 //
 // Requests come in through handleRequest, not CloudAdapter.process: process answers every
 // authentication failure that is not an AuthenticationError with 500 and the error's text (a DNS
@@ -16,6 +18,8 @@ import {
   type Response,
   type TurnContext,
 } from 'botbuilder';
+import { ManagedIdentityServiceClientCredentialsFactory, type IJwtTokenProviderFactory, type ServiceClientCredentialsFactory } from 'botframework-connector';
+import { ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import type { Logger } from '../observability/logger.ts';
 import { createSilentLogger } from '../observability/logger.ts';
 import { CodedError } from '../domain/errors.ts';
@@ -25,21 +29,31 @@ export interface BotAdapterOptions {
   botId?: string | undefined;
   botPassword?: string | undefined;
   botTenantId?: string | undefined;
+  /** Default SingleTenant: new multi-tenant registrations cannot be created since 31 July 2025. */
   botType?: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI' | undefined;
   /**
    * An HTTP proxy for the Bot Framework's own calls (its signing-key metadata and the Bot
    * Connector), for networks that reach Microsoft only through one. Default: direct.
    */
   proxy?: { host: string; port: number } | undefined;
+  /**
+   * UserAssignedMSI: makes the credential for the identity's client id. Default: @azure/identity's
+   * ManagedIdentityCredential, which finds the platform's endpoint (IDENTITY_ENDPOINT/IDENTITY_HEADER
+   * on Container Apps and App Service, IMDS elsewhere).
+   */
+  managedIdentityCredential?: (clientId: string) => TokenCredential;
   log?: Logger;
 }
 
 export function authenticationOptions(options: BotAdapterOptions): ConfigurationBotFrameworkAuthenticationOptions {
   const auth: ConfigurationBotFrameworkAuthenticationOptions = {};
   if (!options.botId) return auth;
-  const type = options.botType ?? 'MultiTenant';
-  if (type === 'SingleTenant' && !options.botTenantId) {
-    throw new CodedError('invalid-config', 'BOT_TENANT_ID: is not set but BOT_TYPE is SingleTenant. Set the tenant id of the bot app registration.');
+  const type = options.botType ?? 'SingleTenant';
+  if (type !== 'MultiTenant' && !options.botTenantId) {
+    throw new CodedError('invalid-config', `BOT_TENANT_ID: is not set but BOT_TYPE is ${type}. Set the tenant id of the bot's app registration or managed identity.`);
+  }
+  if (type === 'UserAssignedMSI' && options.botPassword) {
+    throw new CodedError('invalid-config', 'BOT_PASSWORD: is set but BOT_TYPE is UserAssignedMSI. A managed-identity bot has no secret: remove BOT_PASSWORD.');
   }
   if (type !== 'UserAssignedMSI' && !options.botPassword) {
     throw new CodedError('invalid-config', 'BOT_PASSWORD: is not set but BOT_ID is. Set the client secret of the bot app registration.');
@@ -161,11 +175,26 @@ export function installTurnErrorHandler(adapter: BotAdapter, log: Logger): void 
   };
 }
 
+/**
+ * UserAssignedMSI's credentials factory. botbuilder's own (through ConfigurationServiceClientCredentialFactory)
+ * asks DefaultAzureCredential, whose first choice is EnvironmentCredential: with the portals'
+ * AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET (or AZURE_FEDERATED_TOKEN_FILE) set, the
+ * bot would get a token of the portal app instead of its own identity and the Bot Connector would
+ * answer 401. So the managed identity is asked directly, and for the bot's client id only.
+ */
+function managedIdentityFactory(options: BotAdapterOptions): ServiceClientCredentialsFactory | undefined {
+  if (!options.botId || options.botType !== 'UserAssignedMSI') return undefined;
+  const make = options.managedIdentityCredential ?? ((clientId: string) => new ManagedIdentityCredential({ clientId }));
+  // botframework-connector types the provider as DefaultAzureCredential but only ever calls getToken(scope).
+  const provider = { createAzureServiceTokenProvider: (appId: string) => make(appId) } as unknown as IJwtTokenProviderFactory;
+  return new ManagedIdentityServiceClientCredentialsFactory(options.botId, provider);
+}
+
 export function createBotAdapter(options: BotAdapterOptions = {}): BridgeCloudAdapter {
   const log = options.log ?? createSilentLogger();
   const authentication = new ConfigurationBotFrameworkAuthentication(
     authenticationOptions(options),
-    undefined,
+    managedIdentityFactory(options),
     undefined,
     undefined,
     options.proxy ? { proxySettings: options.proxy } : undefined,

@@ -5,6 +5,9 @@ import { z } from 'zod';
 import { EDITABLE_FIELDS, type EditableField } from '../domain/incident.ts';
 import { CodedError } from '../domain/errors.ts';
 import { isLoopbackUrl } from './loopback.ts';
+import type { PortalIdentity } from '../domain/portal-identity.ts';
+import { pairIdentityFields, printableIdentity, readIdentityVariables, resolveIdentity } from './portal-identity.ts';
+import { readBotIdentity, type BotIdentity } from './bot-identity.ts';
 
 export type SimulatorMode = 'embedded' | 'external' | 'off';
 
@@ -12,8 +15,8 @@ export type SimulatorMode = 'embedded' | 'external' | 'off';
 export interface PairConfig {
   id: string;
   tenantId: string;
-  clientId: string;
-  clientSecret: string;
+  /** The app identity this pair reads and writes its portals with (AZURE_CREDENTIAL and friends). */
+  identity: PortalIdentity;
   subscriptionId: string;
   resourceGroup: string;
   workspace: string;
@@ -39,12 +42,7 @@ export interface Config {
   /** PEM file of an extra CA to trust for portal calls (the simulators' CA). Never disables checking. */
   portalCaFile: string | undefined;
   simulators: { mode: SimulatorMode; port: number; url: string; eventsPerMinute: number };
-  bot: {
-    id: string | undefined;
-    password: string | undefined;
-    tenantId: string | undefined;
-    type: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI';
-  };
+  bot: BotIdentity;
   /**
    * Tenants, besides the bot's own (BOT_TENANT_ID), whose Teams conversations are answered and see
    * every pair (the MSSP's SOC). The pairs' tenants are answered too, each seeing its own pairs.
@@ -90,8 +88,7 @@ const DEFENDER_WRITABLE_DEFAULT: EditableField[] = ['title', 'description', 'sta
 const pairSchema = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/i, 'use letters, digits and dashes'),
   tenantId: guidOrName,
-  clientId: guidOrName,
-  clientSecret: z.string().min(1).optional(),
+  ...pairIdentityFields,
   subscriptionId: guidOrName,
   resourceGroup: guidOrName,
   workspace: guidOrName,
@@ -104,7 +101,9 @@ function read<T>(env: Env, problems: string[], name: string, schema: z.ZodType<T
   const result = schema.safeParse(raw === '' ? undefined : raw);
   if (result.success) return result.data;
   const reason = result.error.issues.map((issue) => issue.message).join('; ');
-  problems.push(`${name}: ${raw === undefined || raw === '' ? 'is not set' : `'${raw}' is not valid (${reason})`}. ${hint}`);
+  // A URL's password never goes into a message (DATABASE_URL may carry one).
+  const shown = raw?.replace(/(\/\/[^:/@]*):[^@/]*@/, '$1:[redacted]@');
+  problems.push(`${name}: ${raw === undefined || raw === '' ? 'is not set' : `'${shown}' is not valid (${reason})`}. ${hint}`);
   return undefined;
 }
 
@@ -142,8 +141,7 @@ export function loadConfig(env: Env): Config {
   const localMode = notLocal === null;
 
   const tenantId = r('AZURE_TENANT_ID', guidOrName, 'Directory (tenant) id of the app registration.');
-  const clientId = r('AZURE_CLIENT_ID', guidOrName, 'Application (client) id of the app registration.');
-  const clientSecret = r('AZURE_CLIENT_SECRET', z.string().min(1), 'A client secret of the app registration.');
+  const identityVariables = readIdentityVariables(env, problems);
   const subscriptionId = r('SENTINEL_SUBSCRIPTION_ID', guidOrName, 'Azure subscription id of the Sentinel workspace.');
   const resourceGroup = r('SENTINEL_RESOURCE_GROUP', guidOrName, 'Resource group of the Sentinel workspace.');
   const workspace = r('SENTINEL_WORKSPACE', guidOrName, 'Log Analytics workspace name that has Sentinel.');
@@ -154,22 +152,23 @@ export function loadConfig(env: Env): Config {
     try {
       const parsed = z.array(pairSchema).min(1).safeParse(JSON.parse(pairsJson));
       if (!parsed.success) {
-        problems.push(`SYNC_PAIRS: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}. Expected a JSON array of {id, tenantId, clientId, clientSecret?, subscriptionId, resourceGroup, workspace}.`);
+        problems.push(`SYNC_PAIRS: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}. Expected a JSON array of {id, tenantId, subscriptionId, resourceGroup, workspace, credential?, clientId?, clientSecret?, certificatePath?, federatedTokenFile?}.`);
       } else {
         const ids = new Set<string>();
         for (const pair of parsed.data) {
           if (ids.has(pair.id)) problems.push(`SYNC_PAIRS: pair id '${pair.id}' is used twice; ids must be unique.`);
           ids.add(pair.id);
-          const secret = pair.clientSecret ?? clientSecret;
-          if (!secret) problems.push(`SYNC_PAIRS: pair '${pair.id}' has no clientSecret and AZURE_CLIENT_SECRET is not set.`);
-          pairs.push({ ...pair, clientSecret: secret ?? '' });
+          const { credential, clientId, clientSecret, certificatePath, federatedTokenFile, ...place } = pair;
+          const identity = resolveIdentity({ credential, clientId, clientSecret, certificatePath, federatedTokenFile }, identityVariables, pair.id, problems);
+          if (identity) pairs.push({ ...place, identity });
         }
       }
     } catch {
       problems.push('SYNC_PAIRS: is not valid JSON. Expected a JSON array of pairs, or leave it unset to use AZURE_* and SENTINEL_* for one pair.');
     }
-  } else if (tenantId && clientId && clientSecret && subscriptionId && resourceGroup && workspace) {
-    pairs = [{ id: 'default', tenantId, clientId, clientSecret, subscriptionId, resourceGroup, workspace, sharedWith: [] }];
+  } else {
+    const identity = resolveIdentity({}, identityVariables, undefined, problems);
+    if (identity && tenantId && subscriptionId && resourceGroup && workspace) pairs = [{ id: 'default', tenantId, identity, subscriptionId, resourceGroup, workspace, sharedWith: [] }];
   }
   for (const pair of pairs) {
     for (const other of pair.sharedWith) {
@@ -178,12 +177,7 @@ export function loadConfig(env: Env): Config {
     }
   }
 
-  const botId = r('BOT_ID', z.string().optional(), 'Microsoft App id of the Azure Bot.');
-  const botPassword = r('BOT_PASSWORD', z.string().optional(), 'Client secret of the Azure Bot app registration.');
-  if (botId && !botPassword) problems.push('BOT_PASSWORD: is not set but BOT_ID is. Set the bot app registration\'s client secret, or unset BOT_ID for local clients.');
-  if (!localMode && !botId) {
-    problems.push(`BOT_ID: is not set, and ${notLocal}, so this is not local mode: Bot Framework authentication is required. Set BOT_ID, BOT_PASSWORD and BOT_TENANT_ID (or point every portal endpoint at the local simulators).`);
-  }
+  const bot = readBotIdentity(env, problems, notLocal);
 
   const writable = r(
     'DEFENDER_WRITABLE_FIELDS',
@@ -206,12 +200,7 @@ export function loadConfig(env: Env): Config {
       url: simUrl ?? '',
       eventsPerMinute: r('SIM_EVENTS_PER_MINUTE', z.coerce.number().min(0).max(600).default(6), 'Sample incident activity per minute, 0 to 600.') ?? 6,
     },
-    bot: {
-      id: botId || undefined,
-      password: botPassword || undefined,
-      tenantId: r('BOT_TENANT_ID', z.string().optional(), 'Tenant id of a single-tenant bot.') || undefined,
-      type: r('BOT_TYPE', z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('MultiTenant'), 'One of MultiTenant, SingleTenant, UserAssignedMSI.') ?? 'MultiTenant',
-    },
+    bot,
     allowedTenants: r('ALLOWED_TENANTS', list.default(''), 'Comma-separated Entra tenant ids whose Teams conversations see every pair.') ?? [],
     pairs,
     sync: {
@@ -239,4 +228,18 @@ export function loadConfig(env: Env): Config {
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/**
+ * The configuration as it may be printed or logged: the portal secrets, the bot password and the
+ * database URL's password are replaced. Certificate and token files are named, never read.
+ */
+export function printableConfig(config: Config): unknown {
+  const databaseUrl = config.databaseUrl?.replace(/^(postgres(?:ql)?:\/\/[^:/@]*):[^@]*@/, '$1:[redacted]@');
+  return {
+    ...config,
+    databaseUrl,
+    bot: { ...config.bot, password: config.bot.password ? '[redacted]' : undefined },
+    pairs: config.pairs.map((pair) => ({ ...pair, identity: printableIdentity(pair.identity) })),
+  };
 }

@@ -20,8 +20,11 @@ import { createControlHandler } from './control/routes.ts';
 import { createTenantPortal, tenantStateFile } from './tenant.ts';
 import type { TenantPortal, TenantWorkspace } from './tenant.ts';
 import { tenantForArm, tenantForEntra, tenantForGraph } from './tenant-routing.ts';
+import { createIdentityRegistry, handleRegistryControl } from './entra/registry.ts';
+import { createReplayGuard } from './entra/client-assertion.ts';
 
-export type { SimulatorOptions, SimulatorApp, RuntimeConfig, IntegrationMethod, ArmBucketOptions, AdditionalTenantOptions } from './options.ts';
+export type { SimulatorOptions, SimulatorApp, RuntimeConfig, IntegrationMethod, ArmBucketOptions, AdditionalTenantOptions, FederatedIdentityCredential, FederationIssuer } from './options.ts';
+export { MANAGED_IDENTITY_API_VERSION } from './entra/managed-identity.ts';
 export type { SimulatorControl, RaiseAlertRequest, ConfigPatch, SentinelAnalystChanges } from './control/control.ts';
 export type { FaultSpec } from './http/faults.ts';
 export type { RequestLogEntry } from './http/request-log.ts';
@@ -58,6 +61,9 @@ export async function startSimulators(options: SimulatorOptions): Promise<Runnin
   const requestLog = createRequestLog();
   const appIds = new WeakMap<SimRequest, string>();
   const onAuthenticated = (request: SimRequest, appId: string) => appIds.set(request, appId);
+  // App registrations, managed identities and federation issuers are the directory's, shared by all tenants.
+  const registry = createIdentityRegistry(resolved.apps, resolved.federationIssuers);
+  const replay = createReplayGuard();
 
   const tenantFor = (workspace: TenantWorkspace, stateFile: string, runtime: RuntimeConfig): TenantPortal =>
     createTenantPortal({
@@ -65,7 +71,10 @@ export async function startSimulators(options: SimulatorOptions): Promise<Runnin
       stateFile,
       baseUrl: () => baseUrl,
       // The same app registrations in every tenant: a multi-tenant app consented in each.
-      apps: () => resolved.apps,
+      apps: registry.apps,
+      issuers: registry.issuers,
+      replay,
+      identityHeader: resolved.identityHeader,
       key,
       clock,
       runtime,
@@ -105,6 +114,8 @@ export async function startSimulators(options: SimulatorOptions): Promise<Runnin
       ...(resolved.controlApi
         ? {
             control: async (request: SimRequest) => {
+              const registration = handleRegistryControl(registry, request);
+              if (registration) return registration;
               // `?tenant=<id>` picks another tenant's control; without it, the primary's.
               const tenant = request.url.searchParams.get('tenant');
               const handler = tenant === null ? controlHandlers.get(primary.tenantId.toLowerCase()) : controlHandlers.get(tenant.toLowerCase());

@@ -16,11 +16,39 @@ export type IntegrationMethod = (typeof INTEGRATION_METHODS)[number];
 
 export interface SimulatorApp {
   clientId: string;
-  clientSecret: string;
+  /** The app's client secret; absent for apps that prove themselves with certificates or federation only. */
+  clientSecret?: string;
+  /** PEM certificates (public part) registered on the app: `client_assertion` JWTs they sign are accepted. */
+  certificates?: string[];
+  /** Federated identity credentials: external tokens (issuer, subject, audience) accepted as `client_assertion`. */
+  federatedCredentials?: FederatedIdentityCredential[];
+  /**
+   * A managed identity rather than an app registration: it gets tokens from the identity endpoint
+   * (`/msi/token`), never with a secret or certificate. At most one is system-assigned.
+   */
+  managedIdentity?: 'systemAssigned' | 'userAssigned';
   /** Graph application roles carried in the token's `roles` claim, e.g. SecurityIncident.ReadWrite.All. */
   graphRoles: string[];
   /** Whether the app holds an Azure RBAC role on the Sentinel workspace (403 AuthorizationFailed otherwise). */
   armAccess: boolean;
+}
+
+/** A federated identity credential on an app (Entra: issuer, subject and audiences must all match). */
+export interface FederatedIdentityCredential {
+  issuer: string;
+  subject: string;
+  /** Default ['api://AzureADTokenExchange'], the value Entra recommends. */
+  audiences?: string[];
+}
+
+/**
+ * An external identity provider whose signing keys the simulated Entra knows (a Kubernetes cluster's
+ * service-account issuer, say). Real Entra fetches them from the issuer's OpenID discovery document.
+ */
+export interface FederationIssuer {
+  issuer: string;
+  /** Public JWKs (kty, n, e / crv, x, y, kid). */
+  keys: Array<Record<string, unknown>>;
 }
 
 export interface ArmBucketOptions {
@@ -44,6 +72,13 @@ export interface SimulatorOptions {
   host?: string;
   tenantId: string;
   apps: SimulatorApp[];
+  /** Issuers whose tokens federated credentials may name. */
+  federationIssuers?: FederationIssuer[];
+  /**
+   * The secret the platform gives the app as IDENTITY_HEADER, to be sent back as X-IDENTITY-HEADER
+   * on `GET /msi/token` (Container Apps / App Service). Without it the identity endpoint is off.
+   */
+  identityHeader?: string;
   subscriptionId: string;
   resourceGroup: string;
   workspace: string;
@@ -83,6 +118,8 @@ export interface ResolvedOptions {
   host: string;
   tenantId: string;
   apps: SimulatorApp[];
+  federationIssuers: FederationIssuer[];
+  identityHeader: string | undefined;
   subscriptionId: string;
   resourceGroup: string;
   workspace: string;
@@ -151,13 +188,41 @@ function resolveAdditionalTenants(options: SimulatorOptions): AdditionalTenantOp
   });
 }
 
+/** Checks one app registration (options at start, or the control API while running). */
+export function validateApp(app: SimulatorApp, name: string): void {
+  requireText(app?.clientId, `${name}.clientId`);
+  if (app.clientSecret !== undefined) requireText(app.clientSecret, `${name}.clientSecret`);
+  if (!Array.isArray(app.graphRoles)) throw new Error(`simulators: option '${name}.graphRoles' must be an array`);
+  if (app.managedIdentity !== undefined && !['systemAssigned', 'userAssigned'].includes(app.managedIdentity)) {
+    throw new Error(`simulators: option '${name}.managedIdentity' must be systemAssigned or userAssigned`);
+  }
+  if (app.managedIdentity && (app.clientSecret !== undefined || (app.certificates ?? []).length > 0)) {
+    throw new Error(`simulators: option '${name}' is a managed identity, which has no secret or certificate`);
+  }
+  for (const [index, pem] of (app.certificates ?? []).entries()) {
+    if (typeof pem !== 'string' || !pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`simulators: option '${name}.certificates[${index}]' must be a PEM certificate`);
+  }
+  for (const [index, credential] of (app.federatedCredentials ?? []).entries()) {
+    requireText(credential?.issuer, `${name}.federatedCredentials[${index}].issuer`);
+    requireText(credential.subject, `${name}.federatedCredentials[${index}].subject`);
+    if (credential.audiences !== undefined && (!Array.isArray(credential.audiences) || credential.audiences.length === 0)) {
+      throw new Error(`simulators: option '${name}.federatedCredentials[${index}].audiences' must be a non-empty array`);
+    }
+  }
+}
+
+export function validateIssuer(issuer: FederationIssuer, name: string): void {
+  requireText(issuer?.issuer, `${name}.issuer`);
+  if (!Array.isArray(issuer.keys) || issuer.keys.length === 0) throw new Error(`simulators: option '${name}.keys' must be a non-empty array of public JWKs`);
+  if (issuer.keys.some((key) => typeof key !== 'object' || key === null || 'd' in key)) throw new Error(`simulators: option '${name}.keys' must hold public JWKs only`);
+}
+
 export function resolveOptions(options: SimulatorOptions): ResolvedOptions {
   const apps = options.apps ?? [];
-  for (const [index, app] of apps.entries()) {
-    requireText(app.clientId, `apps[${index}].clientId`);
-    requireText(app.clientSecret, `apps[${index}].clientSecret`);
-    if (!Array.isArray(app.graphRoles)) throw new Error(`simulators: option 'apps[${index}].graphRoles' must be an array`);
-  }
+  for (const [index, app] of apps.entries()) validateApp(app, `apps[${index}]`);
+  if (apps.filter((app) => app.managedIdentity === 'systemAssigned').length > 1) throw new Error(`simulators: at most one app may be the system-assigned managed identity`);
+  const federationIssuers = options.federationIssuers ?? [];
+  for (const [index, issuer] of federationIssuers.entries()) validateIssuer(issuer, `federationIssuers[${index}]`);
   const method = options.integrationMethod ?? 'defenderPortal';
   if (!INTEGRATION_METHODS.includes(method)) {
     throw new Error(`simulators: option 'integrationMethod' must be one of ${INTEGRATION_METHODS.join(', ')}`);
@@ -173,6 +238,8 @@ export function resolveOptions(options: SimulatorOptions): ResolvedOptions {
     host: options.host ?? '127.0.0.1',
     tenantId: requireText(options.tenantId, 'tenantId'),
     apps,
+    federationIssuers,
+    identityHeader: options.identityHeader === undefined ? undefined : requireText(options.identityHeader, 'identityHeader'),
     subscriptionId: requireText(options.subscriptionId, 'subscriptionId'),
     resourceGroup: requireText(options.resourceGroup, 'resourceGroup'),
     workspace: requireText(options.workspace, 'workspace'),

@@ -3,7 +3,8 @@
 // throttles, its scenario and its control surface. index.ts starts one per configured tenant and
 // routes each request to the right one (see tenant-routing.ts).
 import { join } from 'node:path';
-import type { RuntimeConfig, SimulatorApp } from './options.ts';
+import type { FederationIssuer, RuntimeConfig, SimulatorApp } from './options.ts';
+import type { ReplayGuard } from './entra/client-assertion.ts';
 import type { SigningKey } from './entra/signing-key.ts';
 import { createEntraRouter } from './entra/routes.ts';
 import type { Router } from './http/router.ts';
@@ -55,6 +56,9 @@ export interface TenantPortalDeps {
   stateFile: string;
   baseUrl: () => string;
   apps: () => SimulatorApp[];
+  issuers: () => FederationIssuer[];
+  replay: ReplayGuard;
+  identityHeader: string | undefined;
   key: SigningKey;
   clock: () => Date;
   /** This tenant's runtime settings (a copy per tenant, so one tenant's control API cannot change another). */
@@ -140,7 +144,17 @@ export function createTenantPortal(deps: TenantPortalDeps): TenantPortal {
     directory,
   });
 
-  const entraRouter = createEntraRouter({ baseUrl: deps.baseUrl, tenantId, apps: deps.apps, key: deps.key, clock, tokenLifetimeSeconds: deps.tokenLifetimeSeconds });
+  const entraRouter = createEntraRouter({
+    baseUrl: deps.baseUrl,
+    tenantId,
+    apps: deps.apps,
+    issuers: deps.issuers,
+    replay: deps.replay,
+    identityHeader: deps.identityHeader,
+    key: deps.key,
+    clock,
+    tokenLifetimeSeconds: deps.tokenLifetimeSeconds,
+  });
   const graph = createGraphHandler({ baseUrl: deps.baseUrl, tenantId, key: deps.key, clock, runtime, engine, limiter: graphLimiter, onAuthenticated: deps.onAuthenticated });
   const arm = createArmHandler({
     baseUrl: deps.baseUrl,

@@ -63,7 +63,7 @@ describe('startBridge wires connector approvals', () => {
     const pair = config.pairs[0]!;
     const sims = bridge.simulators!;
     const outside = createConnectorSettingsClient({
-      tenantId: pair.tenantId, clientId: pair.clientId, clientSecret: pair.clientSecret, authorityHost: sims.url, armEndpoint: sims.url,
+      tenantId: pair.tenantId, ...pair.identity, authorityHost: sims.url, armEndpoint: sims.url,
       caCertPem: sims.caCertPem, subscriptionId: pair.subscriptionId, resourceGroup: pair.resourceGroup, workspace: pair.workspace, integrationMethod: 'azurePortal',
     });
     const live = await outside.read();

@@ -130,9 +130,9 @@ describe('loadConfig', () => {
       { id: 'fabrikam', tenantId: 't2', clientId: 'c2', clientSecret: 'own', subscriptionId: 's2', resourceGroup: 'rg2', workspace: 'w2' },
     ];
     const config = loadConfig(localEnv({ SYNC_PAIRS: JSON.stringify(pairs) }));
-    expect(config.pairs.map((p) => [p.id, p.clientSecret])).toEqual([
-      ['contoso', 'local-simulator-secret'],
-      ['fabrikam', 'own'],
+    expect(config.pairs.map((p) => [p.id, p.identity])).toEqual([
+      ['contoso', { credentialType: 'secret', clientId: 'c1', clientSecret: 'local-simulator-secret' }],
+      ['fabrikam', { credentialType: 'secret', clientId: 'c2', clientSecret: 'own' }],
     ]);
     expect(problemsOf(localEnv({ SYNC_PAIRS: '[{"id":"x"}' }))[0]).toMatch(/^SYNC_PAIRS: is not valid JSON/);
     expect(problemsOf(localEnv({ SYNC_PAIRS: JSON.stringify([pairs[0], pairs[0]]) }))[0]).toMatch(/used twice/);

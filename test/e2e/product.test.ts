@@ -39,7 +39,7 @@ function connectorClient(bot: ProductBot) {
   if (!pair) throw new Error('the local configuration has no pair');
   const sims = bot.simulators;
   return createConnectorSettingsClient({
-    tenantId: pair.tenantId, clientId: pair.clientId, clientSecret: pair.clientSecret, authorityHost: sims.url, armEndpoint: sims.url,
+    tenantId: pair.tenantId, ...pair.identity, authorityHost: sims.url, armEndpoint: sims.url,
     caCertPem: sims.caCertPem, subscriptionId: pair.subscriptionId, resourceGroup: pair.resourceGroup, workspace: pair.workspace, integrationMethod: 'azurePortal',
   });
 }

@@ -92,7 +92,7 @@ async function start(options: StartOptions = {}) {
   const log = options.log ?? (process.env['BOT_TEST_LOG'] ? createLogger({ level: 'debug' }) : createSilentLogger());
   const adapter = createBotAdapter({
     log,
-    ...(options.botId ? { botId: options.botId, botPassword: 'not-a-real-secret', proxy: { host: '127.0.0.1', port: network.port } } : {}),
+    ...(options.botId ? { botId: options.botId, botPassword: 'not-a-real-secret', botTenantId: '99999999-0000-4000-8000-000000000001', proxy: { host: '127.0.0.1', port: network.port } } : {}),
   });
   const app = options.run ? { run: options.run } : createBotApplication(botDeps());
   const http = createHttpServer({ adapter, app, log, health: options.health ?? healthy, ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}) });

@@ -13,7 +13,7 @@ describe('standalone simulators configuration', () => {
     const options = readSimulatorEnv(readEnvFiles(ROOT, { TEAMSFX_ENV: 'local' }));
     const bridge = loadConfig(readEnvironment(ROOT, { TEAMSFX_ENV: 'local' })).pairs[0]!;
     expect(options.tenantId).toBe(bridge.tenantId);
-    expect(options.apps.map((app) => [app.clientId, app.clientSecret])).toEqual([[bridge.clientId, bridge.clientSecret]]);
+    expect(options.apps.map((app) => [app.clientId, app.clientSecret])).toEqual([[bridge.identity.clientId, (bridge.identity as { clientSecret: string }).clientSecret]]);
     expect([options.subscriptionId, options.resourceGroup, options.workspace]).toEqual([bridge.subscriptionId, bridge.resourceGroup, bridge.workspace]);
     expect(options.port).toBe(4443);
     expect(options.scenario).toMatchObject({ enabled: true, eventsPerMinute: 6 });

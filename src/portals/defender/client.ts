@@ -6,7 +6,7 @@ import type { Actor, EditableField, Incident, IncidentComment, IncidentPatch } f
 import type { ListChangedOptions, PortalClient } from '../../sync/ports.ts';
 import { formatAttributedComment } from '../attribution.ts';
 import { assertWritable, SILENT_LOGGER, writableSet, type PortalLogger } from '../capability.ts';
-import { createPortalConnection } from '../http/credential.ts';
+import { createPortalConnection, type PortalAuthority, type PortalIdentity } from '../http/credential.ts';
 import { abortedByCaller, invalidResponse, portalErrorFromHttp, portalErrorFromNetwork } from '../http/errors.ts';
 import { createAgentFetch, type FetchLike } from '../http/fetch.ts';
 import { parseRetryAfterSeconds, realSleep, resolveRetryOptions, type RetryPolicyOptions, type Sleep } from '../http/retry.ts';
@@ -17,14 +17,11 @@ import { domainPatchToGraph, graphCommentToDomain, graphIncidentToDomain } from 
 /** Documented maximum: `$top` above 50 is refused with 400 ("The limit of '50' for Top query has been exceeded"). */
 export const GRAPH_MAX_PAGE_SIZE = 50;
 
-export interface DefenderClientOptions {
-  tenantId: string;
-  clientId: string;
-  clientSecret: string;
+export type DefenderClientOptions = PortalAuthority & PortalIdentity & DefenderClientSettings;
+
+export interface DefenderClientSettings {
   /** https://graph.microsoft.com, or the simulator URL. */
   graphEndpoint: string;
-  /** https://login.microsoftonline.com, or the simulator URL. */
-  authorityHost: string;
   /** Extra CA to trust (the simulators'); certificate checking is never switched off. */
   caCertPem?: string;
   /** Capability profile. Default: title, description, status, classification, owner, tags (not severity). */

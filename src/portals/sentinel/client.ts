@@ -16,12 +16,12 @@ export const ARM_MAX_PAGE_SIZE = 1000;
 /** Re-read and re-apply on an etag Conflict at most this many times in total. */
 export const SENTINEL_UPDATE_ATTEMPTS = 3;
 
-export interface SentinelClientOptions extends ArmWorkspaceOptions {
+export type SentinelClientOptions = ArmWorkspaceOptions & {
   /** Capability profile. Default: every editable field. */
   writableFields?: readonly EditableField[];
   /** Default page size for listChangedSince (clamped to 1..1000). Default 1000. */
   pageSize?: number;
-}
+};
 
 const INCIDENT_ID = /^[A-Za-z0-9-]{1,128}$/;
 

@@ -1,6 +1,6 @@
 // Shared setup for the Sentinel (ARM) clients: credential, TLS, pipeline, workspace path.
 import type { TokenCredential } from '@azure/identity';
-import { createPortalConnection } from '../http/credential.ts';
+import { createPortalConnection, type PortalAuthority, type PortalIdentity } from '../http/credential.ts';
 import { realSleep, resolveRetryOptions, type RetryPolicyOptions, type Sleep } from '../http/retry.ts';
 import type { PortalLogger } from '../capability.ts';
 import { createArmRequester, type ArmRequester } from './arm-pipeline.ts';
@@ -8,13 +8,11 @@ import { createArmRequester, type ArmRequester } from './arm-pipeline.ts';
 /** The stable api-version the incident client pins (explicitly: the SDK's default is 2022-09-01-preview). */
 export const SENTINEL_STABLE_API_VERSION = '2025-09-01';
 
-export interface ArmWorkspaceOptions {
-  tenantId: string;
-  clientId: string;
-  clientSecret: string;
+export type ArmWorkspaceOptions = PortalAuthority & PortalIdentity & ArmWorkspaceSettings;
+
+export interface ArmWorkspaceSettings {
   /** https://management.azure.com, or the simulator URL. */
   armEndpoint: string;
-  authorityHost: string;
   subscriptionId: string;
   resourceGroup: string;
   workspace: string;

@@ -25,7 +25,7 @@ import {
  */
 export const SENTINEL_PREVIEW_API_VERSION = '2025-10-01-preview';
 
-export interface ConnectorSettingsClientOptions extends ArmWorkspaceOptions {
+export type ConnectorSettingsClientOptions = ArmWorkspaceOptions & {
   /** Api-version for settings and data connectors. Default 2025-10-01-preview. */
   previewApiVersion?: string;
   /**
@@ -33,7 +33,7 @@ export interface ConnectorSettingsClientOptions extends ArmWorkspaceOptions {
    * so the method is configuration; read() reports it and write() refuses to change it.
    */
   integrationMethod: IntegrationMethod;
-}
+};
 
 export type RequirementState = 'valid' | 'invalid' | 'unknown';
 

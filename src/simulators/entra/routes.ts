@@ -4,25 +4,27 @@ import { randomUUID } from 'node:crypto';
 import { createRouter } from '../http/router.ts';
 import type { Router } from '../http/router.ts';
 import type { SimRequest, SimResponse } from '../http/types.ts';
-import type { SimulatorApp } from '../options.ts';
-import { ARM_AUDIENCE, GRAPH_AUDIENCE, issueAppToken } from './tokens.ts';
+import type { FederationIssuer, SimulatorApp } from '../options.ts';
+import { GRAPH_AUDIENCE, RESOURCE_AUDIENCES, issueAppToken } from './tokens.ts';
 import type { SigningKey } from './signing-key.ts';
+import { JWT_BEARER, peekAssertion, verifyCertificateAssertion, verifyFederatedAssertion } from './client-assertion.ts';
+import type { ReplayGuard } from './client-assertion.ts';
+import { managedIdentityToken } from './managed-identity.ts';
 
 export interface EntraDeps {
   baseUrl: () => string;
   tenantId: string;
   apps: () => SimulatorApp[];
+  issuers: () => FederationIssuer[];
+  /** Shared by all tenants: a certificate assertion's jti is accepted once. */
+  replay: ReplayGuard;
+  /** The IDENTITY_HEADER secret of the managed-identity endpoint; undefined: the endpoint is off. */
+  identityHeader: string | undefined;
   key: SigningKey;
   clock: () => Date;
   tokenLifetimeSeconds: number;
 }
 
-/** Resources a `.default` scope may name, mapped to the token audience Entra issues for them. */
-const RESOURCE_AUDIENCES: Record<string, string> = {
-  'https://graph.microsoft.com': GRAPH_AUDIENCE,
-  'https://management.azure.com': ARM_AUDIENCE,
-  'https://management.core.windows.net': ARM_AUDIENCE,
-};
 const OIDC_SCOPES = new Set(['openid', 'profile', 'offline_access']);
 
 function entraTimestamp(now: Date): string {
@@ -156,10 +158,13 @@ async function token(deps: EntraDeps, request: SimRequest, tenant: string): Prom
       `Application with identifier '${credentials.id}' was not found in the directory '${deps.tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
     );
   }
-  if (!credentials.secret) {
+  const assertion = form.get('client_assertion');
+  if (assertion !== null) {
+    const failure = await checkAssertion(deps, app, form.get('client_assertion_type'), assertion, now);
+    if (failure) return failure;
+  } else if (!credentials.secret) {
     return entraError(now, 401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
-  }
-  if (credentials.secret !== app.clientSecret) {
+  } else if (credentials.secret !== app.clientSecret) {
     return entraError(
       now,
       401,
@@ -201,12 +206,28 @@ async function token(deps: EntraDeps, request: SimRequest, tenant: string): Prom
   };
 }
 
+/** A client_assertion instead of a secret: the app's certificate-signed JWT, or a federated external token. */
+async function checkAssertion(deps: EntraDeps, app: SimulatorApp, type: string | null, assertion: string, now: Date): Promise<SimResponse | undefined> {
+  if (type !== JWT_BEARER) {
+    return entraError(now, 400, 'invalid_request', 50027, `Invalid client_assertion_type '${type ?? ''}'. Expected '${JWT_BEARER}'.`);
+  }
+  const claims = peekAssertion(assertion);
+  if (!claims) return entraError(now, 400, 'invalid_request', 50027, 'Invalid JWT token. The client_assertion is not a well-formed JWT.');
+  // The app's own assertion names the app as issuer; anything else is an external IdP's token.
+  const result =
+    claims.iss === app.clientId
+      ? await verifyCertificateAssertion({ assertion, app, tokenEndpoint: `${deps.baseUrl()}/${deps.tenantId}/oauth2/v2.0/token`, now, replay: deps.replay })
+      : await verifyFederatedAssertion({ assertion, app, issuers: deps.issuers(), now });
+  return result.ok ? undefined : entraError(now, result.status, result.error, result.code, result.description);
+}
+
 export function createEntraRouter(deps: EntraDeps): Router {
   return createRouter()
     .add('GET', '/common/discovery/instance', () => instanceDiscovery(deps))
     .add('GET', '/:tenant/v2.0/.well-known/openid-configuration', (_request, params) => openIdConfiguration(deps, params.tenant as string))
     .add('GET', '/:tenant/discovery/v2.0/keys', (_request, params) => keys(deps, params.tenant as string))
-    .add('POST', '/:tenant/oauth2/v2.0/token', (request, params) => token(deps, request, params.tenant as string));
+    .add('POST', '/:tenant/oauth2/v2.0/token', (request, params) => token(deps, request, params.tenant as string))
+    .add('GET', '/msi/token', (request) => managedIdentityToken(deps, request));
 }
 
 export async function handleEntra(router: Router, request: SimRequest, clock: () => Date): Promise<SimResponse> {

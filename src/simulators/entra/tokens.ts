@@ -6,6 +6,7 @@ import type { SigningKey } from './signing-key.ts';
 
 export const GRAPH_AUDIENCE = 'https://graph.microsoft.com';
 export const ARM_AUDIENCE = 'https://management.azure.com';
+export const BOT_FRAMEWORK_AUDIENCE = 'https://api.botframework.com';
 /** Audiences ARM accepts for a management-plane token (ARM authentication docs). */
 export const ARM_ACCEPTED_AUDIENCES = [
   'https://management.azure.com',
@@ -13,6 +14,15 @@ export const ARM_ACCEPTED_AUDIENCES = [
   'https://management.core.windows.net',
   'https://management.core.windows.net/',
 ];
+
+/** Resources a `.default` scope may name, mapped to the token audience Entra issues for them. */
+export const RESOURCE_AUDIENCES: Record<string, string> = {
+  'https://graph.microsoft.com': GRAPH_AUDIENCE,
+  'https://management.azure.com': ARM_AUDIENCE,
+  'https://management.core.windows.net': ARM_AUDIENCE,
+  // The Bot Connector's audience, for bots (app registration or managed identity) calling Teams.
+  'https://api.botframework.com': BOT_FRAMEWORK_AUDIENCE,
+};
 
 export interface AppTokenClaims {
   aud: string;
