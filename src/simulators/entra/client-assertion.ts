@@ -19,20 +19,27 @@ export type AssertionResult = { ok: true } | ({ ok: false } & AssertionFailure);
 
 const fail = (status: number, error: string, code: number, description: string): AssertionResult => ({ ok: false, status, error, code, description });
 
-/** Remembers each certificate assertion's jti until it expires, so one cannot be replayed. */
+/**
+ * Remembers each certificate assertion's jti until it expires. A jti names one assertion: the same
+ * signed assertion may be presented again while it is valid (MSAL reuses its assertion until it
+ * expires, for every scope, so Entra must accept that), but another assertion carrying a jti
+ * already seen is a replayed or forged id and is refused **(chosen; see CONTRACT.md)**.
+ */
 export interface ReplayGuard {
-  /** False when `jti` was already presented (and has not yet expired). */
-  firstUse(clientId: string, jti: string, expiresAtSeconds: number, nowSeconds: number): boolean;
+  /** False when `jti` was already presented in a different assertion (and has not yet expired). */
+  accept(clientId: string, jti: string, assertion: string, expiresAtSeconds: number, nowSeconds: number): boolean;
 }
 
 export function createReplayGuard(): ReplayGuard {
-  const seen = new Map<string, number>();
+  const seen = new Map<string, { digest: string; expiresAt: number }>();
   return {
-    firstUse(clientId, jti, expiresAtSeconds, nowSeconds) {
-      for (const [key, expiry] of seen) if (expiry + ASSERTION_CLOCK_SKEW_SECONDS < nowSeconds) seen.delete(key);
+    accept(clientId, jti, assertion, expiresAtSeconds, nowSeconds) {
+      for (const [key, entry] of seen) if (entry.expiresAt + ASSERTION_CLOCK_SKEW_SECONDS < nowSeconds) seen.delete(key);
       const key = `${clientId}\n${jti}`;
-      if (seen.has(key)) return false;
-      seen.set(key, expiresAtSeconds);
+      const digest = createHash('sha256').update(assertion).digest('hex');
+      const previous = seen.get(key);
+      if (previous) return previous.digest === digest;
+      seen.set(key, { digest, expiresAt: expiresAtSeconds });
       return true;
     },
   };
@@ -55,11 +62,15 @@ function timeFailure(error: unknown): AssertionResult | undefined {
   return undefined;
 }
 
-/** The unverified payload, or undefined when the assertion is not a JWT at all. */
-export function peekAssertion(assertion: string): JWTPayload | undefined {
+/**
+ * Which kind of assertion this is, unverified: one naming a certificate (x5t / x5t#S256) is the
+ * app's own; any other JWT is an external IdP's token. Undefined when it is not a JWT at all.
+ */
+export function assertionKind(assertion: string): 'certificate' | 'federated' | undefined {
   try {
-    decodeProtectedHeader(assertion);
-    return decodeJwt(assertion);
+    const header = decodeProtectedHeader(assertion);
+    decodeJwt(assertion);
+    return header.x5t !== undefined || header['x5t#S256'] !== undefined ? 'certificate' : 'federated';
   } catch {
     return undefined;
   }
@@ -77,9 +88,6 @@ export async function verifyCertificateAssertion(input: {
   const header = decodeProtectedHeader(assertion);
   const x5t = typeof header.x5t === 'string' ? header.x5t : undefined;
   const x5tS256 = typeof header['x5t#S256'] === 'string' ? (header['x5t#S256'] as string) : undefined;
-  if (!x5t && !x5tS256) {
-    return fail(401, 'invalid_client', 700027, "Client assertion failed signature validation. The assertion header has neither 'x5t' nor 'x5t#S256' naming the certificate that signed it.");
-  }
   const registered = (app.certificates ?? []).map(thumbprints).find((candidate) => (x5tS256 ? candidate.x5tS256 === x5tS256 : candidate.x5t === x5t));
   if (!registered) {
     return fail(
@@ -112,8 +120,8 @@ export async function verifyCertificateAssertion(input: {
   if (!audiences.includes(input.tokenEndpoint)) {
     return fail(401, 'invalid_client', 700023, `Client assertion audience claim does not match Realm issuer. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials . The audience must be '${input.tokenEndpoint}'.`);
   }
-  if (!input.replay.firstUse(app.clientId, String(payload.jti), Number(payload.exp), Math.floor(now.getTime() / 1000))) {
-    return fail(401, 'invalid_client', 7000275, 'The client assertion has already been used: its jti was presented before. Client assertions are single-use; sign a new one.');
+  if (!input.replay.accept(app.clientId, String(payload.jti), assertion, Number(payload.exp), Math.floor(now.getTime() / 1000))) {
+    return fail(401, 'invalid_client', 7000275, `The client assertion's jti '${String(payload.jti)}' was already used by another assertion. Each assertion needs its own jti.`);
   }
   return { ok: true };
 }

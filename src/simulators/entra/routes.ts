@@ -7,7 +7,7 @@ import type { SimRequest, SimResponse } from '../http/types.ts';
 import type { FederationIssuer, SimulatorApp } from '../options.ts';
 import { GRAPH_AUDIENCE, RESOURCE_AUDIENCES, issueAppToken } from './tokens.ts';
 import type { SigningKey } from './signing-key.ts';
-import { JWT_BEARER, peekAssertion, verifyCertificateAssertion, verifyFederatedAssertion } from './client-assertion.ts';
+import { JWT_BEARER, assertionKind, verifyCertificateAssertion, verifyFederatedAssertion } from './client-assertion.ts';
 import type { ReplayGuard } from './client-assertion.ts';
 import { managedIdentityToken } from './managed-identity.ts';
 
@@ -211,11 +211,10 @@ async function checkAssertion(deps: EntraDeps, app: SimulatorApp, type: string |
   if (type !== JWT_BEARER) {
     return entraError(now, 400, 'invalid_request', 50027, `Invalid client_assertion_type '${type ?? ''}'. Expected '${JWT_BEARER}'.`);
   }
-  const claims = peekAssertion(assertion);
-  if (!claims) return entraError(now, 400, 'invalid_request', 50027, 'Invalid JWT token. The client_assertion is not a well-formed JWT.');
-  // The app's own assertion names the app as issuer; anything else is an external IdP's token.
+  const kind = assertionKind(assertion);
+  if (!kind) return entraError(now, 400, 'invalid_request', 50027, 'Invalid JWT token. The client_assertion is not a well-formed JWT.');
   const result =
-    claims.iss === app.clientId
+    kind === 'certificate'
       ? await verifyCertificateAssertion({ assertion, app, tokenEndpoint: `${deps.baseUrl()}/${deps.tenantId}/oauth2/v2.0/token`, now, replay: deps.replay })
       : await verifyFederatedAssertion({ assertion, app, issuers: deps.issuers(), now });
   return result.ok ? undefined : entraError(now, result.status, result.error, result.code, result.description);
