@@ -44,12 +44,18 @@ param minReplicas int = 2
 @minValue(2)
 param maxReplicas int = 4
 
-// Portal access: the app registration that reads and writes incidents.
+// Portal access: who reads and writes incidents. managedIdentity (default): the deployment's
+// user-assigned identity, which holds Microsoft Sentinel Contributor below and needs the Graph app
+// role SecurityIncident.ReadWrite.All granted to it; no secret exists. secret: the portal app
+// registration (azureClientId) and its client secret, kept in Key Vault.
+@allowed(['managedIdentity', 'secret'])
+param portalCredential string = 'managedIdentity'
 param azureTenantId string
-param azureClientId string
+@description('Client id of the portal app registration; used with portalCredential secret only.')
+param azureClientId string = ''
 
 @secure()
-param azureClientSecret string
+param azureClientSecret string = ''
 
 @description('Object id of that app registration\'s service principal (Enterprise applications); when set, it gets Microsoft Sentinel Contributor on the workspace too.')
 param portalAppPrincipalId string = ''
@@ -92,6 +98,7 @@ var names = {
 }
 var databaseName = 'incident_bridge'
 var botUsesSecret = botAppType == 'SingleTenant'
+var portalUsesSecret = portalCredential == 'secret'
 
 // Built-in role definition ids (Azure built-in roles reference).
 var roles = {
@@ -227,7 +234,7 @@ resource databaseUrlSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   }
 }
 
-resource azureClientSecretSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+resource azureClientSecretSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (portalUsesSecret) {
   parent: keyVault
   name: 'azure-client-secret'
   properties: {
@@ -315,8 +322,8 @@ var vaultSecretsUrl = '${keyVault.properties.vaultUri}secrets'
 var appSecrets = concat(
   [
     { name: 'database-url', keyVaultUrl: '${vaultSecretsUrl}/${databaseUrlSecret.name}', identity: identity.id }
-    { name: 'azure-client-secret', keyVaultUrl: '${vaultSecretsUrl}/${azureClientSecretSecret.name}', identity: identity.id }
   ],
+  portalUsesSecret ? [{ name: 'azure-client-secret', keyVaultUrl: '${vaultSecretsUrl}/azure-client-secret', identity: identity.id }] : [],
   botUsesSecret ? [{ name: 'bot-password', keyVaultUrl: '${vaultSecretsUrl}/bot-password', identity: identity.id }] : []
 )
 
@@ -336,8 +343,9 @@ var appEnv = concat(
     { name: 'ARM_ENDPOINT', value: armEndpoint }
     { name: 'AUTHORITY_HOST', value: authorityHost }
     { name: 'AZURE_TENANT_ID', value: azureTenantId }
-    { name: 'AZURE_CLIENT_ID', value: azureClientId }
-    { name: 'AZURE_CLIENT_SECRET', secretRef: 'azure-client-secret' }
+    { name: 'AZURE_CREDENTIAL', value: portalCredential }
+    // With managedIdentity, the user-assigned identity's client id selects it (Container Apps can hold several).
+    { name: 'AZURE_CLIENT_ID', value: portalUsesSecret ? azureClientId : identity.properties.clientId }
     { name: 'SENTINEL_SUBSCRIPTION_ID', value: sentinelSubscriptionId }
     { name: 'SENTINEL_RESOURCE_GROUP', value: sentinelResourceGroup }
     { name: 'SENTINEL_WORKSPACE', value: sentinelWorkspace }
@@ -346,6 +354,7 @@ var appEnv = concat(
     { name: 'APPROVERS', value: approvers }
     { name: 'CONNECTOR_INTEGRATION_METHOD', value: connectorIntegrationMethod }
   ],
+  portalUsesSecret ? [{ name: 'AZURE_CLIENT_SECRET', secretRef: 'azure-client-secret' }] : [],
   botUsesSecret ? [{ name: 'BOT_PASSWORD', secretRef: 'bot-password' }] : []
 )
 

@@ -3,7 +3,7 @@
 // real deployment: a setting the bridge does not know, a ${{VAR}} nothing defines, parameters
 // that do not match, probes, replicas and the Sentinel role.
 import { describe, expect, test } from '@jest/globals';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
@@ -20,7 +20,7 @@ const SENTINEL_CONTRIBUTOR = 'ab8e14d6-4a74-4a29-9ba8-549422addade';
  */
 function knownVariables(): Set<string> {
   const names = new Set<string>();
-  for (const file of ['src/config/config.ts', 'src/config/env-files.ts']) {
+  for (const file of readdirSync(join(ROOT, 'src/config')).map((name) => `src/config/${name}`)) {
     for (const match of read(file).matchAll(/'([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{3,})'/g)) names.add(match[1] ?? '');
   }
   return names;
