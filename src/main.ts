@@ -1,7 +1,7 @@
 // The process: read env files and the environment, validate, start, and shut down gracefully on
 // SIGINT/SIGTERM (in-flight jobs finish or return to the queue).
 import { fileURLToPath } from 'node:url';
-import { ConfigError, loadConfig } from './config/config.ts';
+import { ConfigError, loadConfig, printableConfig } from './config/config.ts';
 import { readEnvironment } from './config/env-files.ts';
 import { createLogger } from './observability/logger.ts';
 import { startBridge } from './app.ts';
@@ -17,6 +17,8 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = createLogger({ level: config.logLevel });
+  // Only the printable form is ever logged: secrets, the bot password and the database password are replaced.
+  log.info({ config: printableConfig(config) }, 'configuration');
   const bridge = await startBridge(config, { log });
 
   const lines = [
