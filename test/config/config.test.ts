@@ -84,7 +84,7 @@ describe('loadConfig', () => {
     ])('one endpoint off loopback (%s=%s) is enough to leave local mode', (name, url) => {
       const problems = problemsOf(localEnv({ SIMULATORS: 'external', [name]: url }));
       expect(problems.find((p) => p.startsWith('BOT_ID:'))).toContain(`${name} (${url})`);
-      const config = loadConfig(localEnv({ SIMULATORS: 'external', [name]: url, BOT_ID: 'bot-app', BOT_PASSWORD: 'secret' }));
+      const config = loadConfig(localEnv({ SIMULATORS: 'external', [name]: url, BOT_ID: 'bot-app', BOT_PASSWORD: 'secret', BOT_TENANT_ID: 'bot-tenant' }));
       expect(config.localMode).toBe(false);
     });
 

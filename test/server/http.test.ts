@@ -358,7 +358,7 @@ describe('listening', () => {
   });
 
   test('with Bot Framework authentication the host asked for is bound', async () => {
-    const http = createHttpServer({ adapter: createBotAdapter({ botId: 'bot', botPassword: 'secret' }), app: { run: async () => true }, health: healthy, botAuthentication: true });
+    const http = createHttpServer({ adapter: createBotAdapter({ botId: 'bot', botPassword: 'secret', botTenantId: '99999999-0000-4000-8000-000000000001' }), app: { run: async () => true }, health: healthy, botAuthentication: true });
     servers.push(http);
     await http.listen(0, '0.0.0.0');
     expect(addressOf(http)).toBe('0.0.0.0');
