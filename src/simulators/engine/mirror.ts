@@ -13,6 +13,12 @@ export interface AdditionalDataView {
   lastActivityTimeUtc: string | null;
 }
 
+/** A new comment on one side, as the portals' sync carries it to the other. */
+export interface MirroredComment {
+  text: string;
+  author: string;
+}
+
 export interface MirroredFields {
   title: string;
   description: string | null;
