@@ -1,7 +1,8 @@
 // Two-person approval of Defender XDR connector changes: request, decide, apply, audit, drift.
 // I/O goes through injected ports (connector client, repositories, clock, ids, sleep), so tests
-// drive every path with in-memory fakes. Rules live in state-machine.ts and diff.ts.
-import { PortalError } from '../domain/errors.ts';
+// drive every path with in-memory fakes. Rules live in state-machine.ts and diff.ts; writing an
+// approved change (retries, read-back) in apply.ts; the stored JSON's decoders in stored-records.ts.
+import { errorMessage } from '../domain/errors.ts';
 import type { Actor } from '../domain/incident.ts';
 import type { ConnectorSnapshot } from '../domain/connector.ts';
 import type { ConnectorSettingsClient } from '../sync/ports.ts';
@@ -13,22 +14,12 @@ import {
   type ApprovalState,
   type AuditRepository,
   type JsonObject,
-  type JsonValue,
   type SettingsRepository,
 } from '../store/ports.ts';
-import {
-  configsEqual,
-  consequencesOf,
-  describeChange,
-  diffConnectorConfig,
-  isChangeInEffect,
-  isProgressToward,
-  normalizeConfig,
-  validateProposal,
-  type ConfigChange,
-  type Consequence,
-} from './diff.ts';
-import { DEFAULT_EXPIRY_MS, canDecide, decide, isExpired, type DecisionKind } from './state-machine.ts';
+import { DEFAULT_APPLY_RETRY, applyConnectorChange, type ApplyRetryPolicy } from './apply.ts';
+import { consequencesOf, describeChange, diffConnectorConfig, validateProposal } from './diff.ts';
+import { DEFAULT_EXPIRY_MS, canDecide, decide, type DecisionKind } from './state-machine.ts';
+import { storedSnapshot, toJson } from './stored-records.ts';
 import {
   ApprovalError,
   type ApprovalOutcome,
@@ -46,19 +37,6 @@ export const LAST_KNOWN_SNAPSHOT_KEY = 'approvals.connector.lastKnownSnapshot';
 export const APPROVALS_SYSTEM_ACTOR: Actor = { objectId: 'system:approvals', displayName: 'incident-bridge approvals' };
 
 export const MAX_REASON_LENGTH = 500;
-
-export interface ApplyRetryPolicy {
-  /** Write attempts in all, the first included. */
-  maxAttempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-}
-
-/**
- * ARM answers 429 with Retry-After and its write bucket refills at 10/s (portal-apis.md); a few
- * attempts over tens of seconds ride out throttling and brief 5xx without holding the request for long.
- */
-export const DEFAULT_APPLY_RETRY: ApplyRetryPolicy = { maxAttempts: 4, baseDelayMs: 2000, maxDelayMs: 30000 };
 
 export interface ApprovalServiceDeps {
   connector: ConnectorSettingsClient & Partial<ConnectorRequirementsChecker>;
@@ -127,17 +105,8 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
     }
   }
 
-  async function tryRead(): Promise<ConnectorSnapshot | null> {
-    try {
-      return await deps.connector.read();
-    } catch {
-      return null;
-    }
-  }
-
   async function lastKnown(): Promise<ConnectorSnapshot | null> {
-    const value = await deps.settings.get(LAST_KNOWN_SNAPSHOT_KEY);
-    return isSnapshot(value) ? value : null;
+    return storedSnapshot(await deps.settings.get(LAST_KNOWN_SNAPSHOT_KEY));
   }
 
   async function rememberSnapshot(snapshot: ConnectorSnapshot): Promise<void> {
@@ -190,74 +159,11 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
     throw new ApprovalError(result.refusal === 'not-pending' ? 'not-pending' : result.refusal, result.message, { request });
   }
 
-  function backoffMs(attempt: number, error: unknown): number {
-    if (error instanceof PortalError && error.retryAfterSeconds !== undefined) {
-      return Math.min(retry.maxDelayMs, Math.max(0, error.retryAfterSeconds * 1000));
-    }
-    const exponential = retry.baseDelayMs * 2 ** (attempt - 1);
-    return Math.min(retry.maxDelayMs, Math.round(exponential * (0.5 + random() / 2)));
-  }
-
-  /**
-   * connector.write(base, proposed), then read back and confirm. 429/5xx retry with backoff; a 409
-   * is our own partial write (re-applied on top of it) or someone else's change (stale).
-   */
-  async function applyChange(request: ApprovalRequest): Promise<ApprovalOutcome> {
-    const proposed = request.proposedConfig;
-    const changes = storedChanges(request);
-    let base: ConnectorSnapshot = { config: request.baseConfig, version: request.baseVersion, readAt: request.createdAt };
-    let lastError: unknown = null;
-    let attempts = 0;
-    while (attempts < retry.maxAttempts) {
-      attempts += 1;
-      try {
-        await deps.connector.write(base, proposed);
-        const readBack = await deps.connector.read();
-        if (configsEqual(normalizeConfig(readBack.config), normalizeConfig(proposed))) {
-          return { kind: 'applied', message: 'Applied and confirmed by reading the configuration back.', attempts, version: readBack.version, config: readBack.config };
-        }
-        return failedOutcome('read-back-mismatch', 'The write was accepted but the configuration read back differs from the approved one.', attempts, changes, readBack);
-      } catch (error) {
-        lastError = error;
-        if (error instanceof PortalError && error.code === 'conflict') {
-          const live = await tryRead();
-          if (live && configsEqual(normalizeConfig(live.config), normalizeConfig(proposed))) {
-            return { kind: 'applied', message: 'Applied (the configuration read back after a conflict already matches).', attempts, version: live.version, config: live.config };
-          }
-          if (live && live.version !== base.version && isProgressToward(request.baseConfig, live.config, proposed)) {
-            base = live; // our own earlier attempt got part-way: finish the same approved change
-            continue;
-          }
-          if (live && live.version === base.version) {
-            // Nothing changed since our base: the 409 was not about our etags (ARM also answers 409
-            // while another operation on the resource is in progress). Retry like a transient error.
-            if (attempts >= retry.maxAttempts) break;
-            await sleep(backoffMs(attempts, error));
-            continue;
-          }
-          return {
-            kind: 'stale',
-            message: `The connector configuration was changed by someone else while applying (${errorMessage(error)}), so the approved change was not applied. Request it again from the current settings.`,
-            liveVersion: live?.version ?? null,
-            liveConfig: live?.config ?? null,
-          };
-        }
-        const transient = error instanceof PortalError && (error.code === 'throttled' || error.code === 'unavailable');
-        if (!transient || attempts >= retry.maxAttempts) break;
-        await sleep(backoffMs(attempts, error));
-      }
-    }
-    const code = lastError instanceof PortalError ? lastError.code : 'unexpected';
-    const hint = lastError instanceof PortalError && (code === 'forbidden' || code === 'unauthorized')
-      ? ' Check that the bridge identity has Microsoft Sentinel Contributor on the workspace.'
-      : '';
-    return failedOutcome(code, `Applying failed after ${attempts} attempt(s): ${errorMessage(lastError)}${hint}`, attempts, changes, await tryRead());
-  }
 
   async function applyApproved(approved: ApprovalRequest): Promise<ApprovalRequest> {
     const startedAt: ApprovalOutcome = { kind: 'applying', startedAt: nowIso() };
     const applying = await move(approved.id, ['approved'], 'applying', { outcome: toJson(startedAt) });
-    const outcome = await applyChange(applying);
+    const outcome = await applyConnectorChange({ connector: deps.connector, retry, sleep, random }, applying);
     if (outcome.kind === 'applied') {
       // Remember what we applied before announcing it, so drift detection never reports our own change.
       await rememberSnapshot({ config: outcome.config, version: outcome.version, readAt: nowIso() });
@@ -453,59 +359,3 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
     },
   };
 }
-
-function failedOutcome(errorCode: string, message: string, attempts: number, changes: ConfigChange[], live: ConnectorSnapshot | null): ApprovalOutcome {
-  if (!live) {
-    return {
-      kind: 'failed',
-      message: `${message} The configuration could not be read back: check the connector page for what was changed.`,
-      errorCode,
-      attempts,
-      applied: null,
-      notApplied: null,
-      liveVersion: null,
-      liveConfig: null,
-    };
-  }
-  const applied = changes.filter((c) => isChangeInEffect(c, live.config));
-  const notApplied = changes.filter((c) => !isChangeInEffect(c, live.config));
-  const partly = applied.length > 0 ? ` Partly applied: ${applied.map(describeChange).join('; ')}.` : ' Nothing was changed.';
-  return { kind: 'failed', message: `${message}${partly}`, errorCode, attempts, applied, notApplied, liveVersion: live.version, liveConfig: live.config };
-}
-
-/** The change list stored with a request (written by request(), so its shape is ours). */
-export function storedChanges(request: ApprovalRequest): ConfigChange[] {
-  return Array.isArray(request.diff) ? (request.diff as unknown as ConfigChange[]) : diffConnectorConfig(request.baseConfig, request.proposedConfig);
-}
-
-export function storedConsequences(request: ApprovalRequest): Consequence[] {
-  return Array.isArray(request.consequences) ? (request.consequences as unknown as Consequence[]) : [];
-}
-
-export function storedOutcome(request: ApprovalRequest): ApprovalOutcome | null {
-  const o = request.outcome;
-  return o && typeof o === 'object' && !Array.isArray(o) && typeof o.kind === 'string' ? (o as unknown as ApprovalOutcome) : null;
-}
-
-/** Whether a pending request's expiry has passed (for views; decisions re-check it). */
-export function isOverdue(request: ApprovalRequest, now: Date): boolean {
-  return request.state === 'pending' && isExpired(request.expiresAt, now);
-}
-
-function isSnapshot(value: JsonValue | null): value is JsonValue & ConnectorSnapshot {
-  if (!value || typeof value !== 'object' || Array.isArray(value)) return false;
-  const v = value as Record<string, unknown>;
-  const config = v.config as Record<string, unknown> | undefined;
-  return typeof v.version === 'string' && typeof config === 'object' && config !== null && Array.isArray(config.eventTypes);
-}
-
-/** Plain JSON for the store (drops undefined, as the store's JSON columns would). */
-function toJson(value: unknown): JsonValue {
-  return JSON.parse(JSON.stringify(value ?? null)) as JsonValue;
-}
-
-function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
-}
-

@@ -4,7 +4,7 @@
 // requester, while the request is pending) gets the view with Approve/Reject.
 import type { ApprovalRequest, ApprovalState } from '../store/ports.ts';
 import { describeChange, worstSeverity } from '../approvals/diff.ts';
-import { storedChanges, storedConsequences, storedOutcome } from '../approvals/service.ts';
+import { storedChanges, storedConsequences, storedOutcome } from '../approvals/stored-records.ts';
 import { isExpired } from '../approvals/state-machine.ts';
 import { renderCard, type AdaptiveCard } from './render.ts';
 import { CONNECTOR_INPUT_IDS, CONNECTOR_VERBS, MAX_REFRESH_USER_IDS } from './connector-verbs.ts';

@@ -1,7 +1,7 @@
 // The audit trail of connector change requests: who asked, who decided, when, what, and how it ended.
 import type { HistoryItem } from '../approvals/types.ts';
 import { describeChange } from '../approvals/diff.ts';
-import { storedChanges, storedOutcome } from '../approvals/service.ts';
+import { storedChanges, storedOutcome } from '../approvals/stored-records.ts';
 import { renderCard, type AdaptiveCard } from './render.ts';
 import { actorName, formatTime, safe } from './connector-format.ts';
 

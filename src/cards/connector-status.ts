@@ -2,7 +2,7 @@
 import type { ConnectorStatus } from '../approvals/types.ts';
 import { INTEGRATION_METHOD_LABELS, SETTING_LABELS } from '../approvals/connector-facts.ts';
 import { describeChange } from '../approvals/diff.ts';
-import { storedChanges } from '../approvals/service.ts';
+import { storedChanges } from '../approvals/stored-records.ts';
 import { renderCard, type AdaptiveCard } from './render.ts';
 import { CONNECTOR_VERBS } from './connector-verbs.ts';
 import { actorName, formatTime, safe } from './connector-format.ts';

@@ -43,3 +43,9 @@ export class PortalError extends CodedError<PortalErrorCode> {
     return this.code === 'throttled' || this.code === 'unavailable' || this.code === 'conflict' || this.code === 'unauthorized';
   }
 }
+
+/** An error's message for an operator-facing sentence (anything thrown, not only Errors). */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -7,7 +7,7 @@ import { CONNECTOR_VERBS } from '../../src/cards/connector-verbs.ts';
 import { diffConnectorConfig, consequencesOf } from '../../src/approvals/diff.ts';
 import type { ApprovalRequest } from '../../src/store/ports.ts';
 import type { ConnectorConfig } from '../../src/domain/connector.ts';
-import { ALICE, BASE_CONFIG, BOB } from './fakes.ts';
+import { ALICE, BASE_CONFIG, BOB, approvalRequest } from './fakes.ts';
 
 const NOW = new Date('2026-03-02T10:00:00.000Z');
 const PROPOSED: ConnectorConfig = { ...BASE_CONFIG, turnOffIncidentCreationRules: false, eventTypes: ['CloudAppEvents', 'EmailEvents'] };
@@ -15,25 +15,13 @@ const HOSTILE_REASON = 'Please [Approve](https://evil.example) **now** ${$root.a
 
 function request(patch: Partial<ApprovalRequest> = {}): ApprovalRequest {
   const changes = diffConnectorConfig(BASE_CONFIG, PROPOSED);
-  return {
-    id: 'req-1',
-    requester: ALICE,
+  return approvalRequest({
     reason: HOSTILE_REASON,
-    baseVersion: 'v1',
-    baseConfig: BASE_CONFIG,
     proposedConfig: PROPOSED,
     diff: changes as never,
     consequences: consequencesOf(changes, BASE_CONFIG, PROPOSED) as never,
-    state: 'pending',
-    decidedBy: null,
-    decidedAt: null,
-    expiresAt: '2026-03-03T09:00:00.000Z',
-    outcome: null,
-    cards: {},
-    createdAt: '2026-03-02T09:00:00.000Z',
-    updatedAt: '2026-03-02T09:00:00.000Z',
     ...patch,
-  };
+  });
 }
 
 function actionsOf(card: object): { verb?: string; data?: unknown }[] {

@@ -234,3 +234,26 @@ export const VIOLET: Actor = { objectId: 'eeeeeeee-0000-0000-0000-000000000005',
 export const APPROVER_IDS = new Set([ALICE.objectId, BOB.objectId, CAROL.objectId]);
 /** Analysts who are not approvers; Violet is neither (a viewer). */
 export const ANALYST_IDS = new Set([MALLORY.objectId]);
+
+/** A stored request as a repository returns it: pending, from BASE_CONFIG at v1, nothing derived stored. */
+export function approvalRequest(patch: Partial<ApprovalRequest> = {}): ApprovalRequest {
+  return {
+    id: 'req-1',
+    requester: ALICE,
+    reason: 'more data',
+    baseVersion: 'v1',
+    baseConfig: BASE_CONFIG,
+    proposedConfig: BASE_CONFIG,
+    diff: null,
+    consequences: null,
+    state: 'pending',
+    decidedBy: null,
+    decidedAt: null,
+    expiresAt: '2026-03-03T09:00:00.000Z',
+    outcome: null,
+    cards: {},
+    createdAt: '2026-03-02T09:00:00.000Z',
+    updatedAt: '2026-03-02T09:00:00.000Z',
+    ...patch,
+  };
+}

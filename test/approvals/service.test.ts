@@ -1,5 +1,6 @@
 import { describe, test, expect } from '@jest/globals';
-import { createApprovalService, LAST_KNOWN_SNAPSHOT_KEY, storedOutcome } from '../../src/approvals/service.ts';
+import { createApprovalService, LAST_KNOWN_SNAPSHOT_KEY } from '../../src/approvals/service.ts';
+import { storedOutcome } from '../../src/approvals/stored-records.ts';
 import { ApprovalError, type ApprovalOutcome } from '../../src/approvals/types.ts';
 import type { ConnectorConfig } from '../../src/domain/connector.ts';
 import type { Actor } from '../../src/domain/incident.ts';
