@@ -41,7 +41,6 @@ export function tenantBucketRule(requestsPerSecond: number): BucketRule {
 }
 
 export const DEFAULT_TENANT_REQUESTS_PER_SECOND = 30;
-export const TENANT_BUCKET: BucketRule = tenantBucketRule(DEFAULT_TENANT_REQUESTS_PER_SECOND);
 
 export function conversationBucketKey(conversationId: string, rule: BucketRule): string {
   return `teams:conversation:${conversationId}:${rule.name}`;

@@ -23,13 +23,6 @@ export function isCardVerb(value: unknown): value is CardVerb {
   return typeof value === 'string' && (ALL_CARD_VERBS as readonly string[]).includes(value);
 }
 
-/** Ids of the inputs whose values Teams merges into action data on submit. */
-export const CARD_INPUT_IDS = {
-  severity: 'severity',
-  tags: 'tags',
-  comment: 'comment',
-} as const;
-
 /**
  * Placeholder the card carries in every action's data.nonce. The bot replaces it with a fresh
  * random value each time it sends or refreshes the card (see withFreshNonce), so a click can be

@@ -124,11 +124,6 @@ export interface JobQueue {
    * dead-lettered). Returns the worker id.
    */
   work<T>(queue: string, handler: (job: QueueJob<T>) => Promise<void>, options?: WorkOptions): Promise<string>;
-  /** Sends a job to `queue` on a cron schedule (5 fields, UTC unless tz). One schedule per queue and key. */
-  schedule(queue: string, cron: string, data?: object, options?: { tz?: string; key?: string }): Promise<void>;
-  unschedule(queue: string, key?: string): Promise<void>;
-  /** Stored schedules (all replicas see the same). */
-  listSchedules(): Promise<Array<{ queue: string; cron: string; key: string; timezone: string }>>;
   /** Jobs of a queue, for status pages and tests. */
   findJobs<T>(queue: string, filter?: { id?: string; data?: object }): Promise<JobInfo<T>[]>;
   stop(options?: { graceful?: boolean; timeoutMs?: number }): Promise<void>;
@@ -276,23 +271,6 @@ export async function createJobQueue(config: JobQueueConfig): Promise<JobQueue> 
           return results;
         },
       );
-    },
-
-    async schedule(queue, cron, data, options = {}) {
-      assertKnown(queue);
-      await boss.schedule(queue, cron, data ?? null, {
-        ...(options.tz !== undefined ? { tz: options.tz } : {}),
-        ...(options.key !== undefined ? { key: options.key } : {}),
-      });
-    },
-
-    async unschedule(queue, key) {
-      await boss.unschedule(queue, key);
-    },
-
-    async listSchedules() {
-      const schedules = await boss.getSchedules();
-      return schedules.map((s) => ({ queue: s.name, cron: s.cron, key: s.key, timezone: s.timezone }));
     },
 
     async findJobs<T>(queue: string, filter: { id?: string; data?: object } = {}) {

@@ -122,15 +122,6 @@ export function queueContract(open: () => Promise<{ db: Db; schema: string; clea
       expect(await q().findJobs(queueName, { id: rolledBackId as unknown as string })).toEqual([]);
     });
 
-    test('schedules are stored and removed', async () => {
-      const queueName = name('cron');
-      await q().createQueue({ name: queueName });
-      await q().schedule(queueName, '*/5 * * * *', { pairId: 'p1' });
-      expect(await q().listSchedules()).toContainEqual(expect.objectContaining({ queue: queueName, cron: '*/5 * * * *' }));
-      await q().unschedule(queueName);
-      expect((await q().listSchedules()).some((s) => s.queue === queueName)).toBe(false);
-    });
-
     test('sending to a queue this process did not define is refused', async () => {
       await expect(q().send(name('nope'), {})).rejects.toMatchObject({ code: 'invalid-argument' });
     });
