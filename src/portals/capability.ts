@@ -2,7 +2,8 @@
 // assignedTo, classification, determination, status, customTags (2022) plus displayName,
 // description, summary (2025); severity is in no revision, v1.0 or beta. ARM PUT writes them all.
 import { PortalError } from '../domain/errors.ts';
-import { EDITABLE_FIELDS, type EditableField, type IncidentPatch, type Portal } from '../domain/incident.ts';
+import { EDITABLE_FIELDS, type EditableField, type Incident, type IncidentPatch, type Portal } from '../domain/incident.ts';
+import type { IncidentEdit } from '../sync/ports.ts';
 
 export const DEFENDER_DEFAULT_WRITABLE: readonly EditableField[] = ['title', 'description', 'status', 'classification', 'owner', 'tags'];
 export const SENTINEL_DEFAULT_WRITABLE: readonly EditableField[] = EDITABLE_FIELDS;
@@ -47,3 +48,12 @@ export interface PortalLogger {
 }
 
 export const SILENT_LOGGER: PortalLogger = { warn() {} };
+
+/**
+ * The patch to write on top of the incident as it now is (`current`, built only for a function
+ * edit), checked against the capability profile; null when there is nothing to write.
+ */
+export function resolveEdit(edit: IncidentEdit, current: () => Incident): IncidentPatch | null {
+  const patch = typeof edit === 'function' ? edit(current()) : edit;
+  return Object.values(patch).every((value) => value === undefined) ? null : patch;
+}

@@ -68,6 +68,11 @@ export interface EditOutcome {
   /** Both portals were read back and agree on every requested field. */
   converged: boolean;
   updatedAt: string;
+  /**
+   * When each of the request's comment writes (by comment ref) was last sent. A write whose answer
+   * was lost may still land: it is looked for, and sent again only after a settling time.
+   */
+  commentsSentAt?: Record<string, string>;
 }
 
 export interface SubmitResult {

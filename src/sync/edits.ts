@@ -1,15 +1,17 @@
 // Analysts' edit requests: stored durably before they are acknowledged, applied by a job that
 // writes each portal (attributed to the analyst as far as each API allows), reads both back and
 // records per portal and per field what happened.
-import type { Incident, Portal } from '../domain/incident.ts';
+import { PORTALS, type Incident, type IncidentComment, type Portal } from '../domain/incident.ts';
 import { CodedError, PortalError } from '../domain/errors.ts';
-import type { StoredEditRequest } from '../store/ports.ts';
-import type { EditOutcome, EditRequest, FieldName, FieldOutcome, SubmitResult } from './api.ts';
+import type { IncidentLink, StoredEditRequest } from '../store/ports.ts';
+import type { EditOutcome, EditRequest, FieldName, SubmitResult } from './api.ts';
+import { commentRef, commentRefOf, parseAttributedComment } from './fingerprint.ts';
+import { withIncidentLock } from './incident-lock.ts';
 import { syncLink } from './link-sync.ts';
-import { planEdit } from './plan-edit.ts';
-import { parseAttributedComment } from './fingerprint.ts';
-import { verifyConvergence } from './outcome.ts';
-import { pairOf, QUEUES, type SyncContext } from './sync-context.ts';
+import { acceptedOutcome, createOutcome, expireUnverified, recordCommentSent, recordVerification, recordWrite, verifyConvergence } from './outcome.ts';
+import { fieldsRequested, planEdit } from './plan-edit.ts';
+import type { PortalClient } from './ports.ts';
+import { pairOf, QUEUES, type PairPortals, type SyncContext } from './sync-context.ts';
 
 export type EditErrorCode = 'unknown-incident' | 'ambiguous-incident' | 'empty-edit';
 export class EditError extends CodedError<EditErrorCode> {}
@@ -22,10 +24,6 @@ function verifySchedule(context: SyncContext): readonly number[] {
   return schedule && schedule.length > 0 ? schedule : VERIFY_SCHEDULE_SECONDS;
 }
 
-function emptyOutcome(requestId: string, linkId: string, now: string): EditOutcome {
-  return { requestId, linkId, state: 'accepted', perPortal: { defender: {}, sentinel: {} }, converged: false, updatedAt: now };
-}
-
 function hasChanges(request: EditRequest): boolean {
   const c = request.changes;
   return Boolean(
@@ -36,7 +34,7 @@ function hasChanges(request: EditRequest): boolean {
 export async function submitEdit(context: SyncContext, request: EditRequest): Promise<SubmitResult> {
   if (!hasChanges(request)) throw new EditError('empty-edit', 'The edit request changes nothing.');
   const existing = await context.store.editRequests.getByIdempotencyKey(request.idempotencyKey);
-  if (existing) return { requestId: existing.id, duplicate: true, outcome: existing.outcome ?? emptyOutcome(existing.id, existing.linkId ?? '', existing.updatedAt) };
+  if (existing) return { requestId: existing.id, duplicate: true, outcome: existing.outcome ?? acceptedOutcome({ requestId: existing.id, linkId: existing.linkId ?? '' }, existing.updatedAt) };
 
   const links = await context.store.links.findByRef(request.incidentRef);
   const live = links.filter((link) => !link.mergedIntoLinkId);
@@ -55,14 +53,14 @@ export async function submitEdit(context: SyncContext, request: EditRequest): Pr
     changes: request.changes,
     actor: request.actor,
     state: 'accepted',
-    outcome: emptyOutcome(id, link.linkId, now),
+    outcome: acceptedOutcome({ requestId: id, linkId: link.linkId }, now),
   });
   if (!duplicate) {
     await context.store.audit.append({ at: now, actor: request.actor, action: 'edit.submitted', subject: `link:${link.linkId}`, details: { requestId: stored.id, changes: JSON.parse(JSON.stringify(request.changes)) } });
     // Stored first, queued second: a crash in between is healed by resumeUnfinishedEdits at start.
     await context.queue.send(QUEUES.applyEdit, { requestId: stored.id });
   }
-  return { requestId: stored.id, duplicate, outcome: stored.outcome ?? emptyOutcome(stored.id, link.linkId, now) };
+  return { requestId: stored.id, duplicate, outcome: stored.outcome ?? acceptedOutcome({ requestId: stored.id, linkId: link.linkId }, now) };
 }
 
 function describeFailure(error: unknown): string {
@@ -70,152 +68,196 @@ function describeFailure(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function finalState(outcome: EditOutcome): EditOutcome['state'] {
-  const fields = Object.values(outcome.perPortal).flatMap((perField) => Object.values(perField));
-  const failed = fields.filter((field) => field?.state === 'failed').length;
-  const pending = fields.filter((field) => field?.state === 'pending' || (field?.state === 'viaOtherRoute' && !field.verified)).length;
-  if (failed === fields.length && failed > 0) return 'failed';
-  if (failed > 0) return 'partial';
-  if (pending > 0) return 'accepted';
-  return 'completed';
+/** A comment write whose answer was lost may still land: it is looked for again before a resend. */
+export class CommentOutcomeUnknownError extends Error {}
+
+/** Rounds of write-then-read-back per portal before a field that never shows is reported failed. */
+export const EDIT_WRITE_ROUNDS = 3;
+/**
+ * How long a comment write whose answer was lost (a timeout, a crash mid-request) may take to land
+ * before the bridge writes it again: longer than any request the portals keep processing.
+ */
+export const COMMENT_SETTLE_SECONDS = 120;
+
+function commentSettleMs(context: SyncContext): number {
+  return (context.commentSettleSeconds ?? COMMENT_SETTLE_SECONDS) * 1000;
 }
 
-async function saveOutcome(context: SyncContext, request: StoredEditRequest, outcome: EditOutcome): Promise<void> {
-  outcome.state = finalState(outcome);
-  outcome.updatedAt = context.clock().toISOString();
-  await context.store.editRequests.update(request.id, { state: outcome.state, outcome });
+function now(context: SyncContext): string {
+  return context.clock().toISOString();
 }
 
-/** Job handler: applies one edit request. Throws on transient portal errors so the queue retries. */
+async function saveOutcome(context: SyncContext, requestId: string, outcome: EditOutcome): Promise<void> {
+  await context.store.editRequests.update(requestId, { state: outcome.state, outcome });
+}
+
+interface Target {
+  link: IncidentLink;
+  portals: PairPortals;
+}
+
+async function resolveTarget(context: SyncContext, linkId: string): Promise<Target | null> {
+  const link = await context.store.links.get(linkId);
+  if (!link) return null;
+  const target = link.mergedIntoLinkId ? ((await context.store.links.get(link.mergedIntoLinkId)) ?? link) : link;
+  return { link: target, portals: pairOf(context, target.pairId) };
+}
+
+/** Both portals, fresh; Sentinel's comments too when `withComments` (ARM serves them apart). */
+async function readBoth(target: Target, withComments: boolean): Promise<Record<Portal, Incident | null>> {
+  const { defender: defenderClient, sentinel: sentinelClient } = target.portals;
+  const defender = await defenderClient.get(target.link.defenderId);
+  let sentinel = target.link.sentinelId ? await sentinelClient.get(target.link.sentinelId) : null;
+  if (sentinel && withComments) sentinel = { ...sentinel, comments: await sentinelClient.listComments(sentinel.id) };
+  return { defender, sentinel };
+}
+
+/**
+ * Job handler: applies one edit request while holding the incident's write lease, so edits of one
+ * incident never interleave. Throws on transient portal errors so the queue retries; a retry plans
+ * again on fresh reads and finds what an earlier try wrote.
+ */
 export async function applyEdit(context: SyncContext, requestId: string): Promise<void> {
   const request = await context.store.editRequests.get(requestId);
   if (!request || request.state !== 'accepted' || !request.linkId) return;
-  const link = await context.store.links.get(request.linkId);
-  if (!link) return;
-  const target = link.mergedIntoLinkId ? ((await context.store.links.get(link.mergedIntoLinkId)) ?? link) : link;
-  const { defender: defenderClient, sentinel: sentinelClient } = pairOf(context, target.pairId);
-  const log = context.log.child({ requestId, linkId: target.linkId });
+  const target = await resolveTarget(context, request.linkId);
+  if (!target) return;
+  await withIncidentLock(context, target.link.linkId, `edit:${request.id}`, async () => {
+    // Another try of this request may have finished while this one waited.
+    const current = await context.store.editRequests.get(requestId);
+    if (current?.state === 'accepted') await applyLocked(context, current, target);
+  });
+}
 
-  // Fresh reads: tag edits apply to the current set, and a retry must see what an earlier try wrote.
-  const defender = await defenderClient.get(target.defenderId);
-  const sentinel = target.sentinelId ? await sentinelClient.get(target.sentinelId) : null;
-  const outcome = request.outcome ?? emptyOutcome(request.id, target.linkId, context.clock().toISOString());
-  if (!defender) {
-    outcome.perPortal.defender = { severity: { state: 'failed', reason: 'the Defender incident no longer exists' } };
-    await saveOutcome(context, request, outcome);
+async function applyLocked(context: SyncContext, request: StoredEditRequest, target: Target): Promise<void> {
+  const ids = { requestId: request.id, linkId: target.link.linkId };
+  const previous = request.outcome ?? acceptedOutcome(ids, now(context));
+  let views = await readBoth(target, request.changes.comment !== undefined);
+  if (!views.defender) {
+    const fields = [...fieldsRequested(request.changes), ...(request.changes.comment !== undefined ? (['comment'] as const) : [])];
+    await saveOutcome(context, request.id, recordWrite(previous, 'defender', fields, { ok: false, reason: 'the Defender incident no longer exists' }, now(context)));
     return;
   }
 
+  const { defender: defenderClient, sentinel: sentinelClient } = target.portals;
+  const clients: Record<Portal, PortalClient> = { defender: defenderClient, sentinel: sentinelClient };
   const plan = planEdit({
     changes: request.changes,
-    defender,
-    sentinel,
+    defender: views.defender,
+    sentinel: views.sentinel,
     writable: { defender: defenderClient.writableFields(), sentinel: sentinelClient.writableFields() },
     actor: request.actor,
   });
+  let outcome: EditOutcome = { ...createOutcome(plan, ids, now(context)), ...(previous.commentsSentAt ? { commentsSentAt: previous.commentsSentAt } : {}) };
   if (plan.errors.length > 0) {
-    for (const portal of ['defender', 'sentinel'] as const) {
-      for (const field of Object.keys(plan.routes[portal]) as FieldName[]) outcome.perPortal[portal][field] = { state: 'failed', reason: plan.errors.join(' ') };
+    if (PORTALS.every((portal) => Object.keys(outcome.perPortal[portal]).length === 0)) {
+      outcome = recordWrite(outcome, 'defender', ['comment'], { ok: false, reason: plan.errors.join(' ') }, now(context));
     }
-    if (Object.keys(outcome.perPortal.defender).length + Object.keys(outcome.perPortal.sentinel).length === 0) {
-      outcome.perPortal.defender.comment = { state: 'failed', reason: plan.errors.join(' ') };
-    }
-    await saveOutcome(context, request, outcome);
+    await saveOutcome(context, request.id, outcome);
     return;
   }
 
-  const views: Record<Portal, Incident | null> = { defender, sentinel };
-  for (const portal of ['sentinel', 'defender'] as const) {
-    const client = portal === 'defender' ? defenderClient : sentinelClient;
-    const view = views[portal];
-    const routes = plan.routes[portal];
-    const patch = plan.patches[portal];
-    const apiFields = (Object.keys(routes) as FieldName[]).filter((field) => routes[field] === 'api');
-    for (const field of Object.keys(routes) as FieldName[]) {
-      if (routes[field] === 'unchanged') outcome.perPortal[portal][field] = { state: 'written' };
-      if (routes[field] === 'viaOtherRoute') outcome.perPortal[portal][field] = { state: 'viaOtherRoute', verified: false };
+  // Fields: the analyst's delta, computed again on each fresh read, then confirmed by reading back.
+  // A field that does not show after a write (a portal user wrote over it: Graph has no etag) is
+  // written again on the state just read, a bounded number of times.
+  const log = context.log.child({ requestId: request.id, linkId: target.link.linkId });
+  const open = (portal: Portal): FieldName[] =>
+    (Object.keys(plan.routes[portal]) as FieldName[]).filter((field) => field !== 'comment' && plan.routes[portal][field] === 'api' && outcome.perPortal[portal][field]?.state === 'pending');
+  for (let round = 0; PORTALS.some((portal) => open(portal).length > 0); round++) {
+    if (round === EDIT_WRITE_ROUNDS) {
+      for (const portal of PORTALS) {
+        outcome = recordWrite(outcome, portal, open(portal), { ok: false, reason: `${portal} did not show the change after ${EDIT_WRITE_ROUNDS} writes: it was changed again meanwhile` }, now(context));
+      }
+      break;
     }
-    if (!view || apiFields.length === 0 || Object.values(patch).every((value) => value === undefined)) continue;
-    try {
-      views[portal] = await client.update(view.id, patch, request.actor);
-      for (const field of apiFields) outcome.perPortal[portal][field] = { state: 'written' };
-    } catch (error) {
-      if (error instanceof PortalError && error.transient) throw error;
-      log.warn({ err: error, portal }, 'edit write refused');
-      for (const field of apiFields) outcome.perPortal[portal][field] = { state: 'failed', reason: describeFailure(error) };
+    for (const portal of ['sentinel', 'defender'] as const) {
+      const view = views[portal];
+      const fields = open(portal);
+      if (!view || fields.length === 0) continue;
+      try {
+        await clients[portal].update(view.id, (fresh) => plan.patchFor(portal, fresh), request.actor, view);
+      } catch (error) {
+        if (error instanceof PortalError && error.transient) throw error;
+        log.warn({ err: error, portal }, 'edit write refused');
+        outcome = recordWrite(outcome, portal, fields, { ok: false, reason: describeFailure(error) }, now(context));
+      }
+    }
+    views = await readBoth(target, false);
+    for (const portal of PORTALS) {
+      const view = views[portal];
+      if (view) outcome = recordWrite(outcome, portal, open(portal).filter((field) => plan.shows(portal, field, view)), { ok: true }, now(context));
     }
   }
 
-  // Comments (the analyst's own, and audit notes naming who changed what where a portal cannot
-  // record it) are posted only where not already present, so a retried job never posts twice.
-  const notes: Array<{ portal: Portal; text: string; field: FieldName | null }> = [];
+  // Comments (the analyst's own, and the audit note naming who changed what where a portal cannot
+  // record it) carry a ref derived from the request: a try finds what an earlier one wrote.
+  const notes: Array<{ portal: Portal; text: string; field: 'comment' | null }> = [];
   if (plan.comment) for (const portal of plan.comment.portals) notes.push({ portal, text: plan.comment.text, field: 'comment' });
   if (plan.auditComment) notes.push({ portal: plan.auditComment.portal, text: plan.auditComment.text, field: null });
   for (const note of notes) {
-    const client = note.portal === 'defender' ? defenderClient : sentinelClient;
     const view = views[note.portal];
-    if (!view) {
-      if (note.field) outcome.perPortal[note.portal][note.field] = { state: 'pending' };
-      continue;
+    if (!view) continue;
+    const purpose = note.field ?? 'audit';
+    const ref = commentRef(request.id, note.portal, purpose);
+    const present = async (comments?: readonly IncidentComment[]) => (comments ?? (await clients[note.portal].listComments(view.id))).some((comment) => commentRefOf(comment.text) === ref);
+    // Defender's fresh read carries its comments; ARM serves them apart.
+    if (!(await present(note.portal === 'defender' ? view.comments : undefined))) {
+      const sentAt = outcome.commentsSentAt?.[ref];
+      if (sentAt !== undefined && context.clock().getTime() - Date.parse(sentAt) < commentSettleMs(context)) {
+        throw new CommentOutcomeUnknownError(`the ${note.portal} comment of edit ${request.id} was sent at ${sentAt} and is not there yet; looking again before sending it again`);
+      }
+      outcome = recordCommentSent(outcome, ref, now(context));
+      await saveOutcome(context, request.id, outcome);
+      try {
+        // The plan's text carries the attribution, and addComment adds it (with the ref) again.
+        const body = parseAttributedComment(note.text)?.text ?? note.text;
+        await clients[note.portal].addComment(view.id, body, request.actor, `${request.id}-${note.portal}-${purpose}`, ref);
+      } catch (error) {
+        if (error instanceof PortalError && error.transient) throw error;
+        if (note.field) outcome = recordWrite(outcome, note.portal, [note.field], { ok: false, reason: describeFailure(error) }, now(context));
+        continue;
+      }
+      if (!(await present())) throw new CommentOutcomeUnknownError(`the ${note.portal} comment of edit ${request.id} was accepted but does not show yet`);
     }
-    try {
-      // The plan's text already carries the attribution, and addComment adds it again: hand the
-      // client the body, and look for the attributed text it writes (a retry must not post twice).
-      const body = parseAttributedComment(note.text)?.text ?? note.text;
-      const already = (await client.listComments(view.id)).some((comment) => comment.text === note.text);
-      if (!already) await client.addComment(view.id, body, request.actor, `${request.id}-${note.portal}-${note.field ?? 'audit'}`);
-      if (note.field) outcome.perPortal[note.portal][note.field] = { state: 'written' };
-    } catch (error) {
-      if (error instanceof PortalError && error.transient) throw error;
-      if (note.field) outcome.perPortal[note.portal][note.field] = { state: 'failed', reason: describeFailure(error) };
-    }
+    if (note.field) outcome = recordWrite(outcome, note.portal, [note.field], { ok: true }, now(context));
   }
 
-  await readBackAndRecord(context, request, outcome, target.linkId, true);
+  await readBackAndRecord(context, request, outcome, target, true);
 }
 
-async function readBackAndRecord(context: SyncContext, request: StoredEditRequest, outcome: EditOutcome, linkId: string, announceComment: boolean): Promise<void> {
-  const link = await context.store.links.get(linkId);
-  if (!link) return;
-  const { defender: defenderClient, sentinel: sentinelClient } = pairOf(context, link.pairId);
-  const defender = await defenderClient.get(link.defenderId);
-  let sentinel = link.sentinelId ? await sentinelClient.get(link.sentinelId) : null;
-  if (!defender) return;
-  // ARM serves comments apart from the incident: read them only when a comment must be verified.
-  if (sentinel && request.changes.comment?.trim()) sentinel = { ...sentinel, comments: await sentinelClient.listComments(sentinel.id) };
-
-  const verification = verifyConvergence(request.changes, defender, sentinel);
-  for (const portal of ['defender', 'sentinel'] as const) {
-    for (const [field, state] of Object.entries(outcome.perPortal[portal]) as Array<[FieldName, FieldOutcome]>) {
-      if (state.state === 'viaOtherRoute') outcome.perPortal[portal][field] = { state: 'viaOtherRoute', verified: verification.perPortal[portal][field] === true };
-    }
-  }
-  outcome.converged = verification.converged;
+/**
+ * Reads both portals back, records what they show, moves the link's snapshot and saves the outcome.
+ * `first`: right after the writes (announce the analyst's comment, start the verification jobs).
+ */
+async function readBackAndRecord(context: SyncContext, request: StoredEditRequest, recorded: EditOutcome, target: Target, first: boolean): Promise<EditOutcome> {
+  const { defender, sentinel } = await readBoth(target, Boolean(request.changes.comment?.trim()));
+  if (!defender) return recorded;
+  const outcome = recordVerification(recorded, verifyConvergence(request.changes, defender, sentinel), now(context));
 
   // Move the link's snapshot to what both portals now show and announce the change as the
   // analyst's, so the watcher neither re-writes nor re-announces the bridge's own edit.
   const comment = request.changes.comment?.trim();
-  await syncLink(context, link.linkId, {
+  await syncLink(context, target.link.linkId, {
     views: { defender, sentinel },
     actor: request.actor,
     editRequestId: request.id,
-    ...(comment && announceComment ? { extraChanges: [{ field: 'comment' as const, from: null, to: comment, portal: 'defender' as const, by: request.actor.displayName }] } : {}),
+    ...(comment && first ? { extraChanges: [{ field: 'comment' as const, from: null, to: comment, portal: 'defender' as const, by: request.actor.displayName }] } : {}),
   });
-  await saveOutcome(context, request, outcome);
-
-  if (outcome.state === 'accepted') {
+  await saveOutcome(context, request.id, outcome);
+  if (outcome.state === 'accepted' && first) {
     await context.queue.send(QUEUES.verifyEdit, { requestId: request.id, attempt: 0 }, { startAfterSeconds: verifySchedule(context)[0] });
   }
+  return outcome;
 }
 
 /** Job handler: re-reads both portals for fields the portals' own sync must carry. */
 export async function verifyEdit(context: SyncContext, requestId: string, attempt: number): Promise<void> {
   const request = await context.store.editRequests.get(requestId);
   if (!request || request.state !== 'accepted' || !request.outcome || !request.linkId) return;
-  const outcome = request.outcome;
-  await readBackAndRecord(context, request, outcome, request.linkId, false);
-  const after = await context.store.editRequests.get(requestId);
-  if (after?.state !== 'accepted') return;
+  const target = await resolveTarget(context, request.linkId);
+  if (!target) return;
+  const outcome = await withIncidentLock(context, target.link.linkId, `verify:${requestId}`, () => readBackAndRecord(context, request, request.outcome as EditOutcome, target, false));
+  if (outcome.state !== 'accepted') return;
   const next = attempt + 1;
   const schedule = verifySchedule(context);
   if (next < schedule.length) {
@@ -223,15 +265,12 @@ export async function verifyEdit(context: SyncContext, requestId: string, attemp
     return;
   }
   // Out of patience: say plainly which portal never showed the change.
-  const final = after.outcome ?? outcome;
-  for (const portal of ['defender', 'sentinel'] as const) {
-    for (const [field, state] of Object.entries(final.perPortal[portal]) as Array<[FieldName, FieldOutcome]>) {
-      if (state.state === 'viaOtherRoute' && !state.verified) {
-        final.perPortal[portal][field] = { state: 'failed', reason: `${portal} cannot be written through its API and its own sync did not carry the change within ${schedule.reduce((a, b) => a + b, 0)} s` };
-      }
-    }
-  }
-  await saveOutcome(context, after, final);
+  const waited = schedule.reduce((a, b) => a + b, 0);
+  const expired = PORTALS.reduce(
+    (current, portal) => expireUnverified(current, `${portal} cannot be written through its API and its own sync did not carry the change within ${waited} s`, now(context), portal),
+    outcome,
+  );
+  await saveOutcome(context, requestId, expired);
 }
 
 /** At start: re-queue requests that were stored but whose job may have been lost in a crash. */

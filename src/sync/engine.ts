@@ -4,6 +4,7 @@
 import type { BridgeApi, EditOutcome, IncidentListFilter } from './api.ts';
 import { createDispatcher } from './dispatcher.ts';
 import { applyEdit, resumeUnfinishedEdits, submitEdit, verifyEdit } from './edits.ts';
+import { withIncidentLock } from './incident-lock.ts';
 import { toIncidentView } from './link-sync.ts';
 import { runSyncLinkJob, type SyncLinkJobData } from './quarantine.ts';
 import { QUEUES, type SyncContext } from './sync-context.ts';
@@ -118,7 +119,8 @@ export function createSyncEngine(context: SyncContext, options: SyncEngineOption
       ];
       for (const definition of definitions) await context.queue.define(definition);
       await context.queue.work<SyncLinkJobData>(QUEUES.syncLink, { concurrency: options.syncConcurrency ?? 8 }, async (data, job) => {
-        await runSyncLinkJob(context, data, { fresh: job.retryCount > 0 });
+        // The sync-link queue keeps one job per link; the lease also keeps it apart from edits.
+        await withIncidentLock(context, data.linkId, `sync:${data.linkId}`, () => runSyncLinkJob(context, data, { fresh: job.retryCount > 0 }));
       });
       await context.queue.work<{ requestId: string }>(QUEUES.applyEdit, { concurrency: 2 }, (data) => applyEdit(context, data.requestId));
       await context.queue.work<{ requestId: string; attempt: number }>(QUEUES.verifyEdit, { concurrency: 2 }, (data) => verifyEdit(context, data.requestId, data.attempt));

@@ -3,15 +3,15 @@
 // bridge's own copies, an attribution prefix. What survives every route is the text, so a
 // comment is recognised by a fingerprint of its normalised text. Pure.
 import { createHash } from 'node:crypto';
-import { formatAttributedComment, parseAttributedComment, type AttributedComment } from '../portals/attribution.ts';
+import { COMMENT_REF_CHARS, formatAttributedComment, parseAttributedComment, type AttributedComment } from '../portals/attribution.ts';
 
 // The attribution format is owned by the portal clients (they write it); sync only reads it.
 // Re-exported so sync code and its tests have one place to import comment helpers from.
-export { formatAttributedComment, parseAttributedComment, type AttributedComment };
+export { COMMENT_REF_CHARS, formatAttributedComment, parseAttributedComment, type AttributedComment };
 
 /**
  * The text that identifies a comment on either portal: the bridge's attribution prefix
- * (`[Name via incident-bridge] `) stripped, Unicode composed (NFC), every run of whitespace
+ * (`[Name via incident-bridge] `) and its request ref (` [ref 1a2b3c4d]`) stripped, Unicode composed (NFC), every run of whitespace
  * collapsed to one space, and trimmed. Case is kept: "Block IP" and "block ip" are two remarks.
  * Portals are free to re-wrap lines or trim; they do not change letters.
  */
@@ -31,6 +31,16 @@ export function isBridgeComment(text: string): boolean {
  */
 export function fingerprintKey(fingerprint: string): string {
   return createHash('sha256').update(fingerprint, 'utf8').digest('hex').slice(0, 32);
+}
+
+/** The ref an edit request's comment carries on one portal (see formatAttributedComment). */
+export function commentRef(requestId: string, portal: 'defender' | 'sentinel', purpose: string): string {
+  return createHash('sha256').update(`${requestId}\n${portal}\n${purpose}`, 'utf8').digest('hex').slice(0, 8);
+}
+
+/** The ref of a comment the bridge wrote for an edit request, or undefined. */
+export function commentRefOf(text: string): string | undefined {
+  return parseAttributedComment(text)?.ref;
 }
 
 /**

@@ -6,6 +6,8 @@ import { createHash } from 'node:crypto';
 import type { Actor, Incident, IncidentPatch, Portal } from '../domain/incident.ts';
 import type { IncidentLink, LinkSyncState, Repositories } from '../store/ports.ts';
 import type { ChangeEvent, FieldChange, IncidentView, PortalSyncState } from './api.ts';
+import { applyTagEdits } from './plan-edit.ts';
+import type { IncidentEdit } from './ports.ts';
 import { parseSyncedSnapshot, reconcile, type ReconcileResult } from './reconcile.ts';
 import { BRIDGE_ACTOR, pairOf, QUEUES, type SyncContext } from './sync-context.ts';
 
@@ -31,6 +33,22 @@ export interface SyncLinkResult {
 
 export function isEmptyPatch(patch: IncidentPatch): boolean {
   return Object.values(patch).every((value) => value === undefined);
+}
+
+/**
+ * Reconcile's tag write is the whole agreed set; as an edit it is the difference from the view it
+ * was computed on, applied to whatever the portal shows when the client writes (a Sentinel retry
+ * after a Conflict re-reads), so a tag a portal user added meanwhile is kept.
+ */
+export function asTagDelta(patch: IncidentPatch, view: Incident): IncidentEdit {
+  const tags = patch.tags;
+  if (tags === undefined) return patch;
+  const lower = (list: readonly string[]) => new Set(list.map((tag) => tag.toLowerCase()));
+  const had = lower(view.tags);
+  const wanted = lower(tags);
+  const add = tags.filter((tag) => !had.has(tag.toLowerCase()));
+  const remove = view.tags.filter((tag) => !wanted.has(tag.toLowerCase()));
+  return (current) => ({ ...patch, tags: applyTagEdits(current.tags, add, remove) });
 }
 
 /** Newest of two views of the same incident (by the portal's own last-modified time). */
@@ -130,12 +148,12 @@ export async function syncLink(context: SyncContext, linkId: string, options: Sy
     // Writes first, then the snapshot: a crash in between re-runs reconcile, which finds the
     // written values already in place and writes nothing twice.
     if (!isEmptyPatch(result.writes.defender)) {
-      defender = await defenderClient.update(defender.id, result.writes.defender, options.actor ?? BRIDGE_ACTOR, defender);
+      defender = await defenderClient.update(defender.id, asTagDelta(result.writes.defender, defender), options.actor ?? BRIDGE_ACTOR, defender);
       wrote.defender = true;
     }
     if (sentinel && !isEmptyPatch(result.writes.sentinel)) {
       const before: Incident = sentinel;
-      const written = await sentinelClient.update(sentinel.id, result.writes.sentinel, options.actor ?? BRIDGE_ACTOR, sentinel);
+      const written = await sentinelClient.update(sentinel.id, asTagDelta(result.writes.sentinel, sentinel), options.actor ?? BRIDGE_ACTOR, sentinel);
       sentinel = written.comments.length === 0 ? { ...written, comments: before.comments } : written;
       wrote.sentinel = true;
     }

@@ -49,6 +49,11 @@ function fingerprintOf(comment: string | undefined): string | undefined {
   return fingerprint === '' ? undefined : fingerprint;
 }
 
+/** The outcome of a request stored but not yet planned: nothing is known per field. */
+export function acceptedOutcome(ids: { requestId: string; linkId: string }, now: string): EditOutcome {
+  return { requestId: ids.requestId, linkId: ids.linkId, state: 'accepted', perPortal: { defender: {}, sentinel: {} }, converged: false, updatedAt: now };
+}
+
 /** The outcome right after a plan is accepted: API writes pending, other-route fields unverified. */
 export function createOutcome(plan: EditPlan, ids: { requestId: string; linkId: string }, now: string): EditOutcome {
   const perPortal: EditOutcome['perPortal'] = { defender: {}, sentinel: {} };
@@ -78,6 +83,11 @@ export function recordWrite(outcome: EditOutcome, portal: Portal, fields: readon
   return settle({ ...outcome, perPortal, updatedAt: now });
 }
 
+/** Records that the comment with this ref is being sent now (before the write, so a crash keeps it). */
+export function recordCommentSent(outcome: EditOutcome, ref: string, now: string): EditOutcome {
+  return { ...outcome, commentsSentAt: { ...outcome.commentsSentAt, [ref]: now }, updatedAt: now };
+}
+
 /** Records a read-back: other-route fields become verified when the portal shows them. */
 export function recordVerification(outcome: EditOutcome, convergence: Convergence, now: string): EditOutcome {
   const perPortal = clonePerPortal(outcome);
@@ -89,10 +99,10 @@ export function recordVerification(outcome: EditOutcome, convergence: Convergenc
   return settle({ ...outcome, perPortal, converged: convergence.converged, updatedAt: now });
 }
 
-/** Gives up on other-route fields that never showed up, saying why. */
-export function expireUnverified(outcome: EditOutcome, reason: string, now: string): EditOutcome {
+/** Gives up on other-route fields that never showed up (on `only`, else on both portals), saying why. */
+export function expireUnverified(outcome: EditOutcome, reason: string, now: string, only?: Portal): EditOutcome {
   const perPortal = clonePerPortal(outcome);
-  for (const portal of PORTALS) {
+  for (const portal of only ? [only] : PORTALS) {
     for (const [field, state] of Object.entries(perPortal[portal]) as Array<[FieldName, FieldOutcome]>) {
       if (state.state === 'viaOtherRoute' && !state.verified) perPortal[portal][field] = { state: 'failed', reason };
     }

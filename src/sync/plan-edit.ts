@@ -23,7 +23,7 @@ import {
   MAX_TAG_CHARS,
   MAX_TAGS_PER_REQUEST,
 } from './edit-limits.ts';
-import { formatAttributedComment } from './fingerprint.ts';
+import { COMMENT_REF_CHARS, formatAttributedComment } from './fingerprint.ts';
 import { ownersEqual, projectStatus, tagSetsEqual } from './projection.ts';
 
 export type EditRoute = 'api' | 'viaOtherRoute' | 'unchanged';
@@ -37,7 +37,16 @@ export interface PlanEditInput {
 }
 
 export interface EditPlan {
+  /** What to write to each portal, computed on the views the plan was made from. */
   patches: { defender: IncidentPatch; sentinel: IncidentPatch };
+  /**
+   * The same edit computed again on the incident as `portal` now shows it: only the API-routed
+   * fields that do not show the requested value yet. Writes use this (never `patches`), so a
+   * change made meanwhile, by a portal user or another request, is kept.
+   */
+  patchFor(portal: Portal, current: Incident): IncidentPatch;
+  /** Whether `incident` shows the requested value of `field` (a read-back). */
+  shows(portal: Portal, field: FieldName, incident: Incident): boolean;
   /** The analyst's comment, already attributed, to post on each listed portal. */
   comment?: { text: string; portals: Portal[] };
   /**
@@ -66,7 +75,7 @@ export function planEdit(input: PlanEditInput): EditPlan {
   const { changes, defender, sentinel, writable, actor } = input;
   const incidents: Record<Portal, Incident | null> = { defender, sentinel };
   const present = (['defender', 'sentinel'] as const).filter((portal) => incidents[portal] !== null);
-  const plan: EditPlan = { patches: { defender: {}, sentinel: {} }, routes: { defender: {}, sentinel: {} }, errors: [] };
+  const routes: EditPlan['routes'] = { defender: {}, sentinel: {} };
   const errors = validate(changes);
 
   if (defender.status === 'redirected' || defender.redirectIncidentId) {
@@ -74,6 +83,18 @@ export function planEdit(input: PlanEditInput): EditPlan {
   }
 
   const fields = errors.length === 0 ? fieldPlans(changes) : [];
+  // Fields written with status: Sentinel's classification when it closes the incident.
+  const withStatus: Record<Portal, IncidentPatch> = { defender: {}, sentinel: {} };
+  const patchFor = (portal: Portal, current: Incident): IncidentPatch => {
+    const patch: IncidentPatch = {};
+    for (const item of fields) {
+      if (routes[portal][item.field] !== 'api' || item.shows(portal, current)) continue;
+      Object.assign(patch, item.patch(portal, current), item.field === 'status' ? withStatus[portal] : {});
+    }
+    return patch;
+  };
+  const shows = (portal: Portal, field: FieldName, incident: Incident): boolean => fields.find((item) => item.field === field)?.shows(portal, incident) ?? true;
+  const plan: EditPlan = { patches: { defender: {}, sentinel: {} }, patchFor, shows, routes, errors: [] };
   const audit: string[] = [];
   for (const item of fields) {
     const pending: Portal[] = [];
@@ -83,7 +104,6 @@ export function planEdit(input: PlanEditInput): EditPlan {
         plan.routes[portal][item.field] = 'unchanged';
       } else if (writable[portal].has(item.field)) {
         plan.routes[portal][item.field] = 'api';
-        Object.assign(plan.patches[portal], item.patch(portal, incident));
       } else {
         pending.push(portal);
       }
@@ -103,12 +123,13 @@ export function planEdit(input: PlanEditInput): EditPlan {
     if (plan.routes.defender[item.field] === 'api' || plan.routes.defender[item.field] === 'viaOtherRoute') audit.push(item.describe);
   }
 
-  checkSentinelClosing(changes, sentinel, writable.sentinel, plan, errors);
+  checkSentinelClosing(changes, sentinel, writable.sentinel, plan, errors, withStatus.sentinel);
+  for (const portal of present) plan.patches[portal] = patchFor(portal, incidents[portal] as Incident);
 
   if (changes.comment !== undefined && errors.length === 0) {
     const text = formatAttributedComment(actor, changes.comment.trim());
-    if (text.length > MAX_COMMENT_CHARS) {
-      errors.push(`The comment is ${text.length} characters with the attribution; Sentinel accepts at most ${MAX_COMMENT_CHARS}. Shorten it.`);
+    if (text.length + COMMENT_REF_CHARS > MAX_COMMENT_CHARS) {
+      errors.push(`The comment is ${text.length + COMMENT_REF_CHARS} characters with the attribution; Sentinel accepts at most ${MAX_COMMENT_CHARS}. Shorten it.`);
     } else if (sentinel && sentinel.comments.length >= MAX_SENTINEL_COMMENTS_PER_INCIDENT) {
       errors.push(`Sentinel incident ${sentinel.incidentNumber ?? sentinel.id} already has ${sentinel.comments.length} comments, Sentinel's documented maximum is ${MAX_SENTINEL_COMMENTS_PER_INCIDENT}; add the comment in the Defender portal.`);
     } else {
@@ -120,15 +141,17 @@ export function planEdit(input: PlanEditInput): EditPlan {
     for (const portal of present) plan.routes[portal][item] ??= 'api';
   }
 
-  if (errors.length > 0) return { patches: { defender: {}, sentinel: {} }, routes: plan.routes, errors };
+  if (errors.length > 0) return { patches: { defender: {}, sentinel: {} }, patchFor: () => ({}), shows, routes: plan.routes, errors };
   if (audit.length > 0) {
     const note = formatAttributedComment(actor, `changed ${audit.join('; ')} (through incident-bridge)`);
-    plan.auditComment = { portal: 'defender', text: note.length > MAX_COMMENT_CHARS ? `${note.slice(0, MAX_COMMENT_CHARS - 1)}…` : note };
+    const limit = MAX_COMMENT_CHARS - COMMENT_REF_CHARS;
+    plan.auditComment = { portal: 'defender', text: note.length > limit ? `${note.slice(0, limit - 1)}…` : note };
   }
   return plan;
 }
 
-function fieldsRequested(changes: EditChanges): FieldName[] {
+/** The fields a request changes, comment aside. */
+export function fieldsRequested(changes: EditChanges): FieldName[] {
   const names: FieldName[] = [];
   if (changes.severity !== undefined) names.push('severity');
   if (changes.status !== undefined) names.push('status');
@@ -228,7 +251,7 @@ function sentinelReason(portal: Portal, classification: Classification): Inciden
  * one Sentinel already has (other than the default Undetermined), is used; otherwise the analyst
  * is asked, rather than the bridge guessing a verdict.
  */
-function checkSentinelClosing(changes: EditChanges, sentinel: Incident | null, writable: ReadonlySet<EditableField>, plan: EditPlan, errors: string[]): void {
+function checkSentinelClosing(changes: EditChanges, sentinel: Incident | null, writable: ReadonlySet<EditableField>, plan: EditPlan, errors: string[], withStatus: IncidentPatch): void {
   if (changes.status !== 'resolved' || sentinel === null || plan.routes.sentinel.status !== 'api') return;
   const classification = changes.classification ?? (sentinel.classification !== 'undetermined' ? sentinel.classification : undefined);
   if (classification === undefined) {
@@ -238,8 +261,7 @@ function checkSentinelClosing(changes: EditChanges, sentinel: Incident | null, w
     return;
   }
   if (!writable.has('classification')) return;
-  plan.patches.sentinel.classification = classification;
-  Object.assign(plan.patches.sentinel, sentinelReason('sentinel', classification));
+  Object.assign(withStatus, { classification }, sentinelReason('sentinel', classification));
 }
 
 function validate(changes: EditChanges): string[] {

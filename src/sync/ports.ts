@@ -2,6 +2,14 @@
 import type { Actor, EditableField, Incident, IncidentComment, IncidentPatch, Portal } from '../domain/incident.ts';
 import type { ConnectorConfig, ConnectorSnapshot } from '../domain/connector.ts';
 
+/**
+ * What to write: a patch, or a function from the incident as the portal now shows it to the patch
+ * (an edit expressed as a delta, such as "add tag x"). A client that re-reads on a Conflict calls
+ * the function again on the fresh read, so a retry never writes values computed from a stale one.
+ * An empty patch writes nothing.
+ */
+export type IncidentEdit = IncidentPatch | ((current: Incident) => IncidentPatch);
+
 export interface ListChangedOptions {
   signal?: AbortSignal;
   /** Page size hint; clients clamp it to the API's documented maximum (Graph 50, ARM 1000). */
@@ -20,17 +28,19 @@ export interface PortalClient {
   /** null when the incident does not exist (404). */
   get(id: string): Promise<Incident | null>;
   /**
-   * Writes the fields of `patch` that this API can write, credited to `actor` as far as the API
-   * allows. Throws PortalError with code 'not-writable' for a field the capability profile forbids.
-   * Sentinel re-reads and re-applies on an etag Conflict, a bounded number of times.
-   * `base` is the view the patch was computed on; a client may use it to avoid a read-back.
+   * Writes `edit` (see IncidentEdit), credited to `actor` as far as the API allows. Throws
+   * PortalError with code 'not-writable' for a field the capability profile forbids. Sentinel
+   * re-reads and re-applies the edit on an etag Conflict, a bounded number of times.
+   * `base` is the freshest view the caller has: a function edit is computed on it (Defender reads
+   * the incident first without it), and a client may use it to avoid a read-back.
    */
-  update(id: string, patch: IncidentPatch, actor: Actor, base?: Incident): Promise<Incident>;
+  update(id: string, edit: IncidentEdit, actor: Actor, base?: Incident): Promise<Incident>;
   /**
-   * Adds a comment. The text written starts with an attribution the other side can recognise.
-   * `commentKey` makes the write idempotent where the API allows (Sentinel comment id).
+   * Adds a comment. The text written starts with an attribution the other side can recognise, and
+   * ends with `ref` when given (formatAttributedComment), so a write whose answer was lost can be
+   * found. `commentKey` makes the write idempotent where the API allows (Sentinel comment id).
    */
-  addComment(id: string, text: string, actor: Actor, commentKey: string): Promise<IncidentComment>;
+  addComment(id: string, text: string, actor: Actor, commentKey: string, ref?: string): Promise<IncidentComment>;
   listComments(id: string): Promise<IncidentComment[]>;
   /** Fields this client may write through its API (the configured capability profile). */
   writableFields(): ReadonlySet<EditableField>;

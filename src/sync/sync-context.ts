@@ -31,6 +31,11 @@ export interface SyncContext {
    * VERIFY_SCHEDULE_SECONDS in edits.ts). Tests compress it; production keeps the default.
    */
   verifyScheduleSeconds?: readonly number[];
+  /**
+   * Seconds a comment write whose answer was lost may take to land before it is sent again
+   * (default COMMENT_SETTLE_SECONDS in edits.ts). Tests compress it.
+   */
+  commentSettleSeconds?: number;
 }
 
 /** The bridge itself, for writes no analyst asked for (copying a change from the other portal). */

@@ -123,8 +123,8 @@ describe('comments and the audit note', () => {
     expect(result.auditComment).toBeUndefined();
   });
 
-  test('comment length is checked with the attribution against Sentinel\'s documented 30,000', () => {
-    const prefix = '[Jane Doe via incident-bridge] '.length;
+  test('comment length is checked with the attribution and the request ref against Sentinel\'s documented 30,000', () => {
+    const prefix = '[Jane Doe via incident-bridge] '.length + ' [ref 00000000]'.length;
     expect(plan({ comment: 'x'.repeat(MAX_COMMENT_CHARS - prefix) }).errors).toEqual([]);
     expect(plan({ comment: 'x'.repeat(MAX_COMMENT_CHARS - prefix + 1) }).errors[0]).toMatch(/Sentinel accepts at most 30000/);
     expect(plan({ comment: '   ' }).errors).toEqual(['The comment is empty.']);

@@ -2,10 +2,10 @@
 import { GraphError, type Client } from '@microsoft/microsoft-graph-client';
 import type { TokenCredential } from '@azure/identity';
 import { PortalError } from '../../domain/errors.ts';
-import type { Actor, EditableField, Incident, IncidentComment, IncidentPatch } from '../../domain/incident.ts';
-import type { ListChangedOptions, PortalClient } from '../../sync/ports.ts';
+import type { Actor, EditableField, Incident, IncidentComment } from '../../domain/incident.ts';
+import type { IncidentEdit, ListChangedOptions, PortalClient } from '../../sync/ports.ts';
 import { formatAttributedComment } from '../attribution.ts';
-import { assertWritable, SILENT_LOGGER, writableSet, type PortalLogger } from '../capability.ts';
+import { assertWritable, resolveEdit, SILENT_LOGGER, writableSet, type PortalLogger } from '../capability.ts';
 import { createPortalConnection, type PortalAuthority, type PortalIdentity } from '../http/credential.ts';
 import { abortedByCaller, invalidResponse, portalErrorFromHttp, portalErrorFromNetwork } from '../http/errors.ts';
 import { createAgentFetch, type FetchLike } from '../http/fetch.ts';
@@ -90,6 +90,12 @@ export function createDefenderClient(options: DefenderClientOptions): PortalClie
     }
   }
 
+  async function mustRead(id: string): Promise<Incident> {
+    const fresh = await readIncident(id);
+    if (!fresh) throw new PortalError('defender', 'not-found', `Defender incident ${id} does not exist (HTTP 404)`);
+    return fresh;
+  }
+
   return {
     portal: 'defender',
 
@@ -120,27 +126,37 @@ export function createDefenderClient(options: DefenderClientOptions): PortalClie
     get: readIncident,
 
     /**
-     * PATCHes the fields of `patch` (Graph returns the full incident). Graph has no way to write on
-     * behalf of a user: lastModifiedBy becomes the app ("API-App:..."), so `actor` is not sent here.
-     * The caller credits the analyst by adding an audit comment with addComment(…, actor, …).
+     * PATCHes the fields of the edit (Graph returns the full incident). A function edit is computed
+     * on `base`, or on a fresh GET without one. Graph has no etag on incidents, so a portal user's
+     * write between that read and the PATCH can still be overwritten: callers that must not lose a
+     * delta read back and re-apply. Graph has no way to write on behalf of a user: lastModifiedBy
+     * becomes the app ("API-App:..."), so `actor` is not sent here. The caller credits the analyst
+     * by adding an audit comment with addComment(…, actor, …).
      */
-    async update(id: string, patch: IncidentPatch, _actor: Actor, base?: Incident): Promise<Incident> {
+    async update(id: string, edit: IncidentEdit, _actor: Actor, base?: Incident): Promise<Incident> {
+      const current = typeof edit === 'function' ? (base ?? (await readIncident(id))) : base;
+      const patch = resolveEdit(edit, () => {
+        if (!current) throw new PortalError('defender', 'not-found', `Defender incident ${id} does not exist (HTTP 404); nothing was written`);
+        return current;
+      });
+      if (patch === null) return current ?? (await mustRead(id));
       assertWritable('defender', writable, patch);
       const body = domainPatchToGraph(patch, log);
       const raw: unknown = await call(`PATCH incident ${id}`, () => request(incidentPath(id)).patch(body));
       if (isObject(raw) && Array.isArray(raw.alerts)) return graphIncidentToDomain(raw, { log });
       // A PATCH changes no alert, so the alert-derived facts of the view we wrote on top of still
       // hold: reuse them instead of spending a GET of the Graph budget (150 requests/min).
-      if (isObject(raw) && typeof raw.id === 'string' && base?.id === id) return { ...graphIncidentToDomain(raw, { log }), additionalData: base.additionalData };
+      if (isObject(raw) && typeof raw.id === 'string' && current?.id === id) return { ...graphIncidentToDomain(raw, { log }), additionalData: current.additionalData };
       // The PATCH response carries no alerts (and may be empty): read back for the full picture.
-      const fresh = await readIncident(id);
-      if (!fresh) throw new PortalError('defender', 'not-found', `Defender incident ${id} disappeared right after it was updated`);
-      return fresh;
+      return mustRead(id);
     },
 
-    /** Graph comments have no id, so `commentKey` cannot make this idempotent; the caller de-duplicates by text. */
-    async addComment(id: string, text: string, actor: Actor, _commentKey: string): Promise<IncidentComment> {
-      const comment = formatAttributedComment(actor, text);
+    /**
+     * Graph comments have no id, so `commentKey` cannot make this idempotent: the caller looks for
+     * its `ref` before writing again when an answer was lost.
+     */
+    async addComment(id: string, text: string, actor: Actor, _commentKey: string, ref?: string): Promise<IncidentComment> {
+      const comment = formatAttributedComment(actor, text, ref);
       const raw: unknown = await call(`POST comment on incident ${id}`, () =>
         request(`${incidentPath(id)}/comments`).post({ '@odata.type': 'microsoft.graph.security.alertComment', comment }),
       );
@@ -151,9 +167,7 @@ export function createDefenderClient(options: DefenderClientOptions): PortalClie
     },
 
     async listComments(id: string): Promise<IncidentComment[]> {
-      const incident = await readIncident(id);
-      if (!incident) throw new PortalError('defender', 'not-found', `Defender incident ${id} does not exist (HTTP 404)`);
-      return incident.comments;
+      return (await mustRead(id)).comments;
     },
 
     writableFields: () => writable,

@@ -1,10 +1,10 @@
 // Sentinel incidents through ARM Microsoft.SecurityInsights (stable 2025-09-01), as a PortalClient.
 import { createHash } from 'node:crypto';
 import { PortalError } from '../../domain/errors.ts';
-import type { Actor, EditableField, Incident, IncidentComment, IncidentPatch } from '../../domain/incident.ts';
-import type { ListChangedOptions, SentinelPortalClient } from '../../sync/ports.ts';
+import type { Actor, EditableField, Incident, IncidentComment } from '../../domain/incident.ts';
+import type { IncidentEdit, ListChangedOptions, SentinelPortalClient } from '../../sync/ports.ts';
 import { formatAttributedComment } from '../attribution.ts';
-import { assertWritable, SILENT_LOGGER, writableSet } from '../capability.ts';
+import { assertWritable, resolveEdit, SILENT_LOGGER, writableSet } from '../capability.ts';
 import { invalidResponse } from '../http/errors.ts';
 import { isObject, isoInstant, str } from '../wire.ts';
 import { armFailure, type ArmResponse } from './arm-pipeline.ts';
@@ -126,13 +126,13 @@ export function createSentinelClient(options: SentinelClientOptions): SentinelPo
     },
 
     /**
-     * GET (fresh etag) -> merge the patch -> PUT with the etag in the body. On 409 Conflict (someone
-     * wrote in between) the incident is re-read and the patch re-applied, up to 3 attempts in all;
-     * then PortalError 'conflict'. ARM has no way to write on behalf of a user either: the change is
-     * credited to the app's service principal, so `actor` is not sent; the caller adds an audit comment.
+     * GET (fresh etag) -> compute the edit on it -> PUT with the etag in the body. On 409 Conflict
+     * (someone wrote in between) the incident is re-read and the edit computed again on the fresh
+     * read, up to 3 attempts in all; then PortalError 'conflict'. An edit that computes to nothing
+     * writes nothing. ARM has no way to write on behalf of a user either: the change is credited to
+     * the app's service principal, so `actor` is not sent; the caller adds an audit comment.
      */
-    async update(id: string, patch: IncidentPatch, _actor: Actor, base?: Incident): Promise<Incident> {
-      assertWritable('sentinel', writable, patch);
+    async update(id: string, edit: IncidentEdit, _actor: Actor, base?: Incident): Promise<Incident> {
       const what = `PUT incident ${id}`;
       let lastConflict: PortalError | undefined;
       for (let attempt = 1; attempt <= SENTINEL_UPDATE_ATTEMPTS; attempt += 1) {
@@ -140,6 +140,9 @@ export function createSentinelClient(options: SentinelClientOptions): SentinelPo
         const reuse = attempt === 1 && base?.etag !== undefined && seen?.etag === base.etag;
         const current = reuse ? seen.raw : await readRaw(id);
         if (current === null) throw new PortalError('sentinel', 'not-found', `Sentinel incident ${id} does not exist (HTTP 404); nothing was written`);
+        const patch = resolveEdit(edit, () => armIncidentToDomain(current, mapping));
+        if (patch === null) return armIncidentToDomain(current, mapping);
+        assertWritable('sentinel', writable, patch);
         const body = applyPatchToArm(current, patch, log);
         const response = await requester.send('PUT', incidentPath(id), { body, what });
         if (response.status === 409 || response.status === 412) {
@@ -160,11 +163,11 @@ export function createSentinelClient(options: SentinelClientOptions): SentinelPo
     },
 
     /** PUT comments/{id} with an id derived from `commentKey`: repeating the call rewrites the same comment. */
-    async addComment(id: string, text: string, actor: Actor, commentKey: string): Promise<IncidentComment> {
+    async addComment(id: string, text: string, actor: Actor, commentKey: string, ref?: string): Promise<IncidentComment> {
       if (typeof commentKey !== 'string' || commentKey.length === 0) throw new TypeError('commentKey is required (it makes the comment write idempotent)');
       const commentId = commentIdFromKey(commentKey);
       const what = `PUT comment on incident ${id}`;
-      const body = { properties: { message: formatAttributedComment(actor, text) } };
+      const body = { properties: { message: formatAttributedComment(actor, text, ref) } };
       const raw = ok(await requester.send('PUT', `${incidentPath(id)}/comments/${commentId}`, { body, what }), what);
       const comment = armCommentToDomain(raw);
       if (!comment) throw invalidResponse('sentinel', what, 'the comment has no message');
