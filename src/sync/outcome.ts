@@ -83,9 +83,12 @@ export function recordWrite(outcome: EditOutcome, portal: Portal, fields: readon
   return settle({ ...outcome, perPortal, updatedAt: now });
 }
 
-/** Records that the comment with this ref is being sent now (before the write, so a crash keeps it). */
+/**
+ * Records that the comment with this ref is being sent now (saved before the write, so a crash
+ * keeps it). The job still writes, so the outcome stays 'accepted' until it is settled again.
+ */
 export function recordCommentSent(outcome: EditOutcome, ref: string, now: string): EditOutcome {
-  return { ...outcome, commentsSentAt: { ...outcome.commentsSentAt, [ref]: now }, updatedAt: now };
+  return { ...outcome, state: 'accepted', commentsSentAt: { ...outcome.commentsSentAt, [ref]: now }, updatedAt: now };
 }
 
 /** Records a read-back: other-route fields become verified when the portal shows them. */

@@ -15,6 +15,11 @@ export interface FaultSpec {
   retryAfterSeconds?: number;
   count: number;
   latencyMs?: number;
+  /**
+   * Latency only: serve the request first (a write happens), then wait `latencyMs` before
+   * answering, as a portal that applied a write whose answer the client then lost to its timeout.
+   */
+  answerLate?: boolean;
   body?: unknown;
 }
 
@@ -26,6 +31,8 @@ interface ActiveFault {
 
 export interface FaultDecision {
   latencyMs: number;
+  /** Wait after serving instead of before. */
+  answerLate: boolean;
   /** Set when the request must be answered by the fault instead of the simulator. */
   response?: { status: number; retryAfterSeconds?: number; body?: unknown };
 }
@@ -41,7 +48,7 @@ export interface FaultInjector {
 /** Validates control-API input into a FaultSpec, or returns a message saying what is wrong. */
 export function parseFaultSpec(input: unknown): FaultSpec | string {
   if (!isPlainObject(input)) return 'body must be a JSON object';
-  const { api, method, pathPattern, status, retryAfterSeconds, count, latencyMs, body } = input;
+  const { api, method, pathPattern, status, retryAfterSeconds, count, latencyMs, answerLate, body } = input;
   if (typeof api !== 'string' || !(FAULT_APIS as readonly string[]).includes(api)) {
     return `'api' must be one of ${FAULT_APIS.join(', ')}`;
   }
@@ -65,12 +72,16 @@ export function parseFaultSpec(input: unknown): FaultSpec | string {
     return "'latencyMs' must be a number >= 0";
   }
   if (status === undefined && latencyMs === undefined) return "give 'status', 'latencyMs' or both";
+  if (answerLate !== undefined && (typeof answerLate !== 'boolean' || (answerLate && (status !== undefined || latencyMs === undefined)))) {
+    return "'answerLate' is a boolean, and needs 'latencyMs' without 'status'";
+  }
   const spec: FaultSpec = { api: api as FaultSpec['api'], count: count as number };
   if (method !== undefined) spec.method = method.toUpperCase();
   if (pathPattern !== undefined) spec.pathPattern = pathPattern;
   if (status !== undefined) spec.status = status as number;
   if (retryAfterSeconds !== undefined) spec.retryAfterSeconds = retryAfterSeconds as number;
   if (latencyMs !== undefined) spec.latencyMs = latencyMs as number;
+  if (answerLate === true) spec.answerLate = true;
   if (body !== undefined) spec.body = body;
   return spec;
 }
@@ -97,7 +108,7 @@ export function createFaultInjector(): FaultInjector {
       if (!fault) return undefined;
       fault.remaining -= 1;
       if (fault.remaining <= 0) faults = faults.filter((candidate) => candidate !== fault);
-      const decision: FaultDecision = { latencyMs: fault.spec.latencyMs ?? 0 };
+      const decision: FaultDecision = { latencyMs: fault.spec.latencyMs ?? 0, answerLate: fault.spec.answerLate === true };
       if (fault.spec.status !== undefined) {
         decision.response = { status: fault.spec.status };
         if (fault.spec.retryAfterSeconds !== undefined) decision.response.retryAfterSeconds = fault.spec.retryAfterSeconds;

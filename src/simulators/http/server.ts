@@ -96,7 +96,7 @@ export function createSimServer(deps: ServerDeps): Server {
         return;
       }
       const fault: FaultDecision | undefined = api === 'control' ? undefined : deps.faults.take(api, request);
-      if (fault && fault.latencyMs > 0) await delay(fault.latencyMs);
+      if (fault && fault.latencyMs > 0 && !fault.answerLate) await delay(fault.latencyMs);
       if (fault?.response) {
         faultInjected = true;
         status = fault.response.status;
@@ -107,7 +107,11 @@ export function createSimServer(deps: ServerDeps): Server {
       }
       const response = await handler(request);
       status = response.status;
-      write(res, api, request, response);
+      if (fault?.answerLate) {
+        faultInjected = true;
+        await delay(fault.latencyMs);
+      }
+      if (!res.destroyed) write(res, api, request, response);
     } catch (error) {
       deps.onError(error, `${method} ${url.pathname}`);
       status = 500;
