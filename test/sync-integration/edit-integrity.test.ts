@@ -12,8 +12,8 @@ let h: SyncHarness;
 beforeAll(async () => {
   // Rate limits high enough that a burst of 50 edits is not a minute of 429s (the budget is not under test here).
   h = await startHarness({ simulators: { graphRequestsPerMinute: 100_000 } });
-  // A comment write whose answer is lost is looked for again after 3 s, not the production 120 s.
-  h.context.commentSettleSeconds = 3;
+  // A comment write whose answer is lost may land for 15 s here, not the production 120 s.
+  h.context.commentSettleSeconds = 15;
 });
 afterAll(async () => {
   await h?.close();
@@ -74,8 +74,9 @@ describe('comments whose answer is lost', () => {
 
   test('a Graph comment POST that lands only after the client gave up is looked for, not written again', async () => {
     const incident = await h.newIncident('Late comment');
-    // Served (written) only after the timeout: the retry finds nothing at first and must wait.
-    h.control.addFault({ api: 'graph', method: 'POST', pathPattern: `/incidents/${incident.defenderId}/comments$`, latencyMs: TEST_REQUEST_TIMEOUT_MS + 500, count: 1 });
+    // Served (written) only well after the timeout: the job's retries find nothing at first and
+    // must not write it again before it lands.
+    h.control.addFault({ api: 'graph', method: 'POST', pathPattern: `/incidents/${incident.defenderId}/comments$`, latencyMs: TEST_REQUEST_TIMEOUT_MS + 6_000, count: 1 });
     const { requestId } = await h.engine.api.submitEdit({ idempotencyKey: `late-${incident.defenderId}`, incidentRef: incident.defenderId, changes: { comment: 'Reimaged the laptop' }, actor: ANALYST });
     const outcome = await wait(requestId);
     expect(outcome.perPortal.defender.comment).toEqual({ state: 'written' });
