@@ -169,4 +169,29 @@ describe('kill -9 and restart on the same DATA_DIR (PGlite)', () => {
     expect(new Set(events.map((event) => event.id)).size).toBe(events.length);
     for (const edit of accepted) expect(events.some((event) => event.editRequestId === edit.requestId)).toBe(true);
   }, 300_000);
+
+  test('a comment POST held open for 45 s, the bridge killed during it and restarted: the comment exists once per portal', async () => {
+    const { defenderId, sentinelName } = incidents[3]!;
+    const text = 'Wiped the mailbox rule (held comment)';
+    await replica?.stop().catch(() => undefined);
+    let r = await restart();
+    const since = new Date().toISOString();
+    simulators.control.addFault({ api: 'graph', method: 'POST', pathPattern: `/security/incidents/${defenderId}/comments`, latencyMs: 45_000, count: 1 });
+    const { requestId } = await r.submit({ idempotencyKey: 'crash-held-comment', incidentRef: defenderId, changes: { comment: text }, actor: ANALYST });
+    await waitForRequest('GET', new RegExp(`/security/incidents/${defenderId}\\b`), since);
+    await new Promise((resolve) => setTimeout(resolve, 1_000)); // the held POST is now in flight
+    await r.kill9();
+
+    r = await restart();
+    const outcome = await waitFor('the held comment edit final', async () => {
+      const current = await r.outcome(requestId);
+      return current && current.state !== 'accepted' ? current : null;
+    }, 150_000, 250);
+    expect(outcome.state).toBe('completed');
+    // The held POST was served after the kill; wait for it, then for the copies to settle.
+    await waitForRequest('POST', new RegExp(`/security/incidents/${defenderId}/comments`), since);
+    await waitFor('the comment on Sentinel', () => countOf(sentinelComments(sentinelName), text) > 0, CONVERGE_MS, 250);
+    await new Promise((resolve) => setTimeout(resolve, 3_000)); // a few polls: nothing more is copied
+    expect({ defender: countOf(defenderComments(defenderId), text), sentinel: countOf(sentinelComments(sentinelName), text) }).toEqual({ defender: 1, sentinel: 1 });
+  }, 240_000);
 });

@@ -14,7 +14,7 @@ beforeAll(async () => {
   h = await startHarness({ simulators: { graphRequestsPerMinute: 100_000 } });
   // A comment write whose answer is lost may land for 15 s here, not the production 120 s.
   h.context.commentSettleSeconds = 15;
-});
+}, 90_000);
 afterAll(async () => {
   await h?.close();
 });
@@ -60,13 +60,20 @@ describe('a Sentinel Conflict', () => {
 
 describe('comments whose answer is lost', () => {
   const bodies = (texts: string[], body: string) => texts.filter((text) => commentFingerprint(text) === body).length;
+  /** The simulator finished a comment POST on the incident at least `heldMs` after `since` (the held one). */
+  const heldPostServed = (defenderId: string, since: number, heldMs: number) =>
+    waitFor('the held comment POST to be served', () =>
+      h.control.requests().recent.some((r) => r.api === 'graph' && r.method === 'POST' && r.url.includes(`/incidents/${defenderId}/comments`) && Date.parse(r.at) >= since + heldMs),
+    );
 
   test('a Graph comment POST that is applied but answers after the client timeout is written once in each portal', async () => {
     const incident = await h.newIncident('Lost comment answer');
+    const since = Date.now();
     h.control.addFault({ api: 'graph', method: 'POST', pathPattern: `/incidents/${incident.defenderId}/comments$`, latencyMs: TEST_REQUEST_TIMEOUT_MS + 1_500, answerLate: true, count: 1 });
     const { requestId } = await h.engine.api.submitEdit({ idempotencyKey: `lost-${incident.defenderId}`, incidentRef: incident.defenderId, changes: { comment: 'Blocked the sender' }, actor: ANALYST });
     const outcome = await wait(requestId);
     expect(outcome).toMatchObject({ state: 'completed', perPortal: { defender: { comment: { state: 'written' } }, sentinel: { comment: { state: 'written' } } } });
+    await heldPostServed(incident.defenderId, since, TEST_REQUEST_TIMEOUT_MS + 1_500);
     await h.afterPolls(3);
     expect(bodies(h.defender(incident.defenderId).comments.map((c) => c.comment), 'Blocked the sender')).toBe(1);
     expect(bodies(h.sentinelComments(incident.sentinelName).map((c) => c.message), 'Blocked the sender')).toBe(1);
@@ -76,10 +83,12 @@ describe('comments whose answer is lost', () => {
     const incident = await h.newIncident('Late comment');
     // Served (written) only well after the timeout: the job's retries find nothing at first and
     // must not write it again before it lands.
+    const since = Date.now();
     h.control.addFault({ api: 'graph', method: 'POST', pathPattern: `/incidents/${incident.defenderId}/comments$`, latencyMs: TEST_REQUEST_TIMEOUT_MS + 6_000, count: 1 });
     const { requestId } = await h.engine.api.submitEdit({ idempotencyKey: `late-${incident.defenderId}`, incidentRef: incident.defenderId, changes: { comment: 'Reimaged the laptop' }, actor: ANALYST });
     const outcome = await wait(requestId);
     expect(outcome.perPortal.defender.comment).toEqual({ state: 'written' });
+    await heldPostServed(incident.defenderId, since, TEST_REQUEST_TIMEOUT_MS + 6_000);
     await h.afterPolls(3);
     expect(bodies(h.defender(incident.defenderId).comments.map((c) => c.comment), 'Reimaged the laptop')).toBe(1);
     expect(bodies(h.sentinelComments(incident.sentinelName).map((c) => c.message), 'Reimaged the laptop')).toBe(1);

@@ -1,5 +1,6 @@
 // Simulators in the caller's process, configured like env/.env.local (the app registration and the
 // workspace a replica's config names), with native portal-to-portal sync off unless asked for.
+import { commentFingerprint } from '../../../src/sync/fingerprint.ts';
 import { startSimulators, type RunningSimulators, type SimulatorOptions } from '../../../src/simulators/index.ts';
 
 export const LOCAL_TENANT = {
@@ -26,9 +27,9 @@ export function startLocalSimulators(dataDir: string, overrides: Partial<Simulat
   });
 }
 
-/** Comment bodies with the bridge's attribution prefix removed, for counting copies per text. */
+/** Comment bodies with the bridge's attribution (and request ref) removed, for counting copies per text. */
 export function commentBodies(texts: string[]): string[] {
-  return texts.map((text) => /^\[[^\]\r\n]{1,200} via incident-bridge\] ([\s\S]*)$/.exec(text)?.[1] ?? text).map((text) => text.replace(/\s+/g, ' ').trim());
+  return texts.map(commentFingerprint);
 }
 
 export function countOf(items: string[], item: string): number {
