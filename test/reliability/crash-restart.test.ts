@@ -175,6 +175,7 @@ describe('kill -9 and restart on the same DATA_DIR (PGlite)', () => {
     const text = 'Wiped the mailbox rule (held comment)';
     await replica?.stop().catch(() => undefined);
     let r = await restart();
+    await waitFor('the incident linked', async () => (await allEvents(r)).some((event) => event.kind === 'created' && event.incident.defender?.id === defenderId), 30_000);
     const since = new Date().toISOString();
     simulators.control.addFault({ api: 'graph', method: 'POST', pathPattern: `/security/incidents/${defenderId}/comments`, latencyMs: 45_000, count: 1 });
     const { requestId } = await r.submit({ idempotencyKey: 'crash-held-comment', incidentRef: defenderId, changes: { comment: text }, actor: ANALYST });
@@ -188,8 +189,8 @@ describe('kill -9 and restart on the same DATA_DIR (PGlite)', () => {
       return current && current.state !== 'accepted' ? current : null;
     }, 150_000, 250);
     expect(outcome.state).toBe('completed');
-    // The held POST was served after the kill; wait for it, then for the copies to settle.
-    await waitForRequest('POST', new RegExp(`/security/incidents/${defenderId}/comments`), since);
+    // The held POST is served after the kill (45 s after it was sent); wait for it, then for the copies to settle.
+    await waitForRequest('POST', new RegExp(`/security/incidents/${defenderId}/comments`), new Date(Date.parse(since) + 45_000).toISOString());
     await waitFor('the comment on Sentinel', () => countOf(sentinelComments(sentinelName), text) > 0, CONVERGE_MS, 250);
     await new Promise((resolve) => setTimeout(resolve, 3_000)); // a few polls: nothing more is copied
     expect({ defender: countOf(defenderComments(defenderId), text), sentinel: countOf(sentinelComments(sentinelName), text) }).toEqual({ defender: 1, sentinel: 1 });
