@@ -65,7 +65,9 @@ describeIncidentCardFlow('issues 4 and 5 in the Agents Playground (the real prod
           // Sentinel: written by the bridge (ARM capitalises severities).
           expect(sentinel.severity.toLowerCase()).toBe(target);
           expect(sentinel.labels.map((label) => label.labelName)).toContain(ADDED_TAG);
-          const sentinelComments = control.sentinelComments(sentinel.name).map((comment) => comment.message);
+          // The bridge's comments end with the edit request's ref (` [ref 1a2b3c4d]`).
+          const withoutRef = (text: string) => text.replace(/ \[ref [0-9a-f]{8}\]$/u, '');
+          const sentinelComments = control.sentinelComments(sentinel.name).map((comment) => withoutRef(comment.message));
           expect(sentinelComments).toContain(`${ATTRIBUTION} ${HOSTILE_COMMENT}`);
           // Defender: tag and comment written through Graph; severity (not writable through Graph)
           // arrives by the portals' own mirroring, and the audit note names the analyst.
@@ -74,7 +76,7 @@ describeIncidentCardFlow('issues 4 and 5 in the Agents Playground (the real prod
             return incident?.severity === target ? incident : null;
           });
           expect(defender.customTags).toContain(ADDED_TAG);
-          const defenderComments = defender.comments.map((comment) => comment.comment);
+          const defenderComments = defender.comments.map((comment) => withoutRef(comment.comment));
           expect(defenderComments).toContain(`${ATTRIBUTION} ${HOSTILE_COMMENT}`);
           expect(defenderComments.some((text) => text.startsWith(ATTRIBUTION) && /severity/i.test(text) && text !== `${ATTRIBUTION} ${HOSTILE_COMMENT}`)).toBe(true);
           expect(bot.backgroundErrors()).toEqual([]);
