@@ -1,9 +1,10 @@
 // Who is acting in a turn. The Entra object id and display name come with every Teams activity
 // (activity.from.aadObjectId / name); the UPN needs a roster lookup (TeamsInfo.getMember), which
 // only works inside Teams and costs a call, so it is cached per user and its failure is tolerated:
-// the edit is still credited by object id and name.
+// the edit is still credited by object id and name. A client that puts the UPN on `from` itself
+// (the Agents Playground does) saves the lookup.
 import { TeamsInfo, type TurnContext } from 'botbuilder';
-import type { Actor } from '../domain/incident.ts';
+import { isEntraObjectId, type Actor, type Owner } from '../domain/incident.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createSilentLogger } from '../observability/logger.ts';
 import type { MemberInfo } from './ports.ts';
@@ -84,9 +85,22 @@ export function createIdentityResolver(options: IdentityResolverOptions = {}): I
       // Clients without Entra (the Bot Framework Emulator) have only a channel user id.
       const key = objectId ?? `channel-user:${from.id}`;
       const actor: Actor = { objectId: key, displayName: cleanName(from.name, 256) ?? 'Unknown user' };
-      const upn = await upnOf(context, key);
+      const upn = cleanName((from as { userPrincipalName?: string }).userPrincipalName, 256) ?? (await upnOf(context, key));
       if (upn) actor.upn = upn;
       return actor;
     },
   };
+}
+
+/**
+ * "Me" as an incident owner ("Assign to me", `/assign <id> me`): the acting person by UPN, and by
+ * object id only where it is an Entra GUID. Actor.objectId is whatever the client sent (a channel
+ * user id without Entra; the Agents Playground's 13-digit last group), and an owner with an id that
+ * is not a GUID is refused as a whole by both portals' validation, though the UPN alone would carry
+ * it. Null when neither identifies the person.
+ */
+export function ownerFromActor(actor: Actor): Owner | null {
+  const objectId = isEntraObjectId(actor.objectId) ? actor.objectId : undefined;
+  if (!objectId && !actor.upn) return null;
+  return { ...(objectId ? { objectId } : {}), ...(actor.upn ? { upn: actor.upn } : {}), displayName: actor.displayName };
 }

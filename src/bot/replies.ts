@@ -48,6 +48,11 @@ export function notAnalystText(): string {
   return 'Only analysts can change incidents. Ask an administrator to add you (or your group) to ANALYSTS.';
 }
 
+/** "Me" cannot be an owner: the client identified the person neither by Entra object id nor by UPN. */
+export function cannotAssignMeText(): string {
+  return 'I cannot assign you: Teams sent neither your Entra object id nor your sign-in name. Assign by sign-in name instead: `/assign <id> you@yourdomain`.';
+}
+
 /** For unexpected failures: says nothing of the cause, gives the reference the log has it under. */
 export function unexpectedErrorText(correlationId: string, lead = 'Sorry, something went wrong on my side.'): string {
   return `${lead} Please try again in a minute; if it keeps happening, give your administrator the reference ${esc(correlationId, 40)}.`;

@@ -31,6 +31,13 @@ export interface Owner {
   displayName?: string;
 }
 
+const ENTRA_OBJECT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu;
+
+/** Entra object ids are GUIDs (8-4-4-4-12 hex digits); Sentinel refuses anything else as owner.objectId. */
+export function isEntraObjectId(value: string): boolean {
+  return ENTRA_OBJECT_ID.test(value);
+}
+
 export interface IncidentComment {
   /** Portal-local id when the portal has one (Sentinel comment name); Graph comments have none. */
   id?: string;

@@ -7,6 +7,7 @@ import {
   CLASSIFICATIONS,
   SEVERITIES,
   STATUSES,
+  isEntraObjectId,
   type Actor,
   type Classification,
   type EditableField,
@@ -306,7 +307,7 @@ function validateOwner(owner: unknown): string[] {
     }
   }
   if (typeof value.upn === 'string' && !/^[^@\s]+@[^@\s]+$/u.test(value.upn)) errors.push(`The owner's UPN ${quote(value.upn)} is not of the form name@domain.`);
-  if (typeof value.objectId === 'string' && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu.test(value.objectId)) {
+  if (typeof value.objectId === 'string' && !isEntraObjectId(value.objectId)) {
     errors.push(`The owner's object id ${quote(value.objectId)} is not a GUID.`);
   }
   if (value.upn === undefined && value.objectId === undefined) errors.push('The owner needs a UPN or an Entra object id; a display name alone does not identify a user.');

@@ -1,7 +1,7 @@
 // Action.Execute invokes through the real Application: validation, roles, idempotency, the fast
 // pending answer and the in-place update once the edit is final.
 import { describe, expect, test } from '@jest/globals';
-import { ALICE, CHAT_ID, VICTOR, invokeActivity } from './support/activities.ts';
+import { ALICE, CHAT_ID, PLAYGROUND_USER, VICTOR, invokeActivity } from './support/activities.ts';
 import { createCapturingLogger } from './support/capturing-logger.ts';
 import { sampleView } from '../fakes/bridge.ts';
 import { validateCardAction } from '../../src/bot/card-action-data.ts';
@@ -69,6 +69,21 @@ describe('card actions', () => {
       { comment: 'Reimaged WS-17' },
       { owner: { objectId: ALICE.aadObjectId, displayName: ALICE.name, upn: 'Alice@Contoso.com' } },
     ]);
+  });
+
+  test('assignToMe from a client whose object id is not a GUID assigns by UPN', async () => {
+    const h = createHarness({ lookupMember: async () => ({ userPrincipalName: 'alexw@example.com' }) });
+    const answer = invokeAnswerOf(await h.turn(invokeActivity('assignToMe', { linkId: 'link-1', nonce: 'd' }, { from: PLAYGROUND_USER })));
+    expect(answer.type).toBe(CARD);
+    expect(h.bridge.requests[0]?.changes).toEqual({ owner: { upn: 'alexw@example.com', displayName: PLAYGROUND_USER.name } });
+  });
+
+  test('assignToMe with neither a GUID nor a UPN is answered with what to do, and no edit', async () => {
+    const h = createHarness({ lookupMember: async () => null });
+    const answer = invokeAnswerOf(await h.turn(invokeActivity('assignToMe', { linkId: 'link-1', nonce: 'e' }, { from: PLAYGROUND_USER })));
+    expect(answer.type).toBe(MESSAGE);
+    expect(String(answer.value)).toContain('/assign <id> you@yourdomain');
+    expect(h.bridge.submitCalls).toHaveLength(0);
   });
 
   test('a viewer gets the read-only card and a message, and nothing is edited', async () => {

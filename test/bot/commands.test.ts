@@ -5,7 +5,7 @@ import { installTurnErrorHandler } from '../../src/bot/adapter.ts';
 import { createCapturingLogger, referenceIn } from './support/capturing-logger.ts';
 import { createSilentLogger } from '../../src/observability/logger.ts';
 import { sampleView } from '../fakes/bridge.ts';
-import { ALICE, BOT, CHANNEL_ID, CHAT_ID, VICTOR, installationUpdateActivity, invokeActivity, membersAddedActivity, messageActivity } from './support/activities.ts';
+import { ALICE, BOT, CHANNEL_ID, CHAT_ID, PLAYGROUND_USER, VICTOR, installationUpdateActivity, invokeActivity, membersAddedActivity, messageActivity } from './support/activities.ts';
 import { cardsOf, createHarness, textsOf, verbsIn } from './support/harness.ts';
 
 const ONLY_ALICE = { analysts: [ALICE.aadObjectId ?? ''], localMode: false };
@@ -165,6 +165,23 @@ describe('edit commands', () => {
     const h = createHarness();
     await h.turn(messageActivity(input));
     expect(h.bridge.requests[0]?.changes).toEqual(changes);
+  });
+
+  test('/assign <id> me from a client whose object id is not a GUID assigns by UPN; without a UPN it says what to do', async () => {
+    const withUpn = createHarness({ lookupMember: async () => ({ userPrincipalName: 'alexw@example.com' }) });
+    await withUpn.turn(messageActivity('/assign 29 me', { from: PLAYGROUND_USER }));
+    expect(withUpn.bridge.requests[0]?.changes).toEqual({ owner: { upn: 'alexw@example.com', displayName: PLAYGROUND_USER.name } });
+
+    const withoutUpn = createHarness({ lookupMember: async () => null });
+    const [text] = textsOf(await withoutUpn.turn(messageActivity('/assign 29 me', { from: PLAYGROUND_USER })));
+    expect(text).toContain('/assign <id> you@yourdomain');
+    expect(withoutUpn.bridge.submitCalls).toHaveLength(0);
+  });
+
+  test('the UPN on the activity\'s sender is used without a roster lookup', async () => {
+    const h = createHarness({ lookupMember: async () => { throw new Error('no roster'); } });
+    await h.turn(messageActivity('/assign 29 me', { from: { ...PLAYGROUND_USER, userPrincipalName: 'alexw@example.com' } }));
+    expect(h.bridge.requests[0]?.changes).toEqual({ owner: { upn: 'alexw@example.com', displayName: PLAYGROUND_USER.name } });
   });
 
   test('an edit by someone who is not an analyst is refused without a request', async () => {

@@ -7,6 +7,9 @@ import { mergeBurst } from '../../src/bot/change-burst.ts';
 import { baseConversationId, toThreadReference, toTopLevelReference } from '../../src/bot/conversation-reference.ts';
 import { cardActionIdempotencyKey, commandIdempotencyKey } from '../../src/bot/idempotency.ts';
 import { effectiveTagEdit, parseTagText } from '../../src/bot/card-action-data.ts';
+import { ownerFromActor } from '../../src/bot/identity.ts';
+import { planEdit } from '../../src/sync/plan-edit.ts';
+import { defenderIncident, sentinelIncident, WRITABLE } from '../sync/fixtures.ts';
 import type { ChangeEvent } from '../../src/sync/api.ts';
 import { sampleView } from '../fakes/bridge.ts';
 import { restError } from './support/fake-sender.ts';
@@ -153,5 +156,29 @@ describe('tag box', () => {
     expect(parseTagText('"needs review" vip')).toEqual({ add: ['needs review', 'vip'], remove: [] });
     expect(effectiveTagEdit({ add: ['vip', 'phishing'], remove: ['old', 'gone'] }, ['phishing', 'old'])).toEqual({ add: ['vip'], remove: ['old'] });
     expect(() => parseTagText('  ')).toThrow('empty');
+  });
+});
+
+describe('"me" as an owner', () => {
+  // The Agents Playground's signed-in user: 13 hex digits in the last group, not a GUID.
+  const playgroundUser = { objectId: '00000000-0000-0000-0000-0000000000020', upn: 'alexw@example.com', displayName: 'Alex Wilber' };
+
+  test('an object id that is not a GUID is dropped when a UPN carries the owner', () => {
+    const owner = ownerFromActor(playgroundUser);
+    expect(owner).toEqual({ upn: 'alexw@example.com', displayName: 'Alex Wilber' });
+    const plan = planEdit({ changes: { owner: owner! }, defender: defenderIncident(), sentinel: sentinelIncident(), writable: WRITABLE, actor: playgroundUser });
+    expect(plan.errors).toEqual([]);
+    expect(plan.patches.sentinel.owner).toEqual({ upn: 'alexw@example.com', displayName: 'Alex Wilber' });
+  });
+
+  test('a GUID object id is kept, with the UPN when known', () => {
+    const objectId = 'aaaaaaaa-0000-0000-0000-000000000001';
+    expect(ownerFromActor({ objectId, upn: 'alice@contoso.com', displayName: 'Alice' })).toEqual({ objectId, upn: 'alice@contoso.com', displayName: 'Alice' });
+    expect(ownerFromActor({ objectId, displayName: 'Alice' })).toEqual({ objectId, displayName: 'Alice' });
+  });
+
+  test('neither a GUID nor a UPN: nobody to assign', () => {
+    expect(ownerFromActor({ objectId: 'channel-user:29:emulator', displayName: 'Emulator user' })).toBeNull();
+    expect(ownerFromActor({ objectId: '00000000-0000-0000-0000-0000000000020', displayName: 'Alex Wilber' })).toBeNull();
   });
 });

@@ -26,7 +26,8 @@ import { isAnalyst } from '../access.ts';
 import { effectiveTagEdit, validateCardAction, type CardAction } from '../card-action-data.ts';
 import { baseConversationId } from '../conversation-reference.ts';
 import { cardActionIdempotencyKey } from '../idempotency.ts';
-import { notAnalystText } from '../replies.ts';
+import { ownerFromActor } from '../identity.ts';
+import { cannotAssignMeText, notAnalystText } from '../replies.ts';
 import { reportUnexpected } from '../unexpected-error.ts';
 import { followEditOutcome, incidentsFor, isFinal, referenceOf, renderCard, roleFor, withinDeadline, type RouteDeps } from '../route-deps.ts';
 
@@ -60,18 +61,20 @@ function currentTags(view: IncidentView): string[] {
   return [...new Set([...(view.defender?.tags ?? []), ...(view.sentinel?.tags ?? [])])];
 }
 
-/** The edit a button asks for; null when it changes nothing (e.g. the tags are already so). */
-function changesFor(action: Exclude<CardAction, { verb: 'refreshCard' }>, actor: Actor, view: IncidentView): EditChanges | null {
+/** The edit a button asks for, or why there is none (e.g. the tags are already so). */
+function changesFor(action: Exclude<CardAction, { verb: 'refreshCard' }>, actor: Actor, view: IncidentView): EditChanges | string {
   switch (action.verb) {
     case 'setSeverity':
       return { severity: action.severity };
     case 'addComment':
       return { comment: action.comment };
-    case 'assignToMe':
-      return { owner: { objectId: actor.objectId, displayName: actor.displayName, ...(actor.upn ? { upn: actor.upn } : {}) } };
+    case 'assignToMe': {
+      const me = ownerFromActor(actor);
+      return me ? { owner: me } : cannotAssignMeText();
+    }
     case 'editTags': {
       const { add, remove } = effectiveTagEdit(action.tags, currentTags(view));
-      if (add.length === 0 && remove.length === 0) return null;
+      if (add.length === 0 && remove.length === 0) return 'Nothing to change: the incident already has those tags.';
       return { ...(add.length ? { tagsAdd: add } : {}), ...(remove.length ? { tagsRemove: remove } : {}) };
     }
   }
@@ -104,7 +107,7 @@ async function handle(deps: RouteDeps, context: TurnContext, verb: string, data:
   }
 
   const changes = changesFor(action, actor, view);
-  if (!changes) return 'Nothing to change: the incident already has those tags.';
+  if (typeof changes === 'string') return changes;
   const cardActivityId = context.activity.replyToId ?? context.activity.id ?? '';
   const submitted = deps.bridge.submitEdit({
     idempotencyKey: cardActionIdempotencyKey({

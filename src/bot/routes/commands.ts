@@ -10,7 +10,8 @@ import { cardActivity } from '../card-activity.ts';
 import type { Command, CommandName } from '../commands/parse.ts';
 import { registerSlashCommands } from './slash-command-route.ts';
 import { commandIdempotencyKey } from '../idempotency.ts';
-import { incidentListText, notAnalystText, notFoundText } from '../replies.ts';
+import { ownerFromActor } from '../identity.ts';
+import { cannotAssignMeText, incidentListText, notAnalystText, notFoundText } from '../replies.ts';
 import { followEditOutcome, incidentsFor, isFinal, referenceOf, renderCard, roleFor, type RouteDeps } from '../route-deps.ts';
 
 const HANDLED: ReadonlySet<CommandName> = new Set(['incident', 'list', 'severity', 'tag', 'comment', 'assign', 'status']);
@@ -18,7 +19,8 @@ const DEFAULT_LIST_LIMIT = 10;
 
 type EditCommand = Extract<Command, { name: 'severity' | 'tag' | 'comment' | 'assign' | 'status' }>;
 
-function changesFor(command: EditCommand, actor: Actor): EditChanges {
+/** Null only for `/assign <id> me` when the sender identifies nobody (see ownerFromActor). */
+function changesFor(command: EditCommand, actor: Actor): EditChanges | null {
   switch (command.name) {
     case 'severity':
       return { severity: command.severity };
@@ -26,10 +28,12 @@ function changesFor(command: EditCommand, actor: Actor): EditChanges {
       return { ...(command.add.length ? { tagsAdd: command.add } : {}), ...(command.remove.length ? { tagsRemove: command.remove } : {}) };
     case 'comment':
       return { comment: command.text };
-    case 'assign':
+    case 'assign': {
       if (command.target.kind === 'nobody') return { owner: null };
       if (command.target.kind === 'user') return { owner: { upn: command.target.upn } };
-      return { owner: { objectId: actor.objectId, displayName: actor.displayName, ...(actor.upn ? { upn: actor.upn } : {}) } };
+      const me = ownerFromActor(actor);
+      return me ? { owner: me } : null;
+    }
     case 'status':
       return { status: command.status, ...(command.classification ? { classification: command.classification } : {}) };
   }
@@ -50,10 +54,15 @@ async function runEdit(deps: RouteDeps, context: TurnContext, command: EditComma
     await context.sendActivity(notFoundText(command.ref));
     return;
   }
+  const changes = changesFor(command, actor);
+  if (!changes) {
+    await context.sendActivity(cannotAssignMeText());
+    return;
+  }
   const result = await deps.bridge.submitEdit({
     idempotencyKey: commandIdempotencyKey(context.activity.conversation.id, context.activity.id ?? ''),
     incidentRef: view.linkId,
-    changes: changesFor(command, actor),
+    changes,
     actor,
   });
   const sent = await context.sendActivity(cardActivity(renderCard(deps, view, 'analyst', result.outcome), view));

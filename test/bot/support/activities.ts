@@ -11,10 +11,14 @@ export interface Person {
   id: string;
   name: string;
   aadObjectId?: string;
+  /** Teams puts no UPN on `from`; some clients (the Agents Playground) do. */
+  userPrincipalName?: string;
 }
 
 export const ALICE: Person = { id: '29:alice', name: 'Alice Analyst', aadObjectId: 'aaaaaaaa-0000-0000-0000-000000000001' };
 export const VICTOR: Person = { id: '29:victor', name: 'Victor Viewer', aadObjectId: 'bbbbbbbb-0000-0000-0000-000000000002' };
+/** The Agents Playground's signed-in user: its object id has 13 digits in the last group (not a GUID). */
+export const PLAYGROUND_USER: Person = { id: 'user-id-0', name: 'Alex Wilber', aadObjectId: '00000000-0000-0000-0000-0000000000020' };
 
 let nextActivity = 1;
 const newId = () => `act-${nextActivity++}`;
