@@ -8,21 +8,22 @@ import { storedChanges, storedConsequences, storedOutcome } from '../approvals/s
 import { isExpired } from '../approvals/state-machine.ts';
 import { renderCard, type AdaptiveCard } from './render.ts';
 import { CONNECTOR_INPUT_IDS, CONNECTOR_VERBS, MAX_REFRESH_USER_IDS } from './connector-verbs.ts';
-import { actorName, formatTime, safe, safeMultiline, severityColor, severityLabel } from './connector-format.ts';
+import { actorName, formatTime, safe, safeMultiline, severityLabel } from './connector-format.ts';
+import type { CardTextColor } from './text-colors.ts';
 
 export interface ConnectorApprovalView {
   approvalId: string;
   title: string;
   stateLabel: string;
-  stateColor: 'good' | 'attention' | 'warning' | 'accent' | 'default';
+  stateColor: CardTextColor;
   requester: string;
   reason: string;
   requestedAt: string;
   expiresAt: string;
   decided: string;
   changes: { text: string }[];
-  consequences: { text: string; color: string }[];
-  outcome: { text: string; color: string }[];
+  consequences: { text: string }[];
+  outcome: { text: string }[];
   canDecide: boolean;
   verbs: { approve: string; reject: string };
   rejectReasonId: string;
@@ -48,15 +49,16 @@ const STATE_LABELS: Record<ApprovalState, string> = {
   stale: 'Stale: configuration changed',
 };
 
-const STATE_COLORS: Record<ApprovalState, ConnectorApprovalView['stateColor']> = {
+/** `accent` while the request is open or being applied; text-colors.ts says why nothing else. */
+const STATE_COLORS: Record<ApprovalState, CardTextColor> = {
   pending: 'accent',
   approved: 'accent',
   applying: 'accent',
-  applied: 'good',
-  failed: 'attention',
-  rejected: 'warning',
-  expired: 'warning',
-  stale: 'warning',
+  applied: 'default',
+  failed: 'default',
+  rejected: 'default',
+  expired: 'default',
+  stale: 'default',
 };
 
 export function buildConnectorApprovalView(request: ApprovalRequest, options: ApprovalViewOptions): ConnectorApprovalView {
@@ -79,7 +81,7 @@ export function buildConnectorApprovalView(request: ApprovalRequest, options: Ap
     expiresAt: formatTime(request.expiresAt),
     decided,
     changes: storedChanges(request).map((c) => ({ text: safe(describeChange(c)) })),
-    consequences: consequences.map((c) => ({ text: `${severityLabel(c.severity)}: ${safe(c.text, 600)}`, color: severityColor(c.severity) })),
+    consequences: consequences.map((c) => ({ text: `${severityLabel(c.severity)}: ${safe(c.text, 600)}`, })),
     outcome: outcomeLines(request),
     canDecide: options.canDecide && state === 'pending',
     verbs: { approve: CONNECTOR_VERBS.approve, reject: CONNECTOR_VERBS.reject },
@@ -91,27 +93,23 @@ export function buildConnectorApprovalView(request: ApprovalRequest, options: Ap
   };
 }
 
-function outcomeLines(request: ApprovalRequest): { text: string; color: string }[] {
+function outcomeLines(request: ApprovalRequest): { text: string }[] {
   const outcome = storedOutcome(request);
   if (!outcome) return [];
   switch (outcome.kind) {
     case 'applying':
-      return [{ text: `Applying since ${formatTime(outcome.startedAt)}`, color: 'default' }];
+      return [{ text: `Applying since ${formatTime(outcome.startedAt)}` }];
     case 'applied':
-      return [{ text: `Applied (${outcome.attempts} attempt(s)); read back and confirmed.`, color: 'good' }];
+      return [{ text: `✅ Applied (${outcome.attempts} attempt(s)); read back and confirmed.` }];
     case 'rejected':
-      return outcome.reason ? [{ text: `Reason: ${safe(outcome.reason, 500)}`, color: 'default' }] : [];
+      return outcome.reason ? [{ text: `Reason: ${safe(outcome.reason, 500)}` }] : [];
     case 'expired':
     case 'stale':
-      return [{ text: safe(outcome.message, 600), color: 'warning' }];
+      return [{ text: `⚠️ ${safe(outcome.message, 600)}` }];
     case 'failed': {
-      const lines = [{ text: safe(outcome.message, 800), color: 'attention' }];
-      if (outcome.applied && outcome.applied.length > 0) {
-        lines.push({ text: `Applied: ${safe(outcome.applied.map(describeChange).join('; '))}`, color: 'warning' });
-      }
-      if (outcome.notApplied && outcome.notApplied.length > 0) {
-        lines.push({ text: `Not applied: ${safe(outcome.notApplied.map(describeChange).join('; '))}`, color: 'default' });
-      }
+      const lines = [{ text: `❌ ${safe(outcome.message, 800)}` }];
+      if (outcome.applied && outcome.applied.length > 0) lines.push({ text: `Applied: ${safe(outcome.applied.map(describeChange).join('; '))}` });
+      if (outcome.notApplied && outcome.notApplied.length > 0) lines.push({ text: `Not applied: ${safe(outcome.notApplied.map(describeChange).join('; '))}` });
       return lines;
     }
   }

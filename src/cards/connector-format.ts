@@ -29,11 +29,10 @@ export function formatTime(iso: string | null | undefined): string {
   return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
-/** Adaptive Card TextBlock colours for a consequence's severity. */
-export function severityColor(severity: ConsequenceSeverity): 'attention' | 'warning' | 'default' {
-  return severity === 'critical' ? 'attention' : severity === 'warning' ? 'warning' : 'default';
-}
-
+/**
+ * A consequence's severity, in words led by an emoji: text colours stay `default` (text-colors.ts
+ * says why), so the marker carries the hue.
+ */
 export function severityLabel(severity: ConsequenceSeverity): string {
-  return severity === 'critical' ? 'Critical' : severity === 'warning' ? 'Warning' : 'Note';
+  return severity === 'critical' ? '🔴 Critical' : severity === 'warning' ? '⚠️ Warning' : 'ℹ️ Note';
 }

@@ -12,7 +12,7 @@ export interface ConnectorStatusView {
   facts: { title: string; value: string }[];
   eventTables: string;
   driftWarnings: { text: string }[];
-  requirements: { text: string; color: string }[];
+  requirements: { text: string }[];
   pending: { text: string }[];
   approversChannel: string;
   readAt: string;
@@ -32,8 +32,7 @@ export function buildConnectorStatusView(status: ConnectorStatus): ConnectorStat
     eventTables: c.eventTypes.length > 0 ? safe(c.eventTypes.join(', '), 2000) : 'None',
     driftWarnings: status.driftWarnings.map((w) => ({ text: safe(w) })),
     requirements: (status.requirements ?? []).map((r) => ({
-      text: `${r.ok ? '✓' : '✗'} ${safe(r.name, 120)}${r.detail ? `: ${safe(r.detail, 300)}` : ''}`,
-      color: r.ok ? 'good' : 'attention',
+      text: `${r.ok ? '✅' : '❌'} ${safe(r.name, 120)}${r.detail ? `: ${safe(r.detail, 300)}` : ''}`,
     })),
     pending: status.pending.map((p) => ({
       text: `${safe(p.id, 64)}: ${actorName(p.requester)}, expires ${formatTime(p.expiresAt)}: ${safe(storedChanges(p).map(describeChange).join('; '))}`,

@@ -9,10 +9,8 @@ import { escapeForTextBlock } from './escape.ts';
 import { friendlyProductNames } from './product-names.ts';
 import { safeOpenUrl } from './safe-links.ts';
 import { CLASSIFICATION_LABELS, PORTAL_NAMES, SEVERITY_LABELS, STATUS_LABELS, labelOf } from './labels.ts';
+import type { CardTextColor } from './text-colors.ts';
 import { NONCE_PLACEHOLDER } from './verbs.ts';
-
-/** Adaptive Card TextBlock colours (schema enum "Colors"). */
-export type TextColor = 'default' | 'dark' | 'light' | 'accent' | 'good' | 'warning' | 'attention';
 
 export type CardMode = 'analyst' | 'readOnly';
 
@@ -44,15 +42,15 @@ export interface PortalStateViewModel {
   portal: Portal;
   /** "Defender: ✅ In sync" */
   text: string;
-  color: TextColor;
+  color: CardTextColor;
 }
 export interface UpdateRowViewModel {
   text: string;
-  color: TextColor;
+  color: CardTextColor;
 }
 export interface UpdateViewModel {
   headline: string;
-  color: TextColor;
+  color: CardTextColor;
   rows: UpdateRowViewModel[];
 }
 export interface LinkViewModel {
@@ -73,8 +71,8 @@ export interface IncidentCardViewModel {
   title: string;
   /** "Defender 29 · Sentinel 412 · created 3 h ago" */
   subtitle: string;
+  /** "🟠 Severity: Medium": the marker gives the severity a colour that is readable on any theme. */
   severityText: string;
-  severityColor: TextColor;
   facts: FactViewModel[];
   description: string;
   hasDescription: boolean;
@@ -116,18 +114,20 @@ export const LIMITS = {
   tagsInput: 300,
 } as const;
 
-const SEVERITY_COLORS: Record<Severity, TextColor> = {
-  high: 'attention',
-  medium: 'warning',
-  low: 'good',
-  informational: 'default',
-  unknown: 'default',
+// Colours: text-colors.ts says why text is only ever `default` or `accent`. Severity and states
+// get their hue from an emoji, which keeps its colours on light and dark themes alike.
+const SEVERITY_MARKERS: Record<Severity, string> = {
+  high: '🔴',
+  medium: '🟠',
+  low: '🟡',
+  informational: '🔵',
+  unknown: '⚪',
 };
-const SYNC_STATE_TEXT: Record<PortalSyncState, { text: string; color: TextColor }> = {
-  inSync: { text: '✅ In sync', color: 'good' },
-  pending: { text: '⏳ Pending', color: 'warning' },
-  notWritable: { text: "⚠️ Can't be written through the API", color: 'warning' },
-  failed: { text: '❌ Failed', color: 'attention' },
+const SYNC_STATE_TEXT: Record<PortalSyncState, { text: string; color: CardTextColor }> = {
+  inSync: { text: '✅ In sync', color: 'default' },
+  pending: { text: '⏳ Pending', color: 'accent' },
+  notWritable: { text: "⚠️ Can't be written through the API", color: 'default' },
+  failed: { text: '❌ Failed', color: 'default' },
 };
 const FIELD_LABELS: Record<FieldName, string> = {
   severity: 'severity',
@@ -156,7 +156,6 @@ export function buildIncidentCardViewModel(view: IncidentView, options: Incident
     title: primary ? escapeForTextBlock(primary.title, LIMITS.title) || '(untitled incident)' : '(incident not found)',
     subtitle: subtitle(view, nowMs),
     severityText: severityText(view),
-    severityColor: SEVERITY_COLORS[severity],
     facts: primary ? facts(view, primary) : [],
     description: primary ? escapeForTextBlock(primary.description, LIMITS.description, { multiline: true }) : '',
     hasDescription: primary !== null && escapeForTextBlock(primary.description, 1) !== '',
@@ -194,7 +193,8 @@ function subtitle(view: IncidentView, nowMs: number): string {
 function severityText(view: IncidentView): string {
   const primary = view.defender ?? view.sentinel;
   if (!primary) return SEVERITY_LABELS.unknown;
-  const text = `Severity: ${labelOf(SEVERITY_LABELS, primary.severity) ?? SEVERITY_LABELS.unknown}`;
+  const known = labelOf(SEVERITY_LABELS, primary.severity) !== undefined ? primary.severity : 'unknown';
+  const text = `${SEVERITY_MARKERS[known]} Severity: ${SEVERITY_LABELS[known]}`;
   const other = view.defender && view.sentinel ? view.sentinel : null;
   if (other && other.severity !== primary.severity) {
     return `${text} (Sentinel: ${labelOf(SEVERITY_LABELS, other.severity) ?? SEVERITY_LABELS.unknown})`;
@@ -299,7 +299,7 @@ function latestComments(view: IncidentView, nowMs: number): { shown: CommentView
 function portalStates(view: IncidentView): PortalStateViewModel[] {
   return (['defender', 'sentinel'] as const).map((portal) => {
     const name = PORTAL_NAMES[portal];
-    if (!view[portal]) return { portal, text: `${name}: — not linked yet`, color: 'default' as TextColor };
+    if (!view[portal]) return { portal, text: `${name}: — not linked yet`, color: 'default' as CardTextColor };
     const state = labelOf(SYNC_STATE_TEXT, view.syncState[portal]) ?? SYNC_STATE_TEXT.pending;
     return { portal, text: `${name}: ${state.text}`, color: state.color };
   });
@@ -337,13 +337,13 @@ export function buildUpdate(view: IncidentView, outcome: EditOutcome | null): Up
     case 'completed':
       return {
         headline: outcome.converged ? '✅ Update applied; both portals agree' : '✅ Update applied; waiting for read-back',
-        color: 'good',
+        color: 'default',
         rows,
       };
     case 'partial':
-      return { headline: `⚠️ Update partly applied: ${summary}`, color: 'warning', rows };
+      return { headline: `⚠️ Update partly applied: ${summary}`, color: 'default', rows };
     case 'failed':
-      return { headline: `❌ Update failed: ${summary}`, color: 'attention', rows };
+      return { headline: `❌ Update failed: ${summary}`, color: 'default', rows };
     default:
       return { headline: 'Update state unknown', color: 'default', rows };
   }
@@ -355,18 +355,18 @@ function portalSummary(outcomes: FieldOutcome[]): string {
   return 'done';
 }
 
-function fieldOutcomeText(outcome: FieldOutcome): { text: string; color: TextColor } {
+function fieldOutcomeText(outcome: FieldOutcome): { text: string; color: CardTextColor } {
   switch (outcome.state) {
     case 'pending':
-      return { text: '⏳ pending', color: 'default' };
+      return { text: '⏳ pending', color: 'accent' };
     case 'written':
-      return { text: '✅ written', color: 'good' };
+      return { text: '✅ written', color: 'default' };
     case 'viaOtherRoute':
       return outcome.verified
-        ? { text: '✅ via native sync (verified)', color: 'good' }
-        : { text: '⏳ via native sync (not yet verified)', color: 'warning' };
+        ? { text: '✅ via native sync (verified)', color: 'default' }
+        : { text: '⏳ via native sync (not yet verified)', color: 'accent' };
     case 'failed':
-      return { text: `❌ failed: ${escapeForTextBlock(outcome.reason, LIMITS.failureReason) || 'no reason given'}`, color: 'attention' };
+      return { text: `❌ failed: ${escapeForTextBlock(outcome.reason, LIMITS.failureReason) || 'no reason given'}`, color: 'default' };
     default:
       return { text: 'unknown', color: 'default' };
   }

@@ -120,9 +120,9 @@ describe('connector approvals through Teams turns, against the simulators', () =
     try {
       const replies = await turn(message('<at>Bridge</at> /connector status', '29:alice', SOC_CHAT));
       const card = JSON.stringify(replies[0]?.attachments);
-      // Markdown-escaped on the card: "✗ Licence: the tenant needs a Microsoft Defender XDR (…) licence."
-      expect(card).toMatch(/✗ Licence: the tenant needs a Microsoft Defender XDR .*licence/);
-      expect(card).toContain('✓ Permissions');
+      // Markdown-escaped on the card: "❌ Licence: the tenant needs a Microsoft Defender XDR (…) licence."
+      expect(card).toMatch(/❌ Licence: the tenant needs a Microsoft Defender XDR .*licence/);
+      expect(card).toContain('✅ Permissions');
     } finally {
       h.sims.control.setCheckRequirements({ licenseState: 'Valid' });
     }

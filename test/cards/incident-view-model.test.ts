@@ -6,14 +6,14 @@ const base = { mode: 'analyst' as const, now: NOW };
 
 describe('buildIncidentCardViewModel', () => {
   test.each([
-    ['high', 'attention'],
-    ['medium', 'warning'],
-    ['low', 'good'],
-    ['informational', 'default'],
-    ['unknown', 'default'],
-  ] as const)('severity %s is coloured %s', (severity, color) => {
+    ['high', '🔴 Severity: High'],
+    ['medium', '🟠 Severity: Medium'],
+    ['low', '🟡 Severity: Low'],
+    ['informational', '🔵 Severity: Informational'],
+    ['unknown', '⚪ Severity: Unknown'],
+  ] as const)('severity %s is shown as %s (the marker carries the colour)', (severity, text) => {
     const vm = buildIncidentCardViewModel(typicalView({ defender: defenderIncident({ severity }), sentinel: null }), base);
-    expect(vm.severityColor).toBe(color);
+    expect(vm.severityText).toBe(text);
   });
 
   test('a value that is an Object.prototype name (from a store written before input checks) shows as unknown, never a function', () => {
@@ -31,7 +31,7 @@ describe('buildIncidentCardViewModel', () => {
 
   test('when the portals disagree on severity, both values are shown', () => {
     const vm = buildIncidentCardViewModel(typicalView({ sentinel: sentinelIncident({ severity: 'high' }) }), base);
-    expect(vm.severityText).toBe('Severity: Medium (Sentinel: High)');
+    expect(vm.severityText).toBe('🟠 Severity: Medium (Sentinel: High)');
   });
 
   test("status drift is flagged, but not Sentinel's Active for Defender's In progress", () => {
@@ -119,8 +119,8 @@ describe('buildIncidentCardViewModel', () => {
   test('sync state row per portal', () => {
     const vm = buildIncidentCardViewModel(typicalView({ syncState: { defender: 'notWritable', sentinel: 'pending' } }), base);
     expect(vm.portals).toEqual([
-      { portal: 'defender', text: "Defender: ⚠️ Can't be written through the API", color: 'warning' },
-      { portal: 'sentinel', text: 'Sentinel: ⏳ Pending', color: 'warning' },
+      { portal: 'defender', text: "Defender: ⚠️ Can't be written through the API", color: 'default' },
+      { portal: 'sentinel', text: 'Sentinel: ⏳ Pending', color: 'accent' },
     ]);
     const unlinked = buildIncidentCardViewModel(typicalView({ sentinel: null }), base);
     expect(unlinked.portals[1]?.text).toBe('Sentinel: — not linked yet');
@@ -155,17 +155,17 @@ describe('buildUpdate', () => {
     );
     expect(update).toEqual({
       headline: '✅ Update applied; both portals agree',
-      color: 'good',
+      color: 'default',
       rows: [
-        { text: 'Defender · severity: ✅ via native sync (verified)', color: 'good' },
-        { text: 'Sentinel · severity: ✅ written', color: 'good' },
+        { text: 'Defender · severity: ✅ via native sync (verified)', color: 'default' },
+        { text: 'Sentinel · severity: ✅ written', color: 'default' },
       ],
     });
   });
   test('failed, with the escaped reason', () => {
     const update = buildUpdate(view, outcome({ state: 'failed', perPortal: { defender: {}, sentinel: { comment: { state: 'failed', reason: '<at>x</at> 403' } } } }));
     expect(update?.headline).toBe('❌ Update failed: Sentinel failed');
-    expect(update?.rows).toEqual([{ text: 'Sentinel · comment: ❌ failed: \\<at\\>x\\</at\\> 403', color: 'attention' }]);
+    expect(update?.rows).toEqual([{ text: 'Sentinel · comment: ❌ failed: \\<at\\>x\\</at\\> 403', color: 'default' }]);
   });
 });
 
