@@ -3,8 +3,9 @@
 // the Microsoft 365 Agents Playground in headless Chromium. Nothing is faked but Teams.
 //
 // 1. The incident card flow (support/incident-card-flow.ts): subscribe, the raised alert's card,
-//    severity, tag and comment from the card, updated in place. Writes docs/screenshots/incident-card*.png.
-// 2. Both simulated portals show the edits under the analyst's name. Severity: Graph cannot write
+//    severity, tag, comment and "Assign to me" from the card, updated in place. Takes the README's
+//    screenshots (test-results/e2e-product/screenshots; `npm run screenshots` copies them to docs/).
+// 2. Both simulated portals show the edits under the analyst's name, and the analyst as owner. Severity: Graph cannot write
 //    it, so the bridge writes Sentinel and the portals' own mirroring (nativeSync on) carries it to
 //    Defender; the bridge leaves an audit comment in Defender naming the analyst.
 // 3. A connector change approved in the Playground (issue 5). The Playground has ONE signed-in user
@@ -15,7 +16,6 @@
 //    view, which Teams would fetch with its automatic refresh, is fetched the same way over HTTP and
 //    shown through the Playground's connector; then Alex clicks Approve in the UI.
 import { expect, test } from '@jest/globals';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { Locator } from 'playwright-core';
 import { SETTING_KEYS } from '../../src/store/ports.ts';
@@ -23,8 +23,7 @@ import { createConnectorSettingsClient } from '../../src/portals/index.ts';
 import { ADDED_TAG, HOSTILE_COMMENT, describeIncidentCardFlow, targetSeverity, type FlowSession } from './support/incident-card-flow.ts';
 import { PLAYGROUND_DEFAULTS } from './support/playground.ts';
 import { startProductOverSimulators, waitUntil, type ProductBot } from './support/product.ts';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+import { E2E_RESULTS } from './support/results.ts';
 const STEP_TIMEOUT_MS = 30_000;
 const ATTRIBUTION = `[${PLAYGROUND_DEFAULTS.userName} via incident-bridge]`;
 
@@ -52,13 +51,13 @@ async function postToBot(bot: ProductBot, activity: Record<string, unknown>): Pr
 }
 
 describeIncidentCardFlow('issues 4 and 5 in the Agents Playground (the real product over the simulators)', () => startProductOverSimulators({ nativeSync: true }), {
-  diagnosticsDir: join(ROOT, 'test-results', 'e2e-product'),
+  diagnosticsDir: E2E_RESULTS.product,
   extraSteps: (session: () => FlowSession<ProductBot>) => {
     test(
-      'both simulated portals show the edits under the analyst\'s name',
+      'both simulated portals show the edits under the analyst\'s name, and the analyst as owner',
       async () => {
         const { bot, step } = session();
-        await step('7-portals', async () => {
+        await step('8-portals', async () => {
           const control = bot.simulators.control;
           const target = targetSeverity(bot.sample);
           const sentinel = await waitUntil('the Sentinel copy', () => control.sentinelCounterpart(bot.defenderId));
@@ -69,6 +68,8 @@ describeIncidentCardFlow('issues 4 and 5 in the Agents Playground (the real prod
           const withoutRef = (text: string) => text.replace(/ \[ref [0-9a-f]{8}\]$/u, '');
           const sentinelComments = control.sentinelComments(sentinel.name).map((comment) => withoutRef(comment.message));
           expect(sentinelComments).toContain(`${ATTRIBUTION} ${HOSTILE_COMMENT}`);
+          // "Assign to me": the Playground user's object id is not a GUID, so the owner is their UPN.
+          expect(sentinel.owner.userPrincipalName).toBe(PLAYGROUND_DEFAULTS.userPrincipalName);
           // Defender: tag and comment written through Graph; severity (not writable through Graph)
           // arrives by the portals' own mirroring, and the audit note names the analyst.
           const defender = await waitUntil(`Defender to show severity ${target} after the portals' sync`, () => {
@@ -76,6 +77,7 @@ describeIncidentCardFlow('issues 4 and 5 in the Agents Playground (the real prod
             return incident?.severity === target ? incident : null;
           });
           expect(defender.customTags).toContain(ADDED_TAG);
+          expect(defender.assignedTo).toBe(PLAYGROUND_DEFAULTS.userPrincipalName);
           const defenderComments = defender.comments.map((comment) => withoutRef(comment.comment));
           expect(defenderComments).toContain(`${ATTRIBUTION} ${HOSTILE_COMMENT}`);
           expect(defenderComments.some((text) => text.startsWith(ATTRIBUTION) && /severity/i.test(text) && text !== `${ATTRIBUTION} ${HOSTILE_COMMENT}`)).toBe(true);
@@ -94,7 +96,7 @@ describeIncidentCardFlow('issues 4 and 5 in the Agents Playground (the real prod
       `an approver runs "/connector approvers" in ${APPROVERS_CHANNEL}`,
       async () => {
         const { bot, ui, step } = session();
-        await step('8-approvers-channel', async () => {
+        await step('9-approvers-channel', async () => {
           await ui.openScope({ kind: 'channel', team: PLAYGROUND_DEFAULTS.team, channel: APPROVERS_CHANNEL });
           await ui.sendMessage('/connector approvers', { mentionBot: true });
           await ui.waitForBotText('Connector change requests will be posted to this channel');
@@ -112,7 +114,7 @@ describeIncidentCardFlow('issues 4 and 5 in the Agents Playground (the real prod
       'another analyst requests turning the incident creation rules on; the shared approval card has no buttons',
       async () => {
         const { bot, ui, step } = session();
-        await step('9-request', async () => {
+        await step('10-request', async () => {
           if (!approversConversation) throw new Error('no approvers\' channel');
           const reference = approversConversation.reference as { serviceUrl: string; conversation: Record<string, unknown>; bot: unknown };
           const live = await connectorClient(bot).read();
@@ -168,7 +170,7 @@ describeIncidentCardFlow('issues 4 and 5 in the Agents Playground (the real prod
       'the approver\'s own view (Teams\' per-user refresh) has Approve and Reject',
       async () => {
         const { bot, ui, screenshotsDir, step } = session();
-        await step('10-approver-view', async () => {
+        await step('11-approver-view', async () => {
           if (!approversConversation) throw new Error('no approvers\' channel');
           const reference = approversConversation.reference as { serviceUrl: string; conversation: Record<string, unknown>; bot: unknown };
           const request = await bot.bridge.context.store.approvals.get(approvalId);
@@ -215,7 +217,7 @@ describeIncidentCardFlow('issues 4 and 5 in the Agents Playground (the real prod
       'Approve applies the change through ARM and the card shows the outcome in place',
       async () => {
         const { bot, ui, screenshotsDir, step } = session();
-        await step('11-approve', async () => {
+        await step('12-approve', async () => {
           await ui.clickAction(approvalCard, 'Approve');
           await approvalCard.getByText(/read back and confirmed/).waitFor({ timeout: 20_000 });
           await approvalCard.getByText(`Approved by ${PLAYGROUND_DEFAULTS.userName}`, { exact: false }).waitFor();

@@ -8,7 +8,8 @@
 // - channel posts are [role=group] elements, newest first;
 // - Adaptive Cards are rendered by the Adaptive Cards JS renderer (.ac-adaptiveCard, nested for
 //   Action.ShowCard), buttons carry the action title in `title`, compact ChoiceSets are Fluent
-//   comboboxes and inputs are labelled by their card label.
+//   comboboxes and inputs are labelled by their card label; a FactSet is a grid of .ac-fact-title
+//   and .ac-fact-value cells, each value right after its title.
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -70,6 +71,8 @@ export interface PlaygroundBrowser {
   clickAction(card: Locator, title: string): Promise<void>;
   /** Picks a choice of a compact Input.ChoiceSet by the input's label and the choice's title. */
   chooseOption(card: Locator, inputLabel: string, choiceTitle: string): Promise<void>;
+  /** The value of a card's FactSet fact, by the fact's title (the Playground lays facts out as title/value grid cells). */
+  factValue(card: Locator, title: string): Locator;
   /** Types into an Input.Text found by its label (replacing what is there). */
   fillInput(card: Locator, inputLabel: string, value: string): Promise<void>;
   /** Screenshot of one element (a card) to `path`; creates the folder. */
@@ -87,10 +90,39 @@ interface PageElement {
   setAttribute(name: string, value: string): void;
   readonly textContent: string | null;
 }
-declare const document: { querySelectorAll(selector: string): Iterable<PageElement> };
+declare const document: { querySelectorAll(selector: string): Iterable<PageElement>; elementFromPoint(x: number, y: number): unknown };
 declare const MutationObserver: new (callback: () => void) => { observe(target: unknown, options: { childList: boolean; subtree: boolean; characterData: boolean }): void };
 
+interface RectElement {
+  getBoundingClientRect(): { left: number; top: number; right: number; bottom: number; height: number };
+  scrollIntoView(options: { block: 'center' }): void;
+  contains(other: unknown): boolean;
+}
+
 const TOP_LEVEL_CARD = '.ac-adaptiveCard:not(.ac-adaptiveCard .ac-adaptiveCard)';
+/** The Playground's top bar, the compose box and margins: what the window holds besides the post. */
+const WINDOW_CHROME_PX = 400;
+
+/**
+ * Runs in the page: which corner of the element something else is drawn over (the Playground's
+ * fixed top bar over a scrolled post), or null when all four show the element itself.
+ */
+function coveredCorner(node: unknown): string | null {
+  const element = node as RectElement;
+  const box = element.getBoundingClientRect();
+  const inset = 3;
+  const corners: Array<[string, number, number]> = [
+    ['its top left corner', box.left + inset, box.top + inset],
+    ['its top right corner', box.right - inset, box.top + inset],
+    ['its bottom left corner', box.left + inset, box.bottom - inset],
+    ['its bottom right corner', box.right - inset, box.bottom - inset],
+  ];
+  for (const [name, x, y] of corners) {
+    const hit = document.elementFromPoint(x, y);
+    if (hit !== element && !element.contains(hit)) return name;
+  }
+  return null;
+}
 const COMPOSE_BOX = '[role=textbox][data-lexical-editor=true]';
 
 /**
@@ -231,13 +263,30 @@ export async function openPlaygroundBrowser(options: PlaygroundBrowserOptions): 
       if (shown !== choiceTitle) throw new Error(`The choice set '${inputLabel}' shows '${shown}' after choosing '${choiceTitle}'.`);
     },
 
+    factValue(card, title) {
+      return card.locator('.ac-fact-title').filter({ hasText: new RegExp(`^\\s*${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`) }).first().locator('xpath=following-sibling::*[1]');
+    },
+
     async fillInput(card, inputLabel, value) {
       await card.getByLabel(inputLabel).first().fill(value);
     },
 
     async screenshot(element, path) {
       await mkdir(dirname(path), { recursive: true });
-      await element.screenshot({ path, animations: 'disabled' });
+      // A post taller than the message pane would be captured in pieces, under the Playground's
+      // fixed top bar: make the window tall enough to show it whole, centred, then check that
+      // nothing covers it before taking the picture.
+      const original = page.viewportSize();
+      const height = await element.evaluate((node) => (node as unknown as RectElement).getBoundingClientRect().height);
+      if (original && height + WINDOW_CHROME_PX > original.height) await page.setViewportSize({ width: original.width, height: Math.ceil(height + WINDOW_CHROME_PX) });
+      try {
+        await element.evaluate((node) => (node as unknown as RectElement).scrollIntoView({ block: 'center' }));
+        const covered = await element.evaluate(coveredCorner);
+        if (covered) throw new Error(`Cannot take ${path}: ${covered} is covered by another element of the page.`);
+        await element.screenshot({ path, animations: 'disabled' });
+      } finally {
+        if (original) await page.setViewportSize(original);
+      }
     },
 
     async close() {

@@ -6,15 +6,13 @@
 // (a reply, a value on the card), never for a fixed time.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { Locator } from 'playwright-core';
 import { openPlaygroundBrowser, type PlaygroundBrowser } from './browser.ts';
 import type { BotUnderTest } from './bot-under-test.ts';
 import { e2eSkipReason } from './environment.ts';
 import { PLAYGROUND_DEFAULTS, startPlayground, type Playground } from './playground.ts';
-
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+import { ROOT, screenshotsDirOf } from './results.ts';
 
 /** What steps registered after the card flow (IncidentCardFlowOptions.extraSteps) can use. */
 export interface FlowSession<B extends BotUnderTest> {
@@ -30,12 +28,14 @@ export interface FlowSession<B extends BotUnderTest> {
 }
 
 export interface IncidentCardFlowOptions<B extends BotUnderTest = BotUnderTest> {
-  /** Where the README's screenshots go. Default: docs/screenshots. Written on every run. */
-  screenshotsDir?: string;
-  /** Where a failing step leaves a page screenshot and the Playground's log. Default: test-results/e2e. */
+  /**
+   * Where a failing step leaves a page screenshot and the page's log panel, and where the
+   * Playground writes its log (playground.log) and the steps their screenshots (screenshots/).
+   * Emptied at the start of each run. Default: test-results/e2e. Tests write nowhere else.
+   */
   diagnosticsDir?: string;
   /**
-   * Registers more tests in the same describe, after the card flow's six steps, sharing its bot,
+   * Registers more tests in the same describe, after the card flow's seven steps, sharing its bot,
    * Playground and browser (one start-up per file). `session()` throws when set-up failed.
    */
   extraSteps?: (session: () => FlowSession<B>) => void;
@@ -70,9 +70,15 @@ export function targetSeverity(sample: BotUnderTest['sample']): BotUnderTest['sa
 /** The tag the flow adds. */
 export const ADDED_TAG = 'vip';
 
+/** The card's Owner once the flow assigned the Playground user: by name, or by UPN when a portal keeps only that. */
+const OWNER_SHOWN = new RegExp(`^\\s*(${PLAYGROUND_DEFAULTS.userName}|${PLAYGROUND_DEFAULTS.userPrincipalName.replace(/\./g, '\\.')})\\s*$`);
+
+/** Severity, tags, comment, owner: each one invoke and one update of the same card. */
+const EDITS = 4;
+
 export function describeIncidentCardFlow<B extends BotUnderTest = BotUnderTest>(name: string, startBot: () => Promise<B>, options: IncidentCardFlowOptions<B> = {}): void {
-  const screenshotsDir = options.screenshotsDir ?? join(ROOT, 'docs', 'screenshots');
   const diagnosticsDir = options.diagnosticsDir ?? join(ROOT, 'test-results', 'e2e');
+  const screenshotsDir = screenshotsDirOf(diagnosticsDir);
 
   describeE2e(name, () => {
     let bot: B | undefined;
@@ -115,7 +121,7 @@ export function describeIncidentCardFlow<B extends BotUnderTest = BotUnderTest>(
       await rm(diagnosticsDir, { recursive: true, force: true });
       bot = await startBot();
       // The bot first: the Playground waits for the bot's endpoint to answer before it serves.
-      playground = await startPlayground({ botEndpoint: bot.endpoint });
+      playground = await startPlayground({ botEndpoint: bot.endpoint, logFile: join(diagnosticsDir, 'playground.log') });
       ui = await openPlaygroundBrowser({ url: playground.url, botName: PLAYGROUND_DEFAULTS.botName });
     }, SETUP_TIMEOUT_MS);
 
@@ -208,8 +214,19 @@ export function describeIncidentCardFlow<B extends BotUnderTest = BotUnderTest>(
     );
 
     test(
+      '"Assign to me" makes the Playground user the owner',
+      step('6-assign', async () => {
+        const { ui } = started();
+        await ui.clickAction(card, 'Assign to me');
+        await ui.waitForBotText(new RegExp(`Owner unassigned → .+ by ${PLAYGROUND_DEFAULTS.userName}`));
+        await ui.factValue(card, 'Owner').getByText(OWNER_SHOWN).waitFor();
+      }),
+      STEP_TIMEOUT_MS,
+    );
+
+    test(
       'the card was updated in place, showed each outcome, and nothing failed in the background',
-      step('6-in-place', async () => {
+      step('7-in-place', async () => {
         const { bot, ui } = started();
         await bot.idle();
         // One card for the incident, still in the post marked when it arrived, still the same
@@ -221,8 +238,8 @@ export function describeIncidentCardFlow<B extends BotUnderTest = BotUnderTest>(
         // The invoke answer (pending, for the clicker) and the final update (for everyone) both
         // reached the card, once per edit.
         const history = await ui.cardTextHistory(card);
-        expect(history.filter((text) => text.includes('⏳ Updating…')).length).toBeGreaterThanOrEqual(3);
-        expect(history.filter((text) => text.includes('✅ Update applied')).length).toBeGreaterThanOrEqual(3);
+        expect(history.filter((text) => text.includes('⏳ Updating…')).length).toBeGreaterThanOrEqual(EDITS);
+        expect(history.filter((text) => text.includes('✅ Update applied')).length).toBeGreaterThanOrEqual(EDITS);
         await ui.screenshot(post, join(screenshotsDir, 'incident-card-updated.png'));
         expect(bot.backgroundErrors()).toEqual([]);
       }),

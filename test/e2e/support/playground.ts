@@ -9,15 +9,18 @@
 //   "Listening on <port>" on stdout. We always pass 0, so parallel runs never collide, and read
 //   the port from stdout. It listens on all interfaces (the CLI has no host option).
 // - TEAMSAPPTESTER_BROWSER=none: do not try to open a desktop browser.
-// - It reads .m365agentsplayground.yml from its working directory and writes its log to
-//   ./devTools/m365agentsplayground.log unless TEAMSAPPTESTER_LOGFILE says otherwise: each run
-//   gets its own temporary directory for both.
+// - It reads .m365agentsplayground.yml from its working directory (M365_AGENTS_PLAYGROUND_CONFIG_PATH
+//   overrides) and writes its log to ./devTools/m365agentsplayground.log unless
+//   M365_AGENTS_PLAYGROUND_LOGFILE (or the older TEAMSAPPTESTER_LOGFILE) says otherwise. Each run
+//   gets its own temporary working directory; the log goes where the caller says (test-results/),
+//   so it outlives the run for diagnosis and never lands in the checkout. Both variables are set
+//   here, so a developer's own settings cannot redirect a test run.
 // - --disable-telemetry: no Application Insights calls (tests use no network but loopback).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CodedError } from '../../../src/domain/errors.ts';
 
 /**
@@ -47,6 +50,8 @@ export interface PlaygroundOptions {
    * start on a loaded CI machine can take several.
    */
   startTimeoutMs?: number;
+  /** Where the Playground writes its log (kept after stop). Default: its temporary directory, removed on stop. */
+  logFile?: string;
   /** Extra environment for the child (merged over ours). */
   env?: Record<string, string>;
 }
@@ -107,13 +112,21 @@ async function waitUntilServing(url: string, child: ChildProcess, deadline: numb
 export async function startPlayground(options: PlaygroundOptions): Promise<Playground> {
   const cli = playgroundCli();
   const workDir = await mkdtemp(join(tmpdir(), 'agents-playground-'));
-  const logFile = join(workDir, 'playground.log');
+  const logFile = options.logFile ?? join(workDir, 'playground.log');
+  if (options.logFile) await mkdir(dirname(options.logFile), { recursive: true });
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
   const args = [cli, 'start', '--app-endpoint', options.botEndpoint, '--channel-id', options.channel ?? 'msteams', '--port', '0', '--disable-telemetry'];
   // process.execPath: the pinned Node 24 the tests run on (npm exec puts it first on PATH).
   const child = spawn(process.execPath, args, {
     cwd: workDir,
-    env: { ...process.env, TEAMSAPPTESTER_BROWSER: 'none', TEAMSAPPTESTER_LOGFILE: logFile, ...options.env },
+    env: {
+      ...process.env,
+      TEAMSAPPTESTER_BROWSER: 'none',
+      M365_AGENTS_PLAYGROUND_LOGFILE: logFile,
+      TEAMSAPPTESTER_LOGFILE: logFile,
+      M365_AGENTS_PLAYGROUND_CONFIG_PATH: join(workDir, '.m365agentsplayground.yml'),
+      ...options.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
