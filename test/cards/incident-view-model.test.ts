@@ -25,7 +25,7 @@ describe('buildIncidentCardViewModel', () => {
     const facts = Object.fromEntries(vm.facts.map((f) => [f.title, f.value]));
     expect(facts['Status']).toMatch(/^Unknown/);
     expect(facts['Classification']).toBe('Not classified');
-    expect(vm.severityText).toBe('Severity: Medium (Sentinel: Unknown)');
+    expect(vm.severityText).toBe('🟠 Severity: Medium (Sentinel: Unknown)');
     expect(JSON.stringify(vm)).not.toContain('native code');
   });
 
