@@ -10,6 +10,12 @@ import type { FaultDecision, FaultInjector } from './faults.ts';
 import type { RequestLog } from './request-log.ts';
 
 const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * The control API raises alerts whose text stands for whatever the real services may hold; a
+ * 1 MB title of lone surrogates is about 6 MB of JSON escapes, so test input gets more room than
+ * the portal APIs' requests.
+ */
+const MAX_CONTROL_BODY_BYTES = 16 * 1024 * 1024;
 
 export type ApiHandler = (request: SimRequest) => Promise<SimResponse>;
 
@@ -35,14 +41,14 @@ export function classify(path: string): ApiName {
   return 'entra';
 }
 
-function readBody(message: IncomingMessage): Promise<Buffer | 'too-large'> {
+function readBody(message: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let tooLarge = false;
     message.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) tooLarge = true;
+      if (size > limit) tooLarge = true;
       else chunks.push(chunk);
     });
     message.on('end', () => resolve(tooLarge ? 'too-large' : Buffer.concat(chunks)));
@@ -82,10 +88,11 @@ export function createSimServer(deps: ServerDeps): Server {
     let faultInjected = false;
     let request: SimRequest | undefined;
     try {
-      const body = await readBody(req);
+      const limit = api === 'control' ? MAX_CONTROL_BODY_BYTES : MAX_BODY_BYTES;
+      const body = await readBody(req, limit);
       if (body === 'too-large') {
         status = 413;
-        write(res, api, undefined, { status, json: { error: { code: 'RequestEntityTooLarge', message: `The request body exceeds ${MAX_BODY_BYTES} bytes.` } } });
+        write(res, api, undefined, { status, json: { error: { code: 'RequestEntityTooLarge', message: `The request body exceeds ${limit} bytes.` } } });
         return;
       }
       request = { method, path: decodeURIComponent(url.pathname), url, headers: req.headers, rawBody: body, requestId: randomUUID() };
