@@ -23,7 +23,7 @@ import { createGuardedSender } from './bot/guarded-sender.ts';
 import { createNotifier } from './bot/notifier.ts';
 import { createIdentityResolver } from './bot/identity.ts';
 import { isAnalyst, isApprover, noGroups, roleOf } from './bot/access.ts';
-import { createTenantPolicy } from './bot/tenant-policy.ts';
+import { canSee, createTenantPolicy, scopeOfActivity } from './bot/tenant-policy.ts';
 import { registerConnectorRoutes, type ConnectorCardPublisher } from './bot/routes/connector.ts';
 import { renderIncidentCard } from './cards/incident-card.ts';
 import { buildChangeNoticeText } from './cards/change-notice.ts';
@@ -226,6 +226,8 @@ export async function startBridge(config: Config, options: StartOptions): Promis
             approvals: store.approvals,
             background: tasks,
             clock: () => new Date(),
+            // The connector is the first pair's workspace's: only conversations that see that pair.
+            mayManage: (activity) => canSee(scopeOfActivity(tenants, activity), firstPair.id),
             log,
           });
         },

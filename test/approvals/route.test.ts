@@ -3,7 +3,7 @@ import { describe, test, expect } from '@jest/globals';
 import { MemoryStorage, TestAdapter, type Activity } from 'botbuilder';
 import { Application } from '@microsoft/teams-ai';
 import { createApprovalService } from '../../src/approvals/service.ts';
-import { registerConnectorRoutes, parseConnectorCommand } from '../../src/bot/routes/connector.ts';
+import { CONNECTOR_NOT_HERE, registerConnectorRoutes, parseConnectorCommand } from '../../src/bot/routes/connector.ts';
 import { createBackgroundTasks } from '../../src/bot/background.ts';
 import type { ProactiveReference, TeamsSender } from '../../src/bot/ports.ts';
 import type { ConversationRecord, ConversationRepository } from '../../src/store/ports.ts';
@@ -62,7 +62,7 @@ function fakeSender() {
 
 const USERS: Record<string, Actor> = { '29:alice': ALICE, '29:bob': BOB, '29:mallory': MALLORY, '29:violet': VIOLET };
 
-function setup() {
+function setup(options: { mayManage?: (activity: Partial<Activity>) => boolean } = {}) {
   const clock = createManualClock();
   const connector = createFakeConnector(BASE_CONFIG, clock.now);
   const approvals = createMemoryApprovals(clock.now);
@@ -91,6 +91,7 @@ function setup() {
     background,
     clock: clock.now,
     refreshUserIds: async () => ['29:bob', '29:carol'],
+    ...(options.mayManage ? { mayManage: options.mayManage } : {}),
   });
   const adapter = new TestAdapter(async (context) => {
     await app.run(context);
@@ -223,6 +224,21 @@ describe('/connector routes', () => {
     expect((await t.service.get('req-1'))?.requester).toEqual(MALLORY);
     const approved = await turn(t.adapter, invoke('connectorApprove', { approvalId: 'req-1' }, '29:bob', SOC_CHAT, 'form-activity'));
     expect(JSON.stringify(invokeCard(approved))).toContain('Applied');
+  });
+
+  test("a conversation whose tenant may not see the connector's pair gets neither its settings nor its verbs", async () => {
+    const t = setup({ mayManage: (activity) => activity.conversation?.tenantId !== 'tenant-1' });
+    for (const command of ['/connector status', '/connector history', '/connector request']) {
+      const replies = await turn(t.adapter, message(command, '29:mallory', SOC_CHAT, 'groupChat'));
+      expect(replies).toHaveLength(1);
+      expect(replies[0]?.text).toBe(CONNECTOR_NOT_HERE);
+      expect(replies[0]?.attachments ?? []).toEqual([]);
+    }
+    await t.service.request(MALLORY, { ...BASE_CONFIG, entities: true }, 'Entities please');
+    for (const [verb, data] of [['connectorApprove', { approvalId: 'req-1' }], ['connectorRefresh', { view: 'status' }], ['connectorRefresh', { approvalId: 'req-1' }]] as const) {
+      expect(invokeCard(await turn(t.adapter, invoke(verb, data, '29:bob', SOC_CHAT, 'card')))).toBe(CONNECTOR_NOT_HERE);
+    }
+    expect((await t.service.get('req-1'))?.state).toBe('pending');
   });
 
   test('a reject reason with a broken character is refused by name and nothing is decided', async () => {

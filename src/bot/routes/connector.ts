@@ -43,8 +43,17 @@ export interface ConnectorRouteDeps {
    * updates the cards in place.
    */
   ackTimeoutMs?: number;
+  /**
+   * Whether the conversation an activity comes from may see and change this connector: the
+   * connector belongs to one pair's workspace, and an MSSP customer's tenant must not see another
+   * customer's (or the MSSP's own) settings. Default: every conversation the bot serves.
+   */
+  mayManage?: (activity: Partial<Activity>) => boolean;
   log?: Logger;
 }
+
+/** What a conversation that may not see the connector is told; says nothing of its settings. */
+export const CONNECTOR_NOT_HERE = "The Defender XDR connector's settings are managed from the SOC's tenant; they are not shown in this conversation.";
 
 export type ConnectorCommand =
   | { kind: 'status' }
@@ -175,6 +184,12 @@ export function registerConnectorRoutes<TState extends TurnState>(app: Applicati
   const log = deps.log ?? createSilentLogger();
   const ackTimeoutMs = deps.ackTimeoutMs ?? 3000;
   const publisher = createConnectorCardPublisher(deps);
+  const mayManage = deps.mayManage ?? (() => true);
+  /** Card verbs answer the refusal instead of running where the connector is not to be shown. */
+  const guarded =
+    (handler: (context: TurnContext, data: unknown) => Promise<AdaptiveCard | string>) =>
+    async (context: TurnContext, _state: unknown, data: unknown): Promise<AdaptiveCard | string> =>
+      mayManage(context.activity) ? handler(context, data) : CONNECTOR_NOT_HERE;
 
   async function personalCard(request: ApprovalRequest, actor: Actor): Promise<AdaptiveCard> {
     const refreshUserIds = deps.refreshUserIds ? await deps.refreshUserIds() : undefined;
@@ -234,7 +249,7 @@ export function registerConnectorRoutes<TState extends TurnState>(app: Applicati
     }
   }
 
-  app.adaptiveCards.actionExecute(CONNECTOR_VERBS.submit, async (context, _state, data) => {
+  app.adaptiveCards.actionExecute(CONNECTOR_VERBS.submit, guarded(async (context, data) => {
     const actor = await deps.identity.actorOf(context);
     if (!actor) return 'I could not tell who you are, so I cannot file the request.';
     // Before reading the form: a viewer learns nothing from validation (the service refuses too).
@@ -267,12 +282,12 @@ export function registerConnectorRoutes<TState extends TurnState>(app: Applicati
       if (error instanceof ApprovalError) return error.message;
       return reportUnexpected(log, error, {}, 'connector change request failed', 'Something went wrong while filing the request; nothing was changed.');
     }
-  });
+  }));
 
-  app.adaptiveCards.actionExecute(CONNECTOR_VERBS.approve, (context, _state, data) => decision(context, data, 'approve'));
-  app.adaptiveCards.actionExecute(CONNECTOR_VERBS.reject, (context, _state, data) => decision(context, data, 'reject'));
+  app.adaptiveCards.actionExecute(CONNECTOR_VERBS.approve, guarded((context, data) => decision(context, data, 'approve')));
+  app.adaptiveCards.actionExecute(CONNECTOR_VERBS.reject, guarded((context, data) => decision(context, data, 'reject')));
 
-  app.adaptiveCards.actionExecute(CONNECTOR_VERBS.refresh, async (context, _state, data) => {
+  app.adaptiveCards.actionExecute(CONNECTOR_VERBS.refresh, guarded(async (context, data) => {
     try {
       if (dataField(data, 'view') === 'status') {
         return answerWithCard(context, renderConnectorStatusCard(await deps.service.status()));
@@ -289,12 +304,16 @@ export function registerConnectorRoutes<TState extends TurnState>(app: Applicati
       if (error instanceof ApprovalError) return error.message;
       return reportUnexpected(log, error, {}, 'connector card refresh failed', 'The card could not be refreshed.');
     }
-  });
+  }));
 
   // Last: the /connector message route (more specific than any catch-all help registered later).
   app.message(CONNECTOR_COMMAND_PATTERN, async (context) => {
     const command = parseConnectorCommand(context.activity.text);
     const send = (activity: Partial<Activity>) => context.sendActivity(activity);
+    if (!mayManage(context.activity)) {
+      await send(textActivity(CONNECTOR_NOT_HERE));
+      return;
+    }
     try {
       switch (command.kind) {
         case 'help':
