@@ -264,6 +264,40 @@ export interface ChangeEventRepository {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Parked change events (events one consumer kept failing on)
+
+/**
+ * An event the dispatcher set aside for one consumer after its bounded retries, while later events
+ * delivered (src/sync/dispatcher.ts). The event itself stays in the outbox; this records why that
+ * consumer skipped it, so every replica and a restart agree it was skipped on purpose.
+ */
+export interface ParkedEvent {
+  consumer: string;
+  seq: number;
+  eventId: string;
+  linkId: string;
+  pairId: string;
+  /** The failure's code or error class (e.g. 'TypeError'); never its message, which may quote incident text. */
+  errorCode: string;
+  /** Deliveries that failed before it was parked. */
+  attempts: number;
+  parkedAt: string;
+}
+
+export interface ParkedEventRepository {
+  /**
+   * Upsert by (consumer, seq): parking an event again (a replica died between parking it and
+   * moving the offset) keeps its first parkedAt and takes the new details. Call it in the same
+   * transaction as the ack that moves the consumer past it.
+   */
+  park(event: ParkedEvent): Promise<ParkedEvent>;
+  /** A consumer's parked events, oldest seq first. Default limit 100, at most 1000. */
+  list(consumer: string, limit?: number): Promise<ParkedEvent[]>;
+  /** How many events each consumer has parked; consumers with none are left out. */
+  counts(): Promise<Array<{ consumer: string; count: number }>>;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Conversations and subscriptions
 
 /** Teams conversationType values (Activity.conversation.conversationType). */
@@ -536,6 +570,7 @@ export interface Repositories {
   rateLimits: RateLimitRepository;
   leases: LeaseRepository;
   quarantine: QuarantineRepository;
+  parkedEvents: ParkedEventRepository;
 }
 
 export interface Store extends Repositories {

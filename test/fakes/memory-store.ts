@@ -28,6 +28,8 @@ import {
   type Lease,
   type LeaseRepository,
   type LinkRepository,
+  type ParkedEvent,
+  type ParkedEventRepository,
   type PortalCursor,
   type QuarantineKey,
   type QuarantinedRecord,
@@ -42,6 +44,7 @@ import {
 } from '../../src/store/ports.ts';
 import type { ChangeEvent } from '../../src/sync/api.ts';
 import { retryAfterMsFor, validateBucket } from '../../src/store/sql/rate-limits.ts';
+import { assertParkedEvent, DEFAULT_PARKED_LIST_LIMIT, MAX_PARKED_LIST_LIMIT } from '../../src/store/sql/parked-events.ts';
 import { assertQuarantineEntry, DEFAULT_QUARANTINE_LIST_LIMIT, MAX_QUARANTINE_LIST_LIMIT } from '../../src/store/sql/quarantine.ts';
 import { isStorableText } from '../../src/domain/untrusted-text.ts';
 
@@ -67,6 +70,7 @@ interface State {
   buckets: Map<string, { tokens: number; updatedAt: number }>;
   leases: Map<string, { holderId: string; expiresAt: number }>;
   quarantine: Map<string, QuarantinedRecord>;
+  parked: Map<string, ParkedEvent>;
   /** Recency counter per record (the SQL store's touch_seq / created_seq). */
   tick: number;
   order: Map<string, number>;
@@ -90,6 +94,7 @@ function emptyState(): State {
     buckets: new Map(),
     leases: new Map(),
     quarantine: new Map(),
+    parked: new Map(),
     tick: 0,
     order: new Map(),
   };
@@ -657,7 +662,36 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       }),
   };
 
-  const repositories: Repositories = { cursors, links, editRequests, changeEvents, conversations, subscriptions, cards, approvals, settings, audit, rateLimits, leases, quarantine };
+  const parkedKey = (consumer: string, seq: number) => JSON.stringify([consumer, seq]);
+  const parkedEvents: ParkedEventRepository = {
+    park: (event) =>
+      op(() => {
+        assertParkedEvent(event);
+        const previous = state.parked.get(parkedKey(event.consumer, event.seq));
+        const parked: ParkedEvent = copy(
+          previous ? { ...previous, errorCode: event.errorCode, attempts: event.attempts } : { ...event, parkedAt: normIso(event.parkedAt, 'parkedAt') },
+        );
+        state.parked.set(parkedKey(event.consumer, event.seq), parked);
+        return copy(parked);
+      }),
+    list: (consumer, limit) =>
+      op(() =>
+        copy(
+          [...state.parked.values()]
+            .filter((parked) => parked.consumer === consumer)
+            .sort((a, b) => a.seq - b.seq)
+            .slice(0, clampLimit(limit, DEFAULT_PARKED_LIST_LIMIT, MAX_PARKED_LIST_LIMIT)),
+        ),
+      ),
+    counts: () =>
+      op(() => {
+        const counts = new Map<string, number>();
+        for (const parked of state.parked.values()) counts.set(parked.consumer, (counts.get(parked.consumer) ?? 0) + 1);
+        return [...counts].map(([consumer, count]) => ({ consumer, count })).sort((a, b) => compareText(a.consumer, b.consumer));
+      }),
+  };
+
+  const repositories: Repositories = { cursors, links, editRequests, changeEvents, conversations, subscriptions, cards, approvals, settings, audit, rateLimits, leases, quarantine, parkedEvents };
   return {
     ...repositories,
     async transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {

@@ -2,6 +2,7 @@
 // (the migrator refuses a changed checksum); add NNN-name.ts with the next version instead.
 import { migration001 } from './001-initial.ts';
 import { migration002 } from './002-quarantine.ts';
+import { migration003 } from './003-parked-events.ts';
 
 export interface Migration {
   version: number;
@@ -10,4 +11,4 @@ export interface Migration {
   statements: readonly string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003];
