@@ -151,7 +151,11 @@ export async function startBridge(config: Config, options: StartOptions): Promis
       });
     }
 
-    const metrics = createMetrics({ quarantineCounts: () => store.quarantine.counts(), onCollectError: (error) => log.warn({ err: error }, 'could not count quarantined records for /metrics') });
+    const metrics = createMetrics({
+      quarantineCounts: () => store.quarantine.counts(),
+      parkedEventCounts: () => store.parkedEvents.counts(),
+      onCollectError: (error) => log.warn({ err: error }, 'could not count quarantined records or parked events for /metrics'),
+    });
     const context: SyncContext = { store, queue: createSyncJobQueue(jobs), pairs, clock: () => new Date(), newId: randomUUID, log: log.child({ component: 'sync' }), metrics };
     const engine = createSyncEngine(context, { replicaId, pollIntervalMs: config.sync.pollIntervalSeconds * 1000 });
 

@@ -11,11 +11,28 @@ export interface QuarantineCount {
   count: number;
 }
 
+export interface ParkedEventCount {
+  consumer: string;
+  count: number;
+}
+
 export interface MetricsOptions {
   /** Records in quarantine now, per pair and portal (the store's count: every replica agrees). */
   quarantineCounts: () => Promise<QuarantineCount[]>;
-  /** Reports a failed read of the quarantine count; the gauge keeps its last values. */
+  /** Change events parked now, per consumer (the store's count). */
+  parkedEventCounts: () => Promise<ParkedEventCount[]>;
+  /** Reports a failed read of a count; that gauge keeps its last values. */
   onCollectError?: (error: unknown) => void;
+}
+
+/** Reads the store's counts for a gauge at scrape time; a failed read keeps the gauge's last values. */
+async function storeCounts<T>(read: () => Promise<T[]>, onError: MetricsOptions['onCollectError']): Promise<T[] | null> {
+  try {
+    return await read();
+  } catch (error) {
+    onError?.(error);
+    return null;
+  }
 }
 
 export interface Metrics extends SyncMetrics {
@@ -39,20 +56,34 @@ export function createMetrics(options: MetricsOptions): Metrics {
     labelNames: ['pair', 'portal'],
     registers: [registry],
     async collect() {
-      let counts: QuarantineCount[];
-      try {
-        counts = await options.quarantineCounts();
-      } catch (error) {
-        options.onCollectError?.(error);
-        return;
-      }
+      const counts = await storeCounts(options.quarantineCounts, options.onCollectError);
+      if (counts === null) return;
       this.reset();
       for (const { pairId, portal, count } of counts) this.set({ pair: pairId, portal }, count);
+    },
+  });
+  const parkedTotal = new Counter({
+    name: 'incident_bridge_parked_events_total',
+    help: 'Change events a consumer kept failing on and that were parked so later events could be delivered.',
+    labelNames: ['consumer'],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'incident_bridge_parked_events',
+    help: 'Change events parked now, per consumer.',
+    labelNames: ['consumer'],
+    registers: [registry],
+    async collect() {
+      const counts = await storeCounts(options.parkedEventCounts, options.onCollectError);
+      if (counts === null) return;
+      this.reset();
+      for (const { consumer, count } of counts) this.set({ consumer }, count);
     },
   });
   return {
     contentType: registry.contentType,
     render: () => registry.metrics(),
     recordQuarantined: (pairId, portal) => quarantinedTotal.inc({ pair: pairId, portal }),
+    recordParkedEvent: (consumer) => parkedTotal.inc({ consumer }),
   };
 }

@@ -15,6 +15,8 @@ export interface PairPortals {
 export interface SyncMetrics {
   /** A record entered quarantine (the store refused it). */
   recordQuarantined(pairId: string, portal: Portal): void;
+  /** The dispatcher parked a change event for a consumer (dispatcher.ts). */
+  recordParkedEvent(consumer: string): void;
 }
 
 export interface SyncContext {

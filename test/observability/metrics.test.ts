@@ -12,7 +12,7 @@ describe('metrics', () => {
 
   test('the quarantine counter and gauge, and the process default metrics, on an injected registry only', async () => {
     let counts: QuarantineCount[] = [{ pairId: 'contoso', portal: 'defender', count: 2 }];
-    const metrics = createMetrics({ quarantineCounts: async () => counts });
+    const metrics = createMetrics({ quarantineCounts: async () => counts, parkedEventCounts: async () => [] });
     metrics.recordQuarantined('contoso', 'defender');
     metrics.recordQuarantined('contoso', 'defender');
     metrics.recordQuarantined('fabrikam', 'sentinel');
@@ -28,7 +28,7 @@ describe('metrics', () => {
     text = await metrics.render();
     expect(text).not.toMatch(/^incident_bridge_quarantined_records\{/m);
     // Two instances do not collide, and prom-client's global registry is left alone.
-    expect(() => createMetrics({ quarantineCounts: async () => [] })).not.toThrow();
+    expect(() => createMetrics({ quarantineCounts: async () => [], parkedEventCounts: async () => [] })).not.toThrow();
     expect(await globalRegistry.getMetricsAsJSON()).toEqual([]);
   });
 
@@ -40,6 +40,7 @@ describe('metrics', () => {
         if (fail) throw new Error('store down');
         return [{ pairId: 'p', portal: 'sentinel', count: 1 }];
       },
+      parkedEventCounts: async () => [],
       onCollectError: (error) => errors.push(error),
     });
     await metrics.render();
@@ -49,7 +50,7 @@ describe('metrics', () => {
   });
 
   test('GET /metrics serves the Prometheus text format', async () => {
-    const metrics = createMetrics({ quarantineCounts: async () => [{ pairId: 'p1', portal: 'defender', count: 3 }] });
+    const metrics = createMetrics({ quarantineCounts: async () => [{ pairId: 'p1', portal: 'defender', count: 3 }], parkedEventCounts: async () => [{ consumer: 'teams-notifier', count: 1 }] });
     server = createHttpServer({
       adapter: { handleRequest: async () => undefined },
       app: { run: async () => true },
@@ -64,5 +65,20 @@ describe('metrics', () => {
     expect(body).toContain('# TYPE incident_bridge_quarantined_records gauge');
     expect(body).toContain('incident_bridge_quarantined_records{pair="p1",portal="defender"} 3');
     expect(body).toContain('# TYPE incident_bridge_quarantined_records_total counter');
+    expect(body).toContain('# TYPE incident_bridge_parked_events gauge');
+    expect(body).toContain('incident_bridge_parked_events{consumer="teams-notifier"} 1');
+    expect(body).toContain('# TYPE incident_bridge_parked_events_total counter');
+  });
+
+  test('the parked-events counter and gauge: the counter per park, the gauge from the store', async () => {
+    let counts = [{ consumer: 'teams-notifier', count: 2 }];
+    const metrics = createMetrics({ quarantineCounts: async () => [], parkedEventCounts: async () => counts });
+    metrics.recordParkedEvent('teams-notifier');
+    let text = await metrics.render();
+    expect(text).toContain('incident_bridge_parked_events_total{consumer="teams-notifier"} 1');
+    expect(text).toContain('incident_bridge_parked_events{consumer="teams-notifier"} 2');
+    counts = [];
+    text = await metrics.render();
+    expect(text).not.toMatch(/^incident_bridge_parked_events\{/m);
   });
 });
