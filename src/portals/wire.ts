@@ -1,5 +1,6 @@
 // Defensive readers for portal JSON. Portal responses are untrusted input: every field is checked
 // for its type, text is returned verbatim (never interpreted), and anything else is dropped.
+import { instantMs } from '../domain/instant.ts';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -34,9 +35,22 @@ export function camelEnum(value: string): string {
 
 /** A cursor or timestamp the caller passed: must be a real instant; returned as ISO-8601 UTC. */
 export function isoInstant(value: string, what: string): string {
-  const ms = Date.parse(value);
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(ms)) {
+  const ms = instantMs(value);
+  if (ms === null) {
     throw new TypeError(`${what} must be an ISO-8601 date-time such as 2026-01-01T00:00:00Z, got ${JSON.stringify(value).slice(0, 80)}`);
   }
   return new Date(ms).toISOString();
+}
+
+/**
+ * A timestamp a portal served. A UTC one is kept verbatim (Graph's 7 fractional digits order and
+ * compare exactly as served); one with an offset is rewritten in UTC, so that every stored
+ * timestamp compares as text; anything else (absent, free text, no zone, a day that does not
+ * exist) becomes '', which the watcher quarantines rather than let it move a cursor.
+ */
+export function portalInstant(value: unknown): string {
+  if (typeof value !== 'string') return '';
+  const ms = instantMs(value);
+  if (ms === null) return '';
+  return value.endsWith('Z') ? value : new Date(ms).toISOString();
 }

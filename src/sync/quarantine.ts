@@ -1,8 +1,9 @@
-// One record the store refuses never stops its pair. The watcher and the link-sync worker hand such
+// One record the store refuses, or whose last-modified time is unusable, never stops its pair. The watcher and the link-sync worker hand such
 // a failure here: the record is kept aside in the store (QuarantineRepository) with a log line and
 // a metric, the pair carries on, and the record is tried again as soon as the portal shows a newer
 // version of it, else on a bounded schedule (30 s, doubling, at most hourly), and released once it
 // stores. Logs name the incident, pair, portal and error code, never the record's text.
+import { instantMs } from '../domain/instant.ts';
 import { isRefusedRecord, type StoreError } from '../store/errors.ts';
 import type { IncidentLink, QuarantineKey, QuarantinedRecord } from '../store/ports.ts';
 import { syncLink, type SyncLinkOptions } from './link-sync.ts';
@@ -22,11 +23,43 @@ export interface QuarantineFailure extends QuarantineKey {
   seenUpdatedAt: string;
 }
 
-/** Stores (or counts one more attempt of) a refused record. `previous` is its record, if any. */
-export async function quarantineRecord(context: SyncContext, failure: QuarantineFailure, error: StoreError, previous: QuarantinedRecord | null): Promise<QuarantinedRecord> {
+/** Why a record is quarantined, as the quarantine table and logs say it: never the record's text. */
+export type QuarantineReason =
+  /** The store refused it: a SQLSTATE (e.g. '22P02') or StoreError code. */
+  | { errorCode: string; refused: true }
+  /** Its last-modified time is absent or no instant ('invalid-timestamp'), or far ahead of the listing ('future-timestamp'). */
+  | { errorCode: TimestampProblem; refused: false };
+
+/** The reason for a record the store refused. */
+export function refusal(error: StoreError): QuarantineReason {
+  return { errorCode: error.sqlState ?? error.code, refused: true };
+}
+
+/**
+ * How far past the time a listing started a record's last-modified time may be (the portal's
+ * clock running ahead of ours) and still move the cursor.
+ */
+export const MAX_TIMESTAMP_SKEW_MS = 5 * 60_000;
+
+export type TimestampProblem = 'invalid-timestamp' | 'future-timestamp';
+
+/**
+ * Whether a listed record's last-modified time can be trusted, `listedAtMs` being when the listing
+ * started. An unusable one would move the watcher's cursor wrongly: '' or free text cannot be
+ * listed from, and a time far in the future would put the cursor past changes still to come (and
+ * make the record win every "newest view" comparison), so such a record is quarantined instead.
+ */
+export function timestampProblem(lastUpdatedAt: string, listedAtMs: number): TimestampProblem | null {
+  const ms = instantMs(lastUpdatedAt);
+  if (ms === null) return 'invalid-timestamp';
+  return ms > listedAtMs + MAX_TIMESTAMP_SKEW_MS ? 'future-timestamp' : null;
+}
+
+/** Stores (or counts one more attempt of) a quarantined record. `previous` is its record, if any. */
+export async function quarantineRecord(context: SyncContext, failure: QuarantineFailure, reason: QuarantineReason, previous: QuarantinedRecord | null): Promise<QuarantinedRecord> {
   const now = context.clock();
   const attempts = (previous?.attempts ?? 0) + 1;
-  const errorCode = error.sqlState ?? error.code;
+  const { errorCode } = reason;
   const record = await context.store.quarantine.record({
     ...failure,
     errorCode,
@@ -37,7 +70,11 @@ export async function quarantineRecord(context: SyncContext, failure: Quarantine
   const { pairId, portal, incidentId, stage, linkId } = failure;
   context.log.warn(
     { pairId, portal, incidentId, stage, ...(linkId ? { linkId } : {}), errorCode, attempts, retryAt: record.retryAt },
-    previous ? 'quarantined incident still refused by the store; will retry' : 'the store refused an incident; quarantined, its pair keeps syncing',
+    previous
+      ? 'quarantined incident still not storable; will retry'
+      : reason.refused
+        ? 'the store refused an incident; quarantined, its pair keeps syncing'
+        : 'an incident has no usable last-modified time; quarantined, its pair keeps syncing',
   );
   if (!previous) context.metrics?.recordQuarantined(pairId, portal);
   return record;
@@ -80,7 +117,7 @@ export async function runSyncLinkJob(context: SyncContext, data: SyncLinkJobData
     const link = await context.store.links.get(data.linkId);
     if (!link) throw error;
     const key = syncKey(link);
-    await quarantineRecord(context, { ...key, linkId: link.linkId, seenUpdatedAt: link.defenderView?.lastUpdatedAt ?? '' }, error, await context.store.quarantine.get(key));
+    await quarantineRecord(context, { ...key, linkId: link.linkId, seenUpdatedAt: link.defenderView?.lastUpdatedAt ?? '' }, refusal(error), await context.store.quarantine.get(key));
     return;
   }
   if (data.quarantined && synced) await releaseRecord(context, syncKey(synced));

@@ -8,15 +8,19 @@
 // listing (the cursor only advances after both).
 //
 // A view the store refuses is quarantined (quarantine.ts) rather than failing the poll: the cursor
-// advances past it and the pair's other incidents keep syncing. Each poll reads the pair's
+// advances past it and the pair's other incidents keep syncing. A view whose last-modified time is
+// absent, no instant, or far ahead of the listing is quarantined too, and does not move the cursor
+// at all (only valid, believable instants do), so it can neither break the next listing nor put
+// the cursor past changes still to come. Each poll reads the pair's
 // quarantine once; a quarantined incident is tried again when it is listed with a newer version,
 // or when its retry time has come (read fresh from its portal, a few per poll).
 import type { Incident, Portal } from '../domain/incident.ts';
+import { instantMs } from '../domain/instant.ts';
 import { isRefusedRecord } from '../store/errors.ts';
-import type { IncidentLink, QuarantinedRecord } from '../store/ports.ts';
+import type { IncidentLink, PortalCursor, QuarantinedRecord } from '../store/ports.ts';
 import { MAX_QUARANTINE_LIST_LIMIT } from '../store/sql/quarantine.ts';
 import { newestView } from './link-sync.ts';
-import { quarantineId, quarantineRecord, releaseRecord, type SyncLinkJobData } from './quarantine.ts';
+import { quarantineId, quarantineRecord, refusal, releaseRecord, timestampProblem, type SyncLinkJobData } from './quarantine.ts';
 import { pairOf, QUEUES, type SyncContext } from './sync-context.ts';
 
 export interface WatcherOptions {
@@ -102,11 +106,17 @@ export function createWatcher(context: SyncContext, options: WatcherOptions) {
    * Stores one view, or quarantines it when the store refuses it. `held` is the pair's quarantine
    * as this poll knows it, kept current. Returns the link id when the link needs a sync job.
    */
-  async function storeView(portal: Portal, incident: Incident, held: Map<string, QuarantinedRecord>, stats: PollStats): Promise<string | null> {
+  async function storeView(portal: Portal, incident: Incident, held: Map<string, QuarantinedRecord>, stats: PollStats, listedAtMs: number): Promise<string | null> {
     const key = { pairId, portal, incidentId: incident.id, stage: 'view' } as const;
     const previous = held.get(quarantineId(key)) ?? null;
     // The version that was refused, listed again (the overlap re-lists it on every poll): wait for its retry time.
     if (previous && previous.seenUpdatedAt === incident.lastUpdatedAt && Date.parse(previous.retryAt) > context.clock().getTime()) {
+      stats.quarantined++;
+      return null;
+    }
+    const problem = timestampProblem(incident.lastUpdatedAt, listedAtMs);
+    if (problem) {
+      held.set(quarantineId(key), await quarantineRecord(context, { ...key, linkId: null, seenUpdatedAt: incident.lastUpdatedAt }, { errorCode: problem, refused: false }, previous));
       stats.quarantined++;
       return null;
     }
@@ -119,7 +129,7 @@ export function createWatcher(context: SyncContext, options: WatcherOptions) {
       return linkId;
     } catch (error) {
       if (!isRefusedRecord(error)) throw error;
-      held.set(quarantineId(key), await quarantineRecord(context, { ...key, linkId: null, seenUpdatedAt: incident.lastUpdatedAt }, error, previous));
+      held.set(quarantineId(key), await quarantineRecord(context, { ...key, linkId: null, seenUpdatedAt: incident.lastUpdatedAt }, refusal(error), previous));
       stats.quarantined++;
       return null;
     }
@@ -146,9 +156,19 @@ export function createWatcher(context: SyncContext, options: WatcherOptions) {
         held.delete(quarantineId(record));
         continue;
       }
-      const linkId = await storeView(record.portal, incident, held, stats);
+      const linkId = await storeView(record.portal, incident, held, stats, context.clock().getTime());
       if (linkId) toSync.add(linkId);
     }
+  }
+
+  /**
+   * A stored cursor whose `since` is no instant (written before timestamps were checked) is
+   * dropped: listing everything again loses nothing, where listing from it cannot work at all.
+   */
+  function usableCursor(cursor: PortalCursor | null, portal: Portal): PortalCursor | null {
+    if (cursor === null || instantMs(cursor.since) !== null) return cursor;
+    context.log.warn({ pairId, portal, since: cursor.since.slice(0, 40) }, 'stored cursor is no instant; listing from the start');
+    return null;
   }
 
   /** One poll of both portals. Throws on portal errors; the loop around it logs and carries on. */
@@ -162,7 +182,7 @@ export function createWatcher(context: SyncContext, options: WatcherOptions) {
 
     for (const portal of ['defender', 'sentinel'] as const) {
       const client = portal === 'defender' ? pair.defender : pair.sentinel;
-      const cursor = await context.store.cursors.get(pairId, portal);
+      const cursor = usableCursor(await context.store.cursors.get(pairId, portal), portal);
       // A change that commits late carries a timestamp from before it became visible, but not from
       // before our previous listing started (less the overlap, which also absorbs clock skew). So
       // re-list from there, never further back: after a burst the cursor stays at its newest change,
@@ -179,8 +199,10 @@ export function createWatcher(context: SyncContext, options: WatcherOptions) {
         stats.listCalls[portal]++;
         for (const incident of page) {
           stats.listed[portal]++;
-          const linkId = await storeView(portal, incident, held, stats);
+          const linkId = await storeView(portal, incident, held, stats, startedAt);
           if (linkId) toSync.add(linkId);
+          // Only a believable instant moves the cursor (storeView quarantined any other).
+          if (timestampProblem(incident.lastUpdatedAt, startedAt)) continue;
           if (maxSeen === undefined || incident.lastUpdatedAt > maxSeen) {
             maxSeen = incident.lastUpdatedAt;
             idsAtMax = new Set([incident.id]);

@@ -11,6 +11,19 @@ function recordingLogger() {
 }
 
 describe('Graph incident -> domain', () => {
+  test.each([
+    ['absent', undefined, ''],
+    ['free text', 'yesterday', ''],
+    ['without a zone', '2026-01-01T10:00:00', ''],
+    ['a day that does not exist', '2026-02-30T10:00:00Z', ''],
+    ['with an offset', '2026-01-01T12:00:00+02:00', '2026-01-01T10:00:00.000Z'],
+  ])('a timestamp %s maps to an instant or to "" (unusable), never to text', (_name, value, mapped) => {
+    const raw = { ...GRAPH_INCIDENT_WITH_ALERTS, lastUpdateDateTime: value, createdDateTime: value };
+    const incident = graphIncidentToDomain(raw);
+    expect(incident.lastUpdatedAt).toBe(mapped);
+    expect(incident.createdAt).toBe(mapped);
+  });
+
   test('the documented update response (PascalCase enums, older comment names) maps every field', () => {
     const incident = graphIncidentToDomain(GRAPH_UPDATE_RESPONSE_EXAMPLE);
     expect(incident).toEqual({
@@ -151,7 +164,7 @@ describe('Graph incident -> domain: text the store cannot hold', () => {
   });
 
   test('comments listed on their own are made storable too', () => {
-    expect(graphCommentToDomain({ comment: 'a\u0000b\ud800', createdByDisplayName: '\udfff', createdDateTime: 't' })).toEqual({ text: 'a\uFFFDb\uFFFD', author: '\uFFFD', createdAt: 't' });
+    expect(graphCommentToDomain({ comment: 'a\u0000b\ud800', createdByDisplayName: '\udfff', createdDateTime: '2026-01-01T00:00:00Z' })).toEqual({ text: 'a\uFFFDb\uFFFD', author: '\uFFFD', createdAt: '2026-01-01T00:00:00Z' });
   });
 
   test('oversize values are bounded: one-line fields at MAX_LINE_CHARS, prose at MAX_TEXT_CHARS', () => {

@@ -15,6 +15,18 @@ const patchErrorOf = (run: () => unknown): PortalError => {
 };
 
 describe('ARM incident -> domain', () => {
+  test.each([
+    ['absent', undefined, ''],
+    ['free text', 'yesterday', ''],
+    ['without a zone', '2026-01-01T10:00:00', ''],
+    ['with an offset', '2026-01-01T12:00:00+02:00', '2026-01-01T10:00:00.000Z'],
+  ])('a timestamp %s maps to an instant or to "" (unusable), never to text', (_name, value, mapped) => {
+    const raw = { ...ARM_XDR_INCIDENT, properties: { ...ARM_XDR_INCIDENT.properties, lastModifiedTimeUtc: value, createdTimeUtc: value } };
+    const incident = armIncidentToDomain(raw);
+    expect(incident.lastUpdatedAt).toBe(mapped);
+    expect(incident.createdAt).toBe(mapped);
+  });
+
   test('the documented CreateIncident response maps every field', () => {
     expect(armIncidentToDomain(ARM_CREATE_INCIDENT_RESPONSE_EXAMPLE, { tenantId: 't1' })).toEqual({
       portal: 'sentinel',

@@ -183,7 +183,7 @@ describe.each(backends())('quarantine on %s', (_name, open) => {
     s.defender.put(incidentNo(1));
     const broken: Store = { ...store, links: { ...store.links, findByDefenderId: async () => Promise.reject(new Error('connection reset')) } };
     const before = await store.cursors.get(PAIR, 'defender');
-    s.defender.put(incidentNo(60));
+    s.defender.put(incidentNo(60, { lastUpdatedAt: at(10) }));
     const watcher = createWatcher({ ...s.context, store: broken }, { pairId: PAIR });
     await expect(watcher.pollOnce()).rejects.toThrow('connection reset');
     expect(await store.cursors.get(PAIR, 'defender')).toEqual(before);

@@ -17,7 +17,7 @@ import type {
 import { storableComment, storableIncident } from '../../domain/untrusted-text.ts';
 import type { PortalLogger } from '../capability.ts';
 import { invalidResponse } from '../http/errors.ts';
-import { camelEnum, int, isObject, str, strArray, unique, uniqueSorted } from '../wire.ts';
+import { camelEnum, int, isObject, portalInstant, str, strArray, unique, uniqueSorted } from '../wire.ts';
 
 /** Fields PATCH /security/incidents/{id} accepts (documented 2022 + 2025 revisions, plus severity when profiled). */
 export interface GraphIncidentPatch {
@@ -104,7 +104,7 @@ export function graphCommentToDomain(raw: unknown): IncidentComment | null {
     text,
     // createdBy/createdTime appear in an older documented example instead of the alertComment names.
     author: str(raw.createdByDisplayName) ?? str(raw.createdBy) ?? '',
-    createdAt: str(raw.createdDateTime) ?? str(raw.createdTime) ?? '',
+    createdAt: portalInstant(raw.createdDateTime) || portalInstant(raw.createdTime),
   });
 }
 
@@ -161,8 +161,8 @@ export function graphIncidentToDomain(raw: unknown, context: GraphMappingContext
     additionalData,
     comments: (Array.isArray(raw.comments) ? raw.comments : []).map(graphCommentToDomain).filter((c): c is IncidentComment => c !== null),
     lastModifiedBy: str(raw.lastModifiedBy) ?? '',
-    createdAt: str(raw.createdDateTime) ?? '',
-    lastUpdatedAt: str(raw.lastUpdateDateTime) ?? '',
+    createdAt: portalInstant(raw.createdDateTime),
+    lastUpdatedAt: portalInstant(raw.lastUpdateDateTime),
     webUrl: str(raw.incidentWebUrl) ?? '',
   };
   if (tenantId) incident.tenantId = tenantId;

@@ -13,7 +13,7 @@ import type { Classification, Incident, IncidentComment, IncidentPatch, Owner, S
 import { storableComment, storableIncident } from '../../domain/untrusted-text.ts';
 import type { PortalLogger } from '../capability.ts';
 import { invalidResponse } from '../http/errors.ts';
-import { int, isObject, str, strArray, unique, type JsonObject } from '../wire.ts';
+import { int, isObject, portalInstant, str, strArray, unique, type JsonObject } from '../wire.ts';
 
 export const SENTINEL_CLASSIFICATION_REASONS = ['SuspiciousActivity', 'SuspiciousButExpected', 'IncorrectAlertLogic', 'InaccurateData'] as const;
 export type SentinelClassificationReason = (typeof SENTINEL_CLASSIFICATION_REASONS)[number];
@@ -124,7 +124,7 @@ export function armCommentToDomain(raw: unknown): IncidentComment | null {
   const comment: IncidentComment = {
     text,
     author: str(author.name) || str(author.userPrincipalName) || str(author.email) || str(author.objectId) || '',
-    createdAt: str(properties.createdTimeUtc) ?? '',
+    createdAt: portalInstant(properties.createdTimeUtc),
   };
   const id = str(raw.name);
   if (id) comment.id = id;
@@ -172,8 +172,8 @@ export function armIncidentToDomain(raw: unknown, context: SentinelMappingContex
     },
     comments: [],
     lastModifiedBy: lastModifiedByFromArm(isObject(raw.systemData) && str(raw.systemData.lastModifiedBy) ? raw.systemData.lastModifiedBy : properties.lastModifiedBy),
-    createdAt: str(properties.createdTimeUtc) ?? '',
-    lastUpdatedAt: str(properties.lastModifiedTimeUtc) ?? '',
+    createdAt: portalInstant(properties.createdTimeUtc),
+    lastUpdatedAt: portalInstant(properties.lastModifiedTimeUtc),
     webUrl: str(properties.incidentUrl) ?? '',
   };
   const incidentNumber = int(properties.incidentNumber);
