@@ -38,6 +38,35 @@ describe('/_sim control API', () => {
     expect((await sims.arm('GET', '/incidents')).status).toBe(200);
   });
 
+  test('a rewrite fault serves the response with one field of one record rewritten or removed; the incident is unchanged', async () => {
+    for (const title of ['One', 'Two']) await sims.http('POST', '/_sim/alerts', { body: { serviceSource: 'microsoftDefenderForEndpoint', title, severity: 'low', correlationKey: title } });
+    const before = (await sims.graph('GET', '/v1.0/security/incidents')).json.value as Array<Record<string, unknown>>;
+    const target = before[0]!;
+    const added = await sims.http('POST', '/_sim/faults', { body: { api: 'graph', method: 'GET', pathPattern: '^/v1\\.0/security/incidents$', rewrite: { field: 'lastUpdateDateTime', value: 'not a date', id: target.id }, count: 1 } });
+    expect(added.status).toBe(201);
+    const rewritten = (await sims.graph('GET', '/v1.0/security/incidents')).json.value as Array<Record<string, unknown>>;
+    expect(rewritten.map((incident) => incident.lastUpdateDateTime)).toEqual(before.map((incident) => (incident.id === target.id ? 'not a date' : incident.lastUpdateDateTime)));
+    expect((await sims.graph('GET', '/v1.0/security/incidents')).json.value).toEqual(before);
+
+    // Rewrites combine: two at once, each on its own record.
+    for (const [index, value] of ['first', 'second'].entries()) {
+      await sims.http('POST', '/_sim/faults', { body: { api: 'graph', method: 'GET', rewrite: { field: 'lastUpdateDateTime', value, id: before[index]!.id }, count: 1 } });
+    }
+    const both = (await sims.graph('GET', '/v1.0/security/incidents')).json.value as Array<Record<string, unknown>>;
+    expect(both.slice(0, 2).map((incident) => incident.lastUpdateDateTime)).toEqual(['first', 'second']);
+
+    await sims.http('POST', '/_sim/faults', { body: { api: 'arm', method: 'GET', pathPattern: '/incidents$', rewrite: { field: 'properties.lastModifiedTimeUtc', value: null }, count: 1 } });
+    const arm = (await sims.arm('GET', '/incidents')).json.value as Array<{ properties: Record<string, unknown> }>;
+    expect(arm.length).toBeGreaterThan(0);
+    for (const incident of arm) expect('lastModifiedTimeUtc' in incident.properties).toBe(false);
+    expect(((await sims.arm('GET', '/incidents')).json.value as Array<{ properties: Record<string, unknown> }>)[0]!.properties.lastModifiedTimeUtc).toEqual(expect.any(String));
+
+    for (const rewrite of [{ field: 'a..b', value: 1 }, { field: 'x' }, { field: 'x', value: 1, id: 7 }]) {
+      expect((await sims.http('POST', '/_sim/faults', { body: { api: 'graph', rewrite, count: 1 } })).status).toBe(400);
+    }
+    expect((await sims.http('POST', '/_sim/faults', { body: { api: 'graph', status: 500, rewrite: { field: 'x', value: 1 }, count: 1 } })).status).toBe(400);
+  });
+
   test('GET /_sim/requests counts per API and records the calling app', async () => {
     await sims.graph('GET', '/v1.0/security/incidents');
     await sims.arm('GET', '/incidents');

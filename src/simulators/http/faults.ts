@@ -1,5 +1,7 @@
 // Fault injection: the next `count` requests matching api/method/path get a chosen status (with
-// an optional Retry-After and body) or extra latency. Pure matching; the server applies the result.
+// an optional Retry-After and body), extra latency, or a served body with one field rewritten (a
+// portal serving a malformed value, such as a timestamp that is no instant). Pure matching and
+// rewriting; the server applies the result.
 import { isPlainObject } from './types.ts';
 import type { ApiName, SimRequest } from './types.ts';
 
@@ -21,6 +23,20 @@ export interface FaultSpec {
    */
   answerLate?: boolean;
   body?: unknown;
+  /** Serve the response as usual, but with this field rewritten (see rewriteBody). */
+  rewrite?: BodyRewrite;
+}
+
+/**
+ * A field of the served records to replace: `field` is a dotted path within each record
+ * ('lastUpdateDateTime', 'properties.lastModifiedTimeUtc'); the records are the items of a list
+ * response's `value`, or a single resource's body. `id` (a record's `id` or ARM `name`) limits it
+ * to one record. `value` null removes the field (a portal leaving it out).
+ */
+export interface BodyRewrite {
+  field: string;
+  value: unknown;
+  id?: string;
 }
 
 interface ActiveFault {
@@ -35,6 +51,38 @@ export interface FaultDecision {
   answerLate: boolean;
   /** Set when the request must be answered by the fault instead of the simulator. */
   response?: { status: number; retryAfterSeconds?: number; body?: unknown };
+  /** Set when the simulator's own response is served with fields rewritten, in this order. */
+  rewrites?: BodyRewrite[];
+}
+
+function parseRewrite(input: unknown): BodyRewrite | string {
+  if (!isPlainObject(input)) return "'rewrite' must be an object { field, value, id? }";
+  const { field, value, id } = input;
+  if (typeof field !== 'string' || !/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/.test(field)) return "'rewrite.field' must be a dotted field path such as properties.lastModifiedTimeUtc";
+  if (!('value' in input)) return "'rewrite.value' is required (null removes the field)";
+  if (id !== undefined && typeof id !== 'string') return "'rewrite.id' must be a string";
+  return { field, value, ...(id !== undefined ? { id } : {}) };
+}
+
+/** Rewrites `rewrite.field` in each matching record of a served JSON body; returns a new body. */
+export function rewriteBody(body: unknown, rewrite: BodyRewrite): unknown {
+  const copy = structuredClone(body);
+  const records = isPlainObject(copy) && Array.isArray(copy.value) ? copy.value : [copy];
+  const path = rewrite.field.split('.');
+  const last = path.pop() as string;
+  for (const record of records) {
+    if (!isPlainObject(record)) continue;
+    if (rewrite.id !== undefined && record.id !== rewrite.id && record.name !== rewrite.id) continue;
+    let target: Record<string, unknown> = record;
+    for (const key of path) {
+      const next = target[key];
+      if (!isPlainObject(next)) break;
+      target = next;
+    }
+    if (rewrite.value === null) delete target[last];
+    else target[last] = rewrite.value;
+  }
+  return copy;
 }
 
 export interface FaultInjector {
@@ -48,7 +96,7 @@ export interface FaultInjector {
 /** Validates control-API input into a FaultSpec, or returns a message saying what is wrong. */
 export function parseFaultSpec(input: unknown): FaultSpec | string {
   if (!isPlainObject(input)) return 'body must be a JSON object';
-  const { api, method, pathPattern, status, retryAfterSeconds, count, latencyMs, answerLate, body } = input;
+  const { api, method, pathPattern, status, retryAfterSeconds, count, latencyMs, answerLate, body, rewrite } = input;
   if (typeof api !== 'string' || !(FAULT_APIS as readonly string[]).includes(api)) {
     return `'api' must be one of ${FAULT_APIS.join(', ')}`;
   }
@@ -71,7 +119,14 @@ export function parseFaultSpec(input: unknown): FaultSpec | string {
   if (latencyMs !== undefined && (!Number.isFinite(latencyMs) || (latencyMs as number) < 0)) {
     return "'latencyMs' must be a number >= 0";
   }
-  if (status === undefined && latencyMs === undefined) return "give 'status', 'latencyMs' or both";
+  let parsedRewrite: BodyRewrite | undefined;
+  if (rewrite !== undefined) {
+    const parsed = parseRewrite(rewrite);
+    if (typeof parsed === 'string') return parsed;
+    if (status !== undefined) return "'rewrite' changes the simulator's own response: give it without 'status'";
+    parsedRewrite = parsed;
+  }
+  if (status === undefined && latencyMs === undefined && parsedRewrite === undefined) return "give 'status', 'latencyMs', 'rewrite', or 'latencyMs' with one of the others";
   if (answerLate !== undefined && (typeof answerLate !== 'boolean' || (answerLate && (status !== undefined || latencyMs === undefined)))) {
     return "'answerLate' is a boolean, and needs 'latencyMs' without 'status'";
   }
@@ -83,6 +138,7 @@ export function parseFaultSpec(input: unknown): FaultSpec | string {
   if (latencyMs !== undefined) spec.latencyMs = latencyMs as number;
   if (answerLate === true) spec.answerLate = true;
   if (body !== undefined) spec.body = body;
+  if (parsedRewrite !== undefined) spec.rewrite = parsedRewrite;
   return spec;
 }
 
@@ -99,21 +155,25 @@ export function createFaultInjector(): FaultInjector {
       return faults.map((fault) => ({ ...fault.spec, remaining: fault.remaining }));
     },
     take(api, request) {
-      const fault = faults.find(
-        (candidate) =>
-          candidate.spec.api === api &&
-          (!candidate.spec.method || candidate.spec.method === request.method.toUpperCase()) &&
-          (!candidate.pattern || candidate.pattern.test(request.path)),
-      );
-      if (!fault) return undefined;
-      fault.remaining -= 1;
-      if (fault.remaining <= 0) faults = faults.filter((candidate) => candidate !== fault);
-      const decision: FaultDecision = { latencyMs: fault.spec.latencyMs ?? 0, answerLate: fault.spec.answerLate === true };
-      if (fault.spec.status !== undefined) {
+      const matches = (candidate: ActiveFault) =>
+        candidate.spec.api === api &&
+        (!candidate.spec.method || candidate.spec.method === request.method.toUpperCase()) &&
+        (!candidate.pattern || candidate.pattern.test(request.path));
+      // Rewrites of different fields or records combine: every matching one applies, in the
+      // order added. Of the other faults, the first that matches answers.
+      const rewrites = faults.filter((candidate) => candidate.spec.rewrite !== undefined && matches(candidate));
+      const fault = faults.find((candidate) => candidate.spec.rewrite === undefined && matches(candidate));
+      const taken = fault ? [...rewrites, fault] : rewrites;
+      if (taken.length === 0) return undefined;
+      for (const used of taken) used.remaining -= 1;
+      faults = faults.filter((candidate) => candidate.remaining > 0);
+      const decision: FaultDecision = { latencyMs: Math.max(...taken.map((used) => used.spec.latencyMs ?? 0)), answerLate: taken.some((used) => used.spec.answerLate === true) };
+      if (fault?.spec.status !== undefined) {
         decision.response = { status: fault.spec.status };
         if (fault.spec.retryAfterSeconds !== undefined) decision.response.retryAfterSeconds = fault.spec.retryAfterSeconds;
         if (fault.spec.body !== undefined) decision.response.body = fault.spec.body;
       }
+      if (rewrites.length > 0) decision.rewrites = rewrites.map((used) => used.spec.rewrite as BodyRewrite);
       return decision;
     },
   };

@@ -6,7 +6,7 @@ import type { Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiName, SimRequest, SimResponse } from './types.ts';
 import { header } from './types.ts';
-import type { FaultDecision, FaultInjector } from './faults.ts';
+import { rewriteBody, type FaultDecision, type FaultInjector } from './faults.ts';
 import type { RequestLog } from './request-log.ts';
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -112,7 +112,10 @@ export function createSimServer(deps: ServerDeps): Server {
         write(res, api, request, { status, headers, json: fault.response.body ?? deps.faultBody(api, request, status) });
         return;
       }
-      const response = await handler(request);
+      const served = await handler(request);
+      const rewrites = fault?.rewrites ?? [];
+      const response = rewrites.length > 0 && served.json !== undefined ? { ...served, json: rewrites.reduce(rewriteBody, served.json) } : served;
+      if (rewrites.length > 0) faultInjected = true;
       status = response.status;
       if (fault?.answerLate) {
         faultInjected = true;
