@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { configFromResources, planConnectorWrites, versionOf, type ConnectorResources } from '../../src/portals/sentinel/connector-mapping.ts';
+import { isStorableText, MAX_LINE_CHARS, storableText } from '../../src/domain/untrusted-text.ts';
 
 const resources = (): ConnectorResources => ({
   connector: { name: 'c1', kind: 'MicrosoftThreatProtection', etag: '"1"', properties: { tenantId: 't', dataTypes: { incidents: { state: 'Enabled' }, alerts: { state: 'Enabled' } } } },
@@ -55,6 +56,24 @@ describe('connector configuration mapping', () => {
     const [write] = planConnectorWrites(withTables, { ...configFromResources(withTables, 'azurePortal'), eventTypes: ['DeviceInfo'] }, 't', (s) => s);
     expect((write?.body.properties as { dataTypes: unknown }).dataTypes).toEqual({
       incidents: { state: 'Enabled' }, alerts: { state: 'Enabled' }, EmailEvents: { state: 'Disabled' }, DeviceInfo: { state: 'Enabled' },
+    });
+  });
+
+  test('event table names are portal text: made storable, and written back as the portal spells them', () => {
+    const hostile = resources();
+    const long = `Table${'x'.repeat(MAX_LINE_CHARS)}`;
+    hostile.connector!.properties.dataTypes = { incidents: { state: 'Enabled' }, 'Device\ud800Events': { state: 'Enabled' }, 'Nul\u0000Events': { state: 'Enabled' }, [long]: { state: 'Enabled' } };
+    const config = configFromResources(hostile, 'azurePortal');
+    expect(config.eventTypes).toEqual(['Device\uFFFDEvents', 'Nul\uFFFDEvents', storableText(long, MAX_LINE_CHARS)]);
+    for (const name of config.eventTypes) expect(isStorableText(name) && name.length <= MAX_LINE_CHARS).toBe(true);
+    // Dropping one table switches off that key and leaves the others as they are, under their own keys.
+    const [write] = planConnectorWrites(hostile, { ...config, eventTypes: config.eventTypes.filter((name) => !name.startsWith('Nul')) }, 't', (seed) => seed);
+    expect((write?.body.properties as { dataTypes: unknown }).dataTypes).toEqual({
+      incidents: { state: 'Enabled' },
+      alerts: { state: 'Enabled' },
+      'Device\ud800Events': { state: 'Enabled' },
+      'Nul\u0000Events': { state: 'Disabled' },
+      [long]: { state: 'Enabled' },
     });
   });
 });

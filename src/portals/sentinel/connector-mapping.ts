@@ -2,6 +2,7 @@
 // See CONNECTOR.md for the mapping and its sources.
 import { createHash } from 'node:crypto';
 import type { ConnectorConfig, IntegrationMethod } from '../../domain/connector.ts';
+import { MAX_LINE_CHARS, storableText } from '../../domain/untrusted-text.ts';
 import { isObject, str, strArray, uniqueSorted, type JsonObject } from '../wire.ts';
 
 export const MTP_CONNECTOR_KIND = 'MicrosoftThreatProtection';
@@ -65,17 +66,33 @@ const NON_EVENT_DATA_TYPES = new Set(['incidents', 'alerts']);
  */
 export function eventTablesOf(connector: ArmResource | null): string[] {
   const dataTypes = connector && isObject(connector.properties.dataTypes) ? connector.properties.dataTypes : {};
-  return uniqueSorted(Object.keys(dataTypes).filter((key) => !NON_EVENT_DATA_TYPES.has(key) && enabled(dataTypes[key])));
+  return uniqueSorted(Object.keys(dataTypes).filter((key) => !NON_EVENT_DATA_TYPES.has(key) && enabled(dataTypes[key])).map(tableName));
+}
+
+/**
+ * A table name as the bridge stores and shows it: a data-type key is portal text like any other
+ * (domain/untrusted-text.ts), and ends up in approvals, audit entries and cards.
+ */
+function tableName(key: string): string {
+  return storableText(key, MAX_LINE_CHARS);
 }
 
 function withEventTables(dataTypes: JsonObject, tables: string[]): JsonObject {
   const wanted = new Set(tables);
+  const present = new Set<string>();
   const result: JsonObject = {};
   for (const [key, value] of Object.entries(dataTypes)) {
-    // Tables no longer wanted are switched off, not dropped, so the portal keeps seeing the choice.
-    result[key] = NON_EVENT_DATA_TYPES.has(key) || wanted.has(key) ? value : { state: 'Disabled' };
+    // Matched by the stored name, so a key that was made storable is kept as the portal spells it,
+    // not written back in its storable spelling. Tables no longer wanted are switched off, not
+    // dropped, so the portal keeps seeing the choice.
+    const name = tableName(key);
+    if (NON_EVENT_DATA_TYPES.has(key)) result[key] = value;
+    else if (wanted.has(name)) {
+      result[key] = { state: 'Enabled' };
+      present.add(name);
+    } else result[key] = { state: 'Disabled' };
   }
-  for (const table of wanted) result[table] = { state: 'Enabled' };
+  for (const table of wanted) if (!present.has(table)) result[table] = { state: 'Enabled' };
   return result;
 }
 
