@@ -198,7 +198,7 @@ async function applyLocked(context: SyncContext, request: StoredEditRequest, tar
     const view = views[note.portal];
     if (!view) continue;
     const purpose = note.field ?? 'audit';
-    const ref = commentRef(request.id, note.portal, purpose);
+    const ref = commentRef(request.id, purpose);
     const present = async (comments?: readonly IncidentComment[]) => (comments ?? (await clients[note.portal].listComments(view.id))).some((comment) => commentRefOf(comment.text) === ref);
     // Defender's fresh read carries its comments; ARM serves them apart.
     if (!(await present(note.portal === 'defender' ? view.comments : undefined))) {

@@ -33,9 +33,13 @@ export function fingerprintKey(fingerprint: string): string {
   return createHash('sha256').update(fingerprint, 'utf8').digest('hex').slice(0, 32);
 }
 
-/** The ref an edit request's comment carries on one portal (see formatAttributedComment). */
-export function commentRef(requestId: string, portal: 'defender' | 'sentinel', purpose: string): string {
-  return createHash('sha256').update(`${requestId}\n${portal}\n${purpose}`, 'utf8').digest('hex').slice(0, 8);
+/**
+ * The ref an edit request's comment carries (see formatAttributedComment). The same on both
+ * portals: it names the comment, not the copy, so the two copies read alike and a copy the portals'
+ * own sync mirrored across counts as that portal's copy.
+ */
+export function commentRef(requestId: string, purpose: string): string {
+  return createHash('sha256').update(`${requestId}\n${purpose}`, 'utf8').digest('hex').slice(0, 8);
 }
 
 /** The ref of a comment the bridge wrote for an edit request, or undefined. */

@@ -72,6 +72,47 @@ describePostgres('two replicas on one PostgreSQL database', () => {
     for (const dir of [simDir, ...dataDirs]) if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
+  test('analysts editing one incident through both replicas, with a portal user tagging in Sentinel, lose nothing and duplicate nothing', async () => {
+    const [a, b] = replicas as [ReplicaProcess, ReplicaProcess];
+    const { incidentId: defenderId } = simulators.control.raiseAlert({ serviceSource: 'microsoftDefenderForEndpoint', title: 'Raced by two replicas', severity: 'medium', correlationKey: 'replica-race' });
+    const sentinelName = simulators.control.sentinelCounterpart(defenderId)!.name;
+    await waitFor('the raced incident linked', async () => (await a.events(0)).some((event) => event.kind === 'created' && event.incident.defender?.id === defenderId), 60_000);
+
+    const analysts = Array.from({ length: 4 }, (_, n) => ({ objectId: `3f0c8a52-2222-4c1e-9d2a-5a6b7c8d9e0${n}`, upn: `analyst${n}@contoso.com`, displayName: `Analyst ${n}` }));
+    const tags = Array.from({ length: 20 }, (_, n) => `race-${n}`);
+    const comments = ['Pulled the mail trace', 'Blocked the sender domain', 'Same words twice', 'Same words twice'];
+    // Every edit at once, alternately through each replica: both replicas' job workers take them.
+    const submitted = await Promise.all([
+      ...tags.map((tag, n) => (n % 2 === 0 ? a : b).submit({ idempotencyKey: `race-tag-${n}`, incidentRef: defenderId, changes: { tagsAdd: [tag] }, actor: analysts[n % analysts.length]! })),
+      ...comments.map((comment, n) => (n % 2 === 0 ? b : a).submit({ idempotencyKey: `race-comment-${n}`, incidentRef: defenderId, changes: { comment }, actor: analysts[n % analysts.length]! })),
+    ]);
+    // Meanwhile a portal user labels the incident in Sentinel (their own read-modify-write).
+    const current = simulators.control.sentinelIncidents().find((incident) => incident.name === sentinelName)!;
+    simulators.control.analystUpdateSentinelIncident(sentinelName, { labels: [...current.labels.map((label) => label.labelName), 'portal-race'] }, 'bob.stone@contoso.com');
+
+    const expected = [...tags, 'portal-race'];
+    const defender = () => simulators.control.defenderIncidents().find((incident) => incident.id === defenderId)!;
+    const sentinel = () => simulators.control.sentinelIncidents().find((incident) => incident.name === sentinelName)!;
+    await waitFor('every tag on both portals', () =>
+      expected.every((tag) => defender().customTags.includes(tag) && sentinel().labels.some((label) => label.labelName === tag)), 120_000);
+    const outcomes = await Promise.all(submitted.map(async (result) => {
+      let outcome = await a.outcome(result.requestId);
+      await waitFor(`outcome of ${result.requestId}`, async () => {
+        outcome = await a.outcome(result.requestId);
+        return outcome !== null && outcome.state !== 'accepted';
+      }, 120_000);
+      return outcome!;
+    }));
+    expect(outcomes.map((outcome) => outcome.state)).toEqual(submitted.map(() => 'completed'));
+
+    const defenderTexts = commentBodies(defender().comments.map((c) => c.comment));
+    const sentinelTexts = commentBodies(simulators.control.sentinelComments(sentinelName).map((c) => c.message));
+    for (const comment of new Set(comments)) {
+      const wanted = countOf(comments, comment);
+      expect({ comment, defender: countOf(defenderTexts, comment), sentinel: countOf(sentinelTexts, comment) }).toEqual({ comment, defender: wanted, sentinel: wanted });
+    }
+  }, 240_000);
+
   test('the same stream is written once, by one watcher, and the standby takes over after a kill', async () => {
     const [a, b] = replicas as [ReplicaProcess, ReplicaProcess];
     await waitFor('all incidents linked', async () => (await a.events(0)).filter((event) => event.kind === 'created').length >= incidents.length, 60_000);

@@ -58,7 +58,7 @@ describe('comments', () => {
     const id = await bench.submit({ comment: 'Reset password' });
     const stored = await bench.context.store.editRequests.get(id);
     // A try that sent the comment and died before it landed.
-    const ref = commentRef(id, 'defender', 'comment');
+    const ref = commentRef(id, 'comment');
     await bench.context.store.editRequests.update(id, { outcome: { ...stored!.outcome!, commentsSentAt: { [ref]: new Date().toISOString() } } });
     await expect(applyEdit(bench.context, id)).rejects.toThrow(/not there yet/);
     expect(count(bench.portals.defender.incident.comments.map((c) => c.text), 'Reset password')).toBe(0);
