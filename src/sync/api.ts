@@ -69,8 +69,9 @@ export interface EditOutcome {
   converged: boolean;
   updatedAt: string;
   /**
-   * When each of the request's comment writes (by comment ref) was last sent. A write whose answer
-   * was lost may still land: it is looked for, and sent again only after a settling time.
+   * When each of the request's comment writes was last sent, by `<portal>:<comment ref>` (one comment
+   * has the same ref on both portals). A write whose answer was lost may still land: it is looked
+   * for, and sent again only after a settling time.
    */
   commentsSentAt?: Record<string, string>;
 }

@@ -8,7 +8,7 @@ import type { EditOutcome, EditRequest, FieldName, SubmitResult } from './api.ts
 import { commentRef, commentRefOf, parseAttributedComment } from './fingerprint.ts';
 import { withIncidentLock } from './incident-lock.ts';
 import { syncLink } from './link-sync.ts';
-import { acceptedOutcome, createOutcome, expireUnverified, recordCommentSent, recordVerification, recordWrite, verifyConvergence } from './outcome.ts';
+import { acceptedOutcome, commentSentAt, createOutcome, expireUnverified, recordCommentSent, recordVerification, recordWrite, verifyConvergence } from './outcome.ts';
 import { fieldsRequested, planEdit } from './plan-edit.ts';
 import type { PortalClient } from './ports.ts';
 import { pairOf, QUEUES, type PairPortals, type SyncContext } from './sync-context.ts';
@@ -202,11 +202,11 @@ async function applyLocked(context: SyncContext, request: StoredEditRequest, tar
     const present = async (comments?: readonly IncidentComment[]) => (comments ?? (await clients[note.portal].listComments(view.id))).some((comment) => commentRefOf(comment.text) === ref);
     // Defender's fresh read carries its comments; ARM serves them apart.
     if (!(await present(note.portal === 'defender' ? view.comments : undefined))) {
-      const sentAt = outcome.commentsSentAt?.[ref];
+      const sentAt = commentSentAt(outcome, note.portal, ref);
       if (sentAt !== undefined && context.clock().getTime() - Date.parse(sentAt) < commentSettleMs(context)) {
         throw new CommentOutcomeUnknownError(`the ${note.portal} comment of edit ${request.id} was sent at ${sentAt} and is not there yet; looking again before sending it again`);
       }
-      outcome = recordCommentSent(outcome, ref, now(context));
+      outcome = recordCommentSent(outcome, note.portal, ref, now(context));
       await saveOutcome(context, request.id, outcome);
       try {
         // The plan's text carries the attribution, and addComment adds it (with the ref) again.

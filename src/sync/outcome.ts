@@ -83,12 +83,25 @@ export function recordWrite(outcome: EditOutcome, portal: Portal, fields: readon
   return settle({ ...outcome, perPortal, updatedAt: now });
 }
 
+/** The key of one portal's copy of a comment in EditOutcome.commentsSentAt. */
+function commentSendKey(portal: Portal, ref: string): string {
+  return `${portal}:${ref}`;
+}
+
+/** When the portal's copy of the comment with this ref was last sent, if it was. */
+export function commentSentAt(outcome: EditOutcome, portal: Portal, ref: string): string | undefined {
+  const sent = outcome.commentsSentAt;
+  const key = commentSendKey(portal, ref);
+  return sent && Object.hasOwn(sent, key) ? sent[key] : undefined;
+}
+
 /**
- * Records that the comment with this ref is being sent now (saved before the write, so a crash
- * keeps it). The job still writes, so the outcome stays 'accepted' until it is settled again.
+ * Records that the portal's copy of the comment with this ref is being sent now (saved before the
+ * write, so a crash keeps it). The job still writes, so the outcome stays 'accepted' until it is
+ * settled again.
  */
-export function recordCommentSent(outcome: EditOutcome, ref: string, now: string): EditOutcome {
-  return { ...outcome, state: 'accepted', commentsSentAt: { ...outcome.commentsSentAt, [ref]: now }, updatedAt: now };
+export function recordCommentSent(outcome: EditOutcome, portal: Portal, ref: string, now: string): EditOutcome {
+  return { ...outcome, state: 'accepted', commentsSentAt: { ...outcome.commentsSentAt, [commentSendKey(portal, ref)]: now }, updatedAt: now };
 }
 
 /** Records a read-back: other-route fields become verified when the portal shows them. */

@@ -3,6 +3,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { commentFingerprint, commentRef } from '../../src/sync/fingerprint.ts';
 import { applyEdit, verifyEdit } from '../../src/sync/edits.ts';
+import { recordCommentSent } from '../../src/sync/outcome.ts';
 import { QUEUES } from '../../src/sync/sync-context.ts';
 import { analyst, startEditBench } from './support/edit-bench.ts';
 
@@ -59,7 +60,7 @@ describe('comments', () => {
     const stored = await bench.context.store.editRequests.get(id);
     // A try that sent the comment and died before it landed.
     const ref = commentRef(id, 'comment');
-    await bench.context.store.editRequests.update(id, { outcome: { ...stored!.outcome!, commentsSentAt: { [ref]: new Date().toISOString() } } });
+    await bench.context.store.editRequests.update(id, { outcome: recordCommentSent(stored!.outcome!, 'defender', ref, new Date().toISOString()) });
     await expect(applyEdit(bench.context, id)).rejects.toThrow(/not there yet/);
     expect(count(bench.portals.defender.incident.comments.map((c) => c.text), 'Reset password')).toBe(0);
   });
