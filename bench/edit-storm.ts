@@ -154,7 +154,20 @@ async function runStorm(h: SyncHarness, incidents: LinkedIncident[], plan: Plann
   const submitted = await Promise.all(
     plan.map((p) => h.engine.api.submitEdit({ idempotencyKey: `storm-${p.index}`, incidentRef: incidents[p.incident]!.defenderId, changes: p.changes, actor: p.actor })),
   );
-  return Promise.all(submitted.map((result) => h.engine.api.waitForEditOutcome(result.requestId, AbortSignal.timeout(OUTCOME_TIMEOUT_MS))));
+  let final = 0;
+  const started = Date.now();
+  const progress = setInterval(() => note(`${final}/${submitted.length} outcomes final after ${((Date.now() - started) / 1000).toFixed(0)} s`), 30_000);
+  try {
+    return await Promise.all(
+      submitted.map(async (result) => {
+        const outcome = await h.engine.api.waitForEditOutcome(result.requestId, AbortSignal.timeout(OUTCOME_TIMEOUT_MS));
+        final++;
+        return outcome;
+      }),
+    );
+  } finally {
+    clearInterval(progress);
+  }
 }
 
 interface Tally {
