@@ -2,24 +2,11 @@ import { describe, expect, test } from '@jest/globals';
 import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from '../../src/config/config.ts';
+import { loadConfig } from '../../src/config/config.ts';
 import { readEnvironment } from '../../src/config/env-files.ts';
+import { localEnv, problemsOf } from './support/local-env.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-
-function localEnv(overrides: Record<string, string | undefined> = {}) {
-  return { ...readEnvironment(ROOT, { TEAMSFX_ENV: 'local' }), ...overrides };
-}
-
-function problemsOf(env: Record<string, string | undefined>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 describe('loadConfig', () => {
   test('env/.env.local is a complete, valid local configuration', () => {

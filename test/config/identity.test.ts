@@ -1,25 +1,12 @@
 // The portals' identity modes and the bot's identity in the configuration: each mode names what it
 // is missing, SYNC_PAIRS entries may differ, and no secret ever reaches a message or the printable form.
 import { describe, expect, test } from '@jest/globals';
-import { ConfigError, loadConfig, printableConfig } from '../../src/config/config.ts';
-import { readEnvironment } from '../../src/config/env-files.ts';
+import { loadConfig, printableConfig } from '../../src/config/config.ts';
+import { localEnv, problemsOf } from './support/local-env.ts';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
 const SECRET = 'pa55-very-secret-value';
 const BOT_SECRET = 'bot-secret-value-42';
 const DB_PASSWORD = 'db-password-77';
-
-const localEnv = (overrides: Record<string, string | undefined> = {}) => ({ ...readEnvironment(ROOT, { TEAMSFX_ENV: 'local' }), ...overrides });
-
-function problemsOf(env: Record<string, string | undefined>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 describe('portal identity modes', () => {
   test('secret stays the default', () => {
