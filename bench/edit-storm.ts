@@ -17,7 +17,7 @@
 import type { Actor, Severity, Status } from '../src/domain/incident.ts';
 import { DEFAULT_RETRY_POLICY } from '../src/portals/http/retry.ts';
 import { DEFAULT_ARM_BUCKET, DEFAULT_GRAPH_REQUESTS_PER_MINUTE } from '../src/simulators/options.ts';
-import type { EditChanges, EditOutcome } from '../src/sync/api.ts';
+import type { EditChanges, EditOutcome } from '../src/domain/edits.ts';
 import { commentFingerprint } from '../src/sync/fingerprint.ts';
 import { startHarness, waitFor, type LinkedIncident, type SyncHarness } from '../test/sync-integration/support/harness.ts';
 

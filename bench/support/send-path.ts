@@ -2,7 +2,7 @@
 // guarded sender -> notifier), plus channels whose stored references point at a mock Bot
 // Connector. Shared by bench/bot.ts and test/bot-connector/.
 import type { Repositories } from '../../src/store/ports.ts';
-import type { ChangeEvent, FieldChange, IncidentView } from '../../src/sync/api.ts';
+import type { ChangeEvent, FieldChange, IncidentView } from '../../src/domain/change-events.ts';
 import type { Logger } from '../../src/observability/logger.ts';
 import { createSilentLogger } from '../../src/observability/logger.ts';
 import { createBotAdapter } from '../../src/bot/adapter.ts';

@@ -4,7 +4,7 @@ import { CardFactory, MessageFactory, type Activity } from 'botbuilder';
 import type { AdaptiveCard } from '../cards/render.ts';
 import { withNonce } from '../cards/card-nonce.ts';
 import { toPlainLine } from '../cards/escape.ts';
-import type { IncidentView } from '../sync/api.ts';
+import type { IncidentView } from '../domain/change-events.ts';
 
 /**
  * A copy of the card with a fresh idempotency nonce in its action data (src/cards/card-nonce.ts).

@@ -1,6 +1,6 @@
 // Folds a burst of change events for one incident into one event, so a channel gets one card
 // update and one threaded reply per burst. Pure.
-import type { ChangeEvent, FieldChange } from '../sync/api.ts';
+import type { ChangeEvent, FieldChange } from '../domain/change-events.ts';
 
 function sameValue(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);

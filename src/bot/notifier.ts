@@ -17,7 +17,8 @@
 // Delivery: handle() returns once the event is queued; the send happens when the window closes.
 // If the process stops inside the window the queued update is lost, but the card is not left
 // wrong for long: the next event for the incident re-renders it from the full current view.
-import type { ChangeConsumer, ChangeEvent, IncidentView } from '../sync/api.ts';
+import type { ChangeConsumer } from '../sync/api.ts';
+import type { ChangeEvent, IncidentView } from '../domain/change-events.ts';
 import type { CardRecord, CardRepository, ConversationRepository, SubscriptionRepository } from '../store/ports.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createSilentLogger } from '../observability/logger.ts';

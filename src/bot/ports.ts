@@ -2,7 +2,8 @@
 // incident API from src/sync/api.ts; what is here is what only the bot needs.
 import type { Activity, ConversationReference } from 'botbuilder';
 import type { AdaptiveCard } from '../cards/render.ts';
-import type { ChangeEvent, EditOutcome, IncidentView } from '../sync/api.ts';
+import type { ChangeEvent, IncidentView } from '../domain/change-events.ts';
+import type { EditOutcome } from '../domain/edits.ts';
 
 /** A stored conversation reference, as JSON (ConversationRecord.reference). */
 export type ProactiveReference = Partial<ConversationReference>;

@@ -2,7 +2,8 @@
 // came from outside (incident titles, tags, what the user typed) goes through escapeForTextBlock.
 import { escapeForTextBlock } from '../cards/escape.ts';
 import type { Incident } from '../domain/incident.ts';
-import type { EditOutcome, IncidentView } from '../sync/api.ts';
+import type { IncidentView } from '../domain/change-events.ts';
+import type { EditOutcome } from '../domain/edits.ts';
 import type { SubscriptionRecord } from '../store/ports.ts';
 import { COMMAND_USAGE, type CommandName } from './commands/parse.ts';
 import { describeFilters } from './subscription-filter.ts';

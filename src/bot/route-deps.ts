@@ -2,7 +2,9 @@
 // small helpers routes share: who is acting, with what role, and following an edit to its end.
 import { TurnContext } from 'botbuilder';
 import type { Actor } from '../domain/incident.ts';
-import type { BridgeApi, EditOutcome, IncidentListFilter, IncidentView } from '../sync/api.ts';
+import type { BridgeApi, IncidentListFilter } from '../sync/api.ts';
+import type { IncidentView } from '../domain/change-events.ts';
+import type { EditOutcome } from '../domain/edits.ts';
 import type { CardRepository, ConversationRepository, SubscriptionRepository } from '../store/ports.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { AdaptiveCard } from '../cards/render.ts';

@@ -6,7 +6,7 @@
 // is in flight; a criterion holds when either view satisfies it, so a subscriber is never left out
 // because one portal has not caught up yet.
 import { SEVERITIES, type Incident, type Severity } from '../domain/incident.ts';
-import type { ChangeEvent, IncidentView } from '../sync/api.ts';
+import type { ChangeEvent, IncidentView } from '../domain/change-events.ts';
 import type { SubscriptionFilters, SubscriptionRecord } from '../store/ports.ts';
 import { friendlyProductName } from '../cards/product-names.ts';
 

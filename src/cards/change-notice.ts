@@ -2,7 +2,7 @@
 // "Severity medium → high by Jane Doe in Sentinel; tags +phishing". Pure. Everything taken from
 // the event (names, tags, titles) is untrusted and escaped: a bot message is Markdown in Teams.
 import type { Owner, Portal } from '../domain/incident.ts';
-import type { ChangeEvent, FieldChange } from '../sync/api.ts';
+import type { ChangeEvent, FieldChange } from '../domain/change-events.ts';
 import { escapeForTextBlock } from './escape.ts';
 import { CLASSIFICATION_LABELS, labelOf, PORTAL_NAMES, STATUS_LABELS } from './labels.ts';
 

@@ -1,6 +1,7 @@
 // The incident card: view model (incident-view-model.ts) -> cards/incident.json -> Adaptive Card.
 // Adds what is per-recipient rather than per-incident: the Universal Actions refresh block.
-import type { EditOutcome, IncidentView } from '../sync/api.ts';
+import type { IncidentView } from '../domain/change-events.ts';
+import type { EditOutcome } from '../domain/edits.ts';
 import { buildIncidentCardViewModel } from './incident-view-model.ts';
 import type { AdaptiveCard } from './render.ts';
 import { renderCard } from './render.ts';

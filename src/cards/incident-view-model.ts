@@ -4,7 +4,8 @@
 // error reasons) goes through escapeForTextBlock here and nowhere else.
 import type { Incident, IncidentComment, Portal, Severity, Status } from '../domain/incident.ts';
 import { SEVERITIES } from '../domain/incident.ts';
-import type { EditOutcome, FieldName, FieldOutcome, IncidentView, PortalSyncState } from '../sync/api.ts';
+import type { IncidentView, PortalSyncState } from '../domain/change-events.ts';
+import type { EditOutcome, FieldName, FieldOutcome } from '../domain/edits.ts';
 import { escapeForTextBlock } from './escape.ts';
 import { friendlyProductNames } from './product-names.ts';
 import { safeOpenUrl } from './safe-links.ts';

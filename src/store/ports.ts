@@ -10,7 +10,8 @@
 // - JSON columns round-trip plain JSON: no Dates, no undefined inside arrays, no class instances.
 import type { Actor, Incident, Portal, Severity, Status } from '../domain/incident.ts';
 import type { ConnectorConfig } from '../domain/connector.ts';
-import type { ChangeEvent, EditChanges, EditOutcome, PortalSyncState } from '../sync/api.ts';
+import type { ChangeEvent, PortalSyncState } from '../domain/change-events.ts';
+import type { EditChanges, EditOutcome } from '../domain/edits.ts';
 
 export type JsonPrimitive = string | number | boolean | null;
 export type JsonValue = JsonPrimitive | JsonValue[] | { [key: string]: JsonValue };

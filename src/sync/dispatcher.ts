@@ -6,7 +6,8 @@
 // retries, and once a later event delivered, it is parked for that consumer (ParkedEventRepository,
 // in the same transaction as the ack that moves past it) and counted; delivery-policy.ts says when.
 // "In order" then means: in order, less the parked events.
-import type { ChangeConsumer, ChangeEvent } from './api.ts';
+import type { ChangeConsumer } from './api.ts';
+import type { ChangeEvent } from '../domain/change-events.ts';
 import { DELIVERY_ATTEMPTS, deliveryErrorCode, deliveryRetryDelayMs, isTransientDeliveryError, MAX_SUSPECT_EVENTS } from './delivery-policy.ts';
 import type { SyncContext } from './sync-context.ts';
 

@@ -4,8 +4,10 @@
 import { PORTALS, type Incident, type IncidentComment, type Portal } from '../domain/incident.ts';
 import { CodedError, PortalError } from '../domain/errors.ts';
 import type { IncidentLink, StoredEditRequest } from '../store/ports.ts';
-import type { EditOutcome, EditRequest, FieldName, SubmitResult } from './api.ts';
-import { commentRef, commentRefOf, parseAttributedComment } from './fingerprint.ts';
+import type { EditRequest, SubmitResult } from './api.ts';
+import type { EditOutcome, FieldName } from '../domain/edits.ts';
+import { parseAttributedComment } from '../domain/attribution.ts';
+import { commentRef, commentRefOf } from './fingerprint.ts';
 import { withIncidentLock } from './incident-lock.ts';
 import { syncLink } from './link-sync.ts';
 import { acceptedOutcome, commentSentAt, createOutcome, expireUnverified, recordCommentSent, recordVerification, recordWrite, verifyConvergence } from './outcome.ts';

@@ -1,7 +1,8 @@
 // Runs the sync engine on one replica: a watcher loop per pair (only the lease holder polls), the
 // job workers for link syncs, edits and verifications, and the change-event dispatcher. Exposes
 // the BridgeApi the Teams side uses.
-import type { BridgeApi, EditOutcome, IncidentListFilter } from './api.ts';
+import type { BridgeApi, IncidentListFilter } from './api.ts';
+import type { EditOutcome } from '../domain/edits.ts';
 import { createDispatcher } from './dispatcher.ts';
 import { applyEdit, resumeUnfinishedEdits, submitEdit, verifyEdit } from './edits.ts';
 import { withIncidentLock } from './incident-lock.ts';

@@ -3,11 +3,7 @@
 // bridge's own copies, an attribution prefix. What survives every route is the text, so a
 // comment is recognised by a fingerprint of its normalised text. Pure.
 import { createHash } from 'node:crypto';
-import { COMMENT_REF_CHARS, formatAttributedComment, parseAttributedComment, type AttributedComment } from '../portals/attribution.ts';
-
-// The attribution format is owned by the portal clients (they write it); sync only reads it.
-// Re-exported so sync code and its tests have one place to import comment helpers from.
-export { COMMENT_REF_CHARS, formatAttributedComment, parseAttributedComment, type AttributedComment };
+import { parseAttributedComment } from '../domain/attribution.ts';
 
 /**
  * The text that identifies a comment on either portal: the bridge's attribution prefix

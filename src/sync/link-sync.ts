@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { Actor, Incident, IncidentPatch, Portal } from '../domain/incident.ts';
 import type { IncidentLink, LinkSyncState, Repositories } from '../store/ports.ts';
-import type { ChangeEvent, FieldChange, IncidentView, PortalSyncState } from './api.ts';
+import type { ChangeEvent, FieldChange, IncidentView, PortalSyncState } from '../domain/change-events.ts';
 import { applyTagEdits } from './plan-edit.ts';
 import type { IncidentEdit } from './ports.ts';
 import { parseSyncedSnapshot, reconcile, type ReconcileResult } from './reconcile.ts';

@@ -1,7 +1,7 @@
 // Building and advancing an edit's outcome (src/sync/api.ts EditOutcome), and checking by reading
 // back whether both portals now show what the analyst asked for. Pure: instants come in as input.
 import { PORTALS, type Incident, type Portal } from '../domain/incident.ts';
-import type { EditChanges, EditOutcome, FieldName, FieldOutcome } from './api.ts';
+import type { EditChanges, EditOutcome, FieldName, FieldOutcome } from '../domain/edits.ts';
 import { commentFingerprint } from './fingerprint.ts';
 import type { EditPlan } from './plan-edit.ts';
 import { ownersEqual, projectStatus } from './projection.ts';

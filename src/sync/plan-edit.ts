@@ -15,7 +15,7 @@ import {
   type IncidentPatch,
   type Portal,
 } from '../domain/incident.ts';
-import type { EditChanges, FieldName } from './api.ts';
+import type { EditChanges, FieldName } from '../domain/edits.ts';
 import { SENTINEL_BENIGN_REASON } from './determination.ts';
 import {
   MAX_COMMENT_CHARS,
@@ -24,7 +24,7 @@ import {
   MAX_TAG_CHARS,
   MAX_TAGS_PER_REQUEST,
 } from './edit-limits.ts';
-import { COMMENT_REF_CHARS, formatAttributedComment } from './fingerprint.ts';
+import { COMMENT_REF_CHARS, formatAttributedComment } from '../domain/attribution.ts';
 import { ownersEqual, projectStatus, tagSetsEqual } from './projection.ts';
 
 export type EditRoute = 'api' | 'viaOtherRoute' | 'unchanged';

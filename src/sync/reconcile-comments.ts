@@ -6,7 +6,7 @@
 // bridge's own copies, analysts' comments posted from Teams to both portals, audit notes, or the
 // portals' native mirror of any of those. That alone breaks every copy loop.
 import type { Incident, IncidentComment, Portal } from '../domain/incident.ts';
-import type { FieldChange } from './api.ts';
+import type { FieldChange } from '../domain/change-events.ts';
 import { commentCopyKey, commentFingerprint, fingerprintKey, isBridgeComment } from './fingerprint.ts';
 import { compareInstants } from './projection.ts';
 import type { CommentTally } from './snapshot.ts';

@@ -1,7 +1,7 @@
 // Facts the portals maintain themselves: product names, alert-derived data, last-modified-by.
 // The bridge never writes them; it announces when they change. Pure. Rules in reconcile.ts.
 import type { Incident, Portal } from '../domain/incident.ts';
-import type { FieldChange } from './api.ts';
+import type { FieldChange } from '../domain/change-events.ts';
 import { stringSetsEqual } from './projection.ts';
 import type { AlertFacts, ObservedFact, SyncedSnapshot } from './snapshot.ts';
 

@@ -57,7 +57,7 @@
  */
 import { CodedError } from '../domain/errors.ts';
 import type { EditableField, Incident, IncidentPatch, Portal } from '../domain/incident.ts';
-import type { FieldChange } from './api.ts';
+import type { FieldChange } from '../domain/change-events.ts';
 import { SENTINEL_BENIGN_REASON, translateDetermination } from './determination.ts';
 import { projectStatus, compareInstants } from './projection.ts';
 import { decideComments, type CommentCopy } from './reconcile-comments.ts';

@@ -6,7 +6,7 @@ import { startMockConnector, type MockConnector } from '../../bench/support/mock
 import { changeEvent, createSendPath, seedSubscribedChannels, waitUntil, withSeverity, type SendPath } from '../../bench/support/send-path.ts';
 import { createMemoryStore } from '../fakes/memory-store.ts';
 import { sampleView } from '../fakes/bridge.ts';
-import type { IncidentView } from '../../src/sync/api.ts';
+import type { IncidentView } from '../../src/domain/change-events.ts';
 
 const TENANT = 'tenant-a';
 /** Short, so tests stay fast; production uses 1.5 s (notifier.ts). */

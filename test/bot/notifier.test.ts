@@ -5,7 +5,7 @@ import { createGuardedSender } from '../../src/bot/guarded-sender.ts';
 import { conversationPauseKey } from '../../src/bot/send-policy.ts';
 import { renderIncidentCard } from '../../src/cards/incident-card.ts';
 import { buildChangeNoticeText } from '../../src/cards/change-notice.ts';
-import type { ChangeEvent, IncidentView } from '../../src/sync/api.ts';
+import type { ChangeEvent, IncidentView } from '../../src/domain/change-events.ts';
 import type { SubscriptionFilters } from '../../src/store/ports.ts';
 import { createMemoryStore } from '../fakes/memory-store.ts';
 import { createFakeBridge, sampleView } from '../fakes/bridge.ts';

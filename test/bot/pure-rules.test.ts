@@ -10,7 +10,7 @@ import { effectiveTagEdit, parseTagText } from '../../src/bot/card-action-data.t
 import { ownerFromActor } from '../../src/bot/identity.ts';
 import { planEdit } from '../../src/sync/plan-edit.ts';
 import { defenderIncident, sentinelIncident, WRITABLE } from '../sync/fixtures.ts';
-import type { ChangeEvent } from '../../src/sync/api.ts';
+import type { ChangeEvent } from '../../src/domain/change-events.ts';
 import { sampleView } from '../fakes/bridge.ts';
 import { restError } from './support/fake-sender.ts';
 

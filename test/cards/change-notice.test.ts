@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { buildChangeNoticeText } from '../../src/cards/change-notice.ts';
-import type { ChangeEvent, FieldChange } from '../../src/sync/api.ts';
+import type { ChangeEvent, FieldChange } from '../../src/domain/change-events.ts';
 import { defenderIncident, NOW, typicalView } from './fixtures/incidents.ts';
 
 function event(changes: FieldChange[], overrides: Partial<ChangeEvent> = {}): ChangeEvent {

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { renderIncidentCard } from '../../src/cards/incident-card.ts';
 import { CARD_TEXT_COLORS } from '../../src/cards/text-colors.ts';
 import { SEVERITIES, type Severity } from '../../src/domain/incident.ts';
-import type { EditOutcome, PortalSyncState } from '../../src/sync/api.ts';
+import type { PortalSyncState } from '../../src/domain/change-events.ts';
+import type { EditOutcome } from '../../src/domain/edits.ts';
 import { defenderIncident, NOW, outcome, sentinelIncident, typicalView } from './fixtures/incidents.ts';
 
 type ColorName = 'default' | 'dark' | 'light' | 'accent' | 'good' | 'warning' | 'attention';

@@ -3,18 +3,9 @@
 // Not a sync engine: it applies nothing to the incidents and writes to no portal.
 import type { Incident, Portal } from '../../src/domain/incident.ts';
 import { SEVERITIES } from '../../src/domain/incident.ts';
-import type {
-  BridgeApi,
-  ChangeConsumer,
-  ChangeEvent,
-  EditOutcome,
-  EditRequest,
-  FieldName,
-  FieldOutcome,
-  IncidentListFilter,
-  IncidentView,
-  SubmitResult,
-} from '../../src/sync/api.ts';
+import type { BridgeApi, ChangeConsumer, EditRequest, IncidentListFilter, SubmitResult } from '../../src/sync/api.ts';
+import type { ChangeEvent, IncidentView } from '../../src/domain/change-events.ts';
+import type { EditOutcome, FieldName, FieldOutcome } from '../../src/domain/edits.ts';
 
 export interface FakeBridge extends BridgeApi {
   /** Adds or replaces an incident. */

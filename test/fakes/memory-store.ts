@@ -42,7 +42,7 @@ import {
   type SubscriptionRecord,
   type SubscriptionRepository,
 } from '../../src/store/ports.ts';
-import type { ChangeEvent } from '../../src/sync/api.ts';
+import type { ChangeEvent } from '../../src/domain/change-events.ts';
 import { retryAfterMsFor, validateBucket } from '../../src/store/sql/rate-limits.ts';
 import { assertParkedEvent, DEFAULT_PARKED_LIST_LIMIT, MAX_PARKED_LIST_LIMIT } from '../../src/store/sql/parked-events.ts';
 import { assertQuarantineEntry, DEFAULT_QUARANTINE_LIST_LIMIT, MAX_QUARANTINE_LIST_LIMIT } from '../../src/store/sql/quarantine.ts';

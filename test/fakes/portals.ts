@@ -5,7 +5,7 @@
 // comment write can be made to land while its answer is lost.
 import { PortalError } from '../../src/domain/errors.ts';
 import { EDITABLE_FIELDS, type Actor, type Incident, type IncidentComment, type IncidentPatch, type Portal } from '../../src/domain/incident.ts';
-import { formatAttributedComment } from '../../src/portals/attribution.ts';
+import { formatAttributedComment } from '../../src/domain/attribution.ts';
 import { resolveEdit } from '../../src/portals/capability.ts';
 import type { IncidentEdit, PortalClient, SentinelPortalClient } from '../../src/sync/ports.ts';
 import { defenderIncident, sentinelIncident } from '../sync/fixtures.ts';

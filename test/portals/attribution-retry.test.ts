@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { formatAttributedComment, parseAttributedComment } from '../../src/portals/attribution.ts';
+import { formatAttributedComment, parseAttributedComment } from '../../src/domain/attribution.ts';
 import { assertWritable, writableSet } from '../../src/portals/capability.ts';
 import type { PortalError } from '../../src/domain/errors.ts';
 import { decideRetry, DEFAULT_RETRY_POLICY, parseRetryAfterSeconds } from '../../src/portals/http/retry.ts';

@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunningSimulators } from '../../src/simulators/index.ts';
-import type { ChangeEvent, EditRequest } from '../../src/sync/api.ts';
+import type { EditRequest } from '../../src/sync/api.ts';
+import type { ChangeEvent } from '../../src/domain/change-events.ts';
 import { replicaEnvironment, startReplica, waitFor, type ReplicaProcess } from './support/replica-process.ts';
 import { commentBodies, countOf, startLocalSimulators } from './support/simulators.ts';
 

@@ -2,7 +2,7 @@
 // and Defender merges, against the real engine and simulators.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import type { DirectoryUser } from '../../src/simulators/index.ts';
-import type { FieldChange } from '../../src/sync/api.ts';
+import type { FieldChange } from '../../src/domain/change-events.ts';
 import { startHarness, waitFor, type LinkedIncident, type SyncHarness } from './support/harness.ts';
 
 let h: SyncHarness;

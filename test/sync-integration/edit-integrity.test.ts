@@ -3,7 +3,7 @@
 // fresh resource, and a comment whose answer was lost is written once.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Actor } from '../../src/domain/incident.ts';
-import type { EditOutcome } from '../../src/sync/api.ts';
+import type { EditOutcome } from '../../src/domain/edits.ts';
 import { commentFingerprint } from '../../src/sync/fingerprint.ts';
 import { ANALYST, startHarness, TEST_REQUEST_TIMEOUT_MS, waitFor, type SyncHarness } from './support/harness.ts';
 

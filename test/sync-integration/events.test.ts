@@ -1,7 +1,7 @@
 // The change-event stream as a consumer sees it: typed events, delivered at least once and in
 // order, redelivered after a consumer throws, and not lost across a restart of the engine.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import type { ChangeEvent } from '../../src/sync/api.ts';
+import type { ChangeEvent } from '../../src/domain/change-events.ts';
 import { startHarness, waitFor, type SyncHarness } from './support/harness.ts';
 
 let h: SyncHarness;

@@ -3,7 +3,7 @@
 // who made it, and the bridge's own write is neither re-written nor re-announced (echo).
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { DefenderIncident, DirectoryUser, SentinelIncident } from '../../src/simulators/index.ts';
-import type { FieldChange } from '../../src/sync/api.ts';
+import type { FieldChange } from '../../src/domain/change-events.ts';
 import { startHarness, waitFor, type LinkedIncident, type SyncHarness } from './support/harness.ts';
 
 let h: SyncHarness;

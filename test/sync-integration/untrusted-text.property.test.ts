@@ -16,7 +16,7 @@ import { createPgliteDb } from '../../src/store/pglite-db.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import type { Store } from '../../src/store/ports.ts';
 import { createSqlStore } from '../../src/store/store.ts';
-import type { ChangeEvent, IncidentView } from '../../src/sync/api.ts';
+import type { ChangeEvent, IncidentView } from '../../src/domain/change-events.ts';
 import { ARM_XDR_INCIDENT, GRAPH_INCIDENT_WITH_ALERTS } from '../portals/fixtures/examples.ts';
 import { startTestSims, TENANT_ID, WRITER, SUBSCRIPTION_ID, RESOURCE_GROUP, WORKSPACE, waitFor, type TestSims } from '../simulators/helpers.ts';
 import { hostileString, hostileStringOrHuge } from '../support/hostile-strings.ts';

@@ -4,7 +4,7 @@
 // Interleavings come from per-call delays drawn from a generated seed; the jobs run concurrently.
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import type { EditChanges } from '../../src/sync/api.ts';
+import type { EditChanges } from '../../src/domain/edits.ts';
 import { commentFingerprint } from '../../src/sync/fingerprint.ts';
 import { syncLink } from '../../src/sync/link-sync.ts';
 import { analyst, startEditBench } from './support/edit-bench.ts';

@@ -1,13 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import {
-  commentCopyKey,
-  commentFingerprint,
-  fingerprintKey,
-  formatAttributedComment,
-  isBridgeComment,
-  parseAttributedComment,
-} from '../../src/sync/fingerprint.ts';
+import { formatAttributedComment, parseAttributedComment } from '../../src/domain/attribution.ts';
+import { commentCopyKey, commentFingerprint, fingerprintKey, isBridgeComment } from '../../src/sync/fingerprint.ts';
 import { translateDetermination } from '../../src/sync/determination.ts';
 import { compareInstants, joinStatus, ownersEqual, projectStatus, severityAgrees } from '../../src/sync/projection.ts';
 

@@ -2,7 +2,7 @@
 // portal shows after a write, so tests can apply reconcile's output and poll again.
 import type { EditableField, Incident, IncidentComment, IncidentPatch, Portal } from '../../src/domain/incident.ts';
 import { EDITABLE_FIELDS } from '../../src/domain/incident.ts';
-import { formatAttributedComment } from '../../src/sync/fingerprint.ts';
+import { formatAttributedComment } from '../../src/domain/attribution.ts';
 import { projectStatus } from '../../src/sync/projection.ts';
 import type { CommentCopy, ReconcileInput, ReconcileResult } from '../../src/sync/reconcile.ts';
 import { reconcile } from '../../src/sync/reconcile.ts';

@@ -15,7 +15,8 @@ import {
   type Severity,
   type Status,
 } from '../../src/domain/incident.ts';
-import { commentFingerprint, formatAttributedComment } from '../../src/sync/fingerprint.ts';
+import { formatAttributedComment } from '../../src/domain/attribution.ts';
+import { commentFingerprint } from '../../src/sync/fingerprint.ts';
 import { joinSeverity, joinStatus, ownersEqual, projectStatus, tagSetsEqual } from '../../src/sync/projection.ts';
 import type { ReconcileResult } from '../../src/sync/reconcile.ts';
 import { at, defenderIncident, sentinelIncident } from './fixtures.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import type { Actor, Incident } from '../../src/domain/incident.ts';
 import { MAX_COMMENT_CHARS, MAX_TAG_CHARS } from '../../src/sync/edit-limits.ts';
-import { parseAttributedComment } from '../../src/sync/fingerprint.ts';
+import { parseAttributedComment } from '../../src/domain/attribution.ts';
 import { applyTagEdits, planEdit, type PlanEditInput } from '../../src/sync/plan-edit.ts';
 import { ALL_WRITABLE, comment, defenderIncident, sentinelIncident, WRITABLE } from './fixtures.ts';
 

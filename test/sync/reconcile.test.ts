@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import type { Incident } from '../../src/domain/incident.ts';
 import { CodedError } from '../../src/domain/errors.ts';
-import { formatAttributedComment } from '../../src/sync/fingerprint.ts';
+import { formatAttributedComment } from '../../src/domain/attribution.ts';
 import { parseSyncedSnapshot, reconcile, type ReconcileResult, type SyncedSnapshot } from '../../src/sync/reconcile.ts';
 import {
   ALL_WRITABLE,

@@ -4,7 +4,7 @@
 import type { Application, TurnState } from '@microsoft/teams-ai';
 import type { TurnContext } from 'botbuilder';
 import type { Actor } from '../../domain/incident.ts';
-import type { EditChanges } from '../../sync/api.ts';
+import type { EditChanges } from '../../domain/edits.ts';
 import { isAnalyst } from '../access.ts';
 import { cardActivity } from '../card-activity.ts';
 import type { Command, CommandName } from '../commands/parse.ts';

@@ -4,7 +4,7 @@ import type { TokenCredential } from '@azure/identity';
 import { PortalError } from '../../domain/errors.ts';
 import type { Actor, EditableField, Incident, IncidentComment } from '../../domain/incident.ts';
 import type { IncidentEdit, ListChangedOptions, PortalClient } from '../../sync/ports.ts';
-import { formatAttributedComment } from '../attribution.ts';
+import { formatAttributedComment } from '../../domain/attribution.ts';
 import { assertWritable, resolveEdit, SILENT_LOGGER, writableSet, type PortalLogger } from '../capability.ts';
 import { createPortalConnection, type PortalAuthority, type PortalIdentity } from '../http/credential.ts';
 import { abortedByCaller, invalidResponse, portalErrorFromHttp, portalErrorFromNetwork } from '../http/errors.ts';

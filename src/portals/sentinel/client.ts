@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { PortalError } from '../../domain/errors.ts';
 import type { Actor, EditableField, Incident, IncidentComment } from '../../domain/incident.ts';
 import type { IncidentEdit, ListChangedOptions, SentinelPortalClient } from '../../sync/ports.ts';
-import { formatAttributedComment } from '../attribution.ts';
+import { formatAttributedComment } from '../../domain/attribution.ts';
 import { assertWritable, resolveEdit, SILENT_LOGGER, writableSet } from '../capability.ts';
 import { invalidResponse } from '../http/errors.ts';
 import { isObject, isoInstant, str } from '../wire.ts';

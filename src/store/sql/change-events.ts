@@ -1,4 +1,4 @@
-import type { ChangeEvent } from '../../sync/api.ts';
+import type { ChangeEvent } from '../../domain/change-events.ts';
 import type { Db } from '../db.ts';
 import { StoreError } from '../errors.ts';
 import type { ChangeEventRepository, NewChangeEvent } from '../ports.ts';

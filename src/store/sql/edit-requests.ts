@@ -1,5 +1,5 @@
 import type { Actor } from '../../domain/incident.ts';
-import type { EditChanges, EditOutcome } from '../../sync/api.ts';
+import type { EditChanges, EditOutcome } from '../../domain/edits.ts';
 import type { Db } from '../db.ts';
 import { StoreError } from '../errors.ts';
 import { EDIT_REQUEST_STATES, type EditRequestRepository, type EditRequestState, type StoredEditRequest } from '../ports.ts';

@@ -6,7 +6,8 @@
 // Not a sync engine: no portals, no conflicts, no retries. Enough to drive the real bot through
 // a real client end to end until the full product is wired.
 import type { Incident, Portal } from '../../../src/domain/incident.ts';
-import type { ChangeEvent, EditRequest, FieldChange, IncidentView } from '../../../src/sync/api.ts';
+import type { EditRequest } from '../../../src/sync/api.ts';
+import type { ChangeEvent, FieldChange, IncidentView } from '../../../src/domain/change-events.ts';
 import { createFakeBridge, type FakeBridge } from '../../fakes/bridge.ts';
 
 export interface ApplyingBridge extends FakeBridge {

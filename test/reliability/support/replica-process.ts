@@ -5,7 +5,9 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { RunningSimulators } from '../../../src/simulators/index.ts';
-import type { ChangeEvent, EditOutcome, EditRequest, SubmitResult } from '../../../src/sync/api.ts';
+import type { EditRequest, SubmitResult } from '../../../src/sync/api.ts';
+import type { ChangeEvent } from '../../../src/domain/change-events.ts';
+import type { EditOutcome } from '../../../src/domain/edits.ts';
 import type { ReplicaRequest } from './replica.ts';
 
 const RUNNER = fileURLToPath(new URL('./replica.ts', import.meta.url));

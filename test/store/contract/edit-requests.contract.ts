@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import type { ContractContext } from './context.ts';
 import { analyst, uid } from '../support/fixtures.ts';
-import type { EditOutcome } from '../../../src/sync/api.ts';
+import type { EditOutcome } from '../../../src/domain/edits.ts';
 
 export function editRequestContract(ctx: ContractContext): void {
   const repo = () => ctx.store().editRequests;

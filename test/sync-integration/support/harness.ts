@@ -18,7 +18,8 @@ import type { Store, IncidentLink } from '../../../src/store/ports.ts';
 import { openStore } from '../../../src/store/store.ts';
 import { createJobQueue, type JobQueue as BossQueue } from '../../../src/store/queue.ts';
 import { createSyncJobQueue } from '../../../src/store/sync-job-queue.ts';
-import type { ChangeConsumer, ChangeEvent } from '../../../src/sync/api.ts';
+import type { ChangeConsumer } from '../../../src/sync/api.ts';
+import type { ChangeEvent } from '../../../src/domain/change-events.ts';
 import { createSyncEngine, type SyncEngine, type SyncEngineOptions } from '../../../src/sync/engine.ts';
 import type { SyncContext } from '../../../src/sync/sync-context.ts';
 

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Actor } from '../../../src/domain/incident.ts';
 import { createSilentLogger } from '../../../src/observability/logger.ts';
-import type { EditChanges, EditOutcome } from '../../../src/sync/api.ts';
+import type { EditChanges, EditOutcome } from '../../../src/domain/edits.ts';
 import { applyEdit, submitEdit } from '../../../src/sync/edits.ts';
 import { syncLink } from '../../../src/sync/link-sync.ts';
 import type { SyncContext } from '../../../src/sync/sync-context.ts';

@@ -1,7 +1,7 @@
 // Comments the bridge writes carry who asked for them, because neither API lets an app write a
 // comment as a user: Graph credits the app, ARM the app's service principal. The prefix lets the
 // other side (and our own sync, after the portals mirror the comment) recognise the bridge's writes.
-import type { Actor } from '../domain/incident.ts';
+import type { Actor } from './incident.ts';
 
 const VIA = 'via incident-bridge';
 const PATTERN = /^\[([^\]\r\n]{1,200}) via incident-bridge\] ([\s\S]*)$/;
