@@ -93,6 +93,18 @@ describe('native mirroring', () => {
     sims.control.analystUpdateSentinelIncident(sentinel.name, { title: 'Edited in Sentinel', severity: 'High', labels: ['vip'], owner: { objectId: user!.objectId } }, user!.userPrincipalName);
     const defender = sims.control.defenderIncidents().find((incident) => incident.id === incidentId)!;
     expect(defender).toMatchObject({ displayName: 'Edited in Sentinel', severity: 'high', customTags: ['vip'], lastModifiedBy: user!.userPrincipalName, assignedTo: null });
+    // The mirror lands after the change it carries, never at the same instant, even with no window.
+    const edited = sims.control.sentinelCounterpart(incidentId)!;
+    expect(Date.parse(defender.lastUpdateDateTime)).toBeGreaterThan(Date.parse(edited.lastModifiedTimeUtc));
+  });
+
+  test('a Defender change mirrored to Sentinel is stamped after the change', async () => {
+    const { incidentId } = raise();
+    await sims.graph('PATCH', `/v1.0/security/incidents/${incidentId}`, { displayName: 'Renamed in Defender' });
+    const defender = sims.control.defenderIncidents().find((incident) => incident.id === incidentId)!;
+    const sentinel = sims.control.sentinelCounterpart(incidentId)!;
+    expect(sentinel.title).toBe('Renamed in Defender');
+    expect(Date.parse(sentinel.lastModifiedTimeUtc)).toBeGreaterThan(Date.parse(defender.lastUpdateDateTime));
   });
 
   test('only NEW comments mirror, both ways; edits never do', async () => {

@@ -66,6 +66,16 @@ export function createConnectorFlow(deps: ConnectorFlowDeps): ConnectorFlow {
   const pendingMirrors = new Map<string, { timer: NodeJS.Timeout; comments: MirroredComment[] }>();
 
   const now = () => deps.clock().toISOString();
+  /**
+   * The portals' own sync is asynchronous (Microsoft documents it as near real time, not
+   * instantaneous): a mirrored change is applied after the change it carries, never at the same
+   * instant, even when the simulated window is 0.
+   */
+  const after = (sourceChangedAt: string): string => {
+    const source = Date.parse(sourceChangedAt);
+    const current = deps.clock().getTime();
+    return Number.isFinite(source) && current <= source ? new Date(source + 1).toISOString() : new Date(current).toISOString();
+  };
 
   // ---- the Defender XDR connector ------------------------------------------------------------
 
@@ -166,10 +176,10 @@ export function createConnectorFlow(deps: ConnectorFlowDeps): ConnectorFlow {
       target.firstActivityTimeUtc = from.additional.firstActivityTimeUtc;
       target.lastActivityTimeUtc = from.additional.lastActivityTimeUtc;
       target.lastModifiedBy = actorFromDefender(source.lastModifiedBy);
-      target.lastModifiedTimeUtc = now();
+      target.lastModifiedTimeUtc = after(source.lastUpdateDateTime);
       target.etag = newEtag();
     }
-    for (const comment of comments) appendSentinelComment(state.sentinel, target.name, comment.text, authorFromDisplayName(comment.author), now());
+    for (const comment of comments) appendSentinelComment(state.sentinel, target.name, comment.text, authorFromDisplayName(comment.author), after(source.lastUpdateDateTime));
     if (differences.length > 0 || comments.length > 0) deps.changed();
   }
 
@@ -183,7 +193,7 @@ export function createConnectorFlow(deps: ConnectorFlowDeps): ConnectorFlow {
     const to = fieldsFromDefender(target, alertsOf(state.defender, target));
     // Additional data is Defender's own (derived from its alerts); it only flows towards Sentinel.
     const differences = mirroredDifferences(from, to).filter((field) => field !== 'additional');
-    const at = now();
+    const at = after(source.lastModifiedTimeUtc);
     if (differences.length > 0) {
       target.displayName = from.title;
       target.description = from.description ?? '';
