@@ -19,8 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBotAdapter } from '../src/bot/adapter.ts';
 import { createBotApplication } from '../src/bot/app.ts';
-import { createCloudAdapterSender } from '../src/bot/teams-sender.ts';
-import { createGuardedSender, SendError } from '../src/bot/guarded-sender.ts';
+import { SendError } from '../src/bot/guarded-sender.ts';
 import { DEFAULT_COALESCE_WINDOW_MS } from '../src/bot/notifier.ts';
 import { renderIncidentCard } from '../src/cards/incident-card.ts';
 import { buildChangeNoticeText } from '../src/cards/change-notice.ts';
@@ -111,14 +110,12 @@ async function benchInvokes(connector: MockConnector) {
   const view = sampleView({ linkId: 'link-invoke', tenantId: TENANT });
   bridge.put(view);
   const adapter = createBotAdapter({ log });
-  const sender = createGuardedSender({ sender: createCloudAdapterSender(adapter, undefined), rateLimits: store.rateLimits, conversations: store.conversations, log });
   const app = createBotApplication({
     bridge,
     conversations: store.conversations,
     subscriptions: store.subscriptions,
     cards: store.cards,
     builders: { renderIncidentCard, buildChangeNoticeText },
-    sender,
     access: { analysts: undefined, approvers: [], localMode: true },
     tenants: createTenantPolicy({ allowedTenants: [TENANT], pairs: [] }),
     log,

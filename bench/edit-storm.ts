@@ -120,10 +120,10 @@ async function seedIncidents(h: SyncHarness): Promise<LinkedIncident[]> {
   for (let i = 0; i < INCIDENTS; i++) incidents.push(await h.newIncident(`Edit storm incident ${i}`, { severity: 'medium' }));
   const seeded = await Promise.all(
     incidents.map((incident, i) =>
-      h.engine.api.submitEdit({ idempotencyKey: `seed-${i}`, incidentRef: incident.defenderId, changes: { tagsAdd: Array.from({ length: SEED_TAGS }, (_, n) => seedTag(i, n)) }, actor: analyst(0) }),
+      h.engine.api.submitEdit({ idempotencyKey: `seed-${i}`, linkId: incident.linkId, changes: { tagsAdd: Array.from({ length: SEED_TAGS }, (_, n) => seedTag(i, n)) }, actor: analyst(0) }),
     ),
   );
-  await Promise.all(seeded.map((result) => h.engine.api.waitForEditOutcome(result.requestId, AbortSignal.timeout(OUTCOME_TIMEOUT_MS))));
+  await Promise.all(seeded.map((result) => h.finalOutcome(result.requestId, OUTCOME_TIMEOUT_MS)));
   return incidents;
 }
 
@@ -152,7 +152,7 @@ async function portalUsersLabel(h: SyncHarness, incidents: LinkedIncident[], exp
 
 async function runStorm(h: SyncHarness, incidents: LinkedIncident[], plan: Planned[]): Promise<EditOutcome[]> {
   const submitted = await Promise.all(
-    plan.map((p) => h.engine.api.submitEdit({ idempotencyKey: `storm-${p.index}`, incidentRef: incidents[p.incident]!.defenderId, changes: p.changes, actor: p.actor })),
+    plan.map((p) => h.engine.api.submitEdit({ idempotencyKey: `storm-${p.index}`, linkId: incidents[p.incident]!.linkId, changes: p.changes, actor: p.actor })),
   );
   let final = 0;
   const started = Date.now();
@@ -160,7 +160,7 @@ async function runStorm(h: SyncHarness, incidents: LinkedIncident[], plan: Plann
   try {
     return await Promise.all(
       submitted.map(async (result) => {
-        const outcome = await h.engine.api.waitForEditOutcome(result.requestId, AbortSignal.timeout(OUTCOME_TIMEOUT_MS));
+        const outcome = await h.finalOutcome(result.requestId, OUTCOME_TIMEOUT_MS);
         final++;
         return outcome;
       }),

@@ -156,7 +156,16 @@ export async function startBridge(config: Config, options: StartOptions): Promis
       parkedEventCounts: () => store.parkedEvents.counts(),
       onCollectError: (error) => log.warn({ err: error }, 'could not count quarantined records or parked events for /metrics'),
     });
-    const context: SyncContext = { store, queue: createSyncJobQueue(jobs), pairs, clock: () => new Date(), newId: randomUUID, log: log.child({ component: 'sync' }), metrics };
+    const context: SyncContext = {
+      store,
+      queue: createSyncJobQueue(jobs),
+      pairs,
+      clock: () => new Date(),
+      newId: randomUUID,
+      log: log.child({ component: 'sync' }),
+      metrics,
+      changeNotes: config.sync.changeNotes,
+    };
     const engine = createSyncEngine(context, { replicaId, pollIntervalMs: config.sync.pollIntervalSeconds * 1000 });
 
     // Teams side.
@@ -205,7 +214,6 @@ export async function startBridge(config: Config, options: StartOptions): Promis
       subscriptions: store.subscriptions,
       cards: store.cards,
       builders,
-      sender,
       access,
       tenants,
       groupsOf: noGroups,
@@ -237,7 +245,18 @@ export async function startBridge(config: Config, options: StartOptions): Promis
         },
       ],
     });
-    const notifier = createNotifier({ subscriptions: store.subscriptions, conversations: store.conversations, cards: store.cards, sender, builders, tenants, holderId: replicaId, allowedLinkHosts, log: log.child({ component: 'notifier' }) });
+    const notifier = createNotifier({
+      subscriptions: store.subscriptions,
+      conversations: store.conversations,
+      cards: store.cards,
+      sender,
+      builders,
+      latestOutcome: (linkId) => engine.api.latestEditOutcome(linkId),
+      tenants,
+      holderId: replicaId,
+      allowedLinkHosts,
+      log: log.child({ component: 'notifier' }),
+    });
     const unsubscribe = engine.api.subscribe(notifier);
 
     // Probes come often (load balancers, every few seconds, on every replica) while Graph allows 150

@@ -89,6 +89,8 @@ export function createSendPath(options: SendPathOptions): SendPath {
     cards: options.store.cards,
     sender,
     builders: { renderIncidentCard, buildChangeNoticeText },
+    // These runs announce incident changes only: no edit outcomes to show.
+    latestOutcome: async () => null,
     tenants: options.tenants ?? EVERY_TENANT,
     holderId: options.holderId ?? 'bench-replica',
     log,

@@ -9,7 +9,7 @@ import { createSilentLogger } from '../observability/logger.ts';
 import { noGroups, type AccessPolicy, type GroupsOf } from './access.ts';
 import { createBackgroundTasks, type BackgroundTasks } from './background.ts';
 import { createIdentityResolver, type MemberLookup } from './identity.ts';
-import type { CardBuilders, TeamsSender } from './ports.ts';
+import type { CardBuilders } from './ports.ts';
 import type { RouteDeps } from './route-deps.ts';
 import { registerCardActions } from './routes/card-actions.ts';
 import { registerCommands } from './routes/commands.ts';
@@ -27,8 +27,6 @@ export interface BotDeps {
   cards: Pick<CardRepository, 'findByActivity'>;
   /** renderIncidentCard + buildChangeNoticeText from src/cards. */
   builders: CardBuilders;
-  /** Proactive sender for card updates after an edit; pass the guarded sender. */
-  sender: TeamsSender;
   access: AccessPolicy;
   /** Which tenants are served and which pairs each sees (tenant-policy.ts). */
   tenants: TenantPolicy;
@@ -46,8 +44,6 @@ export interface BotDeps {
   newId?: () => string;
   /** Default 4 s: under Teams' ~5 s invoke deadline, with room for the network. */
   invokeDeadlineMs?: number;
-  /** Default 10 minutes: the sync engine's write retries span minutes, not hours. */
-  outcomeTimeoutMs?: number;
   /** More features (e.g. connector approvals); their routes come first (see createBotApplication). */
   features?: Array<(app: Application<TurnState>) => void>;
 }
@@ -60,7 +56,6 @@ export function resolveRouteDeps(deps: BotDeps): RouteDeps {
     subscriptions: deps.subscriptions,
     cards: deps.cards,
     builders: deps.builders,
-    sender: deps.sender,
     access: deps.access,
     tenants: deps.tenants,
     groupsOf: deps.groupsOf ?? noGroups,
@@ -72,7 +67,6 @@ export function resolveRouteDeps(deps: BotDeps): RouteDeps {
     newId: deps.newId ?? (() => randomBytes(6).toString('hex')),
     allowedLinkHosts: deps.allowedLinkHosts,
     invokeDeadlineMs: deps.invokeDeadlineMs ?? 4000,
-    outcomeTimeoutMs: deps.outcomeTimeoutMs ?? 10 * 60 * 1000,
   };
 }
 

@@ -1,4 +1,5 @@
-// Announces incident changes in Teams. A ChangeConsumer for BridgeApi.subscribe.
+// Announces incident changes in Teams, and is the only writer of incident card messages. A
+// ChangeConsumer for BridgeApi.subscribe.
 //
 // - Only conversations whose tenant may see the incident's pair get it (tenant-policy.ts).
 // - Each event is matched against the channel subscriptions (subscription-filter.ts). Channels that
@@ -11,6 +12,11 @@
 // - Bursts are coalesced per (conversation, incident) for `coalesceWindowMs`: reconcile often emits
 //   several events for one incident in one poll, and Teams allows 7 sends per second per
 //   conversation. One burst = one update + one reply.
+// - Every card shows the incident and the outcome of its latest edit (read from the store when the
+//   burst is sent, so the latest outcome always wins). Edit outcomes arrive as 'edit-outcome' events,
+//   committed with the outcome itself: nothing polls for them, and nothing else writes a card.
+// - Card copies (answers to commands, registered through 'card-registered' events) are updated in
+//   place too, without threaded notices; outcome and registration events never post a new card.
 // - Redelivered events are harmless: the card record keeps a hash of what the card shows, and an
 //   event that would not change it sends nothing.
 //
@@ -18,15 +24,17 @@
 // If the process stops inside the window the queued update is lost, but the card is not left
 // wrong for long: the next event for the incident re-renders it from the full current view.
 import type { ChangeConsumer } from '../sync/api.ts';
-import type { ChangeEvent, IncidentView } from '../domain/change-events.ts';
-import type { CardRecord, CardRepository, ConversationRepository, SubscriptionRepository } from '../store/ports.ts';
+import type { ChangeEvent, ChangeEventKind, IncidentView } from '../domain/change-events.ts';
+import type { EditOutcome } from '../domain/edits.ts';
+import type { CardRecord, CardRepository, ConversationRecord, ConversationRepository, SubscriptionRepository } from '../store/ports.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createSilentLogger } from '../observability/logger.ts';
-import type { CardBuilders, IncidentCardOptions, TeamsSender } from './ports.ts';
+import type { IncidentCardOptions } from '../cards/incident-card.ts';
+import type { CardBuilders, TeamsSender } from './ports.ts';
 import type { AdaptiveCard } from '../cards/render.ts';
 import { conversationsToNotify } from './subscription-filter.ts';
 import { mergeBurst } from './change-burst.ts';
-import { hashOf } from './hash.ts';
+import { cardHash, outcomeFor } from './card-hash.ts';
 import { cardActivity, textActivity } from './card-activity.ts';
 import { SendError } from './guarded-sender.ts';
 import { canSee, type TenantPolicy } from './tenant-policy.ts';
@@ -40,6 +48,8 @@ export interface NotifierOptions {
   /** Should be the guarded sender (rate limits, retries, deactivation). */
   sender: TeamsSender;
   builders: CardBuilders;
+  /** The outcome of an incident's latest edit request (BridgeApi.latestEditOutcome). */
+  latestOutcome: (linkId: string) => Promise<EditOutcome | null>;
   /** Which pairs each conversation's tenant may see: nothing is announced outside that. */
   tenants: TenantPolicy;
   /** This replica's id, recorded on card claims. */
@@ -80,10 +90,22 @@ const defaultSchedule: Schedule = (callback, delayMs) => {
   return () => clearTimeout(timer);
 };
 
+/** The events that may post a new announced card; outcomes and registrations only update cards. */
+const POSTING_KINDS: ReadonlySet<ChangeEventKind> = new Set(['created', 'updated', 'merged']);
+
+/** A card as it should look now: what it shows, its hash, and its rendering (made at most once). */
+interface ShownCard {
+  view: IncidentView;
+  hash: string;
+  render: () => AdaptiveCard;
+}
+
 interface PendingBurst {
   conversationId: string;
   linkId: string;
   events: ChangeEvent[];
+  /** Some event reached this conversation through a subscription or its announced card (not only its copies). */
+  announce: boolean;
   cancel: (() => void) | undefined;
   claimWaits: number;
 }
@@ -125,14 +147,15 @@ export function createNotifier(options: NotifierOptions): Notifier {
     return card;
   }
 
-  function enqueue(conversationId: string, event: ChangeEvent, claimWaits = 0): void {
+  function enqueue(conversationId: string, event: ChangeEvent, announce: boolean, claimWaits = 0): void {
     const key = keyOf(conversationId, event.linkId);
     const burst = pending.get(key);
     if (burst) {
       if (!burst.events.some((queued) => queued.id === event.id)) burst.events.push(event);
+      burst.announce ||= announce;
       return;
     }
-    const fresh: PendingBurst = { conversationId, linkId: event.linkId, events: [event], cancel: undefined, claimWaits };
+    const fresh: PendingBurst = { conversationId, linkId: event.linkId, events: [event], announce, cancel: undefined, claimWaits };
     pending.set(key, fresh);
     fresh.cancel = schedule(() => release(key), windowMs);
   }
@@ -167,19 +190,27 @@ export function createNotifier(options: NotifierOptions): Notifier {
     const { conversationId, linkId } = burst;
     const conversation = await options.conversations.get(conversationId);
     if (!conversation || !conversation.active) return;
-    const reference = conversation.reference;
     const event = mergeBurst(burst.events);
     // One MSSP customer's channel never gets another's incidents, whatever it subscribed to.
     if (!canSee(options.tenants.scopeOf(conversation.tenantId), event.pairId)) return;
     const view = event.incident;
-    const cardOptions = { mode: 'analyst' as const, now: now().toISOString(), ...(options.allowedLinkHosts ? { allowedLinkHosts: options.allowedLinkHosts } : {}) };
-    // The hash covers what the card shows (the view), not the rendering: the rendering carries a
-    // fresh nonce and the current time, so it differs on every call.
-    const hash = hashOf({ view });
-    const renderCard = () => renderShared(hash, view, cardOptions);
+    const outcome = outcomeFor(view, await options.latestOutcome(linkId));
+    const cardOptions = { mode: 'analyst' as const, outcome, now: now().toISOString(), ...(options.allowedLinkHosts ? { allowedLinkHosts: options.allowedLinkHosts } : {}) };
+    const hash = cardHash(view, outcome);
+    const shown: ShownCard = { view, hash, render: () => renderShared(hash, view, cardOptions) };
 
+    if (burst.announce) await deliverAnnounced(burst, conversation, event, shown);
+    await updateCopies(conversation, linkId, shown);
+  }
+
+  /** The conversation's one announced card of the incident: posted once, then updated with a threaded notice. */
+  async function deliverAnnounced(burst: PendingBurst, conversation: ConversationRecord, event: ChangeEvent, shown: ShownCard): Promise<void> {
+    const { conversationId, linkId } = burst;
+    const reference = conversation.reference;
+    const mayPost = burst.events.some((queued) => POSTING_KINDS.has(queued.kind));
     let card: CardRecord | null = await options.cards.get(conversationId, linkId);
     if (!card || card.state !== 'posted') {
+      if (!card && !mayPost) return;
       const claim = await options.cards.claim(conversationId, linkId, options.holderId, now().toISOString(), staleAfterMs);
       if (claim.claimed) {
         await post();
@@ -192,16 +223,16 @@ export function createNotifier(options: NotifierOptions): Notifier {
           log.warn({ conversationId, linkId }, 'gave up waiting for another replica to post the card');
           return;
         }
-        for (const queued of burst.events) enqueue(conversationId, queued, burst.claimWaits + 1);
+        for (const queued of burst.events) enqueue(conversationId, queued, true, burst.claimWaits + 1);
         return;
       }
     }
 
-    if (card.lastHash === hash) return; // nothing new to show: a redelivery or an echo
+    if (card.lastHash === shown.hash) return; // nothing new to show: a redelivery or an echo
     const activityId = card.activityId;
     if (!activityId) return;
     try {
-      await options.sender.update(reference, activityId, cardActivity(renderCard(), view));
+      await options.sender.update(reference, activityId, cardActivity(shown.render(), shown.view));
     } catch (error) {
       if (error instanceof SendError && error.code === 'message-gone') {
         // Someone deleted the card: forget it and post a fresh one.
@@ -212,19 +243,36 @@ export function createNotifier(options: NotifierOptions): Notifier {
       }
       throw error;
     }
-    await options.cards.recordUpdate(conversationId, linkId, hash, now().toISOString());
+    await options.cards.recordUpdate(conversationId, linkId, shown.hash, now().toISOString());
     const notice = options.builders.buildChangeNoticeText(event);
     if (notice.trim().length > 0) await options.sender.reply(reference, activityId, textActivity(notice));
 
     async function post(): Promise<void> {
       try {
-        const sent = await options.sender.send(reference, cardActivity(renderCard(), view));
-        const recorded = await options.cards.markPosted(conversationId, linkId, options.holderId, sent.id, hash, now().toISOString());
+        const sent = await options.sender.send(reference, cardActivity(shown.render(), shown.view));
+        const recorded = await options.cards.markPosted(conversationId, linkId, options.holderId, sent.id, shown.hash, now().toISOString());
         if (!recorded) log.warn({ conversationId, linkId, activityId: sent.id }, 'posted a card but the claim had been taken over; another replica may have posted too');
       } catch (error) {
         await options.cards.releaseClaim(conversationId, linkId, options.holderId).catch(() => false);
         throw error;
       }
+    }
+  }
+
+  /** The incident's registered copies in the conversation, brought up to date in place. */
+  async function updateCopies(conversation: ConversationRecord, linkId: string, shown: ShownCard): Promise<void> {
+    for (const copy of await options.cards.listCopies(linkId, conversation.id)) {
+      if (copy.lastHash === shown.hash) continue;
+      try {
+        await options.sender.update(conversation.reference, copy.activityId, cardActivity(shown.render(), shown.view));
+      } catch (error) {
+        if (error instanceof SendError && error.code === 'message-gone') {
+          await options.cards.removeCopy(conversation.id, copy.activityId);
+          continue;
+        }
+        throw error;
+      }
+      await options.cards.recordCopyUpdate(conversation.id, copy.activityId, shown.hash, now().toISOString());
     }
   }
 
@@ -241,13 +289,20 @@ export function createNotifier(options: NotifierOptions): Notifier {
     async handle(event: ChangeEvent): Promise<void> {
       if (closed) throw new Error('The Teams notifier is closed; the event will be redelivered after restart.');
       // Throwing here (store unreachable) makes the engine redeliver the event later.
+      if (event.kind === 'card-registered') {
+        if (event.target) enqueue(event.target.conversationId, event, false);
+        return;
+      }
       const subscriptions = await options.subscriptions.listActive();
-      const targets = new Set(conversationsToNotify(subscriptions, event));
+      const announced = new Set(POSTING_KINDS.has(event.kind) ? conversationsToNotify(subscriptions, event) : []);
       const subscribed = new Set(subscriptions.map((subscription) => subscription.conversationId));
       for (const card of await options.cards.listForLink(event.linkId)) {
-        if (card.state === 'posted' && subscribed.has(card.conversationId)) targets.add(card.conversationId);
+        if (card.state === 'posted' && subscribed.has(card.conversationId)) announced.add(card.conversationId);
       }
-      for (const conversationId of targets) enqueue(conversationId, event);
+      for (const conversationId of announced) enqueue(conversationId, event, true);
+      for (const copy of await options.cards.listCopies(event.linkId)) {
+        if (!announced.has(copy.conversationId)) enqueue(copy.conversationId, event, false);
+      }
     },
     flush,
     async close(): Promise<void> {

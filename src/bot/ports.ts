@@ -2,8 +2,8 @@
 // incident API from src/sync/api.ts; what is here is what only the bot needs.
 import type { Activity, ConversationReference } from 'botbuilder';
 import type { AdaptiveCard } from '../cards/render.ts';
+import type { IncidentCardOptions } from '../cards/incident-card.ts';
 import type { ChangeEvent, IncidentView } from '../domain/change-events.ts';
-import type { EditOutcome } from '../domain/edits.ts';
 
 /** A stored conversation reference, as JSON (ConversationRecord.reference). */
 export type ProactiveReference = Partial<ConversationReference>;
@@ -23,16 +23,6 @@ export interface TeamsSender {
    * reply is an ordinary message.
    */
   reply(reference: ProactiveReference, threadId: string, activity: Partial<Activity>): Promise<{ id: string }>;
-}
-
-export type CardMode = 'analyst' | 'readOnly';
-
-export interface IncidentCardOptions {
-  mode: CardMode;
-  pending?: EditOutcome | null;
-  now: string;
-  refreshUserIds?: string[];
-  allowedLinkHosts?: string[];
 }
 
 /**

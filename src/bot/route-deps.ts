@@ -1,5 +1,5 @@
 // What every route needs, resolved once by createBotApplication (defaults filled in), plus the
-// small helpers routes share: who is acting, with what role, and following an edit to its end.
+// small helpers routes share: who is acting, with what role, and showing an incident's card.
 import { TurnContext } from 'botbuilder';
 import type { Actor } from '../domain/incident.ts';
 import type { BridgeApi, IncidentListFilter } from '../sync/api.ts';
@@ -12,8 +12,11 @@ import { roleOf, type AccessPolicy, type GroupsOf, type Role } from './access.ts
 import type { BackgroundTasks } from './background.ts';
 import { restrictionOf, scopeOfActivity, type TenantPolicy } from './tenant-policy.ts';
 import type { IdentityResolver } from './identity.ts';
-import type { CardBuilders, CardMode, ProactiveReference, TeamsSender } from './ports.ts';
+import type { CardBuilders, ProactiveReference } from './ports.ts';
+import type { CardMode } from '../cards/incident-view-model.ts';
 import { cardActivity, withFreshNonce } from './card-activity.ts';
+import { cardHash, outcomeFor } from './card-hash.ts';
+import { baseConversationId, conversationDraftFrom } from './conversation-reference.ts';
 
 export interface RouteDeps {
   bridge: BridgeApi;
@@ -22,8 +25,6 @@ export interface RouteDeps {
   /** The posted cards: which incident each card message shows (card actions are bound to it). */
   cards: Pick<CardRepository, 'findByActivity'>;
   builders: CardBuilders;
-  /** Proactive sends (card updates after an edit completes). */
-  sender: TeamsSender;
   access: AccessPolicy;
   /** Which tenants are served and which pairs each sees. */
   tenants: TenantPolicy;
@@ -36,14 +37,6 @@ export interface RouteDeps {
   allowedLinkHosts: string[] | undefined;
   /** Longest an invoke handler waits for the sync engine before answering (Teams: ~5 s). */
   invokeDeadlineMs: number;
-  /** Longest a background task waits for an edit to finish before leaving the card pending. */
-  outcomeTimeoutMs: number;
-}
-
-const FINAL_STATES: ReadonlySet<EditOutcome['state']> = new Set(['completed', 'partial', 'failed']);
-
-export function isFinal(outcome: EditOutcome): boolean {
-  return FINAL_STATES.has(outcome.state);
 }
 
 /** The actor's role; group membership is looked up only when a direct match is not enough. */
@@ -82,43 +75,39 @@ export function incidentsFor(deps: RouteDeps, context: TurnContext): ScopedIncid
   };
 }
 
-export function renderCard(deps: RouteDeps, view: IncidentView, mode: CardMode, pending?: EditOutcome | null): AdaptiveCard {
+/** The incident's card as its messages show it: the view and the outcome of its latest edit. */
+export function renderIncident(deps: RouteDeps, view: IncidentView, mode: CardMode, outcome: EditOutcome | null): AdaptiveCard {
   const card = deps.builders.renderIncidentCard(view, {
     mode,
-    pending: pending ?? null,
+    outcome: outcomeFor(view, outcome),
     now: deps.now().toISOString(),
     ...(deps.allowedLinkHosts ? { allowedLinkHosts: deps.allowedLinkHosts } : {}),
   });
   return withFreshNonce(card);
 }
 
-/** The reference of the conversation a turn happened in (for updates after the turn ended). */
-export function referenceOf(context: TurnContext): ProactiveReference {
-  return TurnContext.getConversationReference(context.activity);
+/**
+ * Answers the turn with the incident's card and registers the message, so the notifier keeps it
+ * current like the announced cards. `outcome`: the one just submitted, else the latest.
+ */
+export async function replyWithIncidentCard(deps: RouteDeps, context: TurnContext, view: IncidentView, mode: CardMode, outcome?: EditOutcome): Promise<void> {
+  const shown = outcome ?? (await deps.bridge.latestEditOutcome(view.linkId));
+  const sent = await context.sendActivity(cardActivity(renderIncident(deps, view, mode, shown), view));
+  if (!sent?.id) return;
+  // The notifier sends to stored conversations: this turn proves this one is reachable.
+  await deps.conversations.upsert(conversationDraftFrom(context.activity, referenceOf(context)));
+  await deps.bridge.registerCard({
+    // Cards are recorded under the conversation itself; in a channel the reply names the thread.
+    conversationId: baseConversationId(context.activity.conversation.id),
+    activityId: sent.id,
+    linkId: view.linkId,
+    shownHash: cardHash(view, shown),
+  });
 }
 
-/**
- * In the background: waits for the edit's final outcome, then replaces the card message
- * `activityId` with the final state (for everyone in the conversation, hence the analyst view,
- * as the notifier posts it).
- */
-export function followEditOutcome(deps: RouteDeps, input: { requestId: string; linkId: string; reference: ProactiveReference; activityId: string }): void {
-  deps.tasks.run(`edit-outcome:${input.requestId}`, async () => {
-    const timeout = AbortSignal.timeout(deps.outcomeTimeoutMs);
-    let outcome: EditOutcome;
-    try {
-      outcome = await deps.bridge.waitForEditOutcome(input.requestId, timeout);
-    } catch (error) {
-      if (timeout.aborted) {
-        deps.log.warn({ requestId: input.requestId }, 'edit did not finish in time; the card stays pending until the next change updates it');
-        return;
-      }
-      throw error;
-    }
-    const view = await deps.bridge.findIncident(outcome.linkId || input.linkId);
-    if (!view) return;
-    await deps.sender.update(input.reference, input.activityId, cardActivity(renderCard(deps, view, 'analyst', outcome), view));
-  });
+/** The reference of the conversation a turn happened in (for sends after the turn ended). */
+export function referenceOf(context: TurnContext): ProactiveReference {
+  return TurnContext.getConversationReference(context.activity);
 }
 
 /** Races `promise` against a deadline without cancelling it; the caller decides what to do late. */

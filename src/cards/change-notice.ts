@@ -4,7 +4,7 @@
 import type { Owner, Portal } from '../domain/incident.ts';
 import type { ChangeEvent, FieldChange } from '../domain/change-events.ts';
 import { escapeForTextBlock } from './escape.ts';
-import { CLASSIFICATION_LABELS, labelOf, PORTAL_NAMES, STATUS_LABELS } from './labels.ts';
+import { CLASSIFICATION_LABELS, FIELD_LABELS, labelOf, PORTAL_NAMES, STATUS_LABELS } from '../domain/labels.ts';
 
 const VALUE_MAX = 60;
 const NAME_MAX = 60;
@@ -22,8 +22,9 @@ export function buildChangeNoticeText(event: ChangeEvent): string {
       : `Incident ${subject} was merged into another incident`;
   }
 
+  const outcome = outcomeNotice(event);
   const groups = groupByAuthor(event.changes.filter(isShown));
-  if (groups.length === 0) return `Incident ${subject} updated`;
+  if (groups.length === 0) return outcome ?? (event.kind === 'updated' ? `Incident ${subject} updated` : '');
   const clauses: string[] = [];
   let shown = 0;
   for (const group of groups) {
@@ -34,17 +35,30 @@ export function buildChangeNoticeText(event: ChangeEvent): string {
       shown += 1;
     }
     if (parts.length === 0) break;
-    // FieldChange.by already names the analyst for edits made through the bridge; fall back to
-    // the event's actor when a change carries no author.
-    const by = group.by || event.actor?.displayName || '';
-    const who = by ? ` by ${escapeForTextBlock(by, NAME_MAX)}` : '';
+    const who = group.by ? ` by ${escapeForTextBlock(group.by, NAME_MAX)}` : '';
     const first = parts[0] ?? '';
-    // An edit made through the bridge came from Teams, whichever portal it reached first.
-    const where = event.editRequestId ? 'from Teams' : `in ${PORTAL_NAMES[group.portal]}`;
+    // An edit made through the bridge came from Teams, whichever portal showed it first; anything
+    // else is named after the portal where it was made.
+    const where = group.fromTeams ? 'from Teams' : `in ${PORTAL_NAMES[group.portal]}`;
     clauses.push([`${capitalise(first)}${who} ${where}`, ...parts.slice(1)].join('; '));
   }
   const hidden = event.changes.filter(isShown).length - shown;
-  return clauses.join('. ') + (hidden > 0 ? `; +${hidden} more` : '');
+  const changes = clauses.join('. ') + (hidden > 0 ? `; +${hidden} more` : '');
+  return outcome ? `${changes}\n\n${outcome}` : changes;
+}
+
+/** A line for an edit from Teams that did not fully apply; nothing while it runs or once it succeeded. */
+function outcomeNotice(event: ChangeEvent): string | undefined {
+  const outcome = event.outcome;
+  if (!outcome || (outcome.state !== 'partial' && outcome.state !== 'failed')) return undefined;
+  const failures: string[] = [];
+  for (const portal of ['defender', 'sentinel'] as const) {
+    const fields = Object.entries(outcome.perPortal[portal]).filter(([, field]) => field?.state === 'failed');
+    if (fields.length > 0) failures.push(`${PORTAL_NAMES[portal]}: ${fields.map(([name]) => labelOf(FIELD_LABELS, name) ?? 'a field').join(', ')}`);
+  }
+  const who = event.actor ? ` by ${escapeForTextBlock(event.actor.displayName, NAME_MAX)}` : '';
+  const head = outcome.state === 'failed' ? `❌ The update${who} failed` : `⚠️ The update${who} was only partly applied`;
+  return `${head} (${failures.join('; ')}); the card has the details.`;
 }
 
 function incidentLabel(event: ChangeEvent): string {
@@ -63,6 +77,7 @@ function isShown(change: FieldChange): boolean {
 interface AuthorGroup {
   by: string;
   portal: Portal;
+  fromTeams: boolean;
   changes: FieldChange[];
 }
 
@@ -70,9 +85,10 @@ function groupByAuthor(changes: FieldChange[]): AuthorGroup[] {
   const groups: AuthorGroup[] = [];
   for (const change of changes) {
     const by = typeof change.by === 'string' ? change.by : '';
+    const fromTeams = change.fromTeams === true;
     const last = groups.at(-1);
-    if (last && last.by === by && last.portal === change.portal) last.changes.push(change);
-    else groups.push({ by, portal: change.portal, changes: [change] });
+    if (last && last.by === by && last.fromTeams === fromTeams && (fromTeams || last.portal === change.portal)) last.changes.push(change);
+    else groups.push({ by, portal: change.portal, fromTeams, changes: [change] });
   }
   return groups;
 }

@@ -6,7 +6,7 @@ import type { ApprovalRequest, ApprovalState } from '../store/ports.ts';
 import { describeChange, worstSeverity } from '../approvals/diff.ts';
 import { storedChanges, storedConsequences, storedOutcome } from '../approvals/stored-records.ts';
 import { isExpired } from '../approvals/state-machine.ts';
-import { renderCard, type AdaptiveCard } from './render.ts';
+import { renderTemplate, type AdaptiveCard } from './render.ts';
 import { CONNECTOR_INPUT_IDS, CONNECTOR_VERBS, MAX_REFRESH_USER_IDS } from './connector-verbs.ts';
 import { actorName, formatTime, safe, safeMultiline, severityLabel } from './connector-format.ts';
 import type { CardTextColor } from './text-colors.ts';
@@ -116,5 +116,5 @@ function outcomeLines(request: ApprovalRequest): { text: string }[] {
 }
 
 export function renderConnectorApprovalCard(request: ApprovalRequest, options: ApprovalViewOptions): AdaptiveCard {
-  return renderCard('connector-approval', buildConnectorApprovalView(request, options));
+  return renderTemplate('connector-approval', buildConnectorApprovalView(request, options));
 }

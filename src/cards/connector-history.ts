@@ -2,7 +2,7 @@
 import type { HistoryItem } from '../approvals/types.ts';
 import { describeChange } from '../approvals/diff.ts';
 import { storedChanges, storedOutcome } from '../approvals/stored-records.ts';
-import { renderCard, type AdaptiveCard } from './render.ts';
+import { renderTemplate, type AdaptiveCard } from './render.ts';
 import { actorName, formatTime, safe } from './connector-format.ts';
 
 export interface ConnectorHistoryView {
@@ -38,5 +38,5 @@ export function buildConnectorHistoryView(history: readonly HistoryItem[]): Conn
 }
 
 export function renderConnectorHistoryCard(history: readonly HistoryItem[]): AdaptiveCard {
-  return renderCard('connector-history', buildConnectorHistoryView(history));
+  return renderTemplate('connector-history', buildConnectorHistoryView(history));
 }

@@ -4,7 +4,7 @@ import { INTEGRATION_METHODS, type ConnectorConfig, type ConnectorSnapshot } fro
 import { ownValue, unstorableTextProblem } from '../domain/untrusted-input.ts';
 import { DEFENDER_XDR_EVENT_TABLES, INTEGRATION_METHOD_LABELS } from '../approvals/connector-facts.ts';
 import { MAX_REASON_LENGTH } from '../approvals/service.ts';
-import { renderCard, type AdaptiveCard } from './render.ts';
+import { renderTemplate, type AdaptiveCard } from './render.ts';
 import { toPlainLine } from './escape.ts';
 import { CONNECTOR_INPUT_IDS, CONNECTOR_VERBS } from './connector-verbs.ts';
 
@@ -47,7 +47,7 @@ export function buildConnectorRequestView(snapshot: ConnectorSnapshot): Connecto
 }
 
 export function renderConnectorRequestCard(snapshot: ConnectorSnapshot): AdaptiveCard {
-  return renderCard('connector-request', buildConnectorRequestView(snapshot));
+  return renderTemplate('connector-request', buildConnectorRequestView(snapshot));
 }
 
 export type ParsedRequestForm =

@@ -3,10 +3,10 @@ import type { ConnectorStatus } from '../approvals/types.ts';
 import { INTEGRATION_METHOD_LABELS, SETTING_LABELS } from '../approvals/connector-facts.ts';
 import { describeChange } from '../approvals/diff.ts';
 import { storedChanges } from '../approvals/stored-records.ts';
-import { renderCard, type AdaptiveCard } from './render.ts';
+import { renderTemplate, type AdaptiveCard } from './render.ts';
 import { CONNECTOR_VERBS } from './connector-verbs.ts';
 import { actorName, formatTime, safe } from './connector-format.ts';
-import { labelOf } from './labels.ts';
+import { labelOf } from '../domain/labels.ts';
 
 export interface ConnectorStatusView {
   facts: { title: string; value: string }[];
@@ -46,5 +46,5 @@ export function buildConnectorStatusView(status: ConnectorStatus): ConnectorStat
 }
 
 export function renderConnectorStatusCard(status: ConnectorStatus): AdaptiveCard {
-  return renderCard('connector-status', buildConnectorStatusView(status));
+  return renderTemplate('connector-status', buildConnectorStatusView(status));
 }

@@ -2,18 +2,18 @@
 // Adds what is per-recipient rather than per-incident: the Universal Actions refresh block.
 import type { IncidentView } from '../domain/change-events.ts';
 import type { EditOutcome } from '../domain/edits.ts';
-import { buildIncidentCardViewModel } from './incident-view-model.ts';
+import { buildIncidentCardViewModel, type CardMode } from './incident-view-model.ts';
 import type { AdaptiveCard } from './render.ts';
-import { renderCard } from './render.ts';
+import { renderTemplate } from './render.ts';
 import { CARD_VERBS } from './verbs.ts';
 
 export type { AdaptiveCard } from './render.ts';
 
 export interface IncidentCardOptions {
   /** 'readOnly': only Refresh and the portal links (viewers without the analyst role, list views). */
-  mode: 'analyst' | 'readOnly';
-  /** The latest edit outcome for this link: shows "Updating…" or the per-portal result. */
-  pending?: EditOutcome | null;
+  mode: CardMode;
+  /** The outcome of the incident's latest edit: "Updating…" or the per-portal result. */
+  outcome?: EditOutcome | null;
   /** ISO-8601 "now" for relative times; injected so the same input renders the same card. */
   now: string;
   /**
@@ -38,12 +38,12 @@ export const MAX_REFRESH_USER_IDS = 60;
 export function renderIncidentCard(view: IncidentView, options: IncidentCardOptions): AdaptiveCard {
   const viewModel = buildIncidentCardViewModel(view, {
     mode: options.mode,
-    pending: options.pending ?? null,
+    outcome: options.outcome ?? null,
     now: options.now,
     ...(options.unifiedPortalBase !== undefined ? { unifiedPortalBase: options.unifiedPortalBase } : {}),
     ...(options.allowedLinkHosts !== undefined ? { allowedLinkHosts: options.allowedLinkHosts } : {}),
   });
-  const card = renderCard('incident', viewModel);
+  const card = renderTemplate('incident', viewModel);
   card['refresh'] = buildRefresh(view.linkId, options.refreshUserIds);
   return card;
 }

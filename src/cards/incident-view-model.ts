@@ -6,10 +6,11 @@ import type { Incident, IncidentComment, Portal, Severity, Status } from '../dom
 import { SEVERITIES } from '../domain/incident.ts';
 import type { IncidentView, PortalSyncState } from '../domain/change-events.ts';
 import type { EditOutcome, FieldName, FieldOutcome } from '../domain/edits.ts';
+import { fromTeams, parseBridgeComment } from '../domain/attribution.ts';
 import { escapeForTextBlock } from './escape.ts';
 import { friendlyProductNames } from './product-names.ts';
 import { safeOpenUrl } from './safe-links.ts';
-import { CLASSIFICATION_LABELS, PORTAL_NAMES, SEVERITY_LABELS, STATUS_LABELS, labelOf } from './labels.ts';
+import { CLASSIFICATION_LABELS, FIELD_LABELS, PORTAL_NAMES, SEVERITY_LABELS, STATUS_LABELS, labelOf } from '../domain/labels.ts';
 import type { CardTextColor } from './text-colors.ts';
 import { NONCE_PLACEHOLDER } from './verbs.ts';
 
@@ -17,8 +18,8 @@ export type CardMode = 'analyst' | 'readOnly';
 
 export interface IncidentCardViewModelOptions {
   mode: CardMode;
-  /** The latest edit outcome for this link, shown as an "Updating…" / result section. */
-  pending?: EditOutcome | null;
+  /** The outcome of the incident's latest edit, shown as an "Updating…" / result section. */
+  outcome?: EditOutcome | null;
   /** ISO-8601 instant used for relative times ("5 min ago"); injected so rendering is deterministic. */
   now: string;
   /**
@@ -79,7 +80,7 @@ export interface IncidentCardViewModel {
   hasDescription: boolean;
   comments: CommentViewModel[];
   hasComments: boolean;
-  /** "+4 earlier comments", or empty. */
+  /** "+4 earlier comments · +2 change notes", or empty. */
   moreComments: string;
   portals: PortalStateViewModel[];
   update: UpdateViewModel | null;
@@ -130,15 +131,9 @@ const SYNC_STATE_TEXT: Record<PortalSyncState, { text: string; color: CardTextCo
   notWritable: { text: "⚠️ Can't be written through the API", color: 'default' },
   failed: { text: '❌ Failed', color: 'default' },
 };
-const FIELD_LABELS: Record<FieldName, string> = {
-  severity: 'severity',
-  tagsAdd: 'tags added',
-  tagsRemove: 'tags removed',
-  tags: 'tags',
-  comment: 'comment',
-  status: 'status',
-  classification: 'classification',
-  owner: 'owner',
+const OUTCOME_STATE_TEXT: Record<'updating' | 'failed', { text: string; color: CardTextColor }> = {
+  updating: { text: '⏳ Updating', color: 'accent' },
+  failed: { text: '❌ Last update failed', color: 'default' },
 };
 
 export function buildIncidentCardViewModel(view: IncidentView, options: IncidentCardViewModelOptions): IncidentCardViewModel {
@@ -162,10 +157,10 @@ export function buildIncidentCardViewModel(view: IncidentView, options: Incident
     hasDescription: primary !== null && escapeForTextBlock(primary.description, 1) !== '',
     comments: comments.shown,
     hasComments: comments.shown.length > 0,
-    moreComments: comments.hidden > 0 ? `+${comments.hidden} earlier comment${comments.hidden === 1 ? '' : 's'}` : '',
-    portals: portalStates(view),
-    update: buildUpdate(view, options.pending ?? null),
-    hasUpdate: options.pending != null && options.pending.linkId === view.linkId,
+    moreComments: comments.hidden,
+    portals: portalStates(view, options.outcome ?? null),
+    update: buildUpdate(view, options.outcome ?? null),
+    hasUpdate: options.outcome != null && options.outcome.linkId === view.linkId,
     mergedNotice: merged,
     isMerged: merged !== '',
     links: links(view, options),
@@ -271,22 +266,47 @@ function tagsText(tags: string[]): string {
   return shown.join(', ') + (more > 0 ? ` +${more} more` : '');
 }
 
+interface ShownComment {
+  author: string;
+  text: string;
+  createdAt: string;
+  /** A change note the bridge wrote (who changed what): shown after real comments. */
+  note: boolean;
+}
+
 /**
- * Comments of both portals, newest first. The portals mirror comments to each other (and the
- * bridge writes to both), so the same text appears twice; keep one.
+ * A portal comment as the card shows it. The bridge's own writes are credited to the analyst who
+ * asked ("Alex Wilber (from Teams)") or, for a copy, to the original's author, not to the app the
+ * portal names; their attribution and ref are not shown.
  */
-function latestComments(view: IncidentView, nowMs: number): { shown: CommentViewModel[]; hidden: number } {
+function shownComment(comment: IncidentComment): ShownComment {
+  const bridge = parseBridgeComment(comment.text);
+  if (!bridge) return { author: comment.author, text: comment.text, createdAt: comment.createdAt, note: false };
+  const author = bridge.kind === 'copy' ? bridge.author : fromTeams(bridge.author);
+  return { author, text: bridge.text, createdAt: comment.createdAt, note: bridge.kind === 'note' };
+}
+
+/**
+ * Comments of both portals: real comments first, newest first, then change notes. The portals
+ * mirror comments to each other (and the bridge writes to both), so the same text appears twice;
+ * the earliest copy is kept, which for a mirrored comment is the original.
+ */
+function latestComments(view: IncidentView, nowMs: number): { shown: CommentViewModel[]; hidden: string } {
   const all: IncidentComment[] = [...(view.defender?.comments ?? []), ...(view.sentinel?.comments ?? [])];
-  const unique = new Map<string, IncidentComment>();
+  const unique = new Map<string, ShownComment>();
   for (const comment of all) {
     if (!comment || typeof comment.text !== 'string') continue;
-    const key = comment.text.trim();
+    const shown = shownComment(comment);
+    const key = shown.text.normalize('NFC').replace(/\s+/gu, ' ').trim();
     if (key === '') continue;
     const existing = unique.get(key);
-    if (!existing || (parseInstant(comment.createdAt) ?? 0) < (parseInstant(existing.createdAt) ?? 0)) unique.set(key, comment);
+    if (!existing || (parseInstant(shown.createdAt) ?? 0) < (parseInstant(existing.createdAt) ?? 0)) unique.set(key, shown);
   }
-  const sorted = [...unique.values()].sort((a, b) => (parseInstant(b.createdAt) ?? 0) - (parseInstant(a.createdAt) ?? 0));
-  const shown = sorted.slice(0, LIMITS.commentsShown).map((comment) => {
+  const newestFirst = (a: ShownComment, b: ShownComment) => (parseInstant(b.createdAt) ?? 0) - (parseInstant(a.createdAt) ?? 0);
+  const comments = [...unique.values()].filter((comment) => !comment.note).sort(newestFirst);
+  const notes = [...unique.values()].filter((comment) => comment.note).sort(newestFirst);
+  const picked = [...comments, ...notes].slice(0, LIMITS.commentsShown);
+  const shown = picked.map((comment) => {
     const author = escapeForTextBlock(comment.author, LIMITS.commentAuthor) || 'Unknown author';
     const at = parseInstant(comment.createdAt);
     return {
@@ -294,13 +314,28 @@ function latestComments(view: IncidentView, nowMs: number): { shown: CommentView
       text: escapeForTextBlock(comment.text, LIMITS.commentText),
     };
   });
-  return { shown, hidden: sorted.length - shown.length };
+  const hiddenComments = comments.length - picked.filter((comment) => !comment.note).length;
+  const hiddenNotes = notes.length - picked.filter((comment) => comment.note).length;
+  const hidden = [
+    hiddenComments > 0 ? `+${hiddenComments} earlier comment${hiddenComments === 1 ? '' : 's'}` : '',
+    hiddenNotes > 0 ? `+${hiddenNotes} change note${hiddenNotes === 1 ? '' : 's'}` : '',
+  ].filter(Boolean);
+  return { shown, hidden: hidden.join(' · ') };
 }
 
-function portalStates(view: IncidentView): PortalStateViewModel[] {
+/**
+ * Each portal's state. The latest edit's outcome speaks for a portal where it is still under way or
+ * failed, so a card never says "In sync" under "Update failed".
+ */
+function portalStates(view: IncidentView, outcome: EditOutcome | null): PortalStateViewModel[] {
   return (['defender', 'sentinel'] as const).map((portal) => {
     const name = PORTAL_NAMES[portal];
     if (!view[portal]) return { portal, text: `${name}: — not linked yet`, color: 'default' as CardTextColor };
+    const fields = outcome && outcome.linkId === view.linkId ? Object.values(outcome.perPortal[portal] ?? {}) : [];
+    if (fields.some((field) => field?.state === 'failed')) return { portal, text: `${name}: ${OUTCOME_STATE_TEXT.failed.text}`, color: OUTCOME_STATE_TEXT.failed.color };
+    if (fields.some((field) => field?.state === 'pending' || (field?.state === 'viaOtherRoute' && !field.verified))) {
+      return { portal, text: `${name}: ${OUTCOME_STATE_TEXT.updating.text}`, color: OUTCOME_STATE_TEXT.updating.color };
+    }
     const state = labelOf(SYNC_STATE_TEXT, view.syncState[portal]) ?? SYNC_STATE_TEXT.pending;
     return { portal, text: `${name}: ${state.text}`, color: state.color };
   });

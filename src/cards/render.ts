@@ -29,7 +29,7 @@ export interface AdaptiveCard {
 }
 
 /** Expands template `name` with `data` as `$root`. */
-export function renderCard(name: string, data: object): AdaptiveCard {
+export function renderTemplate(name: string, data: object): AdaptiveCard {
   const template = new ACData.Template(loadTemplate(name));
   return template.expand({ $root: data }) as AdaptiveCard;
 }

@@ -54,6 +54,8 @@ export interface Config {
     /** Capability profile: fields Graph PATCH may write. Severity is in no documented revision. */
     defenderWritableFields: EditableField[];
     sentinelApiVersion: string;
+    /** One change note per edit in Defender naming the analyst (Graph cannot record who changed a field). */
+    changeNotes: boolean;
   };
   access: { analysts: string[] | undefined; approvers: string[] };
   approvals: { expiryHours: number; integrationMethod: 'defenderPortal' | 'azurePortal' };
@@ -209,6 +211,7 @@ export function loadConfig(env: Env): Config {
       pollIntervalSeconds: r('POLL_INTERVAL_SECONDS', z.coerce.number().min(0.2).max(3600).default(2), 'Seconds between delta polls, e.g. 2.') ?? 2,
       defenderWritableFields: writable ?? DEFENDER_WRITABLE_DEFAULT,
       sentinelApiVersion: r('SENTINEL_API_VERSION', z.string().regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/).default('2025-09-01'), 'An ARM api-version such as 2025-09-01.') ?? '2025-09-01',
+      changeNotes: (r('CHANGE_NOTES', z.enum(['on', 'off']).default('on'), "'on' (one note per edit in Defender naming the analyst) or 'off'.") ?? 'on') === 'on',
     },
     access: {
       analysts: r('ANALYSTS', list.optional(), 'Comma-separated Entra object ids, UPNs or group ids.'),

@@ -31,14 +31,18 @@ export interface FieldChange {
   portal: Portal;
   /** Who made it, as the portal reports it, or the analyst for edits made through the bridge. */
   by: string;
+  /** Made by an analyst in Teams, through the bridge (whichever portal showed it first). */
+  fromTeams?: boolean;
   /** A concurrent, different edit of the same field on the other portal that lost the conflict rule. */
   overridden?: { portal: Portal; value: unknown };
 }
 
-export const CHANGE_EVENT_KINDS = ['created', 'updated', 'merged', 'edit-outcome'] as const;
+export const CHANGE_EVENT_KINDS = ['created', 'updated', 'merged', 'edit-outcome', 'card-registered'] as const;
 /**
  * 'created' | 'updated' | 'merged': the incident changed. 'edit-outcome': an analyst's edit request
  * moved on (written, verified, failed); `outcome` says how, recorded in the same transaction.
+ * 'card-registered': a card message of the incident was posted outside the announcements (`target`),
+ * to be kept current from now on.
  */
 export type ChangeEventKind = (typeof CHANGE_EVENT_KINDS)[number];
 
@@ -57,5 +61,7 @@ export interface ChangeEvent {
   editRequestId?: string;
   /** Set on 'edit-outcome' events: the request's outcome as it was saved. */
   outcome?: EditOutcome;
+  /** Set on 'card-registered' events: the message to keep current. */
+  target?: { conversationId: string; activityId: string };
   occurredAt: string;
 }

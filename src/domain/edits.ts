@@ -49,3 +49,13 @@ export interface EditOutcome {
    */
   commentsSentAt?: Record<string, string>;
 }
+
+/**
+ * What a card shows of an outcome: its state and per-portal results. Bookkeeping (comment send
+ * times, the instant of the last save) is left out, so saving it again changes nothing shown.
+ */
+export function outcomeShown(outcome: EditOutcome | null): unknown {
+  if (!outcome) return null;
+  const sorted = (portal: Portal) => Object.entries(outcome.perPortal[portal]).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return [outcome.requestId, outcome.state, outcome.converged, sorted('defender'), sorted('sentinel')];
+}

@@ -1,5 +1,7 @@
-// Display names for the domain's enums, shared by the card and the change notice.
-import type { Classification, Portal, Severity, Status } from '../domain/incident.ts';
+// Display names for the domain's enums: the words analysts read on cards, in notices, replies and
+// the change notes written to the portals. Never a raw enum value such as 'truePositive'.
+import type { FieldName } from './edits.ts';
+import type { Classification, Portal, Severity, Status } from './incident.ts';
 
 export const PORTAL_NAMES: Record<Portal, string> = { defender: 'Defender', sentinel: 'Sentinel' };
 
@@ -25,6 +27,18 @@ export const CLASSIFICATION_LABELS: Record<Classification, string> = {
   truePositive: 'True positive',
   falsePositive: 'False positive',
   benignPositive: 'Benign positive',
+};
+
+/** How an edit's fields are named in its outcome, on the card and in notices. */
+export const FIELD_LABELS: Record<FieldName, string> = {
+  severity: 'severity',
+  tagsAdd: 'tags added',
+  tagsRemove: 'tags removed',
+  tags: 'tags',
+  comment: 'comment',
+  status: 'status',
+  classification: 'classification',
+  owner: 'owner',
 };
 
 /**

@@ -9,6 +9,5 @@ export {
   type DefenderConnectorSettingsClient,
 } from './sentinel/connector-client.ts';
 export { SENTINEL_STABLE_API_VERSION } from './sentinel/common.ts';
-export { formatAttributedComment, parseAttributedComment, type AttributedComment } from '../domain/attribution.ts';
 export { DEFENDER_DEFAULT_WRITABLE, SENTINEL_DEFAULT_WRITABLE, type PortalLogger } from './capability.ts';
 export { DEFAULT_RETRY_POLICY, type RetryPolicyOptions, type Sleep } from './http/retry.ts';

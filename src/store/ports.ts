@@ -132,8 +132,8 @@ export interface LinkRepository {
   /** Most recently saved first. Links with no stored view yet are left out (nothing to show). */
   list(filter: LinkListFilter): Promise<IncidentLink[]>;
   /**
-   * Marks `fromLinkId` merged into `intoLinkId` (bumping its version), moves its cards and
-   * re-points its edit requests to `intoLinkId`. Change events and audit entries stay where they
+   * Marks `fromLinkId` merged into `intoLinkId` (bumping its version), moves its cards, re-points
+   * its card copies and its edit requests to `intoLinkId`. Change events and audit entries stay where they
    * were written (append-only history). Idempotent: repeating it moves nothing more.
    * Returns null when either link does not exist.
    */
@@ -189,37 +189,25 @@ export interface QuarantineRepository {
 // ---------------------------------------------------------------------------------------------
 // Edit requests
 
-export const EDIT_REQUEST_STATES = ['received', 'accepted', 'completed', 'partial', 'failed'] as const;
-/**
- * 'received': stored, not yet resolved to a link and queued. 'accepted': writes queued.
- * 'completed' | 'partial' | 'failed': final (matching EditOutcome.state).
- */
-export type EditRequestState = (typeof EDIT_REQUEST_STATES)[number];
-export const UNFINISHED_EDIT_REQUEST_STATES = ['received', 'accepted'] as const satisfies readonly EditRequestState[];
-
 export interface StoredEditRequest {
   /** Caller-generated id (e.g. a UUID). */
   id: string;
   /** Unique: a retried card click or command maps to the first request. */
   idempotencyKey: string;
-  incidentRef: string;
-  /** Resolved link, once known. */
-  linkId: string | null;
+  /** The incident it edits (the link it was merged into takes it over). */
+  linkId: string;
   changes: EditChanges;
   actor: Actor;
-  state: EditRequestState;
-  outcome: EditOutcome | null;
+  /** Its state is the request's: 'accepted' until final. */
+  outcome: EditOutcome;
   createdAt: string;
   updatedAt: string;
 }
 
-export type NewEditRequest = Pick<StoredEditRequest, 'id' | 'idempotencyKey' | 'incidentRef' | 'changes' | 'actor'> &
-  Partial<Pick<StoredEditRequest, 'linkId' | 'state' | 'outcome'>>;
+export type NewEditRequest = Pick<StoredEditRequest, 'id' | 'idempotencyKey' | 'linkId' | 'changes' | 'actor' | 'outcome'>;
 
 export interface EditRequestUpdate {
-  state?: EditRequestState;
-  outcome?: EditOutcome | null;
-  linkId?: string | null;
+  outcome: EditOutcome;
 }
 
 export interface EditRequestRepository {
@@ -233,8 +221,10 @@ export interface EditRequestRepository {
   getByIdempotencyKey(key: string): Promise<StoredEditRequest | null>;
   /** Returns the updated request, or null when there is no request with this id. */
   update(id: string, update: EditRequestUpdate): Promise<StoredEditRequest | null>;
-  /** Requests in 'received' or 'accepted', oldest first: what crash recovery must resume. */
+  /** Requests still 'accepted', oldest first: what crash recovery must resume. */
   listUnfinished(limit?: number): Promise<StoredEditRequest[]>;
+  /** The link's most recently submitted request, or null. */
+  latestForLink(linkId: string): Promise<StoredEditRequest | null>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -377,6 +367,36 @@ export interface CardRecord {
   updatedAt: string;
 }
 
+/**
+ * A card message of an incident posted outside the notifier's announcements (the answer to a
+ * command, a search result inserted into a conversation), registered so that the notifier keeps
+ * it current like the announced card (without threaded notices).
+ */
+export interface CardCopy {
+  conversationId: string;
+  activityId: string;
+  linkId: string;
+  /** Hash of what the message shows now. */
+  lastHash: string;
+  updatedAt: string;
+}
+
+/**
+ * Copies kept current per (conversation, incident): the newest few. Someone typing /incident 29 all
+ * day must not cost a Teams call per copy on every change; older copies stay as they are, and Teams
+ * refreshes them into the current card when someone views them (the card's refresh block).
+ */
+export const MAX_CARD_COPIES_PER_CONVERSATION = 5;
+
+/** Which incident a card message in a conversation shows, as far as the bridge posted or registered it. */
+export interface CardMessage {
+  conversationId: string;
+  activityId: string;
+  linkId: string;
+  /** 'announced': the notifier's card (with its thread); 'copy': a registered CardCopy. */
+  kind: 'announced' | 'copy';
+}
+
 export type CardClaim =
   | { claimed: true; card: CardRecord }
   /** Someone else posted it, or is posting it now: update `card` instead (when posted) or skip. */
@@ -385,10 +405,11 @@ export type CardClaim =
 export interface CardRepository {
   get(conversationId: string, linkId: string): Promise<CardRecord | null>;
   /**
-   * The posted card whose Teams message is `activityId` in the conversation: which incident a
-   * message shows, so a click on it cannot act on (or overwrite it with) another incident.
+   * The posted card or registered copy whose Teams message is `activityId` in the conversation:
+   * which incident a message shows, so a click on it cannot act on (or overwrite it with) another
+   * incident.
    */
-  findByActivity(conversationId: string, activityId: string): Promise<CardRecord | null>;
+  findByActivity(conversationId: string, activityId: string): Promise<CardMessage | null>;
   listForLink(linkId: string): Promise<CardRecord[]>;
   /**
    * Claim-to-post: inserts a 'posting' row; of concurrent claimers exactly one wins. A 'posting'
@@ -403,6 +424,16 @@ export interface CardRepository {
   /** Records an in-place update of a posted card. False when no posted card exists. */
   recordUpdate(conversationId: string, linkId: string, hash: string, now: string): Promise<boolean>;
   remove(conversationId: string, linkId: string): Promise<boolean>;
+  /**
+   * Registers (or re-registers) a copy. Keeps the newest MAX_CARD_COPIES_PER_CONVERSATION copies of
+   * the incident in that conversation and forgets older ones.
+   */
+  registerCopy(copy: Omit<CardCopy, 'updatedAt'>, now: string): Promise<CardCopy>;
+  /** The incident's copies, in one conversation or in all, oldest first. */
+  listCopies(linkId: string, conversationId?: string): Promise<CardCopy[]>;
+  /** Records an in-place update of a copy. False when the copy is not registered. */
+  recordCopyUpdate(conversationId: string, activityId: string, hash: string, now: string): Promise<boolean>;
+  removeCopy(conversationId: string, activityId: string): Promise<boolean>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,8 +7,8 @@ import type { EditChanges, EditOutcome } from '../domain/edits.ts';
 export interface EditRequest {
   /** Same key, same request: a retried card click or command is accepted once. */
   idempotencyKey: string;
-  /** Defender incident id, Sentinel incident number, or the bridge link id. */
-  incidentRef: string;
+  /** The incident, as the caller resolved it within its conversation's scope (findIncident). */
+  linkId: string;
   changes: EditChanges;
   actor: Actor;
 }
@@ -36,6 +36,14 @@ export interface PairRestriction {
   pairIds?: readonly string[];
 }
 
+export interface CardRegistration {
+  conversationId: string;
+  activityId: string;
+  linkId: string;
+  /** The card hash of what the posted message shows: nothing is sent while it still shows that. */
+  shownHash: string;
+}
+
 export interface ChangeConsumer {
   /** A stable name; the engine remembers per consumer what was delivered. */
   name: string;
@@ -49,7 +57,13 @@ export interface BridgeApi {
   listIncidents(filter: IncidentListFilter): Promise<IncidentView[]>;
   submitEdit(request: EditRequest): Promise<SubmitResult>;
   getEditOutcome(requestId: string): Promise<EditOutcome | null>;
-  /** Resolves when the request reaches a final state (or the signal aborts); for waiting on outcomes. */
-  waitForEditOutcome(requestId: string, signal?: AbortSignal): Promise<EditOutcome>;
+  /** The outcome of the incident's most recent edit request, if any: what its cards show. */
+  latestEditOutcome(linkId: string): Promise<EditOutcome | null>;
+  /**
+   * Keeps a card message posted outside the announcements (an answer to a command) current: it is
+   * recorded, and a 'card-registered' event in the same transaction has the consumers bring it up
+   * to date, in order with every other change of the incident.
+   */
+  registerCard(card: CardRegistration): Promise<void>;
   subscribe(consumer: ChangeConsumer): () => void;
 }

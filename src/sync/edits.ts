@@ -1,12 +1,15 @@
 // Analysts' edit requests: stored durably before they are acknowledged, applied by a job that
-// writes each portal (attributed to the analyst as far as each API allows), reads both back and
-// records per portal and per field what happened.
+// writes each portal, reads both back and records per portal and per field what happened. Every
+// change of an outcome is saved together with an 'edit-outcome' change event, in one transaction,
+// so the Teams notifier (the only writer of card messages) shows it; nobody polls for outcomes.
+import { actorName, type BridgeComment } from '../domain/attribution.ts';
+import type { FieldChange } from '../domain/change-events.ts';
 import { PORTALS, type Incident, type IncidentComment, type Portal } from '../domain/incident.ts';
+import type { EditChanges, EditOutcome, FieldName } from '../domain/edits.ts';
 import { CodedError, PortalError } from '../domain/errors.ts';
 import type { IncidentLink, StoredEditRequest } from '../store/ports.ts';
 import type { EditRequest, SubmitResult } from './api.ts';
-import type { EditOutcome, FieldName } from '../domain/edits.ts';
-import { parseAttributedComment } from '../domain/attribution.ts';
+import { changeEvent, outcomeVisiblyChanged } from './events.ts';
 import { commentRef, commentRefOf } from './fingerprint.ts';
 import { withIncidentLock } from './incident-lock.ts';
 import { syncLink } from './link-sync.ts';
@@ -15,7 +18,7 @@ import { fieldsRequested, planEdit } from './plan-edit.ts';
 import type { PortalClient } from './ports.ts';
 import { pairOf, QUEUES, type PairPortals, type SyncContext } from './sync-context.ts';
 
-export type EditErrorCode = 'unknown-incident' | 'ambiguous-incident' | 'empty-edit';
+export type EditErrorCode = 'unknown-incident' | 'empty-edit';
 export class EditError extends CodedError<EditErrorCode> {}
 
 /** How long the bridge waits for the portals' own sync to carry a field one API cannot write. */
@@ -33,36 +36,36 @@ function hasChanges(request: EditRequest): boolean {
   );
 }
 
+function now(context: SyncContext): string {
+  return context.clock().toISOString();
+}
+
+/**
+ * Stores the request with its 'accepted' outcome and announces it (so every card of the incident
+ * shows the update under way), then queues the job. The caller resolved the incident already.
+ */
 export async function submitEdit(context: SyncContext, request: EditRequest): Promise<SubmitResult> {
   if (!hasChanges(request)) throw new EditError('empty-edit', 'The edit request changes nothing.');
   const existing = await context.store.editRequests.getByIdempotencyKey(request.idempotencyKey);
-  if (existing) return { requestId: existing.id, duplicate: true, outcome: existing.outcome ?? acceptedOutcome({ requestId: existing.id, linkId: existing.linkId ?? '' }, existing.updatedAt) };
-
-  const links = await context.store.links.findByRef(request.incidentRef);
-  const live = links.filter((link) => !link.mergedIntoLinkId);
-  const candidates = live.length > 0 ? live : links;
-  if (candidates.length === 0) throw new EditError('unknown-incident', `No incident '${request.incidentRef}' is known. Use a Defender incident id or a Sentinel incident number.`);
-  if (candidates.length > 1) throw new EditError('ambiguous-incident', `'${request.incidentRef}' matches ${candidates.length} incidents in different tenants; use the Defender incident id.`);
-  const link = candidates[0]!;
+  if (existing) return { requestId: existing.id, duplicate: true, outcome: existing.outcome };
 
   const id = context.newId();
-  const now = context.clock().toISOString();
-  const { request: stored, duplicate } = await context.store.editRequests.insertOrGet({
-    id,
-    idempotencyKey: request.idempotencyKey,
-    incidentRef: request.incidentRef,
-    linkId: link.linkId,
-    changes: request.changes,
-    actor: request.actor,
-    state: 'accepted',
-    outcome: acceptedOutcome({ requestId: id, linkId: link.linkId }, now),
+  const at = now(context);
+  const outcome = acceptedOutcome({ requestId: id, linkId: request.linkId }, at);
+  const stored = await context.store.transaction(async (tx) => {
+    const link = await tx.links.get(request.linkId);
+    if (!link) return null;
+    const inserted = await tx.editRequests.insertOrGet({ id, idempotencyKey: request.idempotencyKey, linkId: link.linkId, changes: request.changes, actor: request.actor, outcome });
+    if (!inserted.duplicate) {
+      await tx.audit.append({ at, actor: request.actor, action: 'edit.submitted', subject: `link:${link.linkId}`, details: { requestId: id, changes: JSON.parse(JSON.stringify(request.changes)) } });
+      await tx.changeEvents.append([changeEvent(link, { kind: 'edit-outcome', changes: [], actor: request.actor, editRequestId: id, outcome, occurredAt: at })]);
+    }
+    return inserted;
   });
-  if (!duplicate) {
-    await context.store.audit.append({ at: now, actor: request.actor, action: 'edit.submitted', subject: `link:${link.linkId}`, details: { requestId: stored.id, changes: JSON.parse(JSON.stringify(request.changes)) } });
-    // Stored first, queued second: a crash in between is healed by resumeUnfinishedEdits at start.
-    await context.queue.send(QUEUES.applyEdit, { requestId: stored.id });
-  }
-  return { requestId: stored.id, duplicate, outcome: stored.outcome ?? acceptedOutcome({ requestId: stored.id, linkId: link.linkId }, now) };
+  if (!stored) throw new EditError('unknown-incident', 'That incident is no longer known to the bridge.');
+  // Stored first, queued second: a crash in between is healed by resumeUnfinishedEdits at start.
+  if (!stored.duplicate) await context.queue.send(QUEUES.applyEdit, { requestId: stored.request.id });
+  return { requestId: stored.request.id, duplicate: stored.duplicate, outcome: stored.request.outcome };
 }
 
 function describeFailure(error: unknown): string {
@@ -85,12 +88,18 @@ function commentSettleMs(context: SyncContext): number {
   return (context.commentSettleSeconds ?? COMMENT_SETTLE_SECONDS) * 1000;
 }
 
-function now(context: SyncContext): string {
-  return context.clock().toISOString();
-}
-
-async function saveOutcome(context: SyncContext, requestId: string, outcome: EditOutcome): Promise<void> {
-  await context.store.editRequests.update(requestId, { state: outcome.state, outcome });
+/**
+ * Saves the outcome; when a card would show it differently, the 'edit-outcome' event that makes the
+ * notifier show it commits in the same transaction. Returns what is saved now.
+ */
+async function saveOutcome(context: SyncContext, request: StoredEditRequest, saved: EditOutcome, next: EditOutcome): Promise<EditOutcome> {
+  await context.store.transaction(async (tx) => {
+    await tx.editRequests.update(request.id, { outcome: next });
+    if (!outcomeVisiblyChanged(saved, next)) return;
+    const link = await tx.links.get(next.linkId);
+    if (link) await tx.changeEvents.append([changeEvent(link, { kind: 'edit-outcome', changes: [], actor: request.actor, editRequestId: request.id, outcome: next, occurredAt: next.updatedAt })]);
+  });
+  return next;
 }
 
 interface Target {
@@ -98,6 +107,7 @@ interface Target {
   portals: PairPortals;
 }
 
+/** The incident the request edits, or the one it was merged into since. */
 async function resolveTarget(context: SyncContext, linkId: string): Promise<Target | null> {
   const link = await context.store.links.get(linkId);
   if (!link) return null;
@@ -121,23 +131,31 @@ async function readBoth(target: Target, withComments: boolean): Promise<Record<P
  */
 export async function applyEdit(context: SyncContext, requestId: string): Promise<void> {
   const request = await context.store.editRequests.get(requestId);
-  if (!request || request.state !== 'accepted' || !request.linkId) return;
+  if (!request || request.outcome.state !== 'accepted') return;
   const target = await resolveTarget(context, request.linkId);
   if (!target) return;
   await withIncidentLock(context, target.link.linkId, `edit:${request.id}`, async () => {
     // Another try of this request may have finished while this one waited.
     const current = await context.store.editRequests.get(requestId);
-    if (current?.state === 'accepted') await applyLocked(context, current, target);
+    if (current?.outcome.state === 'accepted') await applyLocked(context, current, target);
   });
+}
+
+interface CommentWrite {
+  portal: Portal;
+  comment: BridgeComment;
+  /** The outcome field it settles; a change note settles none. */
+  field: 'comment' | null;
+  purpose: string;
 }
 
 async function applyLocked(context: SyncContext, request: StoredEditRequest, target: Target): Promise<void> {
   const ids = { requestId: request.id, linkId: target.link.linkId };
-  const previous = request.outcome ?? acceptedOutcome(ids, now(context));
+  let saved = request.outcome;
   let views = await readBoth(target, request.changes.comment !== undefined);
   if (!views.defender) {
     const fields = [...fieldsRequested(request.changes), ...(request.changes.comment !== undefined ? (['comment'] as const) : [])];
-    await saveOutcome(context, request.id, recordWrite(previous, 'defender', fields, { ok: false, reason: 'the Defender incident no longer exists' }, now(context)));
+    await saveOutcome(context, request, saved, recordWrite(saved, 'defender', fields, { ok: false, reason: 'the Defender incident no longer exists' }, now(context)));
     return;
   }
 
@@ -149,15 +167,17 @@ async function applyLocked(context: SyncContext, request: StoredEditRequest, tar
     sentinel: views.sentinel,
     writable: { defender: defenderClient.writableFields(), sentinel: sentinelClient.writableFields() },
     actor: request.actor,
+    changeNotes: context.changeNotes ?? true,
   });
-  let outcome: EditOutcome = { ...createOutcome(plan, ids, now(context)), ...(previous.commentsSentAt ? { commentsSentAt: previous.commentsSentAt } : {}) };
+  let outcome: EditOutcome = { ...createOutcome(plan, ids, now(context)), ...(saved.commentsSentAt ? { commentsSentAt: saved.commentsSentAt } : {}) };
   if (plan.errors.length > 0) {
     if (PORTALS.every((portal) => Object.keys(outcome.perPortal[portal]).length === 0)) {
       outcome = recordWrite(outcome, 'defender', ['comment'], { ok: false, reason: plan.errors.join(' ') }, now(context));
     }
-    await saveOutcome(context, request.id, outcome);
+    await saveOutcome(context, request, saved, outcome);
     return;
   }
+  saved = await saveOutcome(context, request, saved, outcome);
 
   // Fields: the analyst's delta, computed again on each fresh read, then confirmed by reading back.
   // A field that does not show after a write (a portal user wrote over it: Graph has no etag) is
@@ -177,7 +197,7 @@ async function applyLocked(context: SyncContext, request: StoredEditRequest, tar
       const fields = open(portal);
       if (!view || fields.length === 0) continue;
       try {
-        await clients[portal].update(view.id, (fresh) => plan.patchFor(portal, fresh), request.actor, view);
+        await clients[portal].update(view.id, (fresh) => plan.patchFor(portal, fresh), view);
       } catch (error) {
         if (error instanceof PortalError && error.transient) throw error;
         log.warn({ err: error, portal }, 'edit write refused');
@@ -191,49 +211,61 @@ async function applyLocked(context: SyncContext, request: StoredEditRequest, tar
     }
   }
 
-  // Comments (the analyst's own, and the audit note naming who changed what where a portal cannot
+  // Comments (the analyst's own, and the change note naming who changed what where a portal cannot
   // record it) carry a ref derived from the request: a try finds what an earlier one wrote.
-  const notes: Array<{ portal: Portal; text: string; field: 'comment' | null }> = [];
-  if (plan.comment) for (const portal of plan.comment.portals) notes.push({ portal, text: plan.comment.text, field: 'comment' });
-  if (plan.auditComment) notes.push({ portal: plan.auditComment.portal, text: plan.auditComment.text, field: null });
-  for (const note of notes) {
-    const view = views[note.portal];
+  const author = actorName(request.actor);
+  const writes: CommentWrite[] = [];
+  if (plan.comment) {
+    for (const portal of plan.comment.portals) writes.push({ portal, field: 'comment', purpose: 'comment', comment: { kind: 'comment', author, text: plan.comment.text, ref: commentRef(request.id, 'comment') } });
+  }
+  if (plan.changeNote) {
+    writes.push({ portal: plan.changeNote.portal, field: null, purpose: 'audit', comment: { kind: 'note', author, text: plan.changeNote.text, ref: commentRef(request.id, 'audit') } });
+  }
+  for (const write of writes) {
+    const view = views[write.portal];
     if (!view) continue;
-    const purpose = note.field ?? 'audit';
-    const ref = commentRef(request.id, purpose);
-    const present = async (comments?: readonly IncidentComment[]) => (comments ?? (await clients[note.portal].listComments(view.id))).some((comment) => commentRefOf(comment.text) === ref);
+    const ref = write.comment.ref as string;
+    const present = async (comments?: readonly IncidentComment[]) => (comments ?? (await clients[write.portal].listComments(view.id))).some((comment) => commentRefOf(comment.text) === ref);
     // Defender's fresh read carries its comments; ARM serves them apart.
-    if (!(await present(note.portal === 'defender' ? view.comments : undefined))) {
-      const sentAt = commentSentAt(outcome, note.portal, ref);
+    if (!(await present(write.portal === 'defender' ? view.comments : undefined))) {
+      const sentAt = commentSentAt(outcome, write.portal, ref);
       if (sentAt !== undefined && context.clock().getTime() - Date.parse(sentAt) < commentSettleMs(context)) {
-        throw new CommentOutcomeUnknownError(`the ${note.portal} comment of edit ${request.id} was sent at ${sentAt} and is not there yet; looking again before sending it again`);
+        throw new CommentOutcomeUnknownError(`the ${write.portal} comment of edit ${request.id} was sent at ${sentAt} and is not there yet; looking again before sending it again`);
       }
-      outcome = recordCommentSent(outcome, note.portal, ref, now(context));
-      await saveOutcome(context, request.id, outcome);
+      outcome = recordCommentSent(outcome, write.portal, ref, now(context));
+      saved = await saveOutcome(context, request, saved, outcome);
       try {
-        // The plan's text carries the attribution, and addComment adds it (with the ref) again.
-        const body = parseAttributedComment(note.text)?.text ?? note.text;
-        await clients[note.portal].addComment(view.id, body, request.actor, `${request.id}-${note.portal}-${purpose}`, ref);
+        await clients[write.portal].addComment(view.id, write.comment, `${request.id}-${write.portal}-${write.purpose}`);
       } catch (error) {
         if (error instanceof PortalError && error.transient) throw error;
-        if (note.field) outcome = recordWrite(outcome, note.portal, [note.field], { ok: false, reason: describeFailure(error) }, now(context));
+        if (write.field) outcome = recordWrite(outcome, write.portal, [write.field], { ok: false, reason: describeFailure(error) }, now(context));
         continue;
       }
-      if (!(await present())) throw new CommentOutcomeUnknownError(`the ${note.portal} comment of edit ${request.id} was accepted but does not show yet`);
+      if (!(await present())) throw new CommentOutcomeUnknownError(`the ${write.portal} comment of edit ${request.id} was accepted but does not show yet`);
     }
-    if (note.field) outcome = recordWrite(outcome, note.portal, [note.field], { ok: true }, now(context));
+    if (write.field) outcome = recordWrite(outcome, write.portal, [write.field], { ok: true }, now(context));
   }
 
-  await readBackAndRecord(context, request, outcome, target, true);
+  await readBackAndRecord(context, request, saved, outcome, target, true);
+}
+
+/** The announced fields an edit changes. */
+function changedFields(changes: EditChanges): ReadonlySet<FieldChange['field']> {
+  return new Set(fieldsRequested(changes).map((field): FieldChange['field'] => (field === 'tagsAdd' || field === 'tagsRemove' ? 'tags' : field)));
+}
+
+/** The portals the request wrote something to (a field or a comment). */
+function portalsWritten(outcome: EditOutcome): Portal[] {
+  return PORTALS.filter((portal) => Object.values(outcome.perPortal[portal]).some((field) => field?.state === 'written'));
 }
 
 /**
  * Reads both portals back, records what they show, moves the link's snapshot and saves the outcome.
  * `first`: right after the writes (announce the analyst's comment, start the verification jobs).
  */
-async function readBackAndRecord(context: SyncContext, request: StoredEditRequest, recorded: EditOutcome, target: Target, first: boolean): Promise<EditOutcome> {
+async function readBackAndRecord(context: SyncContext, request: StoredEditRequest, saved: EditOutcome, recorded: EditOutcome, target: Target, first: boolean): Promise<EditOutcome> {
   const { defender, sentinel } = await readBoth(target, Boolean(request.changes.comment?.trim()));
-  if (!defender) return recorded;
+  if (!defender) return saveOutcome(context, request, saved, recorded);
   const outcome = recordVerification(recorded, verifyConvergence(request.changes, defender, sentinel), now(context));
 
   // Move the link's snapshot to what both portals now show and announce the change as the
@@ -241,11 +273,10 @@ async function readBackAndRecord(context: SyncContext, request: StoredEditReques
   const comment = request.changes.comment?.trim();
   await syncLink(context, target.link.linkId, {
     views: { defender, sentinel },
-    actor: request.actor,
-    editRequestId: request.id,
-    ...(comment && first ? { extraChanges: [{ field: 'comment' as const, from: null, to: comment, portal: 'defender' as const, by: request.actor.displayName }] } : {}),
+    edit: { actor: request.actor, requestId: request.id, fields: changedFields(request.changes), wrote: portalsWritten(outcome) },
+    ...(comment && first ? { extraChanges: [{ field: 'comment' as const, from: null, to: comment, portal: 'defender' as const, by: request.actor.displayName, fromTeams: true }] } : {}),
   });
-  await saveOutcome(context, request.id, outcome);
+  await saveOutcome(context, request, saved, outcome);
   if (outcome.state === 'accepted' && first) {
     await context.queue.send(QUEUES.verifyEdit, { requestId: request.id, attempt: 0 }, { startAfterSeconds: verifySchedule(context)[0] });
   }
@@ -255,10 +286,10 @@ async function readBackAndRecord(context: SyncContext, request: StoredEditReques
 /** Job handler: re-reads both portals for fields the portals' own sync must carry. */
 export async function verifyEdit(context: SyncContext, requestId: string, attempt: number): Promise<void> {
   const request = await context.store.editRequests.get(requestId);
-  if (!request || request.state !== 'accepted' || !request.outcome || !request.linkId) return;
+  if (!request || request.outcome.state !== 'accepted') return;
   const target = await resolveTarget(context, request.linkId);
   if (!target) return;
-  const outcome = await withIncidentLock(context, target.link.linkId, `verify:${requestId}`, () => readBackAndRecord(context, request, request.outcome as EditOutcome, target, false));
+  const outcome = await withIncidentLock(context, target.link.linkId, `verify:${requestId}`, () => readBackAndRecord(context, request, request.outcome, request.outcome, target, false));
   if (outcome.state !== 'accepted') return;
   const next = attempt + 1;
   const schedule = verifySchedule(context);
@@ -272,7 +303,7 @@ export async function verifyEdit(context: SyncContext, requestId: string, attemp
     (current, portal) => expireUnverified(current, `${portal} cannot be written through its API and its own sync did not carry the change within ${waited} s`, now(context), portal),
     outcome,
   );
-  await saveOutcome(context, requestId, expired);
+  await saveOutcome(context, request, outcome, expired);
 }
 
 /** At start: re-queue requests that were stored but whose job may have been lost in a crash. */

@@ -2,11 +2,10 @@
 // job workers for link syncs, edits and verifications, and the change-event dispatcher. Exposes
 // the BridgeApi the Teams side uses.
 import type { BridgeApi, IncidentListFilter } from './api.ts';
-import type { EditOutcome } from '../domain/edits.ts';
 import { createDispatcher } from './dispatcher.ts';
 import { applyEdit, resumeUnfinishedEdits, submitEdit, verifyEdit } from './edits.ts';
 import { withIncidentLock } from './incident-lock.ts';
-import { toIncidentView } from './link-sync.ts';
+import { changeEvent, toIncidentView } from './events.ts';
 import { runSyncLinkJob, type SyncLinkJobData } from './quarantine.ts';
 import { QUEUES, type SyncContext } from './sync-context.ts';
 import { createWatcher, type PollStats } from './watcher.ts';
@@ -29,8 +28,6 @@ export interface WatcherStatus {
   holdsLease: boolean;
   lastStats?: PollStats;
 }
-
-const FINAL_STATES = new Set<EditOutcome['state']>(['completed', 'partial', 'failed']);
 
 export function createSyncEngine(context: SyncContext, options: SyncEngineOptions) {
   const dispatcher = createDispatcher(context, { replicaId: options.replicaId, ...(options.dispatchIntervalMs ? { pollIntervalMs: options.dispatchIntervalMs } : {}) });
@@ -94,16 +91,18 @@ export function createSyncEngine(context: SyncContext, options: SyncEngineOption
     async getEditOutcome(requestId) {
       return (await context.store.editRequests.get(requestId))?.outcome ?? null;
     },
-    async waitForEditOutcome(requestId, signal) {
-      for (;;) {
-        const outcome = (await context.store.editRequests.get(requestId))?.outcome;
-        if (outcome && FINAL_STATES.has(outcome.state)) return outcome;
-        if (signal?.aborted) {
-          if (outcome) return outcome;
-          throw new Error(`edit request ${requestId} not found`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+    async latestEditOutcome(linkId) {
+      return (await context.store.editRequests.latestForLink(linkId))?.outcome ?? null;
+    },
+    async registerCard(card) {
+      const at = context.clock().toISOString();
+      await context.store.transaction(async (tx) => {
+        const link = await tx.links.get(card.linkId);
+        if (!link) return;
+        const target = { conversationId: card.conversationId, activityId: card.activityId };
+        await tx.cards.registerCopy({ ...target, linkId: link.linkId, lastHash: card.shownHash }, at);
+        await tx.changeEvents.append([changeEvent(link, { kind: 'card-registered', changes: [], target, occurredAt: at })]);
+      });
     },
     subscribe: (consumer) => dispatcher.subscribe(consumer),
   };

@@ -3,7 +3,7 @@
 // bridge's own copies, an attribution prefix. What survives every route is the text, so a
 // comment is recognised by a fingerprint of its normalised text. Pure.
 import { createHash } from 'node:crypto';
-import { parseAttributedComment } from '../domain/attribution.ts';
+import { parseBridgeComment } from '../domain/attribution.ts';
 
 /**
  * The text that identifies a comment on either portal: the bridge's attribution prefix
@@ -12,13 +12,13 @@ import { parseAttributedComment } from '../domain/attribution.ts';
  * Portals are free to re-wrap lines or trim; they do not change letters.
  */
 export function commentFingerprint(text: string): string {
-  const body = parseAttributedComment(text)?.text ?? text;
+  const body = parseBridgeComment(text)?.text ?? text;
   return body.normalize('NFC').replace(/\s+/gu, ' ').trim();
 }
 
 /** Whether the bridge wrote this comment (its own copy, an analyst's comment from Teams, an audit note). */
 export function isBridgeComment(text: string): boolean {
-  return parseAttributedComment(text) !== null;
+  return parseBridgeComment(text) !== null;
 }
 
 /**
@@ -30,7 +30,7 @@ export function fingerprintKey(fingerprint: string): string {
 }
 
 /**
- * The ref an edit request's comment carries (see formatAttributedComment). The same on both
+ * The ref an edit request's comment carries (see domain/attribution.ts). The same on both
  * portals: it names the comment, not the copy, so the two copies read alike and a copy the portals'
  * own sync mirrored across counts as that portal's copy.
  */
@@ -40,7 +40,7 @@ export function commentRef(requestId: string, purpose: string): string {
 
 /** The ref of a comment the bridge wrote for an edit request, or undefined. */
 export function commentRefOf(text: string): string | undefined {
-  return parseAttributedComment(text)?.ref;
+  return parseBridgeComment(text)?.ref;
 }
 
 /**

@@ -2,14 +2,15 @@
 // reconcile what to write, writes it, and saves the new snapshot together with the change event in
 // one transaction. Safe to run again at any point: reconcile is idempotent, Sentinel comments carry
 // deterministic ids, and a retry reads Defender fresh so a comment posted before a crash is seen.
-import { createHash } from 'node:crypto';
 import type { Actor, Incident, IncidentPatch, Portal } from '../domain/incident.ts';
 import type { IncidentLink, LinkSyncState, Repositories } from '../store/ports.ts';
-import type { ChangeEvent, FieldChange, IncidentView, PortalSyncState } from '../domain/change-events.ts';
+import type { ChangeEvent, FieldChange } from '../domain/change-events.ts';
 import { applyTagEdits } from './plan-edit.ts';
 import type { IncidentEdit } from './ports.ts';
 import { parseSyncedSnapshot, reconcile, type ReconcileResult } from './reconcile.ts';
-import { BRIDGE_ACTOR, pairOf, QUEUES, type SyncContext } from './sync-context.ts';
+import { actorName, fromTeams } from '../domain/attribution.ts';
+import { changeEvent, withCredit } from './events.ts';
+import { pairOf, QUEUES, type SyncContext } from './sync-context.ts';
 
 const MAX_SAVE_ATTEMPTS = 5;
 
@@ -18,11 +19,19 @@ export interface SyncLinkOptions {
   fresh?: boolean;
   /** Views just read by the caller (an edit's read-back); newer than what is stored. */
   views?: { defender?: Incident | null; sentinel?: Incident | null };
-  /** Credit announced changes to this analyst (edits made through the bridge). */
-  actor?: Actor;
-  editRequestId?: string;
+  /** The analyst's edit this sync records: the read-back after its writes. */
+  edit?: EditRecord;
   /** Changes the caller made that reconcile cannot see (an analyst's own comment carries the bridge's attribution). */
   extraChanges?: FieldChange[];
+}
+
+export interface EditRecord {
+  actor: Actor;
+  requestId: string;
+  /** The fields the edit asked for: their changes are the analyst's, made from Teams. */
+  fields: ReadonlySet<FieldChange['field']>;
+  /** The portals the edit wrote: the cards name the analyst there, not the app. */
+  wrote: readonly Portal[];
 }
 
 export interface SyncLinkResult {
@@ -58,21 +67,6 @@ export function newestView(a: Incident | null | undefined, b: Incident | null | 
   return b.lastUpdatedAt > a.lastUpdatedAt ? b : a;
 }
 
-export function toIncidentView(link: IncidentLink): IncidentView {
-  const state = link.syncState;
-  return {
-    linkId: link.linkId,
-    pairId: link.pairId,
-    defender: link.defenderView,
-    sentinel: link.sentinelView,
-    syncState: {
-      defender: (state.defender as PortalSyncState | undefined) ?? 'inSync',
-      sentinel: (state.sentinel as PortalSyncState | undefined) ?? (link.sentinelView ? 'inSync' : 'pending'),
-    },
-    ...(link.mergedIntoLinkId ? { mergedIntoLinkId: link.mergedIntoLinkId } : {}),
-  };
-}
-
 function syncStateAfter(result: ReconcileResult, previous: LinkSyncState, hasSentinel: boolean, reconciledAt: Record<Portal, string | undefined>): LinkSyncState {
   const state: LinkSyncState = { ...previous };
   for (const portal of ['defender', 'sentinel'] as const) {
@@ -82,26 +76,6 @@ function syncStateAfter(result: ReconcileResult, previous: LinkSyncState, hasSen
     if (at) state[`reconciled_${portal}`] = at;
   }
   return state;
-}
-
-function buildEvent(context: SyncContext, link: IncidentLink, changes: FieldChange[], kind: ChangeEvent['kind'], options: SyncLinkOptions): Omit<ChangeEvent, 'seq'> {
-  // The id is a digest of what changed, so re-running the same reconcile after a crash appends
-  // nothing new (the outbox skips known ids) and consumers see each change once.
-  const id = createHash('sha256')
-    .update(JSON.stringify([link.linkId, kind, changes, options.editRequestId ?? null]))
-    .digest('hex')
-    .slice(0, 40);
-  return {
-    id,
-    kind,
-    linkId: link.linkId,
-    pairId: link.pairId,
-    incident: toIncidentView(link),
-    changes,
-    ...(options.actor ? { actor: options.actor } : {}),
-    ...(options.editRequestId ? { editRequestId: options.editRequestId } : {}),
-    occurredAt: context.clock().toISOString(),
-  };
 }
 
 export async function syncLink(context: SyncContext, linkId: string, options: SyncLinkOptions = {}): Promise<SyncLinkResult> {
@@ -148,26 +122,40 @@ export async function syncLink(context: SyncContext, linkId: string, options: Sy
     // Writes first, then the snapshot: a crash in between re-runs reconcile, which finds the
     // written values already in place and writes nothing twice.
     if (!isEmptyPatch(result.writes.defender)) {
-      defender = await defenderClient.update(defender.id, asTagDelta(result.writes.defender, defender), options.actor ?? BRIDGE_ACTOR, defender);
+      defender = await defenderClient.update(defender.id, asTagDelta(result.writes.defender, defender), defender);
       wrote.defender = true;
     }
     if (sentinel && !isEmptyPatch(result.writes.sentinel)) {
       const before: Incident = sentinel;
-      const written = await sentinelClient.update(sentinel.id, asTagDelta(result.writes.sentinel, sentinel), options.actor ?? BRIDGE_ACTOR, sentinel);
+      const written = await sentinelClient.update(sentinel.id, asTagDelta(result.writes.sentinel, sentinel), sentinel);
       sentinel = written.comments.length === 0 ? { ...written, comments: before.comments } : written;
       wrote.sentinel = true;
     }
     if (sentinel) {
       for (const comment of result.comments.toSentinel) {
-        await sentinelClient.addComment(sentinel.id, comment.text, { objectId: 'portal:defender', displayName: comment.author }, comment.key);
+        await sentinelClient.addComment(sentinel.id, { kind: 'copy', author: comment.author, text: comment.text, from: 'defender' }, comment.key);
         wrote.comments++;
       }
     }
     for (const comment of result.comments.toDefender) {
-      await defenderClient.addComment(defender.id, comment.text, { objectId: 'portal:sentinel', displayName: comment.author }, comment.key);
+      await defenderClient.addComment(defender.id, { kind: 'copy', author: comment.author, text: comment.text, from: 'sentinel' }, comment.key);
       wrote.comments++;
     }
     carried = { defender, sentinel };
+
+    // Whom each portal's last write was for: the portals name the app; cards name the person.
+    let syncState = syncStateAfter(result, link.syncState, sentinel !== null, { defender: defender.lastUpdatedAt, sentinel: sentinel?.lastUpdatedAt });
+    const views: Record<Portal, Incident | null> = { defender, sentinel };
+    const edit = options.edit;
+    const credits = [
+      ...(edit ? edit.wrote.map((portal) => ({ portal, by: fromTeams(actorName(edit.actor)) })) : []),
+      ...(wrote.defender ? [{ portal: 'defender' as const, by: authorsOf(result.changes, 'sentinel') }] : []),
+      ...(wrote.sentinel ? [{ portal: 'sentinel' as const, by: authorsOf(result.changes, 'defender') }] : []),
+    ];
+    for (const { portal, by } of credits) {
+      const view = views[portal];
+      if (view && by) syncState = withCredit(syncState, portal, { by, at: view.lastUpdatedAt });
+    }
 
     const draft = {
       linkId: link.linkId,
@@ -177,15 +165,24 @@ export async function syncLink(context: SyncContext, linkId: string, options: Sy
       snapshot: result.nextSnapshot as unknown as IncidentLink['snapshot'],
       defenderView: defender,
       sentinelView: sentinel,
-      syncState: syncStateAfter(result, link.syncState, sentinel !== null, { defender: defender.lastUpdatedAt, sentinel: sentinel?.lastUpdatedAt }),
+      syncState,
     };
-    const reconciled = options.actor ? result.changes.map((change) => ({ ...change, by: options.actor?.displayName ?? change.by })) : result.changes;
-    const changes = [...reconciled, ...(options.extraChanges ?? [])];
+    const changes = [...creditEdit(result.changes, options.edit), ...(options.extraChanges ?? [])];
     const saved = await context.store.transaction(async (tx: Repositories) => {
       const save = await tx.links.save(draft, link.version);
       if (!save.ok) return null;
       const kind = snapshot === null ? 'created' : 'updated';
-      const events = changes.length > 0 || snapshot === null ? await tx.changeEvents.append([buildEvent(context, save.link, changes, kind, options)]) : [];
+      const events =
+        changes.length > 0 || snapshot === null
+          ? await tx.changeEvents.append([
+              changeEvent(save.link, {
+                kind,
+                changes,
+                ...(options.edit ? { actor: options.edit.actor, editRequestId: options.edit.requestId } : {}),
+                occurredAt: context.clock().toISOString(),
+              }),
+            ])
+          : [];
       return { link: save.link, events };
     });
     if (saved) {
@@ -201,6 +198,20 @@ export async function syncLink(context: SyncContext, linkId: string, options: Sy
   throw new Error(`link ${linkId} kept changing under ${MAX_SAVE_ATTEMPTS} sync attempts; the job will retry`);
 }
 
+/**
+ * The changes an analyst's edit asked for are theirs, made from Teams, whichever portal showed them
+ * first; anything else the read-back found (a portal user's change meanwhile) keeps its author.
+ */
+function creditEdit(changes: readonly FieldChange[], edit: EditRecord | undefined): FieldChange[] {
+  if (!edit) return [...changes];
+  return changes.map((change) => (edit.fields.has(change.field) ? { ...change, by: edit.actor.displayName, fromTeams: true } : change));
+}
+
+/** Who made the changes first seen on `portal` (the ones the bridge carried to the other portal). */
+function authorsOf(changes: readonly FieldChange[], portal: Portal): string {
+  return [...new Set(changes.filter((change) => change.portal === portal && change.by.trim() !== '').map((change) => change.by))].join(', ');
+}
+
 /** A Defender merge: the link, its cards and later announcements move to the surviving incident. */
 async function mergeLink(context: SyncContext, from: IncidentLink, defender: Incident): Promise<ChangeEvent[]> {
   const intoId = defender.redirectIncidentId;
@@ -209,7 +220,11 @@ async function mergeLink(context: SyncContext, from: IncidentLink, defender: Inc
   const merged = await context.store.links.merge(from.linkId, into.linkId);
   if (!merged) return [];
   const events = await context.store.changeEvents.append([
-    buildEvent(context, merged.into, [{ field: 'status', from: from.defenderView?.status ?? null, to: 'redirected', portal: 'defender', by: defender.lastModifiedBy }], 'merged', {}),
+    changeEvent(merged.into, {
+      kind: 'merged',
+      changes: [{ field: 'status', from: from.defenderView?.status ?? null, to: 'redirected', portal: 'defender', by: defender.lastModifiedBy }],
+      occurredAt: context.clock().toISOString(),
+    }),
   ]);
   await context.queue.send(QUEUES.syncLink, { linkId: into.linkId }, { singletonKey: into.linkId });
   return events;

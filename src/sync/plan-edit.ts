@@ -24,7 +24,8 @@ import {
   MAX_TAG_CHARS,
   MAX_TAGS_PER_REQUEST,
 } from './edit-limits.ts';
-import { COMMENT_REF_CHARS, formatAttributedComment } from '../domain/attribution.ts';
+import { actorName, formattedLength, type BridgeComment } from '../domain/attribution.ts';
+import { CLASSIFICATION_LABELS, SEVERITY_LABELS, STATUS_LABELS } from '../domain/labels.ts';
 import { ownersEqual, projectStatus, tagSetsEqual } from './projection.ts';
 
 export type EditRoute = 'api' | 'viaOtherRoute' | 'unchanged';
@@ -35,6 +36,8 @@ export interface PlanEditInput {
   sentinel: Incident | null;
   writable: { defender: ReadonlySet<EditableField>; sentinel: ReadonlySet<EditableField> };
   actor: Actor;
+  /** Write a change note naming the analyst where a portal cannot record who changed a field. */
+  changeNotes: boolean;
 }
 
 export interface EditPlan {
@@ -48,13 +51,13 @@ export interface EditPlan {
   patchFor(portal: Portal, current: Incident): IncidentPatch;
   /** Whether `incident` shows the requested value of `field` (a read-back). */
   shows(portal: Portal, field: FieldName, incident: Incident): boolean;
-  /** The analyst's comment, already attributed, to post on each listed portal. */
+  /** The analyst's comment, to post (attributed by the client) on each listed portal. */
   comment?: { text: string; portals: Portal[] };
   /**
    * Defender cannot record who changed a field (Graph's lastModifiedBy names the app and cannot be
-   * set), so a short attributed note names the analyst and the change there.
+   * set), so one short note per request names the analyst and the change there, in plain words.
    */
-  auditComment?: { portal: Portal; text: string };
+  changeNote?: { portal: Portal; text: string };
   /** Every requested field appears for every existing portal, even when the plan has errors. */
   routes: Record<Portal, Partial<Record<FieldName, EditRoute>>>;
   /** Non-empty: the request is refused as a whole; patches and comments are empty. */
@@ -74,6 +77,7 @@ interface FieldPlan<V> {
 
 export function planEdit(input: PlanEditInput): EditPlan {
   const { changes, defender, sentinel, writable, actor } = input;
+  const author = actorName(actor);
   const incidents: Record<Portal, Incident | null> = { defender, sentinel };
   const present = (['defender', 'sentinel'] as const).filter((portal) => incidents[portal] !== null);
   const routes: EditPlan['routes'] = { defender: {}, sentinel: {} };
@@ -128,9 +132,10 @@ export function planEdit(input: PlanEditInput): EditPlan {
   for (const portal of present) plan.patches[portal] = patchFor(portal, incidents[portal] as Incident);
 
   if (changes.comment !== undefined && errors.length === 0) {
-    const text = formatAttributedComment(actor, changes.comment.trim());
-    if (text.length + COMMENT_REF_CHARS > MAX_COMMENT_CHARS) {
-      errors.push(`The comment is ${text.length + COMMENT_REF_CHARS} characters with the attribution; Sentinel accepts at most ${MAX_COMMENT_CHARS}. Shorten it.`);
+    const text = changes.comment.trim();
+    const length = formattedLength({ kind: 'comment', author, text });
+    if (length > MAX_COMMENT_CHARS) {
+      errors.push(`The comment is ${length} characters with the attribution; Sentinel accepts at most ${MAX_COMMENT_CHARS}. Shorten it.`);
     } else if (sentinel && sentinel.comments.length >= MAX_SENTINEL_COMMENTS_PER_INCIDENT) {
       errors.push(`Sentinel incident ${sentinel.incidentNumber ?? sentinel.id} already has ${sentinel.comments.length} comments, Sentinel's documented maximum is ${MAX_SENTINEL_COMMENTS_PER_INCIDENT}; add the comment in the Defender portal.`);
     } else {
@@ -143,12 +148,16 @@ export function planEdit(input: PlanEditInput): EditPlan {
   }
 
   if (errors.length > 0) return { patches: { defender: {}, sentinel: {} }, patchFor: () => ({}), shows, routes: plan.routes, errors };
-  if (audit.length > 0) {
-    const note = formatAttributedComment(actor, `changed ${audit.join('; ')} (through incident-bridge)`);
-    const limit = MAX_COMMENT_CHARS - COMMENT_REF_CHARS;
-    plan.auditComment = { portal: 'defender', text: note.length > limit ? `${note.slice(0, limit - 1)}…` : note };
-  }
+  if (audit.length > 0 && input.changeNotes) plan.changeNote = { portal: 'defender', text: changeNoteText(author, audit) };
   return plan;
+}
+
+/** "changed severity to High, tags +phishing", cut to what a portal comment holds. */
+function changeNoteText(author: string, described: readonly string[]): string {
+  const full = `changed ${described.join(', ')}`;
+  const note = (text: string): Omit<BridgeComment, 'ref'> => ({ kind: 'note', author, text });
+  const overflow = formattedLength(note(full)) - MAX_COMMENT_CHARS;
+  return overflow <= 0 ? full : `${full.slice(0, full.length - overflow - 1)}…`;
 }
 
 /** The fields a request changes, comment aside. */
@@ -173,7 +182,7 @@ function fieldPlans(changes: EditChanges): Array<FieldPlan<unknown>> {
       // Strict: Defender's 'unknown' (no value) does not show the requested severity.
       shows: (_portal, incident) => incident.severity === severity,
       patch: () => ({ severity }),
-      describe: `severity to ${severity}`,
+      describe: `severity to ${SEVERITY_LABELS[severity]}`,
     });
   }
   if (changes.status !== undefined) {
@@ -184,7 +193,7 @@ function fieldPlans(changes: EditChanges): Array<FieldPlan<unknown>> {
       requested: status,
       shows: (portal, incident) => incident.status === projectStatus(portal, status),
       patch: (portal) => ({ status: projectStatus(portal, status) }),
-      describe: `status to ${status}`,
+      describe: `status to ${STATUS_LABELS[status]}`,
     });
   }
   if (changes.classification !== undefined) {
@@ -195,7 +204,7 @@ function fieldPlans(changes: EditChanges): Array<FieldPlan<unknown>> {
       requested: classification,
       shows: (_portal, incident) => incident.classification === classification,
       patch: (portal) => ({ classification, ...sentinelReason(portal, classification) }),
-      describe: `classification to ${classification}`,
+      describe: `classification to ${CLASSIFICATION_LABELS[classification]}`,
     });
   }
   if (changes.owner !== undefined) {
@@ -206,7 +215,7 @@ function fieldPlans(changes: EditChanges): Array<FieldPlan<unknown>> {
       requested: owner,
       shows: (_portal, incident) => ownersEqual(incident.owner, owner),
       patch: () => ({ owner }),
-      describe: owner === null ? 'owner to nobody' : `owner to ${owner.upn ?? owner.displayName ?? owner.objectId}`,
+      describe: owner === null ? 'owner to nobody' : `owner to ${owner.displayName || owner.upn || owner.objectId}`,
     });
   }
   if (changes.tagsAdd !== undefined || changes.tagsRemove !== undefined) {

@@ -1,5 +1,6 @@
 // Ports the sync engine declares and the portal clients implement. The engine never sees an SDK.
-import type { Actor, EditableField, Incident, IncidentComment, IncidentPatch, Portal } from '../domain/incident.ts';
+import type { BridgeComment } from '../domain/attribution.ts';
+import type { EditableField, Incident, IncidentComment, IncidentPatch, Portal } from '../domain/incident.ts';
 import type { ConnectorConfig, ConnectorSnapshot } from '../domain/connector.ts';
 
 /**
@@ -28,19 +29,20 @@ export interface PortalClient {
   /** null when the incident does not exist (404). */
   get(id: string): Promise<Incident | null>;
   /**
-   * Writes `edit` (see IncidentEdit), credited to `actor` as far as the API allows. Throws
+   * Writes `edit` (see IncidentEdit). Neither API can credit a person: the portals name the app,
+   * and the bridge names the analyst in a comment and on its cards instead. Throws
    * PortalError with code 'not-writable' for a field the capability profile forbids. Sentinel
    * re-reads and re-applies the edit on an etag Conflict, a bounded number of times.
    * `base` is the freshest view the caller has: a function edit is computed on it (Defender reads
    * the incident first without it), and a client may use it to avoid a read-back.
    */
-  update(id: string, edit: IncidentEdit, actor: Actor, base?: Incident): Promise<Incident>;
+  update(id: string, edit: IncidentEdit, base?: Incident): Promise<Incident>;
   /**
-   * Adds a comment. The text written starts with an attribution the other side can recognise, and
-   * ends with `ref` when given (formatAttributedComment), so a write whose answer was lost can be
-   * found. `commentKey` makes the write idempotent where the API allows (Sentinel comment id).
+   * Adds a comment the bridge writes, in the attribution format of domain/attribution.ts (who it
+   * is from, and the request's ref when given, so a write whose answer was lost can be found).
+   * `commentKey` makes the write idempotent where the API allows (Sentinel comment id).
    */
-  addComment(id: string, text: string, actor: Actor, commentKey: string, ref?: string): Promise<IncidentComment>;
+  addComment(id: string, comment: BridgeComment, commentKey: string): Promise<IncidentComment>;
   listComments(id: string): Promise<IncidentComment[]>;
   /** Fields this client may write through its API (the configured capability profile). */
   writableFields(): ReadonlySet<EditableField>;

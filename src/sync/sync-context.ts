@@ -1,7 +1,7 @@
 // What the sync engine's parts share: the store, the portal clients of each pair, a clock, ids
 // and a logger. Built once in the composition root; tests build it over fakes.
 import type { Logger } from 'pino';
-import type { Actor, Portal } from '../domain/incident.ts';
+import type { Portal } from '../domain/incident.ts';
 import type { Store } from '../store/ports.ts';
 import type { JobQueue, PortalClient, SentinelPortalClient } from './ports.ts';
 
@@ -38,10 +38,12 @@ export interface SyncContext {
    * (default COMMENT_SETTLE_SECONDS in edits.ts). Tests compress it.
    */
   commentSettleSeconds?: number;
+  /**
+   * Whether an edit that Defender cannot attribute writes one change note there naming the analyst
+   * (CHANGE_NOTES; default true).
+   */
+  changeNotes?: boolean;
 }
-
-/** The bridge itself, for writes no analyst asked for (copying a change from the other portal). */
-export const BRIDGE_ACTOR: Actor = { objectId: 'system:incident-bridge', displayName: 'incident-bridge' };
 
 export const QUEUES = {
   /** Reconcile one linked incident and write what differs. Data: SyncLinkJobData (quarantine.ts). */

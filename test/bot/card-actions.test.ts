@@ -18,9 +18,9 @@ describe('card actions', () => {
     const answer = invokeAnswerOf(await h.turn(invokeActivity('setSeverity', { linkId: 'link-1', nonce: 'n-1', severity: 'high' }, { replyToId: 'card-7' })));
     expect(answer.status).toBe(200);
     expect(answer.type).toBe(CARD);
-    expect(h.bridge.requests[0]).toMatchObject({ incidentRef: 'link-1', changes: { severity: 'high' }, actor: { objectId: ALICE.aadObjectId, upn: 'Alice@Contoso.com' } });
-    h.bridge.completeEdit('req-1');
-    await h.tasks.idle();
+    expect(h.bridge.requests[0]).toMatchObject({ linkId: 'link-1', changes: { severity: 'high' }, actor: { objectId: ALICE.aadObjectId, upn: 'Alice@Contoso.com' } });
+    await h.bridge.completeEdit('req-1');
+    await h.settle();
     const [update] = h.sender.of('update');
     expect(update?.targetId).toBe('card-7');
     expect(update?.activity.attachments?.[0]?.contentType).toBe(CARD);
@@ -116,8 +116,8 @@ describe('card actions', () => {
     h.bridge.submitGate = null;
     open();
     await waitFor(() => h.bridge.requests.length === 1, 'the late request');
-    h.bridge.completeEdit('req-1');
-    await h.tasks.idle();
+    await h.bridge.completeEdit('req-1');
+    await h.settle();
     expect(h.sender.of('update').map((record) => record.targetId)).toEqual(['card-9']);
   });
 
@@ -162,7 +162,7 @@ describe('a card action is bound to the card message it came from', () => {
     expect(answer.type).toBe(MESSAGE);
     expect(String(answer.value)).toContain('does not belong to the card');
     expect(h.bridge.submitCalls).toHaveLength(0);
-    await h.tasks.idle();
+    await h.settle();
     expect(h.sender.of('update')).toHaveLength(0);
     expect(capture.entries()).toContainEqual(
       expect.objectContaining({ level: 40, msg: expect.stringContaining('card action refused'), linkId: 'link-4', cardLinkId: 'link-9', messageId: 'card-9' }),
@@ -181,8 +181,8 @@ describe('a card action is bound to the card message it came from', () => {
     const h = await twoCards();
     const answer = invokeAnswerOf(await h.turn(invokeActivity('setSeverity', { linkId: 'link-4', nonce: 'y', severity: 'high' }, { replyToId: 'card-4' })));
     expect(answer.type).toBe(CARD);
-    h.bridge.completeEdit('req-1');
-    await h.tasks.idle();
+    await h.bridge.completeEdit('req-1');
+    await h.settle();
     expect(h.sender.of('update').map((update) => update.targetId)).toEqual(['card-4']);
   });
 
@@ -201,10 +201,11 @@ describe('a card action is bound to the card message it came from', () => {
     const h = await twoCards();
     const answer = invokeAnswerOf(await h.turn(invokeActivity('setSeverity', { linkId: 'link-4', nonce: 'z', severity: 'high' }, { replyToId: 'reply-card-from-a-command' })));
     expect(answer.type).toBe(CARD);
-    expect(h.bridge.requests[0]).toMatchObject({ incidentRef: 'link-4', changes: { severity: 'high' } });
-    h.bridge.completeEdit('req-1');
-    await h.tasks.idle();
-    expect(h.sender.of('update')).toHaveLength(0);
+    expect(h.bridge.requests[0]).toMatchObject({ linkId: 'link-4', changes: { severity: 'high' } });
+    await h.bridge.completeEdit('req-1');
+    await h.settle();
+    // The incident's own card in the channel is kept current; the unknown message never is.
+    expect(h.sender.of('update').map((update) => update.targetId)).toEqual(['card-4']);
   });
 
   test('a card merged into another incident still works: its record follows the surviving incident', async () => {
@@ -217,8 +218,8 @@ describe('a card action is bound to the card message it came from', () => {
     h.bridge.findIncident = async (ref: string) => original(ref === 'link-from' ? 'link-into' : ref);
     const answer = invokeAnswerOf(await h.turn(invokeActivity('setSeverity', { linkId: 'link-from', nonce: 'm', severity: 'high' }, { replyToId: 'card-m' })));
     expect(answer.type).toBe(CARD);
-    h.bridge.completeEdit('req-1');
-    await h.tasks.idle();
+    await h.bridge.completeEdit('req-1');
+    await h.settle();
     expect(h.sender.of('update').map((update) => update.targetId)).toEqual(['card-m']);
   });
 });

@@ -115,12 +115,12 @@ describe('edit commands', () => {
     expect(cardsOf(replies)).toHaveLength(1);
     const [request] = h.bridge.requests;
     expect(request?.changes).toEqual({ severity: 'high' });
-    expect(request?.incidentRef).toBe('link-1');
+    expect(request?.linkId).toBe('link-1');
     expect(request?.actor).toEqual({ objectId: ALICE.aadObjectId, displayName: ALICE.name, upn: 'Alice@Contoso.com' });
     expect(h.sender.of('update')).toHaveLength(0);
 
-    h.bridge.completeEdit('req-1');
-    await h.tasks.idle();
+    await h.bridge.completeEdit('req-1');
+    await h.settle();
     const [update] = h.sender.of('update');
     expect(update?.targetId).toBe(replies[0]?.id);
     expect(update?.conversationId).toBe(CHAT_ID);
@@ -207,8 +207,8 @@ describe('edit commands', () => {
   test('a failed edit updates the card with the failure', async () => {
     const h = createHarness();
     await h.turn(messageActivity('/severity 29 high'));
-    h.bridge.failEdit('req-1', 'Sentinel refused: Forbidden');
-    await h.tasks.idle();
+    await h.bridge.failEdit('req-1', 'Sentinel refused: Forbidden');
+    await h.settle();
     expect(JSON.stringify(h.sender.of('update')[0]?.activity)).toContain('Forbidden');
   });
 });

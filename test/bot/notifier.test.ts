@@ -6,12 +6,14 @@ import { conversationPauseKey } from '../../src/bot/send-policy.ts';
 import { renderIncidentCard } from '../../src/cards/incident-card.ts';
 import { buildChangeNoticeText } from '../../src/cards/change-notice.ts';
 import type { ChangeEvent, IncidentView } from '../../src/domain/change-events.ts';
+import type { EditOutcome } from '../../src/domain/edits.ts';
 import type { SubscriptionFilters } from '../../src/store/ports.ts';
 import { createMemoryStore } from '../fakes/memory-store.ts';
 import { createFakeBridge, sampleView } from '../fakes/bridge.ts';
 import { createFakeSender } from './support/fake-sender.ts';
 import { waitFor } from './support/harness.ts';
 import { createTenantPolicy, type TenantPolicy } from '../../src/bot/tenant-policy.ts';
+import { cardHash } from '../../src/bot/card-hash.ts';
 
 const CHANNEL = '19:soc@thread.tacv2';
 const OTHER_CHANNEL = '19:mssp@thread.tacv2';
@@ -97,6 +99,8 @@ async function setup(options: { channels?: Record<string, SubscriptionFilters>; 
     await store.subscriptions.add({ id: `sub-${id}`, conversationId: id, filters, createdBy: null });
   }
   const guarded = createGuardedSender({ sender, rateLimits: store.rateLimits, conversations: store.conversations, now: clock.now, sleep: clock.sleep, random: () => 0 });
+  /** The latest edit outcome per incident, as the store would answer it. */
+  const outcomes = new Map<string, EditOutcome>();
   const makeNotifier = (holderId = options.holderId ?? 'replica-a', schedule: Schedule = manualSchedule, coalesceWindowMs?: number) =>
     createNotifier({
       subscriptions: store.subscriptions,
@@ -104,6 +108,7 @@ async function setup(options: { channels?: Record<string, SubscriptionFilters>; 
       cards: store.cards,
       sender: guarded,
       builders: { renderIncidentCard, buildChangeNoticeText },
+      latestOutcome: async (linkId) => outcomes.get(linkId) ?? null,
       tenants: options.tenants ?? createTenantPolicy({ allowedTenants: ['tenant-a'], pairs: [] }),
       holderId,
       now: clock.date,
@@ -111,7 +116,7 @@ async function setup(options: { channels?: Record<string, SubscriptionFilters>; 
       ...(coalesceWindowMs !== undefined ? { coalesceWindowMs } : {}),
       onError: (error) => errors.push(error),
     });
-  return { clock, store, sender, errors, makeNotifier, notifier: makeNotifier() };
+  return { clock, store, sender, errors, outcomes, makeNotifier, notifier: makeNotifier() };
 }
 
 describe('tenant scope (MSSP pairs)', () => {
@@ -330,5 +335,90 @@ describe('Teams failures and limits', () => {
     for (const at of sentAt) expect(sentAt.filter((other) => other >= at && other < at + 2000).length).toBeLessThanOrEqual(8);
     // And it does not crawl: 20 posts take well under 30 s of (virtual) time.
     expect((sentAt[19] ?? 0) - (sentAt[0] ?? 0)).toBeLessThan(15_000);
+  });
+});
+
+describe('the only writer of card messages: edit outcomes and card copies', () => {
+  const outcomeOf = (state: EditOutcome['state'], severity: EditOutcome['perPortal']['defender']['severity']): EditOutcome => ({
+    requestId: 'req-1',
+    linkId: 'link-1',
+    state,
+    perPortal: { defender: { severity }, sentinel: { severity: { state: 'written' } } },
+    converged: state === 'completed',
+    updatedAt: '2024-05-01T10:00:00.000Z',
+  });
+  const textOf = (record: { activity: unknown } | undefined) => JSON.stringify(record?.activity ?? null);
+
+  test("an outcome event updates the card with it, and a later change keeps it there", async () => {
+    const { sender, notifier, outcomes } = await setup();
+    const view = sampleView();
+    await notifier.handle(event(view, { kind: 'created' }));
+    await notifier.flush();
+    outcomes.set('link-1', outcomeOf('completed', { state: 'viaOtherRoute', verified: true }));
+    await notifier.handle(event(view, { kind: 'edit-outcome', editRequestId: 'req-1', outcome: outcomes.get('link-1')! }));
+    await notifier.flush();
+    expect(sender.of('update')).toHaveLength(1);
+    expect(textOf(sender.of('update')[0])).toContain('Update applied; both portals agree');
+    // A success needs no threaded notice: the change itself was announced.
+    expect(sender.of('reply')).toHaveLength(0);
+
+    await notifier.handle(event(withTags(view, ['phishing', 'vip']), { changes: [{ field: 'tags', from: ['phishing'], to: ['phishing', 'vip'], portal: 'sentinel', by: 'Sam Lee' }] }));
+    await notifier.flush();
+    expect(sender.of('update')).toHaveLength(2);
+    expect(textOf(sender.of('update')[1])).toContain('Update applied; both portals agree');
+    expect(textOf(sender.of('update')[1])).toContain('vip');
+  });
+
+  test('the latest outcome wins whatever the event carries, and a failure gets one notice', async () => {
+    const { sender, notifier, outcomes } = await setup();
+    const view = sampleView();
+    await notifier.handle(event(view, { kind: 'created' }));
+    await notifier.flush();
+    const failed = outcomeOf('partial', { state: 'failed', reason: 'Forbidden by policy' });
+    outcomes.set('link-1', failed);
+    // An older outcome event delivered after the store already holds the final one.
+    await notifier.handle(event(view, { kind: 'edit-outcome', editRequestId: 'req-1', actor: { objectId: 'o', displayName: 'Jane Doe' }, outcome: outcomeOf('accepted', { state: 'pending' }) }));
+    await notifier.handle(event(view, { kind: 'edit-outcome', editRequestId: 'req-1', actor: { objectId: 'o', displayName: 'Jane Doe' }, outcome: failed }));
+    await notifier.flush();
+    expect(sender.of('update')).toHaveLength(1);
+    expect(textOf(sender.of('update')[0])).toContain('Forbidden by policy');
+    expect(textOf(sender.of('update')[0])).toContain('Last update failed');
+    expect(sender.of('reply').map((record) => record.activity.text)).toEqual(['⚠️ The update by Jane Doe was only partly applied (Defender: severity); the card has the details.']);
+  });
+
+  test('an outcome never posts a card where none is shown', async () => {
+    const { sender, notifier, outcomes } = await setup();
+    outcomes.set('link-1', outcomeOf('accepted', { state: 'pending' }));
+    await notifier.handle(event(sampleView(), { kind: 'edit-outcome', editRequestId: 'req-1', outcome: outcomes.get('link-1')! }));
+    await notifier.flush();
+    expect(sender.records).toEqual([]);
+  });
+
+  test('a registered copy is brought up to date in place, without a thread, in any conversation that can see it', async () => {
+    const { sender, notifier, outcomes, store } = await setup({ channels: {} });
+    const chat = 'a:personal-chat';
+    await store.conversations.upsert({ id: chat, reference: reference(chat), scope: 'personal', tenantId: 'tenant-a' });
+    const view = sampleView();
+    // What the command's answer showed: the view without an outcome.
+    await store.cards.registerCopy({ conversationId: chat, activityId: 'reply-1', linkId: 'link-1', lastHash: cardHash(view, null) }, '2024-05-01T10:00:00.000Z');
+    await notifier.handle(event(view, { kind: 'card-registered', target: { conversationId: chat, activityId: 'reply-1' } }));
+    await notifier.flush();
+    expect(sender.records).toEqual([]); // it still shows what it showed
+
+    outcomes.set('link-1', outcomeOf('completed', { state: 'viaOtherRoute', verified: true }));
+    await notifier.handle(event(view, { kind: 'edit-outcome', editRequestId: 'req-1', outcome: outcomes.get('link-1')! }));
+    await notifier.flush();
+    expect(sender.records.map((record) => [record.op, record.targetId])).toEqual([['update', 'reply-1']]);
+    expect(textOf(sender.of('update')[0])).toContain('Update applied');
+  });
+
+  test('a copy whose message was deleted is forgotten', async () => {
+    const { sender, notifier, outcomes, store } = await setup();
+    await store.cards.registerCopy({ conversationId: CHANNEL, activityId: 'reply-1', linkId: 'link-1', lastHash: 'old' }, '2024-05-01T10:00:00.000Z');
+    outcomes.set('link-1', outcomeOf('accepted', { state: 'pending' }));
+    sender.failures.push({ op: 'update', status: 404 });
+    await notifier.handle(event(sampleView(), { kind: 'edit-outcome', editRequestId: 'req-1', outcome: outcomes.get('link-1')! }));
+    await notifier.flush();
+    expect(await store.cards.listCopies('link-1')).toEqual([]);
   });
 });

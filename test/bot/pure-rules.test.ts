@@ -166,7 +166,7 @@ describe('"me" as an owner', () => {
   test('an object id that is not a GUID is dropped when a UPN carries the owner', () => {
     const owner = ownerFromActor(playgroundUser);
     expect(owner).toEqual({ upn: 'alexw@example.com', displayName: 'Alex Wilber' });
-    const plan = planEdit({ changes: { owner: owner! }, defender: defenderIncident(), sentinel: sentinelIncident(), writable: WRITABLE, actor: playgroundUser });
+    const plan = planEdit({ changes: { owner: owner! }, defender: defenderIncident(), sentinel: sentinelIncident(), writable: WRITABLE, actor: playgroundUser, changeNotes: true });
     expect(plan.errors).toEqual([]);
     expect(plan.patches.sentinel.owner).toEqual({ upn: 'alexw@example.com', displayName: 'Alex Wilber' });
   });

@@ -44,20 +44,45 @@ describe('buildChangeNoticeText', () => {
     ).toBe('Tags -b by X in Defender; new comment');
   });
 
-  test('the actor names an edit whose change carries no author', () => {
+  test('a change without an author names nobody, even in an event of an edit (it is not the analyst\'s)', () => {
     expect(
       buildChangeNoticeText(
-        event([{ field: 'severity', from: 'low', to: 'high', portal: 'defender', by: '' }], { actor: { objectId: 'o', displayName: 'Jane Doe' } }),
+        event([{ field: 'severity', from: 'low', to: 'high', portal: 'defender', by: '' }], { actor: { objectId: 'o', displayName: 'Jane Doe' }, editRequestId: 'req-1' }),
       ),
-    ).toBe('Severity low → high by Jane Doe in Defender');
+    ).toBe('Severity low → high in Defender');
   });
 
-  test('an edit made through the bridge says it came from Teams', () => {
+  test('an edit made through the bridge says it came from Teams, whichever portal showed it first', () => {
     expect(
       buildChangeNoticeText(
-        event([{ field: 'severity', from: 'low', to: 'high', portal: 'sentinel', by: 'Jane Doe' }], { actor: { objectId: 'o', displayName: 'Jane Doe' }, editRequestId: 'req-1' }),
+        event([{ field: 'severity', from: 'low', to: 'high', portal: 'sentinel', by: 'Jane Doe', fromTeams: true }], { actor: { objectId: 'o', displayName: 'Jane Doe' }, editRequestId: 'req-1' }),
       ),
     ).toBe('Severity low → high by Jane Doe from Teams');
+  });
+
+  test('a change made in Sentinel is announced as made in Sentinel, also when a Teams edit shares its burst', () => {
+    expect(
+      buildChangeNoticeText(
+        event(
+          [
+            { field: 'tags', from: [], to: ['vip'], portal: 'defender', by: 'Jane Doe', fromTeams: true },
+            { field: 'severity', from: 'low', to: 'high', portal: 'sentinel', by: 'Sam Lee' },
+          ],
+          { actor: { objectId: 'o', displayName: 'Jane Doe' }, editRequestId: 'req-1' },
+        ),
+      ),
+    ).toBe('Tags +vip by Jane Doe from Teams. Severity low → high by Sam Lee in Sentinel');
+  });
+
+  test('an edit that failed gets one line saying where; one under way or done gets none', () => {
+    const failed = event([], {
+      kind: 'edit-outcome',
+      actor: { objectId: 'o', displayName: 'Jane Doe' },
+      outcome: { requestId: 'r', linkId: 'link-29', state: 'partial', converged: false, updatedAt: NOW, perPortal: { defender: { severity: { state: 'failed', reason: 'no' } }, sentinel: { severity: { state: 'written' } } } },
+    });
+    expect(buildChangeNoticeText(failed)).toBe('⚠️ The update by Jane Doe was only partly applied (Defender: severity); the card has the details.');
+    const running = { ...failed, outcome: { ...failed.outcome!, state: 'accepted' as const } };
+    expect(buildChangeNoticeText(running)).toBe('');
   });
 
   test('hostile names, tags and values are escaped', () => {

@@ -132,8 +132,45 @@ describe('buildIncidentCardViewModel', () => {
     expect(buildIncidentCardViewModel(typicalView({ mergedIntoLinkId: 'x' }), base).canEdit).toBe(false);
   });
 
+  test("a portal's state follows the latest outcome: never \"In sync\" under a failed update", () => {
+    const failed = outcome({ state: 'partial', perPortal: { defender: { severity: { state: 'failed', reason: 'Forbidden' } }, sentinel: { severity: { state: 'written' } } } });
+    const vm = buildIncidentCardViewModel(typicalView(), { ...base, outcome: failed });
+    expect(vm.update?.headline).toMatch(/^⚠️ Update partly applied/);
+    expect(vm.portals.map((portal) => portal.text)).toEqual(['Defender: ❌ Last update failed', 'Sentinel: ✅ In sync']);
+    const running = buildIncidentCardViewModel(typicalView(), { ...base, outcome: outcome() });
+    expect(running.portals.map((portal) => portal.text)).toEqual(['Defender: ⏳ Updating', 'Sentinel: ⏳ Updating']);
+    const done = outcome({ state: 'completed', converged: true, perPortal: { defender: { severity: { state: 'viaOtherRoute', verified: true } }, sentinel: { severity: { state: 'written' } } } });
+    expect(buildIncidentCardViewModel(typicalView(), { ...base, outcome: done }).portals.map((portal) => portal.text)).toEqual(['Defender: ✅ In sync', 'Sentinel: ✅ In sync']);
+  });
+
+  test("the bridge's comments are credited to the analyst from Teams, copies to their author, never to the app", () => {
+    const defender = defenderIncident({
+      comments: [
+        { text: '[Alex Wilber via incident-bridge] Isolated the host [ref 1a2b3c4d]', author: 'API-App:5a1b', createdAt: '2026-03-02T03:00:00Z' },
+        { text: '[Sam Portal via incident-bridge · from Sentinel] Looks benign', author: 'API-App:5a1b', createdAt: '2026-03-02T02:00:00Z' },
+      ],
+    });
+    const vm = buildIncidentCardViewModel(typicalView({ defender, sentinel: null }), base);
+    expect(vm.comments.map((comment) => [comment.meta.split(' · ')[0], comment.text])).toEqual([
+      ['Alex Wilber \\(from Teams\\)', 'Isolated the host'],
+      ['Sam Portal', 'Looks benign'],
+    ]);
+    expect(JSON.stringify(vm)).not.toContain('API-App');
+  });
+
+  test('real comments come first; change notes never push them out of sight', () => {
+    const notes = Array.from({ length: 5 }, (_, i) => ({ text: `[Alex Wilber via incident-bridge · change] changed tags +t${i} [ref 0000000${i}]`, author: 'API-App:5a1b', createdAt: `2026-03-02T0${5 + i}:00:00Z` }));
+    const real = [
+      { text: 'Called the user', author: 'Jane Doe', createdAt: '2026-03-02T01:00:00Z' },
+      { text: 'Reset the password', author: 'Jane Doe', createdAt: '2026-03-02T02:00:00Z' },
+    ];
+    const vm = buildIncidentCardViewModel(typicalView({ defender: defenderIncident({ comments: [...real, ...notes] }), sentinel: null }), base);
+    expect(vm.comments.map((comment) => comment.text)).toEqual(['Reset the password', 'Called the user', 'changed tags \\+t4']);
+    expect(vm.moreComments).toBe('+4 change notes');
+  });
+
   test('an outcome for another link is never shown', () => {
-    const vm = buildIncidentCardViewModel(typicalView(), { ...base, pending: outcome({ linkId: 'link-other' }) });
+    const vm = buildIncidentCardViewModel(typicalView(), { ...base, outcome: outcome({ linkId: 'link-other' }) });
     expect(vm.hasUpdate).toBe(false);
     expect(vm.update).toBeNull();
   });

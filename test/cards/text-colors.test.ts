@@ -69,7 +69,7 @@ describe('card text colours', () => {
       for (const syncState of SYNC_STATES) {
         const view = typicalView({ defender: defenderIncident({ severity }), sentinel: sentinelIncident({ severity }), syncState: { defender: syncState, sentinel: syncState } });
         for (const state of OUTCOME_STATES) {
-          const card = renderIncidentCard(view, { mode: 'analyst', now: NOW, pending: outcome({ linkId: view.linkId, state, perPortal: FIELD_OUTCOMES }) });
+          const card = renderIncidentCard(view, { mode: 'analyst', now: NOW, outcome: outcome({ linkId: view.linkId, state, perPortal: FIELD_OUTCOMES }) });
           colorsIn(card, used);
         }
       }

@@ -1,11 +1,14 @@
 // In-memory BridgeApi (src/sync/api.ts) for bot tests. Incidents are whatever the test adds;
-// edits stay 'accepted' until the test completes or fails them (or `autoComplete` does).
+// edits stay 'accepted' until the test completes or fails them (or `autoComplete` does). Like the
+// real engine it announces every outcome and every registered card as a change event to its
+// subscribers, so a notifier subscribed to it updates cards as it would in production.
 // Not a sync engine: it applies nothing to the incidents and writes to no portal.
 import type { Incident, Portal } from '../../src/domain/incident.ts';
 import { SEVERITIES } from '../../src/domain/incident.ts';
-import type { BridgeApi, ChangeConsumer, EditRequest, IncidentListFilter, SubmitResult } from '../../src/sync/api.ts';
+import type { BridgeApi, CardRegistration, ChangeConsumer, EditRequest, IncidentListFilter, SubmitResult } from '../../src/sync/api.ts';
 import type { ChangeEvent, IncidentView } from '../../src/domain/change-events.ts';
 import type { EditOutcome, FieldName, FieldOutcome } from '../../src/domain/edits.ts';
+import type { CardRepository } from '../../src/store/ports.ts';
 
 export interface FakeBridge extends BridgeApi {
   /** Adds or replaces an incident. */
@@ -14,9 +17,11 @@ export interface FakeBridge extends BridgeApi {
   readonly requests: EditRequest[];
   /** Every submitEdit call, duplicates included. */
   readonly submitCalls: EditRequest[];
-  /** Makes the request final; resolves its waiters. */
-  completeEdit(requestId: string, state?: 'completed' | 'partial'): EditOutcome;
-  failEdit(requestId: string, reason: string): EditOutcome;
+  /** Every card registered, oldest first. */
+  readonly registeredCards: CardRegistration[];
+  /** Makes the request final and announces it. */
+  completeEdit(requestId: string, state?: 'completed' | 'partial'): Promise<EditOutcome>;
+  failEdit(requestId: string, reason: string): Promise<EditOutcome>;
   /** When set, every new request becomes final as soon as it is submitted. */
   autoComplete: 'completed' | 'failed' | null;
   /** When set, submitEdit waits for this promise first (a slow engine). */
@@ -28,6 +33,12 @@ export interface FakeBridge extends BridgeApi {
   readonly consumers: ChangeConsumer[];
   /** Last filter listIncidents was called with. */
   lastListFilter: IncidentListFilter | null;
+}
+
+export interface FakeBridgeOptions {
+  now?: () => Date;
+  /** Where registered cards are recorded (the notifier reads copies from there). */
+  cards?: Pick<CardRepository, 'registerCopy'>;
 }
 
 const PORTALS: Portal[] = ['defender', 'sentinel'];
@@ -59,16 +70,20 @@ function sides(view: IncidentView): Incident[] {
   return [view.defender, view.sentinel].filter((incident): incident is Incident => incident !== null);
 }
 
-export function createFakeBridge(now: () => Date = () => new Date()): FakeBridge {
+export function createFakeBridge(options: FakeBridgeOptions = {}): FakeBridge {
+  const now = options.now ?? (() => new Date());
   const incidents = new Map<string, IncidentView>();
   const byKey = new Map<string, string>();
   const requestsById = new Map<string, EditRequest>();
   const outcomes = new Map<string, EditOutcome>();
-  const waiters = new Map<string, ((outcome: EditOutcome) => void)[]>();
+  /** Request ids per link, newest last. */
+  const requestsOfLink = new Map<string, string[]>();
   const requests: EditRequest[] = [];
   const submitCalls: EditRequest[] = [];
+  const registeredCards: CardRegistration[] = [];
   const consumers: ChangeConsumer[] = [];
   let nextId = 1;
+  let seq = 0;
 
   const clone = <T>(value: T): T => structuredClone(value);
 
@@ -80,23 +95,31 @@ export function createFakeBridge(now: () => Date = () => new Date()): FakeBridge
     }
   }
 
-  function finish(requestId: string, outcome: EditOutcome): EditOutcome {
+  async function announce(event: Omit<ChangeEvent, 'id' | 'seq' | 'pairId' | 'incident' | 'changes' | 'occurredAt'> & Partial<ChangeEvent>): Promise<void> {
+    const view = incidents.get(event.linkId);
+    if (!view) return;
+    seq += 1;
+    await bridge.emit({ id: `event-${seq}`, seq, pairId: view.pairId, incident: clone(view), changes: [], occurredAt: now().toISOString(), ...event });
+  }
+
+  async function finish(requestId: string, outcome: EditOutcome): Promise<EditOutcome> {
     outcomes.set(requestId, outcome);
-    for (const resolve of waiters.get(requestId) ?? []) resolve(clone(outcome));
-    waiters.delete(requestId);
+    const request = requestsById.get(requestId);
+    await announce({ kind: 'edit-outcome', linkId: outcome.linkId, editRequestId: requestId, outcome: clone(outcome), ...(request ? { actor: request.actor } : {}) });
     return clone(outcome);
   }
 
-  function settle(requestId: string, state: EditOutcome['state'], field: FieldOutcome): EditOutcome {
+  function settled(requestId: string, state: EditOutcome['state'], field: FieldOutcome): EditOutcome {
     const request = requestsById.get(requestId);
     const current = outcomes.get(requestId);
     if (!request || !current) throw new Error(`fake bridge: no request ${requestId}`);
-    return finish(requestId, { ...current, state, perPortal: perPortal(request, field), converged: state === 'completed', updatedAt: now().toISOString() });
+    return { ...current, state, perPortal: perPortal(request, field), converged: state === 'completed', updatedAt: now().toISOString() };
   }
 
   const bridge: FakeBridge = {
     requests,
     submitCalls,
+    registeredCards,
     consumers,
     autoComplete: null,
     submitGate: null,
@@ -150,11 +173,12 @@ export function createFakeBridge(now: () => Date = () => new Date()): FakeBridge
         if (!outcome) throw new Error('fake bridge: lost outcome');
         return { requestId: existing, duplicate: true, outcome: clone(outcome) };
       }
-      const view = await bridge.findIncident(request.incidentRef);
-      if (!view) throw new Error(`fake bridge: no incident ${request.incidentRef}`);
+      const view = incidents.get(request.linkId);
+      if (!view) throw new Error(`fake bridge: no incident ${request.linkId}`);
       const requestId = `req-${nextId++}`;
       byKey.set(request.idempotencyKey, requestId);
       requestsById.set(requestId, clone(request));
+      requestsOfLink.set(view.linkId, [...(requestsOfLink.get(view.linkId) ?? []), requestId]);
       requests.push(clone(request));
       const accepted: EditOutcome = {
         requestId,
@@ -164,11 +188,10 @@ export function createFakeBridge(now: () => Date = () => new Date()): FakeBridge
         converged: false,
         updatedAt: now().toISOString(),
       };
-      outcomes.set(requestId, accepted);
-      let outcome = accepted;
-      if (bridge.autoComplete === 'completed') outcome = settle(requestId, 'completed', { state: 'written' });
-      if (bridge.autoComplete === 'failed') outcome = settle(requestId, 'failed', { state: 'failed', reason: 'simulated failure' });
-      return { requestId, duplicate: false, outcome: clone(outcome) };
+      let outcome = await finish(requestId, accepted);
+      if (bridge.autoComplete === 'completed') outcome = await finish(requestId, settled(requestId, 'completed', { state: 'written' }));
+      if (bridge.autoComplete === 'failed') outcome = await finish(requestId, settled(requestId, 'failed', { state: 'failed', reason: 'simulated failure' }));
+      return { requestId, duplicate: false, outcome };
     },
 
     async getEditOutcome(requestId) {
@@ -176,16 +199,17 @@ export function createFakeBridge(now: () => Date = () => new Date()): FakeBridge
       return outcome ? clone(outcome) : null;
     },
 
-    waitForEditOutcome(requestId, signal) {
-      const outcome = outcomes.get(requestId);
-      if (!outcome) return Promise.reject(new Error(`fake bridge: no request ${requestId}`));
-      if (outcome.state !== 'accepted') return Promise.resolve(clone(outcome));
-      return new Promise((resolve, reject) => {
-        const list = waiters.get(requestId) ?? [];
-        list.push(resolve);
-        waiters.set(requestId, list);
-        signal?.addEventListener('abort', () => reject(signal.reason ?? new Error('aborted')), { once: true });
-      });
+    async latestEditOutcome(linkId) {
+      const latest = requestsOfLink.get(linkId)?.at(-1);
+      const outcome = latest ? outcomes.get(latest) : undefined;
+      return outcome ? clone(outcome) : null;
+    },
+
+    async registerCard(card) {
+      registeredCards.push(clone(card));
+      if (!incidents.has(card.linkId)) return;
+      await options.cards?.registerCopy({ conversationId: card.conversationId, activityId: card.activityId, linkId: card.linkId, lastHash: card.shownHash }, now().toISOString());
+      await announce({ kind: 'card-registered', linkId: card.linkId, target: { conversationId: card.conversationId, activityId: card.activityId } });
     },
 
     subscribe(consumer) {
@@ -201,11 +225,11 @@ export function createFakeBridge(now: () => Date = () => new Date()): FakeBridge
     },
 
     completeEdit(requestId, state = 'completed') {
-      return settle(requestId, state, { state: 'written' });
+      return finish(requestId, settled(requestId, state, { state: 'written' }));
     },
 
     failEdit(requestId, reason) {
-      return settle(requestId, 'failed', { state: 'failed', reason });
+      return finish(requestId, settled(requestId, 'failed', { state: 'failed', reason }));
     },
   };
   return bridge;

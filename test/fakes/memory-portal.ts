@@ -4,6 +4,7 @@
 import type { EditableField, Incident, IncidentComment, Portal } from '../../src/domain/incident.ts';
 import { EDITABLE_FIELDS } from '../../src/domain/incident.ts';
 import type { SentinelPortalClient } from '../../src/sync/ports.ts';
+import { formatBridgeComment } from '../../src/domain/attribution.ts';
 
 export interface MemoryPortal extends SentinelPortalClient {
   put(incident: Incident): void;
@@ -32,10 +33,10 @@ export function createMemoryPortal(portal: Portal): MemoryPortal {
       incidents.set(id, next);
       return next;
     },
-    async addComment(id, text, actor): Promise<IncidentComment> {
+    async addComment(id, bridgeComment): Promise<IncidentComment> {
       const current = find(id);
       if (!current) throw new Error(`no incident ${id}`);
-      const comment = { text, author: actor.displayName, createdAt: current.lastUpdatedAt };
+      const comment = { text: formatBridgeComment(bridgeComment), author: 'app', createdAt: current.lastUpdatedAt };
       incidents.set(id, { ...current, comments: [...current.comments, comment] });
       return comment;
     },

@@ -10,12 +10,13 @@ import { StoreError } from '../../src/store/errors.ts';
 import { DEFAULT_LINK_LIST_LIMIT, MAX_LINK_LIST_LIMIT, compareText, linkMatchesFilter } from '../../src/store/link-filter.ts';
 import {
   APPROVAL_STATES,
+  MAX_CARD_COPIES_PER_CONVERSATION,
   CONVERSATION_SCOPES,
-  EDIT_REQUEST_STATES,
   type ApprovalRepository,
   type ApprovalRequest,
   type AuditEntry,
   type AuditRepository,
+  type CardCopy,
   type CardRecord,
   type CardRepository,
   type ChangeEventRepository,
@@ -43,6 +44,7 @@ import {
   type SubscriptionRepository,
 } from '../../src/store/ports.ts';
 import type { ChangeEvent } from '../../src/domain/change-events.ts';
+import { EDIT_STATES } from '../../src/domain/edits.ts';
 import { retryAfterMsFor, validateBucket } from '../../src/store/sql/rate-limits.ts';
 import { assertParkedEvent, DEFAULT_PARKED_LIST_LIMIT, MAX_PARKED_LIST_LIMIT } from '../../src/store/sql/parked-events.ts';
 import { assertQuarantineEntry, DEFAULT_QUARANTINE_LIST_LIMIT, MAX_QUARANTINE_LIST_LIMIT } from '../../src/store/sql/quarantine.ts';
@@ -63,6 +65,8 @@ interface State {
   conversations: Map<string, ConversationRecord>;
   subscriptions: Map<string, SubscriptionRecord>;
   cards: Map<string, CardRecord>;
+  /** By conversation + activity id; `seq` orders registrations. */
+  cardCopies: Map<string, CardCopy & { seq: number }>;
   approvals: Map<string, ApprovalRequest>;
   settings: Map<string, JsonValue>;
   audit: AuditEntry[];
@@ -87,6 +91,7 @@ function emptyState(): State {
     conversations: new Map(),
     subscriptions: new Map(),
     cards: new Map(),
+    cardCopies: new Map(),
     approvals: new Map(),
     settings: new Map(),
     audit: [],
@@ -257,6 +262,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
             movedCards.push(moved);
           }
         }
+        for (const registered of state.cardCopies.values()) {
+          if (registered.linkId === fromLinkId) registered.linkId = intoLinkId;
+        }
         for (const request of state.editRequests.values()) {
           if (request.linkId === fromLinkId) {
             request.linkId = intoLinkId;
@@ -269,28 +277,21 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   };
 
   const byKey = (key: string) => [...state.editRequests.values()].find((r) => r.idempotencyKey === key);
+  const assertEditState = (name: string): void => {
+    if (!(EDIT_STATES as readonly string[]).includes(name)) throw new StoreError('invalid-argument', `Unknown edit outcome state "${name}".`);
+  };
   const editRequests: EditRequestRepository = {
     insertOrGet: (request) =>
       op(() => {
-        if (request.id === '' || request.idempotencyKey === '') throw new StoreError('invalid-argument', 'An edit request needs a non-empty id and idempotencyKey.');
-        const stateName = request.state ?? 'received';
-        if (!(EDIT_REQUEST_STATES as readonly string[]).includes(stateName)) throw new StoreError('invalid-argument', `Unknown edit request state "${stateName}".`);
+        if (request.id === '' || request.idempotencyKey === '' || request.linkId === '') {
+          throw new StoreError('invalid-argument', 'An edit request needs a non-empty id, idempotencyKey and linkId.');
+        }
+        assertEditState(request.outcome.state);
         const existing = byKey(request.idempotencyKey);
         if (existing !== undefined) return { request: copy(existing), duplicate: true };
         if (state.editRequests.has(request.id)) throw new StoreError('query-failed', `Edit request id ${request.id} is already used by another idempotency key.`);
         const now = nowIso();
-        const stored: StoredEditRequest = copy({
-          id: request.id,
-          idempotencyKey: request.idempotencyKey,
-          incidentRef: request.incidentRef,
-          linkId: request.linkId ?? null,
-          changes: request.changes,
-          actor: request.actor,
-          state: stateName,
-          outcome: request.outcome ?? null,
-          createdAt: now,
-          updatedAt: now,
-        });
+        const stored: StoredEditRequest = copy({ ...request, createdAt: now, updatedAt: now });
         state.editRequests.set(stored.id, stored);
         stamp(`edit:${stored.id}`);
         return { request: copy(stored), duplicate: false };
@@ -299,14 +300,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     getByIdempotencyKey: (key) => op(() => copy(byKey(key) ?? null)),
     update: (id, update) =>
       op(() => {
-        if (update.state !== undefined && !(EDIT_REQUEST_STATES as readonly string[]).includes(update.state)) {
-          throw new StoreError('invalid-argument', `Unknown edit request state "${update.state}".`);
-        }
+        assertEditState(update.outcome.state);
         const request = state.editRequests.get(id);
         if (request === undefined) return null;
-        if (update.state !== undefined) request.state = update.state;
-        if (update.outcome !== undefined) request.outcome = copy(update.outcome);
-        if (update.linkId !== undefined) request.linkId = update.linkId;
+        request.outcome = copy(update.outcome);
         request.updatedAt = nowIso();
         return copy(request);
       }),
@@ -314,11 +311,16 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       op(() =>
         copy(
           [...state.editRequests.values()]
-            .filter((r) => r.state === 'received' || r.state === 'accepted')
+            .filter((r) => r.outcome.state === 'accepted')
             .sort((a, b) => seqOf(`edit:${a.id}`) - seqOf(`edit:${b.id}`))
             .slice(0, clampLimit(limit, 100, 1000)),
         ),
       ),
+    latestForLink: (linkId) =>
+      op(() => {
+        const latest = [...state.editRequests.values()].filter((r) => r.linkId === linkId).sort((a, b) => seqOf(`edit:${b.id}`) - seqOf(`edit:${a.id}`))[0];
+        return copy(latest ?? null);
+      }),
   };
 
   const readAfter = (afterSeq: number, limit?: number) => copy(state.events.filter((e) => e.seq > afterSeq).slice(0, clampLimit(limit, 100, 1000)));
@@ -403,16 +405,19 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       ),
   };
 
+  let copySeq = 0;
+  const withoutSeq = ({ seq: _seq, ...registered }: CardCopy & { seq: number }): CardCopy => registered;
   const cards: CardRepository = {
     get: (conversationId, linkId) => op(() => copy(state.cards.get(cardKey(conversationId, linkId)) ?? null)),
     findByActivity: (conversationId, activityId) =>
-      op(() =>
-        copy(
-          [...state.cards.values()]
-            .filter((c) => c.conversationId === conversationId && c.state === 'posted' && c.activityId === activityId)
-            .sort((a, b) => compareText(a.linkId, b.linkId))[0] ?? null,
-        ),
-      ),
+      op(() => {
+        const announced = [...state.cards.values()]
+          .filter((c) => c.conversationId === conversationId && c.state === 'posted' && c.activityId === activityId)
+          .sort((a, b) => compareText(a.linkId, b.linkId))[0];
+        if (announced) return { conversationId, activityId, linkId: announced.linkId, kind: 'announced' as const };
+        const registered = state.cardCopies.get(cardKey(conversationId, activityId));
+        return registered ? { conversationId, activityId, linkId: registered.linkId, kind: 'copy' as const } : null;
+      }),
     listForLink: (linkId) =>
       op(() => copy([...state.cards.values()].filter((c) => c.linkId === linkId).sort((a, b) => compareText(a.conversationId, b.conversationId)))),
     claim: (conversationId, linkId, holderId, now, staleAfterMs) =>
@@ -455,6 +460,34 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
         return true;
       }),
     remove: (conversationId, linkId) => op(() => state.cards.delete(cardKey(conversationId, linkId))),
+    registerCopy: (registration, now) =>
+      op(() => {
+        const stored = { ...registration, updatedAt: normIso(now, 'now'), seq: ++copySeq };
+        state.cardCopies.set(cardKey(registration.conversationId, registration.activityId), stored);
+        const siblings = [...state.cardCopies.values()]
+          .filter((c) => c.conversationId === registration.conversationId && c.linkId === registration.linkId)
+          .sort((a, b) => b.seq - a.seq);
+        for (const old of siblings.slice(MAX_CARD_COPIES_PER_CONVERSATION)) state.cardCopies.delete(cardKey(old.conversationId, old.activityId));
+        return copy(withoutSeq(stored));
+      }),
+    listCopies: (linkId, conversationId) =>
+      op(() =>
+        copy(
+          [...state.cardCopies.values()]
+            .filter((c) => c.linkId === linkId && (conversationId === undefined || c.conversationId === conversationId))
+            .sort((a, b) => compareText(a.conversationId, b.conversationId) || a.seq - b.seq)
+            .map(withoutSeq),
+        ),
+      ),
+    recordCopyUpdate: (conversationId, activityId, hash, now) =>
+      op(() => {
+        const registered = state.cardCopies.get(cardKey(conversationId, activityId));
+        if (registered === undefined) return false;
+        registered.lastHash = hash;
+        registered.updatedAt = normIso(now, 'now');
+        return true;
+      }),
+    removeCopy: (conversationId, activityId) => op(() => state.cardCopies.delete(cardKey(conversationId, activityId))),
   };
 
   const assertApprovalStates = (states: readonly string[]) => {

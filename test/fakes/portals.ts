@@ -4,8 +4,8 @@
 // etag of the base it writes on and re-reads after a Conflict (as the ARM client does), and a
 // comment write can be made to land while its answer is lost.
 import { PortalError } from '../../src/domain/errors.ts';
-import { EDITABLE_FIELDS, type Actor, type Incident, type IncidentComment, type IncidentPatch, type Portal } from '../../src/domain/incident.ts';
-import { formatAttributedComment } from '../../src/domain/attribution.ts';
+import { EDITABLE_FIELDS, type Incident, type IncidentComment, type IncidentPatch, type Portal } from '../../src/domain/incident.ts';
+import { formatBridgeComment, type BridgeComment } from '../../src/domain/attribution.ts';
 import { resolveEdit } from '../../src/portals/capability.ts';
 import type { IncidentEdit, PortalClient, SentinelPortalClient } from '../../src/sync/ports.ts';
 import { defenderIncident, sentinelIncident } from '../sync/fixtures.ts';
@@ -56,9 +56,9 @@ export function createFakePortals(options: { delay?: () => number } = {}): FakeP
 
   function client(portal: Portal): SentinelPortalClient {
     const state = portals[portal];
-    const addComment = async (_id: string, text: string, actor: Actor, _key: string, ref?: string): Promise<IncidentComment> => {
+    const addComment = async (_id: string, bridgeComment: BridgeComment): Promise<IncidentComment> => {
       await pause();
-      const comment = { text: formatAttributedComment(actor, text, ref), author: 'app', createdAt: stamp() };
+      const comment = { text: formatBridgeComment(bridgeComment), author: 'app', createdAt: stamp() };
       change(portal, { comments: [...state.incident.comments, comment] });
       state.writes++;
       await pause();
@@ -80,7 +80,7 @@ export function createFakePortals(options: { delay?: () => number } = {}): FakeP
       async findByProviderIncidentId() {
         return copy(portals.sentinel.incident);
       },
-      async update(_id: string, edit: IncidentEdit, _actor: Actor, base?: Incident): Promise<Incident> {
+      async update(_id: string, edit: IncidentEdit, base?: Incident): Promise<Incident> {
         if (state.refuseWrites > 0) {
           state.refuseWrites--;
           throw new PortalError(portal, 'bad-request', `${portal} refused the write`);

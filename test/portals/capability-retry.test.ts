@@ -1,37 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
-import { formatAttributedComment, parseAttributedComment } from '../../src/domain/attribution.ts';
 import { assertWritable, writableSet } from '../../src/portals/capability.ts';
 import type { PortalError } from '../../src/domain/errors.ts';
 import { decideRetry, DEFAULT_RETRY_POLICY, parseRetryAfterSeconds } from '../../src/portals/http/retry.ts';
-import { HOSTILE_TEXTS } from './fixtures/examples.ts';
-
-describe('attributed comments', () => {
-  const jane = { objectId: 'o1', upn: 'jane@contoso.com', displayName: 'Jane Doe' };
-
-  test('format and parse are inverse; the body is verbatim', () => {
-    for (const text of HOSTILE_TEXTS) {
-      const written = formatAttributedComment(jane, text);
-      expect(written.startsWith('[Jane Doe via incident-bridge] ')).toBe(true);
-      expect(parseAttributedComment(written)).toEqual({ actorName: 'Jane Doe', text });
-    }
-  });
-
-  test('a display name cannot break out of the prefix', () => {
-    const written = formatAttributedComment({ objectId: 'o', displayName: 'Eve] [Admin\nvia' }, 'hi');
-    expect(written).toBe('[Eve Admin via via incident-bridge] hi');
-    expect(parseAttributedComment(written)).toEqual({ actorName: 'Eve Admin via', text: 'hi' });
-  });
-
-  test('an empty display name falls back to the UPN, then the object id', () => {
-    expect(formatAttributedComment({ objectId: 'o', upn: 'u@x', displayName: '  ' }, 't')).toBe('[u@x via incident-bridge] t');
-    expect(formatAttributedComment({ objectId: 'o', displayName: '' }, 't')).toBe('[o via incident-bridge] t');
-  });
-
-  test('ordinary comments are not recognised as ours', () => {
-    expect(parseAttributedComment('Looking into it')).toBeNull();
-    expect(parseAttributedComment('[Jane via something else] x')).toBeNull();
-  });
-});
 
 describe('capability profile', () => {
   test('Defender default excludes severity; the error names the field', () => {

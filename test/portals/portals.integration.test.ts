@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startSimulators } from '../../src/simulators/index.ts';
 import { PortalError } from '../../src/domain/errors.ts';
-import type { Actor, Incident } from '../../src/domain/incident.ts';
-import { createDefenderClient, createSentinelClient, parseAttributedComment } from '../../src/portals/index.ts';
+import type { Incident } from '../../src/domain/incident.ts';
+import { createDefenderClient, createSentinelClient } from '../../src/portals/index.ts';
+import { parseBridgeComment } from '../../src/domain/attribution.ts';
 import { createAgentFetch } from '../../src/portals/http/fetch.ts';
 import { createTrustingAgent } from '../../src/portals/http/tls.ts';
 
@@ -16,7 +17,6 @@ const APP = { clientId: 'aaaaaaaa-0000-0000-0000-000000000001', clientSecret: 'i
 const WEAK_APP = { clientId: 'aaaaaaaa-0000-0000-0000-000000000002', clientSecret: 'weak-secret' };
 const WORKSPACE = { subscriptionId: 'd0cfe6b2-9ac0-4464-9919-dccaee2e48c0', resourceGroup: 'rg-soc', workspace: 'ws-soc' };
 const JANE_OID = '2046feea-040d-4a46-9e2b-91c2941bfa70';
-const JANE: Actor = { objectId: JANE_OID, upn: 'jane@contoso.com', displayName: 'Jane Doe' };
 
 type Sims = Awaited<ReturnType<typeof startSimulators>>;
 
@@ -129,15 +129,15 @@ describe('portal clients against the simulators', () => {
     const listed = (await collect(defender.listChangedSince(undefined))).flat();
     expect(listed.map((i) => i.id)).toContain(incidentId);
 
-    const updated = await defender.update(incidentId, { status: 'inProgress', owner: { upn: 'jane@contoso.com' }, tags: ['bridge', 'x'] }, JANE);
+    const updated = await defender.update(incidentId, { status: 'inProgress', owner: { upn: 'jane@contoso.com' }, tags: ['bridge', 'x'] });
     expect(updated).toMatchObject({ status: 'inProgress', owner: { upn: 'jane@contoso.com' }, tags: ['bridge', 'x'] });
 
     const beforeRefusal = Date.now();
-    await expect(defender.update(incidentId, { severity: 'high' }, JANE)).rejects.toMatchObject({ code: 'not-writable' });
+    await expect(defender.update(incidentId, { severity: 'high' })).rejects.toMatchObject({ code: 'not-writable' });
     expect(await helpers.requestLog('graph', beforeRefusal)).toHaveLength(0);
 
-    const comment = await defender.addComment(incidentId, 'Isolating the host <b>now</b>', JANE, 'key-1');
-    expect(parseAttributedComment(comment.text)).toEqual({ actorName: 'Jane Doe', text: 'Isolating the host <b>now</b>' });
+    const comment = await defender.addComment(incidentId, { kind: 'comment', author: 'Jane Doe', text: 'Isolating the host <b>now</b>' }, 'key-1');
+    expect(parseBridgeComment(comment.text)).toEqual({ kind: 'comment', author: 'Jane Doe', text: 'Isolating the host <b>now</b>' });
     const comments = await defender.listComments(incidentId);
     expect(comments.map((c) => c.text)).toContain(comment.text);
   });
@@ -153,28 +153,28 @@ describe('portal clients against the simulators', () => {
     expect(fetched?.title).toBe(mirrored.title);
     expect(await sentinel.get('00000000-0000-0000-0000-000000000000')).toBeNull();
 
-    const updated = await sentinel.update(mirrored.id, { status: 'inProgress', severity: 'high', owner: { objectId: JANE_OID, upn: 'jane@contoso.com', displayName: 'Jane Doe' }, tags: ['bridge'] }, JANE);
+    const updated = await sentinel.update(mirrored.id, { status: 'inProgress', severity: 'high', owner: { objectId: JANE_OID, upn: 'jane@contoso.com', displayName: 'Jane Doe' }, tags: ['bridge'] });
     expect(updated).toMatchObject({ status: 'active', severity: 'high', owner: { objectId: JANE_OID }, tags: ['bridge'] });
     expect(updated.etag).not.toBe(mirrored.etag);
 
-    const first = await sentinel.addComment(mirrored.id, 'Contained', JANE, 'edit-42:comment');
-    const again = await sentinel.addComment(mirrored.id, 'Contained', JANE, 'edit-42:comment');
+    const first = await sentinel.addComment(mirrored.id, { kind: 'comment', author: 'Jane Doe', text: 'Contained' }, 'edit-42:comment');
+    const again = await sentinel.addComment(mirrored.id, { kind: 'comment', author: 'Jane Doe', text: 'Contained' }, 'edit-42:comment');
     expect(again.id).toBe(first.id);
     const comments = await sentinel.listComments(mirrored.id);
     expect(comments.filter((c) => c.id === first.id)).toHaveLength(1);
-    expect(parseAttributedComment(comments.find((c) => c.id === first.id)?.text ?? '')).toEqual({ actorName: 'Jane Doe', text: 'Contained' });
+    expect(parseBridgeComment(comments.find((c) => c.id === first.id)?.text ?? '')).toEqual({ kind: 'comment', author: 'Jane Doe', text: 'Contained' });
   });
 
   test('Sentinel: closing without a classification is refused before any PUT; with one it closes', async () => {
     const { incidentId } = await helpers.raiseAlert('Close me', 'sentinel-close');
     const mirrored = await waitFor('the Sentinel mirror', () => sentinel.findByProviderIncidentId(incidentId));
     const beforeClose = Date.now();
-    const error = await sentinel.update(mirrored.id, { status: 'resolved' }, JANE).catch((e: unknown) => e);
+    const error = await sentinel.update(mirrored.id, { status: 'resolved' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PortalError);
     expect(error).toMatchObject({ code: 'bad-request', message: expect.stringMatching(/needs a classification/) });
     expect((await helpers.requestLog('arm', beforeClose)).filter((r) => r.method === 'PUT')).toHaveLength(0);
 
-    const closed = await sentinel.update(mirrored.id, { status: 'resolved', classification: 'benignPositive' }, JANE);
+    const closed = await sentinel.update(mirrored.id, { status: 'resolved', classification: 'benignPositive' });
     expect(closed).toMatchObject({ status: 'resolved', classification: 'benignPositive', determination: 'SuspiciousButExpected' });
   });
 
@@ -184,14 +184,14 @@ describe('portal clients against the simulators', () => {
     const conflict = { error: { code: 'Conflict', message: `Newer version of resource '${mirrored.id}' exists. Data was not saved` } };
     await helpers.control('POST', 'faults', { api: 'arm', method: 'PUT', pathPattern: `incidents/${mirrored.id}`, status: 409, count: 1, body: conflict });
     const beforeUpdate = Date.now();
-    const updated = await sentinel.update(mirrored.id, { title: 'Contended (renamed)' }, JANE);
+    const updated = await sentinel.update(mirrored.id, { title: 'Contended (renamed)' });
     expect(updated.title).toBe('Contended (renamed)');
     const calls = (await helpers.requestLog('arm', beforeUpdate)).map((r) => `${r.method}${r.status !== undefined ? ` ${r.status}` : ''}`);
     expect(calls.filter((c) => c.startsWith('PUT'))).toHaveLength(2);
     expect(calls.filter((c) => c.startsWith('GET'))).toHaveLength(2);
 
     await helpers.control('POST', 'faults', { api: 'arm', method: 'PUT', pathPattern: `incidents/${mirrored.id}`, status: 409, count: 3, body: conflict });
-    await expect(sentinel.update(mirrored.id, { title: 'never' }, JANE)).rejects.toMatchObject({ code: 'conflict' });
+    await expect(sentinel.update(mirrored.id, { title: 'never' })).rejects.toMatchObject({ code: 'conflict' });
   });
 
   test('429 with Retry-After is honoured by both clients, then succeeds', async () => {

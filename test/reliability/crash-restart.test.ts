@@ -25,7 +25,7 @@ let simulators: RunningSimulators;
 let simDir: string;
 let dataDir: string;
 let replica: ReplicaProcess | null = null;
-const incidents: Array<{ defenderId: string; sentinelName: string }> = [];
+const incidents: Array<{ defenderId: string; sentinelName: string; linkId?: string }> = [];
 
 async function restart(): Promise<ReplicaProcess> {
   replica = await startReplica(replicaEnvironment(simulators, { dataDir, pollIntervalSeconds: 0.5 }));
@@ -42,7 +42,14 @@ async function allEvents(r: ReplicaProcess): Promise<ChangeEvent[]> {
 }
 
 function editOf(index: number, key: string, comment: string, tag: string): EditRequest {
-  return { idempotencyKey: key, incidentRef: incidents[index]!.defenderId, changes: { status: 'inProgress', comment, tagsAdd: [tag] }, actor: ANALYST };
+  const linkId = incidents[index]!.linkId;
+  if (!linkId) throw new Error(`incident ${index} is not linked yet`);
+  return { idempotencyKey: key, linkId, changes: { status: 'inProgress', comment, tagsAdd: [tag] }, actor: ANALYST };
+}
+
+/** The bridge's link id of a Defender incident, from its 'created' event. */
+async function linkOf(r: ReplicaProcess, defenderId: string): Promise<string> {
+  return waitFor(`incident ${defenderId} linked`, async () => (await allEvents(r)).find((event) => event.kind === 'created' && event.incident.defender?.id === defenderId)?.linkId, 30_000);
 }
 
 /** Waits until the simulator has answered a request matching `pattern` after `since`. */
@@ -76,7 +83,7 @@ describe('kill -9 and restart on the same DATA_DIR (PGlite)', () => {
 
   test('loses no accepted edit, no change event, and writes no comment twice', async () => {
     let r = await restart();
-    await waitFor('all incidents linked', async () => (await allEvents(r)).filter((event) => event.kind === 'created').length >= incidents.length, 30_000);
+    for (const incident of incidents) incident.linkId = await linkOf(r, incident.defenderId);
 
     // Moment 1: right after an edit is acknowledged.
     const first = await r.submit(editOf(0, 'crash-edit-1', 'Containment started (edit 1)', 'crash-one'));
@@ -176,10 +183,10 @@ describe('kill -9 and restart on the same DATA_DIR (PGlite)', () => {
     const text = 'Wiped the mailbox rule (held comment)';
     await replica?.stop().catch(() => undefined);
     let r = await restart();
-    await waitFor('the incident linked', async () => (await allEvents(r)).some((event) => event.kind === 'created' && event.incident.defender?.id === defenderId), 30_000);
+    const linkId = await linkOf(r, defenderId);
     const since = new Date().toISOString();
     simulators.control.addFault({ api: 'graph', method: 'POST', pathPattern: `/security/incidents/${defenderId}/comments`, latencyMs: 45_000, count: 1 });
-    const { requestId } = await r.submit({ idempotencyKey: 'crash-held-comment', incidentRef: defenderId, changes: { comment: text }, actor: ANALYST });
+    const { requestId } = await r.submit({ idempotencyKey: 'crash-held-comment', linkId, changes: { comment: text }, actor: ANALYST });
     await waitForRequest('GET', new RegExp(`/security/incidents/${defenderId}\\b`), since);
     await new Promise((resolve) => setTimeout(resolve, 1_000)); // the held POST is now in flight
     await r.kill9();

@@ -143,15 +143,15 @@ describePostgres('two replicas on one PostgreSQL database', () => {
     const [a, b] = replicas as [ReplicaProcess, ReplicaProcess];
     const { incidentId: defenderId } = simulators.control.raiseAlert({ serviceSource: 'microsoftDefenderForEndpoint', title: 'Raced by two replicas', severity: 'medium', correlationKey: 'replica-race' });
     const sentinelName = simulators.control.sentinelCounterpart(defenderId)!.name;
-    await waitFor('the raced incident linked', async () => (await a.events(0)).some((event) => event.kind === 'created' && event.incident.defender?.id === defenderId), 60_000);
+    const linkId = await waitFor('the raced incident linked', async () => (await a.events(0)).find((event) => event.kind === 'created' && event.incident.defender?.id === defenderId)?.linkId, 60_000);
 
     const analysts = Array.from({ length: 4 }, (_, n) => ({ objectId: `3f0c8a52-2222-4c1e-9d2a-5a6b7c8d9e0${n}`, upn: `analyst${n}@contoso.com`, displayName: `Analyst ${n}` }));
     const tags = Array.from({ length: 20 }, (_, n) => `race-${n}`);
     const comments = ['Pulled the mail trace', 'Blocked the sender domain', 'Same words twice', 'Same words twice'];
     // Every edit at once, alternately through each replica: both replicas' job workers take them.
     const submitted = await Promise.all([
-      ...tags.map((tag, n) => (n % 2 === 0 ? a : b).submit({ idempotencyKey: `race-tag-${n}`, incidentRef: defenderId, changes: { tagsAdd: [tag] }, actor: analysts[n % analysts.length]! })),
-      ...comments.map((comment, n) => (n % 2 === 0 ? b : a).submit({ idempotencyKey: `race-comment-${n}`, incidentRef: defenderId, changes: { comment }, actor: analysts[n % analysts.length]! })),
+      ...tags.map((tag, n) => (n % 2 === 0 ? a : b).submit({ idempotencyKey: `race-tag-${n}`, linkId, changes: { tagsAdd: [tag] }, actor: analysts[n % analysts.length]! })),
+      ...comments.map((comment, n) => (n % 2 === 0 ? b : a).submit({ idempotencyKey: `race-comment-${n}`, linkId, changes: { comment }, actor: analysts[n % analysts.length]! })),
     ]);
     // Meanwhile a portal user labels the incident in Sentinel (their own read-modify-write).
     const current = simulators.control.sentinelIncidents().find((incident) => incident.name === sentinelName)!;

@@ -21,14 +21,14 @@ afterAll(async () => {
 
 const analyst = (n: number): Actor => ({ objectId: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`, displayName: `Analyst ${n}` });
 const sentinelTags = (name: string) => h.sentinel(name).labels.filter((label) => label.labelType === 'User').map((label) => label.labelName).sort();
-const wait = (requestId: string, ms = 120_000): Promise<EditOutcome> => h.engine.api.waitForEditOutcome(requestId, AbortSignal.timeout(ms));
+const wait = (requestId: string, ms = 120_000): Promise<EditOutcome> => h.finalOutcome(requestId, ms);
 
 describe('concurrent edits of one incident', () => {
   test.each([2, 50])('%i tag edits at the same moment: every tag in both portals, every outcome written after a read-back', async (n) => {
     const incident = await h.newIncident(`Concurrent tag edits x${n}`);
     const tags = Array.from({ length: n }, (_, i) => `T-${n}-${i}`);
     const submitted = await Promise.all(
-      tags.map((tag, i) => h.engine.api.submitEdit({ idempotencyKey: `tag-${incident.defenderId}-${i}`, incidentRef: incident.defenderId, changes: { tagsAdd: [tag] }, actor: analyst(i) })),
+      tags.map((tag, i) => h.engine.api.submitEdit({ idempotencyKey: `tag-${incident.defenderId}-${i}`, linkId: incident.linkId, changes: { tagsAdd: [tag] }, actor: analyst(i) })),
     );
     const outcomes = await Promise.all(submitted.map((result) => wait(result.requestId)));
     expect([...h.defender(incident.defenderId).customTags].sort()).toEqual([...tags].sort());
@@ -46,7 +46,7 @@ describe('a Sentinel Conflict', () => {
     // The bridge's PUT is slow; a portal user labels the incident while it is under way.
     h.control.addFault({ api: 'arm', method: 'PUT', pathPattern: `/incidents/${incident.sentinelName}$`, latencyMs: 4_000, count: 1 });
     const since = new Date().toISOString();
-    const { requestId } = await h.engine.api.submitEdit({ idempotencyKey: `race-${incident.defenderId}`, incidentRef: incident.defenderId, changes: { tagsAdd: ['raceS'] }, actor: ANALYST });
+    const { requestId } = await h.engine.api.submitEdit({ idempotencyKey: `race-${incident.defenderId}`, linkId: incident.linkId, changes: { tagsAdd: ['raceS'] }, actor: ANALYST });
     // The edit read Sentinel; its (slow) PUT follows at once.
     await waitFor('the edit to read the Sentinel incident', () =>
       h.control.requests().recent.some((r) => r.api === 'arm' && r.method === 'GET' && r.at >= since && new URL(r.url, 'https://x').pathname.endsWith(`/incidents/${incident.sentinelName}`)),
@@ -70,7 +70,7 @@ describe('comments whose answer is lost', () => {
     const incident = await h.newIncident('Lost comment answer');
     const since = Date.now();
     h.control.addFault({ api: 'graph', method: 'POST', pathPattern: `/incidents/${incident.defenderId}/comments$`, latencyMs: TEST_REQUEST_TIMEOUT_MS + 1_500, answerLate: true, count: 1 });
-    const { requestId } = await h.engine.api.submitEdit({ idempotencyKey: `lost-${incident.defenderId}`, incidentRef: incident.defenderId, changes: { comment: 'Blocked the sender' }, actor: ANALYST });
+    const { requestId } = await h.engine.api.submitEdit({ idempotencyKey: `lost-${incident.defenderId}`, linkId: incident.linkId, changes: { comment: 'Blocked the sender' }, actor: ANALYST });
     const outcome = await wait(requestId);
     expect(outcome).toMatchObject({ state: 'completed', perPortal: { defender: { comment: { state: 'written' } }, sentinel: { comment: { state: 'written' } } } });
     await heldPostServed(incident.defenderId, since, TEST_REQUEST_TIMEOUT_MS + 1_500);
@@ -85,7 +85,7 @@ describe('comments whose answer is lost', () => {
     // must not write it again before it lands.
     const since = Date.now();
     h.control.addFault({ api: 'graph', method: 'POST', pathPattern: `/incidents/${incident.defenderId}/comments$`, latencyMs: TEST_REQUEST_TIMEOUT_MS + 6_000, count: 1 });
-    const { requestId } = await h.engine.api.submitEdit({ idempotencyKey: `late-${incident.defenderId}`, incidentRef: incident.defenderId, changes: { comment: 'Reimaged the laptop' }, actor: ANALYST });
+    const { requestId } = await h.engine.api.submitEdit({ idempotencyKey: `late-${incident.defenderId}`, linkId: incident.linkId, changes: { comment: 'Reimaged the laptop' }, actor: ANALYST });
     const outcome = await wait(requestId);
     expect(outcome.perPortal.defender.comment).toEqual({ state: 'written' });
     await heldPostServed(incident.defenderId, since, TEST_REQUEST_TIMEOUT_MS + 6_000);
@@ -97,7 +97,7 @@ describe('comments whose answer is lost', () => {
   test('the same text in two requests is two comments in each portal', async () => {
     const incident = await h.newIncident('Same text twice');
     for (const key of ['first', 'second']) {
-      const { requestId } = await h.engine.api.submitEdit({ idempotencyKey: `${key}-${incident.defenderId}`, incidentRef: incident.defenderId, changes: { comment: 'Still investigating' }, actor: ANALYST });
+      const { requestId } = await h.engine.api.submitEdit({ idempotencyKey: `${key}-${incident.defenderId}`, linkId: incident.linkId, changes: { comment: 'Still investigating' }, actor: ANALYST });
       expect((await wait(requestId)).perPortal.defender.comment).toEqual({ state: 'written' });
     }
     await h.afterPolls(3);

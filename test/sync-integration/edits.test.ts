@@ -25,14 +25,14 @@ const commentWrites = (sentinelName: string) =>
 describe('submitEdit', () => {
   test('is stored durably before it is acknowledged, and a repeated idempotency key is one request with one write', async () => {
     const incident = await h.newIncident('Edit idempotency');
-    const request = { idempotencyKey: `card-click-${incident.defenderId}`, incidentRef: incident.defenderId, changes: { comment: 'Escalated to IR' }, actor: ANALYST };
+    const request = { idempotencyKey: `card-click-${incident.defenderId}`, linkId: incident.linkId, changes: { comment: 'Escalated to IR' }, actor: ANALYST };
     const [first, second] = await Promise.all([h.engine.api.submitEdit(request), h.engine.api.submitEdit(request)]);
     // Both calls resolved, so the request is already in the store.
     expect(await h.store.editRequests.get(first.requestId)).not.toBeNull();
     expect(second.requestId).toBe(first.requestId);
     expect([first.duplicate, second.duplicate].sort()).toEqual([false, true]);
 
-    const outcome = await h.engine.api.waitForEditOutcome(first.requestId, AbortSignal.timeout(20_000));
+    const outcome = await h.finalOutcome(first.requestId, 20_000);
     expect(outcome.state).toBe('completed');
     const third = await h.engine.api.submitEdit(request);
     expect(third).toMatchObject({ requestId: first.requestId, duplicate: true });
@@ -46,11 +46,11 @@ describe('submitEdit', () => {
     const incident = await h.newIncident('Edit outcome');
     const { requestId } = await h.engine.api.submitEdit({
       idempotencyKey: `outcome-${incident.defenderId}`,
-      incidentRef: String(incident.sentinelNumber),
+      linkId: incident.linkId,
       changes: { status: 'inProgress', tagsAdd: ['triaged'], owner: { upn: owner.userPrincipalName, objectId: owner.objectId }, classification: 'truePositive', comment: 'Taking this one' },
       actor: ANALYST,
     });
-    const outcome = await h.engine.api.waitForEditOutcome(requestId, AbortSignal.timeout(20_000));
+    const outcome = await h.finalOutcome(requestId, 20_000);
     const written = { state: 'written' };
     expect(outcome).toMatchObject({
       state: 'completed',
@@ -71,14 +71,31 @@ describe('submitEdit', () => {
     const attributed = /^\[Jane Doe via incident-bridge\] Taking this one \[ref [0-9a-f]{8}\]$/;
     expect(h.sentinelComments(incident.sentinelName).map((c) => c.message)).toContainEqual(expect.stringMatching(attributed));
     expect(defender.comments.map((c) => c.comment)).toContainEqual(expect.stringMatching(attributed));
-    // Graph records the app as the modifier: an audit comment names the analyst and what changed.
-    expect(defender.comments.map((c) => c.comment)).toContainEqual(expect.stringMatching(/^\[Jane Doe via incident-bridge\] changed status to inProgress/));
+    // Graph records the app as the modifier: one change note names the analyst and what changed, in
+    // the card's words.
+    const notes = defender.comments.map((c) => c.comment).filter((text) => text.startsWith('[Jane Doe via incident-bridge · change] '));
+    expect(notes).toEqual([expect.stringMatching(/^\[Jane Doe via incident-bridge · change\] changed status to In progress, classification to True positive, owner to .+, tags \+triaged \[ref [0-9a-f]{8}\]$/)]);
+    // The cards name the analyst where the portals name the app.
+    const view = await h.engine.api.findIncident(incident.linkId);
+    expect(view?.defender?.lastModifiedBy).toBe('Jane Doe (from Teams)');
+    expect(view?.sentinel?.lastModifiedBy).toBe('Jane Doe (from Teams)');
+
+    // Every outcome the card must show was announced with it, in order; the last is the final one.
+    const outcomes = await waitFor('the final outcome event', () => {
+      const announced = h.eventsFor(incident.linkId).filter((e) => e.kind === 'edit-outcome' && e.editRequestId === requestId);
+      return announced.at(-1)?.outcome?.state === 'completed' ? announced : null;
+    });
+    expect(outcomes[0]?.outcome?.state).toBe('accepted');
+    expect(outcomes.at(-1)?.outcome).toMatchObject({ state: outcome.state, perPortal: outcome.perPortal, converged: outcome.converged });
 
     // The change event is the analyst's, tied to the request, and the bridge's own writes are not
     // announced a second time by the watcher.
-    const event = await waitFor('the edit change event', () => h.eventsFor(incident.linkId).find((e) => e.editRequestId === requestId));
+    const event = await waitFor('the edit change event', () => h.eventsFor(incident.linkId).find((e) => e.kind === 'updated' && e.editRequestId === requestId));
     expect(event.actor).toEqual(ANALYST);
     expect(event.changes.map((c) => c.field)).toEqual(expect.arrayContaining(['status', 'tags', 'owner', 'classification', 'comment']));
+    // Made from Teams, whichever portal showed it first.
+    const edited = event.changes.filter((c) => ['status', 'tags', 'owner', 'classification', 'comment'].includes(c.field));
+    expect(edited.every((c) => c.fromTeams === true && c.by === 'Jane Doe')).toBe(true);
     await h.afterPolls(2);
     const later = h.eventsFor(incident.linkId).filter((e) => e.seq > event.seq);
     expect(later.flatMap((e) => e.changes).filter((c) => ['status', 'tags', 'owner', 'classification', 'comment'].includes(c.field))).toEqual([]);
@@ -86,8 +103,8 @@ describe('submitEdit', () => {
 
   test('severity with native mirroring OFF: written to Sentinel, reported as failed for Defender with the reason', async () => {
     const incident = await h.newIncident('Edit severity, no native sync');
-    const { requestId } = await h.engine.api.submitEdit({ idempotencyKey: `sev-off-${incident.defenderId}`, incidentRef: incident.defenderId, changes: { severity: 'high' }, actor: ANALYST });
-    const outcome = await h.engine.api.waitForEditOutcome(requestId, AbortSignal.timeout(30_000));
+    const { requestId } = await h.engine.api.submitEdit({ idempotencyKey: `sev-off-${incident.defenderId}`, linkId: incident.linkId, changes: { severity: 'high' }, actor: ANALYST });
+    const outcome = await h.finalOutcome(requestId, 30_000);
     expect(outcome.state).toBe('partial');
     expect(outcome.converged).toBe(false);
     expect(outcome.perPortal.sentinel.severity).toEqual({ state: 'written' });
@@ -101,8 +118,8 @@ describe('submitEdit', () => {
   test('severity with native mirroring ON: taken by the other route and verified by reading Defender back', async () => {
     const incident = await h.newIncident('Edit severity, native sync');
     h.control.setNativeSync(true);
-    const { requestId } = await h.engine.api.submitEdit({ idempotencyKey: `sev-on-${incident.defenderId}`, incidentRef: incident.defenderId, changes: { severity: 'high' }, actor: ANALYST });
-    const outcome = await h.engine.api.waitForEditOutcome(requestId, AbortSignal.timeout(30_000));
+    const { requestId } = await h.engine.api.submitEdit({ idempotencyKey: `sev-on-${incident.defenderId}`, linkId: incident.linkId, changes: { severity: 'high' }, actor: ANALYST });
+    const outcome = await h.finalOutcome(requestId, 30_000);
     expect(outcome).toMatchObject({
       state: 'completed',
       converged: true,
@@ -114,7 +131,8 @@ describe('submitEdit', () => {
   });
 
   test('refuses bad input clearly: an empty edit and an unknown incident', async () => {
-    await expect(h.engine.api.submitEdit({ idempotencyKey: 'empty', incidentRef: '1', changes: {}, actor: ANALYST })).rejects.toMatchObject({ code: 'empty-edit' });
-    await expect(h.engine.api.submitEdit({ idempotencyKey: 'unknown', incidentRef: 'no-such-incident', changes: { comment: 'x' }, actor: ANALYST })).rejects.toMatchObject({ code: 'unknown-incident' });
+    await expect(h.engine.api.submitEdit({ idempotencyKey: 'empty', linkId: 'link-1', changes: {}, actor: ANALYST })).rejects.toMatchObject({ code: 'empty-edit' });
+    await expect(h.engine.api.submitEdit({ idempotencyKey: 'unknown', linkId: 'no-such-link', changes: { comment: 'x' }, actor: ANALYST })).rejects.toMatchObject({ code: 'unknown-incident' });
+    expect(await h.store.editRequests.getByIdempotencyKey('unknown')).toBeNull();
   });
 });

@@ -105,7 +105,7 @@ describe('Defender -> Sentinel', () => {
     await expectAnnouncedOnce(incident, 'comment', 'defender', analyst.userPrincipalName);
     const copies = h.sentinelComments(incident.sentinelName).filter((c) => c.message.includes('Isolated the host'));
     expect(copies).toHaveLength(1);
-    expect(copies[0]!.message).toBe(`[${analyst.userPrincipalName} via incident-bridge] Isolated the host`);
+    expect(copies[0]!.message).toBe(`[${analyst.userPrincipalName} via incident-bridge · from Defender] Isolated the host`);
     // Not copied back to where it came from.
     expect(h.defender(incident.defenderId).comments.filter((c) => c.comment.includes('Isolated the host'))).toHaveLength(1);
   });
@@ -178,7 +178,7 @@ describe('Sentinel -> Defender', () => {
     await expectAnnouncedOnce(incident, 'comment', 'sentinel', analyst.userPrincipalName);
     const copies = h.defender(incident.defenderId).comments.filter((c) => c.comment.includes('Reset the user password'));
     expect(copies).toHaveLength(1);
-    expect(copies[0]!.comment).toBe(`[${analyst.userPrincipalName} via incident-bridge] Reset the user password`);
+    expect(copies[0]!.comment).toBe(`[${analyst.userPrincipalName} via incident-bridge · from Sentinel] Reset the user password`);
     expect(h.sentinelComments(incident.sentinelName).filter((c) => c.message.includes('Reset the user password'))).toHaveLength(1);
   });
 });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { renderIncidentCard } from '../../src/cards/incident-card.ts';
 import { buildChangeNoticeText } from '../../src/cards/change-notice.ts';
 import { assertValidCard } from '../../src/cards/validate-card.ts';
-import { toIncidentView } from '../../src/sync/link-sync.ts';
+import { toIncidentView } from '../../src/sync/events.ts';
 import { httpsJson } from '../simulators/helpers.ts';
 import { PAIR_ID, startHarness, waitFor, type SyncHarness } from './support/harness.ts';
 

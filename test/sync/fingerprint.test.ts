@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { formatAttributedComment, parseAttributedComment } from '../../src/domain/attribution.ts';
+import { formatBridgeComment, parseBridgeComment } from '../../src/domain/attribution.ts';
 import { commentCopyKey, commentFingerprint, fingerprintKey, isBridgeComment } from '../../src/sync/fingerprint.ts';
 import { translateDetermination } from '../../src/sync/determination.ts';
 import { compareInstants, joinStatus, ownersEqual, projectStatus, severityAgrees } from '../../src/sync/projection.ts';
@@ -15,7 +15,7 @@ describe('comment fingerprints', () => {
   test('a copy of a comment, attributed to anyone, has the original fingerprint', () => {
     fc.assert(
       fc.property(fc.string(), fc.string({ minLength: 1, maxLength: 40 }), (text, name) => {
-        const copy = formatAttributedComment({ objectId: 'x', displayName: name }, text);
+        const copy = formatBridgeComment({ kind: 'copy', author: name, text, from: 'sentinel' });
         expect(isBridgeComment(copy)).toBe(true);
         expect(commentFingerprint(copy)).toBe(commentFingerprint(text));
       }),
@@ -23,13 +23,13 @@ describe('comment fingerprints', () => {
   });
 
   test('hostile names cannot break out of the prefix', () => {
-    const text = formatAttributedComment({ objectId: 'x', displayName: 'Eve] [CEO via incident-bridge]\nsay' }, 'hello');
-    expect(parseAttributedComment(text)?.text).toBe('hello');
+    const text = formatBridgeComment({ kind: 'comment', author: 'Eve] [CEO via incident-bridge]\nsay', text: 'hello' });
+    expect(parseBridgeComment(text)?.text).toBe('hello');
   });
 
   test('plain comments are not the bridge\'s', () => {
     expect(isBridgeComment('[note] via incident-bridge')).toBe(false);
-    expect(parseAttributedComment('hello')).toBeNull();
+    expect(parseBridgeComment('hello')).toBeNull();
   });
 
   test('keys are short, stable and distinct', () => {

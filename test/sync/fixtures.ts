@@ -2,7 +2,7 @@
 // portal shows after a write, so tests can apply reconcile's output and poll again.
 import type { EditableField, Incident, IncidentComment, IncidentPatch, Portal } from '../../src/domain/incident.ts';
 import { EDITABLE_FIELDS } from '../../src/domain/incident.ts';
-import { formatAttributedComment } from '../../src/domain/attribution.ts';
+import { formatBridgeComment } from '../../src/domain/attribution.ts';
 import { projectStatus } from '../../src/sync/projection.ts';
 import type { CommentCopy, ReconcileInput, ReconcileResult } from '../../src/sync/reconcile.ts';
 import { reconcile } from '../../src/sync/reconcile.ts';
@@ -91,7 +91,7 @@ export function applyPatch(incident: Incident, patch: IncidentPatch, when: strin
 export function applyCopies(incident: Incident, copies: readonly CommentCopy[], when: string): Incident {
   if (copies.length === 0) return incident;
   const added = copies.map((copy) => ({
-    text: formatAttributedComment({ objectId: `portal:${copy.source}`, displayName: copy.author }, copy.text),
+    text: formatBridgeComment({ kind: 'copy', author: copy.author, text: copy.text, from: copy.source }),
     author: 'incident-bridge',
     createdAt: when,
   }));

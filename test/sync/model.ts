@@ -15,7 +15,7 @@ import {
   type Severity,
   type Status,
 } from '../../src/domain/incident.ts';
-import { formatAttributedComment } from '../../src/domain/attribution.ts';
+import { formatBridgeComment } from '../../src/domain/attribution.ts';
 import { commentFingerprint } from '../../src/sync/fingerprint.ts';
 import { joinSeverity, joinStatus, ownersEqual, projectStatus, tagSetsEqual } from '../../src/sync/projection.ts';
 import type { ReconcileResult } from '../../src/sync/reconcile.ts';
@@ -176,7 +176,7 @@ export function nativeMirror(pair: Pair, result: ReconcileResult, when: string):
     const source: Portal = target === 'defender' ? 'sentinel' : 'defender';
     for (const copy of copies) {
       next[target].comments = [...next[target].comments, { text: copy.text, author: copy.author, createdAt: when }];
-      const attributed = formatAttributedComment({ objectId: 'x', displayName: copy.author }, copy.text);
+      const attributed = formatBridgeComment({ kind: 'copy', author: copy.author, text: copy.text, from: source });
       next[source].comments = [...next[source].comments, { text: attributed, author: 'sync', createdAt: when }];
     }
   };

@@ -39,7 +39,7 @@ describe('verifyConvergence', () => {
 });
 
 describe('outcome lifecycle', () => {
-  const plan = planEdit({ changes: { severity: 'high', comment: 'Contained.' }, defender: defenderIncident(), sentinel: sentinelIncident(), writable: WRITABLE, actor });
+  const plan = planEdit({ changes: { severity: 'high', comment: 'Contained.' }, defender: defenderIncident(), sentinel: sentinelIncident(), writable: WRITABLE, actor, changeNotes: true });
 
   test('from plan: API fields pending, other-route fields unverified, state accepted', () => {
     const outcome = createOutcome(plan, ids, at(0));
@@ -78,7 +78,7 @@ describe('outcome lifecycle', () => {
   });
 
   test('a refused plan yields a failed outcome with the reasons per field', () => {
-    const refused = planEdit({ changes: { status: 'resolved' }, defender: defenderIncident(), sentinel: sentinelIncident(), writable: WRITABLE, actor });
+    const refused = planEdit({ changes: { status: 'resolved' }, defender: defenderIncident(), sentinel: sentinelIncident(), writable: WRITABLE, actor, changeNotes: true });
     const outcome = createOutcome(refused, ids, at(0));
     expect(outcome.state).toBe('failed');
     expect(outcome.perPortal.sentinel.status).toEqual({ state: 'failed', reason: refused.errors.join(' ') });

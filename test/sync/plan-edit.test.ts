@@ -1,14 +1,13 @@
 import { describe, expect, test } from '@jest/globals';
 import type { Actor, Incident } from '../../src/domain/incident.ts';
 import { MAX_COMMENT_CHARS, MAX_TAG_CHARS } from '../../src/sync/edit-limits.ts';
-import { parseAttributedComment } from '../../src/domain/attribution.ts';
 import { applyTagEdits, planEdit, type PlanEditInput } from '../../src/sync/plan-edit.ts';
 import { ALL_WRITABLE, comment, defenderIncident, sentinelIncident, WRITABLE } from './fixtures.ts';
 
 const actor: Actor = { objectId: '11111111-2222-3333-4444-555555555555', upn: 'jane@contoso.com', displayName: 'Jane Doe' };
 
 function plan(changes: PlanEditInput['changes'], overrides: Partial<PlanEditInput> = {}) {
-  return planEdit({ changes, defender: defenderIncident(), sentinel: sentinelIncident(), writable: WRITABLE, actor, ...overrides });
+  return planEdit({ changes, defender: defenderIncident(), sentinel: sentinelIncident(), writable: WRITABLE, actor, changeNotes: true, ...overrides });
 }
 
 describe('routes per portal', () => {
@@ -23,7 +22,7 @@ describe('routes per portal', () => {
     const result = plan({ severity: 'high' }, { defender: defenderIncident({ severity: 'high' }), sentinel: sentinelIncident({ severity: 'high' }) });
     expect(result.routes).toEqual({ defender: { severity: 'unchanged' }, sentinel: { severity: 'unchanged' } });
     expect(result.patches).toEqual({ defender: {}, sentinel: {} });
-    expect(result.auditComment).toBeUndefined();
+    expect(result.changeNote).toBeUndefined();
   });
 
   test("Defender's 'unknown' severity does not show the requested one", () => {
@@ -115,12 +114,12 @@ describe('classification and closing', () => {
   });
 });
 
-describe('comments and the audit note', () => {
-  test('the comment is attributed and posted to both portals', () => {
+describe('comments and the change note', () => {
+  test('the comment is posted to both portals as typed (the clients attribute it)', () => {
     const result = plan({ comment: '  Contained. ' });
-    expect(result.comment).toEqual({ text: '[Jane Doe via incident-bridge] Contained.', portals: ['defender', 'sentinel'] });
+    expect(result.comment).toEqual({ text: 'Contained.', portals: ['defender', 'sentinel'] });
     expect(result.routes).toEqual({ defender: { comment: 'api' }, sentinel: { comment: 'api' } });
-    expect(result.auditComment).toBeUndefined();
+    expect(result.changeNote).toBeUndefined();
   });
 
   test('comment length is checked with the attribution and the request ref against Sentinel\'s documented 30,000', () => {
@@ -135,11 +134,15 @@ describe('comments and the audit note', () => {
     expect(plan({ comment: 'one more' }, { sentinel: full }).errors[0]).toMatch(/100 comments/);
   });
 
-  test('a Defender field change leaves an attributed audit note naming the analyst and the change', () => {
+  test('a Defender field change leaves one change note, in the words the card uses', () => {
     const result = plan({ severity: 'high', tagsAdd: ['vip'] });
-    expect(result.auditComment?.portal).toBe('defender');
-    const parsed = parseAttributedComment(result.auditComment?.text ?? '');
-    expect(parsed).toEqual({ actorName: 'Jane Doe', text: 'changed severity to high; tags +vip (through incident-bridge)' });
+    expect(result.changeNote).toEqual({ portal: 'defender', text: 'changed severity to High, tags +vip' });
+    const closing = plan({ status: 'resolved', classification: 'truePositive', owner: { upn: 'sam@contoso.com', displayName: 'Sam Lee' } });
+    expect(closing.changeNote?.text).toBe('changed status to Resolved, classification to True positive, owner to Sam Lee');
+  });
+
+  test('with change notes off, no note is planned', () => {
+    expect(plan({ severity: 'high', tagsAdd: ['vip'] }, { changeNotes: false }).changeNote).toBeUndefined();
   });
 
   test('the whole request is refused when any part is invalid', () => {
@@ -147,7 +150,7 @@ describe('comments and the audit note', () => {
     expect(result.errors).toHaveLength(1);
     expect(result.patches).toEqual({ defender: {}, sentinel: {} });
     expect(result.comment).toBeUndefined();
-    expect(result.auditComment).toBeUndefined();
+    expect(result.changeNote).toBeUndefined();
   });
 });
 

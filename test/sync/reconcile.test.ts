@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import type { Incident } from '../../src/domain/incident.ts';
 import { CodedError } from '../../src/domain/errors.ts';
-import { formatAttributedComment } from '../../src/domain/attribution.ts';
+import { formatBridgeComment } from '../../src/domain/attribution.ts';
 import { parseSyncedSnapshot, reconcile, type ReconcileResult, type SyncedSnapshot } from '../../src/sync/reconcile.ts';
 import {
   ALL_WRITABLE,
@@ -372,7 +372,7 @@ describe('comments', () => {
 
   test("the bridge's own comments (attributed) are never copied, in either direction", () => {
     const { pair, snapshot } = settled();
-    const attributed = formatAttributedComment({ objectId: 'x', displayName: 'Dana' }, 'posted from Teams');
+    const attributed = formatBridgeComment({ kind: 'comment', author: 'Dana', text: 'posted from Teams' });
     const defender = { ...pair.defender, comments: [comment(attributed, 10)], lastUpdatedAt: at(10) };
     expectQuiet(run({ defender, sentinel: pair.sentinel, snapshot }));
   });

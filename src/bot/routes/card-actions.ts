@@ -2,26 +2,26 @@
 //
 // Teams expects the invoke answer within about 5 seconds (users see "Something went wrong" after
 // 10–15 s; MicrosoftDocs/msteams-docs#13460, #11259). So the handler validates, checks the role,
-// submits the edit and answers at once with the card in its pending state; a background task
-// waits for the final outcome and updates the card message in place for everyone.
+// submits the edit and answers at once with the card in its pending state. The sync engine writes,
+// verifies and announces the outcome; the notifier, the only writer of card messages, updates the
+// card message in place for everyone as it moves on.
 //
 // A click is bound to the message it came from. The data of an Action.Execute names an incident
 // (linkId) and the invoke names a message (replyToId), and both are the client's word: a
 // hand-made invoke could pair incident 4's linkId with incident 9's card, and the update that
 // follows would write incident 4 over incident 9's card for everyone. So:
-// - the message is a card the notifier posted (a CardRecord for this conversation and activity):
-//   the linkId must be that card's incident (or the one it was merged into), else the click is
+// - the message is a card the notifier posted or a registered copy (a command's answer): the
+//   linkId must be that card's incident (or the one it was merged into), else the click is
 //   refused, logged, and nothing is edited;
-// - the message is not known (a card sent as a command reply, one superseded by a merge, or no
-//   replyToId at all): the click acts on its own linkId, and the clicker alone gets the fresh
-//   card as the invoke answer; the message is never replaced for everyone, since nothing shows
-//   which incident it holds. Others see the change when their card refreshes (the refresh block).
+// - the message is not known (one superseded by a merge, one posted before cards were registered,
+//   or no replyToId at all): the click acts on its own linkId, and the clicker alone gets the
+//   fresh card as the invoke answer; the message is never registered on the click's word, since
+//   nothing shows which incident it holds. Others see the change when their card refreshes.
 import type { Application, TurnState } from '@microsoft/teams-ai';
 import type { TurnContext } from 'botbuilder';
 import type { AdaptiveCard } from '../../cards/render.ts';
 import { ALL_CARD_VERBS } from '../../cards/verbs.ts';
 import type { Actor } from '../../domain/incident.ts';
-import type { SubmitResult } from '../../sync/api.ts';
 import type { IncidentView } from '../../domain/change-events.ts';
 import type { EditChanges } from '../../domain/edits.ts';
 import { isAnalyst } from '../access.ts';
@@ -31,7 +31,7 @@ import { cardActionIdempotencyKey } from '../idempotency.ts';
 import { ownerFromActor } from '../identity.ts';
 import { cannotAssignMeText, notAnalystText } from '../replies.ts';
 import { reportUnexpected } from '../unexpected-error.ts';
-import { followEditOutcome, incidentsFor, isFinal, referenceOf, renderCard, roleFor, withinDeadline, type RouteDeps } from '../route-deps.ts';
+import { incidentsFor, renderIncident, roleFor, withinDeadline, type RouteDeps } from '../route-deps.ts';
 
 const ACTION_INVOKE_NAME = 'adaptiveCard/action';
 
@@ -39,7 +39,7 @@ type InvokeAnswer = AdaptiveCard | string;
 
 /** Where a click's card stands: whose message it is, as far as the bridge knows. */
 type CardBinding =
-  /** A posted card of this incident: the message to update once the edit is final. */
+  /** A card message of this incident the notifier keeps current. */
   | { kind: 'bound'; messageId: string }
   | { kind: 'unknown' }
   | { kind: 'mismatch'; messageId: string; cardLinkId: string };
@@ -100,12 +100,12 @@ async function handle(deps: RouteDeps, context: TurnContext, verb: string, data:
   }
   const analyst = isAnalyst(await roleFor(deps, actor));
 
-  if (action.verb === 'refreshCard') return renderCard(deps, view, analyst ? 'analyst' : 'readOnly');
+  if (action.verb === 'refreshCard') return renderIncident(deps, view, analyst ? 'analyst' : 'readOnly', await deps.bridge.latestEditOutcome(view.linkId));
   if (!analyst) {
     // The invoke answer can carry one thing; the card without buttons goes to the clicker, the
     // reason as a message in the card's thread.
     await context.sendActivity(notAnalystText());
-    return renderCard(deps, view, 'readOnly');
+    return renderIncident(deps, view, 'readOnly', await deps.bridge.latestEditOutcome(view.linkId));
   }
 
   const changes = changesFor(action, actor, view);
@@ -119,36 +119,22 @@ async function handle(deps: RouteDeps, context: TurnContext, verb: string, data:
       data,
       userId: actor.objectId,
     }),
-    incidentRef: view.linkId,
+    linkId: view.linkId,
     changes,
     actor,
   });
-  // Read everything the background needs now: the turn context is revoked when the turn ends.
-  const reference = referenceOf(context);
-  const cardMessageId = binding.kind === 'bound' ? binding.messageId : undefined;
-  const follow = (result: SubmitResult) => {
-    if (cardMessageId && !isFinal(result.outcome)) {
-      followEditOutcome(deps, { requestId: result.requestId, linkId: view.linkId, reference, activityId: cardMessageId });
-    }
-  };
-
   const early = await withinDeadline(submitted, deps.invokeDeadlineMs);
   if (!early.done) {
-    // Answer Teams now; the request is still on its way (its idempotency key makes a retried
-    // click safe). Update the card once it is accepted and finished.
-    deps.tasks.run(`late-submit:${action.linkId}`, async () => {
-      const result = await submitted;
-      // The invoke answer carried no card, so update the card whatever state the edit is in.
-      if (cardMessageId) {
-        followEditOutcome(deps, { requestId: result.requestId, linkId: view.linkId, reference, activityId: cardMessageId });
-      }
+    // Answer Teams now; the request is still on its way (its idempotency key makes a retried click
+    // safe). Once stored, its outcome events update the card, if the bridge keeps this message.
+    deps.tasks.run(`late-submit:${view.linkId}`, async () => {
+      await submitted;
     });
-    return cardMessageId
+    return binding.kind === 'bound'
       ? 'Working on it; the card will update when both portals have answered.'
       : 'Working on it; refresh the card in a moment to see what both portals answered.';
   }
-  follow(early.value);
-  return renderCard(deps, view, 'analyst', early.value.outcome);
+  return renderIncident(deps, view, 'analyst', early.value.outcome);
 }
 
 /**

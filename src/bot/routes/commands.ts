@@ -1,18 +1,17 @@
 // Incident commands typed in chat: /incident, /list, /severity, /tag, /comment, /assign, /status.
 // Edits become EditRequests carrying the analyst's identity; the reply is the incident card in its
-// pending state, updated in place once both portals answered.
+// pending state, registered so that the notifier updates it in place as the outcome moves on.
 import type { Application, TurnState } from '@microsoft/teams-ai';
 import type { TurnContext } from 'botbuilder';
 import type { Actor } from '../../domain/incident.ts';
 import type { EditChanges } from '../../domain/edits.ts';
 import { isAnalyst } from '../access.ts';
-import { cardActivity } from '../card-activity.ts';
 import type { Command, CommandName } from '../commands/parse.ts';
 import { registerSlashCommands } from './slash-command-route.ts';
 import { commandIdempotencyKey } from '../idempotency.ts';
 import { ownerFromActor } from '../identity.ts';
 import { cannotAssignMeText, incidentListText, notAnalystText, notFoundText } from '../replies.ts';
-import { followEditOutcome, incidentsFor, isFinal, referenceOf, renderCard, roleFor, type RouteDeps } from '../route-deps.ts';
+import { incidentsFor, replyWithIncidentCard, roleFor, type RouteDeps } from '../route-deps.ts';
 
 const HANDLED: ReadonlySet<CommandName> = new Set(['incident', 'list', 'severity', 'tag', 'comment', 'assign', 'status']);
 const DEFAULT_LIST_LIMIT = 10;
@@ -61,14 +60,11 @@ async function runEdit(deps: RouteDeps, context: TurnContext, command: EditComma
   }
   const result = await deps.bridge.submitEdit({
     idempotencyKey: commandIdempotencyKey(context.activity.conversation.id, context.activity.id ?? ''),
-    incidentRef: view.linkId,
+    linkId: view.linkId,
     changes,
     actor,
   });
-  const sent = await context.sendActivity(cardActivity(renderCard(deps, view, 'analyst', result.outcome), view));
-  if (sent?.id && !isFinal(result.outcome)) {
-    followEditOutcome(deps, { requestId: result.requestId, linkId: view.linkId, reference: referenceOf(context), activityId: sent.id });
-  }
+  await replyWithIncidentCard(deps, context, view, 'analyst', result.outcome);
 }
 
 async function run(deps: RouteDeps, context: TurnContext, command: Command): Promise<void> {
@@ -81,7 +77,7 @@ async function run(deps: RouteDeps, context: TurnContext, command: Command): Pro
       }
       const actor = await deps.identity.actorOf(context);
       const mode = actor && isAnalyst(await roleFor(deps, actor)) ? 'analyst' : 'readOnly';
-      await context.sendActivity(cardActivity(renderCard(deps, view, mode), view));
+      await replyWithIncidentCard(deps, context, view, mode);
       return;
     }
     case 'list': {

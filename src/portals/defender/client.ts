@@ -2,9 +2,9 @@
 import { GraphError, type Client } from '@microsoft/microsoft-graph-client';
 import type { TokenCredential } from '@azure/identity';
 import { PortalError } from '../../domain/errors.ts';
-import type { Actor, EditableField, Incident, IncidentComment } from '../../domain/incident.ts';
+import type { EditableField, Incident, IncidentComment } from '../../domain/incident.ts';
 import type { IncidentEdit, ListChangedOptions, PortalClient } from '../../sync/ports.ts';
-import { formatAttributedComment } from '../../domain/attribution.ts';
+import { formatBridgeComment, type BridgeComment } from '../../domain/attribution.ts';
 import { assertWritable, resolveEdit, SILENT_LOGGER, writableSet, type PortalLogger } from '../capability.ts';
 import { createPortalConnection, type PortalAuthority, type PortalIdentity } from '../http/credential.ts';
 import { abortedByCaller, invalidResponse, portalErrorFromHttp, portalErrorFromNetwork } from '../http/errors.ts';
@@ -130,10 +130,9 @@ export function createDefenderClient(options: DefenderClientOptions): PortalClie
      * on `base`, or on a fresh GET without one. Graph has no etag on incidents, so a portal user's
      * write between that read and the PATCH can still be overwritten: callers that must not lose a
      * delta read back and re-apply. Graph has no way to write on behalf of a user: lastModifiedBy
-     * becomes the app ("API-App:..."), so `actor` is not sent here. The caller credits the analyst
-     * by adding an audit comment with addComment(…, actor, …).
+     * becomes the app ("API-App:..."); the caller names the analyst in a change note (addComment).
      */
-    async update(id: string, edit: IncidentEdit, _actor: Actor, base?: Incident): Promise<Incident> {
+    async update(id: string, edit: IncidentEdit, base?: Incident): Promise<Incident> {
       const current = typeof edit === 'function' ? (base ?? (await readIncident(id))) : base;
       const patch = resolveEdit(edit, () => {
         if (!current) throw new PortalError('defender', 'not-found', `Defender incident ${id} does not exist (HTTP 404); nothing was written`);
@@ -155,15 +154,15 @@ export function createDefenderClient(options: DefenderClientOptions): PortalClie
      * Graph comments have no id, so `commentKey` cannot make this idempotent: the caller looks for
      * its `ref` before writing again when an answer was lost.
      */
-    async addComment(id: string, text: string, actor: Actor, _commentKey: string, ref?: string): Promise<IncidentComment> {
-      const comment = formatAttributedComment(actor, text, ref);
+    async addComment(id: string, bridgeComment: BridgeComment, _commentKey: string): Promise<IncidentComment> {
+      const comment = formatBridgeComment(bridgeComment);
       const raw: unknown = await call(`POST comment on incident ${id}`, () =>
         request(`${incidentPath(id)}/comments`).post({ '@odata.type': 'microsoft.graph.security.alertComment', comment }),
       );
       // The response is the incident's whole comment list; ours is the newest with this text.
       const list = isObject(raw) && Array.isArray(raw.value) ? raw.value.map(graphCommentToDomain) : [];
       const written = list.filter((c): c is IncidentComment => c !== null && c.text === comment).at(-1);
-      return written ?? { text: comment, author: actor.displayName, createdAt: new Date(now()).toISOString() };
+      return written ?? { text: comment, author: bridgeComment.author, createdAt: new Date(now()).toISOString() };
     },
 
     async listComments(id: string): Promise<IncidentComment[]> {

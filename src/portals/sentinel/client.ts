@@ -1,9 +1,9 @@
 // Sentinel incidents through ARM Microsoft.SecurityInsights (stable 2025-09-01), as a PortalClient.
 import { createHash } from 'node:crypto';
 import { PortalError } from '../../domain/errors.ts';
-import type { Actor, EditableField, Incident, IncidentComment } from '../../domain/incident.ts';
+import type { EditableField, Incident, IncidentComment } from '../../domain/incident.ts';
 import type { IncidentEdit, ListChangedOptions, SentinelPortalClient } from '../../sync/ports.ts';
-import { formatAttributedComment } from '../../domain/attribution.ts';
+import { formatBridgeComment, type BridgeComment } from '../../domain/attribution.ts';
 import { assertWritable, resolveEdit, SILENT_LOGGER, writableSet } from '../capability.ts';
 import { invalidResponse } from '../http/errors.ts';
 import { isObject, isoInstant, str } from '../wire.ts';
@@ -132,7 +132,7 @@ export function createSentinelClient(options: SentinelClientOptions): SentinelPo
      * writes nothing. ARM has no way to write on behalf of a user either: the change is credited to
      * the app's service principal, so `actor` is not sent; the caller adds an audit comment.
      */
-    async update(id: string, edit: IncidentEdit, _actor: Actor, base?: Incident): Promise<Incident> {
+    async update(id: string, edit: IncidentEdit, base?: Incident): Promise<Incident> {
       const what = `PUT incident ${id}`;
       let lastConflict: PortalError | undefined;
       for (let attempt = 1; attempt <= SENTINEL_UPDATE_ATTEMPTS; attempt += 1) {
@@ -163,15 +163,15 @@ export function createSentinelClient(options: SentinelClientOptions): SentinelPo
     },
 
     /** PUT comments/{id} with an id derived from `commentKey`: repeating the call rewrites the same comment. */
-    async addComment(id: string, text: string, actor: Actor, commentKey: string, ref?: string): Promise<IncidentComment> {
+    async addComment(id: string, comment: BridgeComment, commentKey: string): Promise<IncidentComment> {
       if (typeof commentKey !== 'string' || commentKey.length === 0) throw new TypeError('commentKey is required (it makes the comment write idempotent)');
       const commentId = commentIdFromKey(commentKey);
       const what = `PUT comment on incident ${id}`;
-      const body = { properties: { message: formatAttributedComment(actor, text, ref) } };
+      const body = { properties: { message: formatBridgeComment(comment) } };
       const raw = ok(await requester.send('PUT', `${incidentPath(id)}/comments/${commentId}`, { body, what }), what);
-      const comment = armCommentToDomain(raw);
-      if (!comment) throw invalidResponse('sentinel', what, 'the comment has no message');
-      return comment;
+      const written = armCommentToDomain(raw);
+      if (!written) throw invalidResponse('sentinel', what, 'the comment has no message');
+      return written;
     },
 
     listComments,

@@ -3,6 +3,8 @@
 import { migration001 } from './001-initial.ts';
 import { migration002 } from './002-quarantine.ts';
 import { migration003 } from './003-parked-events.ts';
+import { migration004 } from './004-edit-outcomes.ts';
+import { migration005 } from './005-card-copies.ts';
 
 export interface Migration {
   version: number;
@@ -11,4 +13,4 @@ export interface Migration {
   statements: readonly string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005];

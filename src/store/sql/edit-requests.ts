@@ -1,18 +1,16 @@
 import type { Actor } from '../../domain/incident.ts';
-import type { EditChanges, EditOutcome } from '../../domain/edits.ts';
+import { EDIT_STATES, type EditChanges, type EditOutcome } from '../../domain/edits.ts';
 import type { Db } from '../db.ts';
 import { StoreError } from '../errors.ts';
-import { EDIT_REQUEST_STATES, type EditRequestRepository, type EditRequestState, type StoredEditRequest } from '../ports.ts';
-import { clampLimit, fromJson, iso, json, jsonOrNull } from './rows.ts';
+import type { EditRequestRepository, StoredEditRequest } from '../ports.ts';
+import { clampLimit, fromJson, iso, json } from './rows.ts';
 
 interface EditRequestRow {
   id: string;
   idempotency_key: string;
-  incident_ref: string;
-  link_id: string | null;
+  link_id: string;
   changes: unknown;
   actor: unknown;
-  state: EditRequestState;
   outcome: unknown;
   created_at: unknown;
   updated_at: unknown;
@@ -22,21 +20,21 @@ function map(row: EditRequestRow): StoredEditRequest {
   return {
     id: row.id,
     idempotencyKey: row.idempotency_key,
-    incidentRef: row.incident_ref,
     linkId: row.link_id,
     changes: fromJson<EditChanges>(row.changes),
     actor: fromJson<Actor>(row.actor),
-    state: row.state,
-    outcome: fromJson<EditOutcome | null>(row.outcome),
+    outcome: fromJson<EditOutcome>(row.outcome),
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
   };
 }
 
-function assertState(state: string): void {
-  if (!(EDIT_REQUEST_STATES as readonly string[]).includes(state)) {
-    throw new StoreError('invalid-argument', `Unknown edit request state "${state}"; expected one of ${EDIT_REQUEST_STATES.join(', ')}.`);
+/** The request's state column (indexed for crash recovery) is its outcome's state. */
+function stateOf(outcome: EditOutcome): string {
+  if (!(EDIT_STATES as readonly string[]).includes(outcome.state)) {
+    throw new StoreError('invalid-argument', `Unknown edit outcome state "${outcome.state}"; expected one of ${EDIT_STATES.join(', ')}.`);
   }
+  return outcome.state;
 }
 
 export function createSqlEditRequestRepository(db: Db): EditRequestRepository {
@@ -48,19 +46,17 @@ export function createSqlEditRequestRepository(db: Db): EditRequestRepository {
 
   return {
     async insertOrGet(request) {
-      if (request.id === '' || request.idempotencyKey === '') {
-        throw new StoreError('invalid-argument', 'An edit request needs a non-empty id and idempotencyKey.');
+      if (request.id === '' || request.idempotencyKey === '' || request.linkId === '') {
+        throw new StoreError('invalid-argument', 'An edit request needs a non-empty id, idempotencyKey and linkId.');
       }
-      const state = request.state ?? 'received';
-      assertState(state);
       // ON CONFLICT DO NOTHING waits for a concurrent inserter of the same key to commit, then
       // skips; the follow-up SELECT (a fresh snapshot under READ COMMITTED) sees the winner.
       const inserted = await one(
-        `INSERT INTO edit_requests (id, idempotency_key, incident_ref, link_id, changes, actor, state, outcome)
-         VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8::jsonb)
+        `INSERT INTO edit_requests (id, idempotency_key, link_id, changes, actor, state, outcome)
+         VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7::jsonb)
          ON CONFLICT (idempotency_key) DO NOTHING
          RETURNING *`,
-        [request.id, request.idempotencyKey, request.incidentRef, request.linkId ?? null, json(request.changes), json(request.actor), state, jsonOrNull(request.outcome)],
+        [request.id, request.idempotencyKey, request.linkId, json(request.changes), json(request.actor), stateOf(request.outcome), json(request.outcome)],
       );
       if (inserted !== null) return { request: inserted, duplicate: false };
       const existing = await getByIdempotencyKey(request.idempotencyKey);
@@ -74,24 +70,14 @@ export function createSqlEditRequestRepository(db: Db): EditRequestRepository {
     getByIdempotencyKey,
 
     async update(id, update) {
-      if (update.state !== undefined) assertState(update.state);
-      return one(
-        `UPDATE edit_requests SET
-           state = COALESCE($2, state),
-           outcome = CASE WHEN $3::boolean THEN $4::jsonb ELSE outcome END,
-           link_id = CASE WHEN $5::boolean THEN $6 ELSE link_id END,
-           updated_at = now()
-         WHERE id = $1 RETURNING *`,
-        [id, update.state ?? null, update.outcome !== undefined, jsonOrNull(update.outcome), update.linkId !== undefined, update.linkId ?? null],
-      );
+      return one(`UPDATE edit_requests SET state = $2, outcome = $3::jsonb, updated_at = now() WHERE id = $1 RETURNING *`, [id, stateOf(update.outcome), json(update.outcome)]);
     },
 
     async listUnfinished(limit) {
-      const { rows } = await db.query<EditRequestRow>(
-        `SELECT * FROM edit_requests WHERE state IN ('received', 'accepted') ORDER BY created_seq LIMIT $1`,
-        [clampLimit(limit, 100, 1000)],
-      );
+      const { rows } = await db.query<EditRequestRow>(`SELECT * FROM edit_requests WHERE state = 'accepted' ORDER BY created_seq LIMIT $1`, [clampLimit(limit, 100, 1000)]);
       return rows.map(map);
     },
+
+    latestForLink: (linkId) => one(`SELECT * FROM edit_requests WHERE link_id = $1 ORDER BY created_seq DESC LIMIT 1`, [linkId]),
   };
 }

@@ -213,6 +213,7 @@ export function createSqlLinkRepository(db: Db): LinkRepository {
           [fromLinkId, intoLinkId],
         );
         const moved = await tx.query<CardRow>(`UPDATE cards SET link_id = $2 WHERE link_id = $1 RETURNING *`, [fromLinkId, intoLinkId]);
+        await tx.query(`UPDATE card_copies SET link_id = $2 WHERE link_id = $1`, [fromLinkId, intoLinkId]);
         await tx.query(`UPDATE edit_requests SET link_id = $2, updated_at = now() WHERE link_id = $1`, [fromLinkId, intoLinkId]);
         const byConversation = (a: CardRecord, b: CardRecord) => compareText(a.conversationId, b.conversationId);
         return {

@@ -1,5 +1,6 @@
 // Drives the real teams-ai Application with botbuilder's TestAdapter, over the in-memory store,
-// the fake bridge and the fake sender.
+// the fake bridge and the fake sender. The real notifier is subscribed to the fake bridge, as in
+// production: it is the only writer of card messages (settle() delivers what it has queued).
 import { TestAdapter, type Activity } from 'botbuilder';
 import { createBotApplication } from '../../../src/bot/app.ts';
 import { installTurnErrorHandler } from '../../../src/bot/adapter.ts';
@@ -15,6 +16,18 @@ import { createMemoryStore } from '../../fakes/memory-store.ts';
 import { createFakeBridge, sampleView } from '../../fakes/bridge.ts';
 import { createFakeSender } from './fake-sender.ts';
 import { CHANNEL_ID } from './activities.ts';
+import { createNotifier } from '../../../src/bot/notifier.ts';
+import { createGuardedSender } from '../../../src/bot/guarded-sender.ts';
+
+/** A channel's stored conversation reference, as install or /subscribe would store it. */
+function channelReference(conversationId: string) {
+  return {
+    bot: { id: '28:bot-app-id', name: 'Incident Bridge' },
+    channelId: 'msteams',
+    serviceUrl: 'https://smba.trafficmanager.net/teams/',
+    conversation: { id: conversationId, conversationType: 'channel', tenantId: TENANT, isGroup: true },
+  };
+}
 
 export interface HarnessOptions {
   access?: Partial<AccessPolicy>;
@@ -34,21 +47,36 @@ export const rosterWithAlice: MemberLookup = async (context) => {
 
 export function createHarness(options: HarnessOptions = {}) {
   const store = createMemoryStore();
-  const bridge = createFakeBridge();
+  const bridge = createFakeBridge({ cards: store.cards });
   bridge.put(sampleView());
   const sender = createFakeSender();
   const log = options.log ?? (process.env['BOT_TEST_LOG'] ? createLogger({ level: 'debug' }) : createSilentLogger());
   const tasks = createBackgroundTasks(log);
+  const builders = { renderIncidentCard, buildChangeNoticeText };
+  const tenants = options.tenants ?? createTenantPolicy({ allowedTenants: [TENANT], pairs: [] });
+  const notifier = createNotifier({
+    subscriptions: store.subscriptions,
+    conversations: store.conversations,
+    cards: store.cards,
+    sender: createGuardedSender({ sender, rateLimits: store.rateLimits, conversations: store.conversations }),
+    builders,
+    latestOutcome: (linkId) => bridge.latestEditOutcome(linkId),
+    tenants,
+    holderId: 'test-replica',
+    // Windows close when a test settles.
+    schedule: () => () => undefined,
+    log,
+  });
+  bridge.subscribe(notifier);
   let nextSubscription = 1;
   const app = createBotApplication({
     bridge,
     conversations: store.conversations,
     subscriptions: store.subscriptions,
     cards: store.cards,
-    builders: { renderIncidentCard, buildChangeNoticeText },
-    sender,
+    builders,
     access: { analysts: undefined, approvers: [], localMode: true, ...options.access },
-    tenants: options.tenants ?? createTenantPolicy({ allowedTenants: [TENANT], pairs: [] }),
+    tenants,
     lookupMember: options.lookupMember ?? rosterWithAlice,
     ...(options.groupsOf ? { groupsOf: options.groupsOf } : {}),
     tasks,
@@ -68,14 +96,27 @@ export function createHarness(options: HarnessOptions = {}) {
     return adapter.activeQueue.splice(0);
   }
 
-  /** Records `activityId` as the posted card of `linkId` in the conversation, as the notifier does. */
+  /**
+   * Records `activityId` as the posted card of `linkId` in the conversation, as the notifier does,
+   * in a channel that is subscribed (so the notifier keeps its cards current).
+   */
   async function postedCard(linkId: string, activityId: string, conversationId = CHANNEL_ID): Promise<void> {
     const at = new Date().toISOString();
+    await store.conversations.upsert({ id: conversationId, reference: channelReference(conversationId), scope: 'channel', tenantId: TENANT, channelId: conversationId });
+    if ((await store.subscriptions.listForConversation(conversationId)).length === 0) {
+      await store.subscriptions.add({ id: `sub-${conversationId}`, conversationId, filters: {}, createdBy: null });
+    }
     await store.cards.claim(conversationId, linkId, 'test-notifier', at, 60_000);
     if (!(await store.cards.markPosted(conversationId, linkId, 'test-notifier', activityId, 'hash', at))) throw new Error(`could not record the card of ${linkId}`);
   }
 
-  return { store, bridge, sender, tasks, app, adapter, turn, postedCard };
+  /** Lets background work finish and the notifier deliver what it has queued. */
+  async function settle(): Promise<void> {
+    await tasks.idle();
+    await notifier.flush();
+  }
+
+  return { store, bridge, sender, tasks, notifier, app, adapter, turn, postedCard, settle };
 }
 
 export function textsOf(replies: Partial<Activity>[]): string[] {

@@ -8,7 +8,7 @@
 import type { Incident, Portal } from '../../../src/domain/incident.ts';
 import type { EditRequest } from '../../../src/sync/api.ts';
 import type { ChangeEvent, FieldChange, IncidentView } from '../../../src/domain/change-events.ts';
-import { createFakeBridge, type FakeBridge } from '../../fakes/bridge.ts';
+import { createFakeBridge, type FakeBridge, type FakeBridgeOptions } from '../../fakes/bridge.ts';
 
 export interface ApplyingBridge extends FakeBridge {
   /** Announces the incident as new (kind 'created'), as the engine does when a watcher first sees it. */
@@ -32,7 +32,7 @@ export function applyEdit(view: IncidentView, request: EditRequest, at: string):
   if (!primary) return { view: next, changes: [] };
   const by = request.actor.displayName;
   const changes: FieldChange[] = [];
-  const record = (field: FieldChange['field'], from: unknown, to: unknown) => changes.push({ field, from, to, portal: PRIMARY, by });
+  const record = (field: FieldChange['field'], from: unknown, to: unknown) => changes.push({ field, from, to, portal: PRIMARY, by, fromTeams: true });
   const edit = request.changes;
 
   if (edit.severity !== undefined && edit.severity !== primary.severity) record('severity', primary.severity, edit.severity);
@@ -57,8 +57,9 @@ export function applyEdit(view: IncidentView, request: EditRequest, at: string):
   return { view: next, changes };
 }
 
-export function createApplyingBridge(now: () => Date = () => new Date()): ApplyingBridge {
-  const fake = createFakeBridge(now);
+export function createApplyingBridge(options: FakeBridgeOptions = {}): ApplyingBridge {
+  const now = options.now ?? (() => new Date());
+  const fake = createFakeBridge(options);
   const submitToFake = fake.submitEdit;
   const errors: unknown[] = [];
   const inFlight = new Set<Promise<void>>();
@@ -69,15 +70,15 @@ export function createApplyingBridge(now: () => Date = () => new Date()): Applyi
   };
 
   async function applyAndAnnounce(requestId: string, request: EditRequest): Promise<void> {
-    const view = await fake.findIncident(request.incidentRef);
+    const view = await fake.findIncident(request.linkId);
     if (!view) {
-      fake.failEdit(requestId, 'the incident is gone');
+      await fake.failEdit(requestId, 'the incident is gone');
       return;
     }
     const at = now().toISOString();
     const applied = applyEdit(view, request, at);
     fake.put(applied.view);
-    fake.completeEdit(requestId);
+    // As the engine does: the read-back announces the change, then the outcome follows.
     await fake.emit({
       ...nextEventId(),
       kind: 'updated',
@@ -89,6 +90,7 @@ export function createApplyingBridge(now: () => Date = () => new Date()): Applyi
       editRequestId: requestId,
       occurredAt: at,
     });
+    await fake.completeEdit(requestId);
   }
 
   const submitEdit: FakeBridge['submitEdit'] = async (request) => {

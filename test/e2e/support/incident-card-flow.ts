@@ -45,7 +45,7 @@ export interface IncidentCardFlowOptions<B extends BotUnderTest = BotUnderTest> 
 const SETUP_TIMEOUT_MS = 60_000;
 const STEP_TIMEOUT_MS = 30_000;
 
-/** Severity labels as the card shows them (src/cards/labels.ts). */
+/** Severity labels as the card shows them (src/domain/labels.ts). */
 export const SEVERITY_LABEL = { informational: 'Informational', low: 'Low', medium: 'Medium', high: 'High' } as const;
 
 /** Attacker-controlled text as analysts paste it: markup and a link that must stay plain text. */

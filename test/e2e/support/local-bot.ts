@@ -63,7 +63,7 @@ export async function startLocalBot(options: LocalBotOptions = {}): Promise<Loca
   const sink = createLogSink(options.printLogs ?? process.env['E2E_LOG'] === '1');
   const log = createLogger({ level: 'debug', name: 'e2e-bot', destination: sink.stream as Writable });
   const store = createMemoryStore();
-  const bridge = createApplyingBridge();
+  const bridge = createApplyingBridge({ cards: store.cards });
   const view = sampleView({ linkId: 'e2e-link-1', defenderId: '2931', sentinelNumber: 1042, severity: 'medium', tags: ['phishing'] });
   bridge.put(view);
   const primary = view.defender;
@@ -87,7 +87,6 @@ export async function startLocalBot(options: LocalBotOptions = {}): Promise<Loca
     subscriptions: store.subscriptions,
     cards: store.cards,
     builders,
-    sender,
     access: { analysts: undefined, approvers: [], localMode: true },
     tenants,
     tasks,
@@ -99,6 +98,7 @@ export async function startLocalBot(options: LocalBotOptions = {}): Promise<Loca
     cards: store.cards,
     sender,
     builders,
+    latestOutcome: (linkId) => bridge.latestEditOutcome(linkId),
     tenants,
     holderId: 'e2e-local-bot',
     log,

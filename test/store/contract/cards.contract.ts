@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import type { ContractContext } from './context.ts';
 import { uid, waitFor } from '../support/fixtures.ts';
+import { MAX_CARD_COPIES_PER_CONVERSATION } from '../../../src/store/ports.ts';
 
 const T0 = '2024-05-01T10:00:00.000Z';
 const at = (ms: number) => new Date(Date.parse(T0) + ms).toISOString();
@@ -49,12 +50,50 @@ export function cardContract(ctx: ContractContext): void {
       await cards().claim(conv, link9, 'a', T0, 60_000);
       await cards().markPosted(conv, link9, 'a', 'act-9', 'h', at(2));
       await cards().claim(conv, uid('link'), 'a', T0, 60_000); // still posting: no message yet
-      expect(await cards().findByActivity(conv, 'act-9')).toMatchObject({ conversationId: conv, linkId: link9, activityId: 'act-9' });
+      expect(await cards().findByActivity(conv, 'act-9')).toEqual({ conversationId: conv, linkId: link9, activityId: 'act-9', kind: 'announced' });
       expect(await cards().findByActivity(conv, 'act-4')).toMatchObject({ linkId: link4 });
       expect(await cards().findByActivity(other, 'act-9')).toBeNull();
       expect(await cards().findByActivity(conv, 'act-unknown')).toBeNull();
       await cards().remove(conv, link9);
       expect(await cards().findByActivity(conv, 'act-9')).toBeNull();
+    });
+
+    test('a registered copy is found by its message, listed for its incident, updated and removed', async () => {
+      const conv = uid('conv');
+      const other = uid('conv');
+      const link = uid('link');
+      expect(await cards().registerCopy({ conversationId: conv, activityId: 'reply-1', linkId: link, lastHash: 'h1' }, at(1))).toEqual({
+        conversationId: conv,
+        activityId: 'reply-1',
+        linkId: link,
+        lastHash: 'h1',
+        updatedAt: at(1),
+      });
+      await cards().registerCopy({ conversationId: other, activityId: 'reply-2', linkId: link, lastHash: 'h1' }, at(2));
+      expect(await cards().findByActivity(conv, 'reply-1')).toEqual({ conversationId: conv, activityId: 'reply-1', linkId: link, kind: 'copy' });
+      expect(await cards().findByActivity(other, 'reply-1')).toBeNull();
+      expect((await cards().listCopies(link)).map((copy) => copy.activityId).sort()).toEqual(['reply-1', 'reply-2']);
+      expect((await cards().listCopies(link, conv)).map((copy) => copy.activityId)).toEqual(['reply-1']);
+      expect(await cards().recordCopyUpdate(conv, 'reply-1', 'h2', at(3))).toBe(true);
+      expect((await cards().listCopies(link, conv))[0]).toMatchObject({ lastHash: 'h2', updatedAt: at(3) });
+      expect(await cards().recordCopyUpdate(conv, 'unknown', 'h2', at(3))).toBe(false);
+      expect(await cards().removeCopy(conv, 'reply-1')).toBe(true);
+      expect(await cards().removeCopy(conv, 'reply-1')).toBe(false);
+      expect(await cards().findByActivity(conv, 'reply-1')).toBeNull();
+    });
+
+    test('only the newest copies of an incident in a conversation are kept', async () => {
+      const conv = uid('conv');
+      const link = uid('link');
+      const otherLink = uid('link');
+      await cards().registerCopy({ conversationId: conv, activityId: 'other-incident', linkId: otherLink, lastHash: 'h' }, at(0));
+      for (let i = 0; i < MAX_CARD_COPIES_PER_CONVERSATION + 3; i += 1) {
+        await cards().registerCopy({ conversationId: conv, activityId: `reply-${i}`, linkId: link, lastHash: 'h' }, at(i + 1));
+      }
+      const kept = (await cards().listCopies(link, conv)).map((copy) => copy.activityId);
+      expect(kept).toEqual(Array.from({ length: MAX_CARD_COPIES_PER_CONVERSATION }, (_, i) => `reply-${i + 3}`));
+      expect(await cards().findByActivity(conv, 'reply-0')).toBeNull();
+      expect(await cards().findByActivity(conv, 'other-incident')).toMatchObject({ linkId: otherLink });
     });
 
     test('recordUpdate only touches posted cards; remove deletes', async () => {

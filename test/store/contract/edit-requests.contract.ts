@@ -5,21 +5,33 @@ import type { EditOutcome } from '../../../src/domain/edits.ts';
 
 export function editRequestContract(ctx: ContractContext): void {
   const repo = () => ctx.store().editRequests;
-  const draft = (overrides: Partial<Parameters<ReturnType<typeof repo>['insertOrGet']>[0]> = {}) => ({
-    id: uid('req'),
-    idempotencyKey: uid('key'),
-    incidentRef: '29',
-    changes: { severity: 'high' as const, tagsAdd: ['vip'] },
-    actor: analyst,
-    ...overrides,
+  const outcomeOf = (requestId: string, state: EditOutcome['state'] = 'accepted'): EditOutcome => ({
+    requestId,
+    linkId: 'link-1',
+    state,
+    perPortal: { defender: { severity: { state: state === 'accepted' ? 'pending' : 'written' } }, sentinel: {} },
+    converged: false,
+    updatedAt: '2024-05-01T10:00:00.000Z',
   });
+  const draft = (overrides: Partial<Parameters<ReturnType<typeof repo>['insertOrGet']>[0]> = {}) => {
+    const id = overrides.id ?? uid('req');
+    return {
+      id,
+      idempotencyKey: uid('key'),
+      linkId: 'link-1',
+      changes: { severity: 'high' as const, tagsAdd: ['vip'] },
+      actor: analyst,
+      outcome: outcomeOf(id),
+      ...overrides,
+    };
+  };
 
   describe('EditRequestRepository', () => {
-    test('inserts a new request in state received, found by id and by key', async () => {
+    test('inserts a new request with its link and accepted outcome, found by id and by key', async () => {
       const request = draft();
       const result = await repo().insertOrGet(request);
       expect(result.duplicate).toBe(false);
-      expect(result.request).toMatchObject({ ...request, linkId: null, state: 'received', outcome: null });
+      expect(result.request).toMatchObject(request);
       expect(await repo().get(request.id)).toEqual(result.request);
       expect(await repo().getByIdempotencyKey(request.idempotencyKey)).toEqual(result.request);
       expect(await repo().get(uid('missing'))).toBeNull();
@@ -41,34 +53,19 @@ export function editRequestContract(ctx: ContractContext): void {
       expect(new Set(results.map((r) => r.request.id))).toEqual(new Set([winner]));
     });
 
-    test('update sets state, outcome and link; unspecified fields stay', async () => {
+    test('update replaces the outcome; an unknown request or state is refused', async () => {
       const request = draft();
       await repo().insertOrGet(request);
-      const outcome: EditOutcome = {
-        requestId: request.id,
-        linkId: 'link-1',
-        state: 'accepted',
-        perPortal: { defender: { severity: { state: 'pending' } }, sentinel: {} },
-        converged: false,
-        updatedAt: '2024-05-01T10:00:00.000Z',
-      };
-      const accepted = await repo().update(request.id, { state: 'accepted', outcome, linkId: 'link-1' });
-      expect(accepted).toMatchObject({ state: 'accepted', outcome, linkId: 'link-1' });
-      const completed = await repo().update(request.id, { state: 'completed' });
-      expect(completed).toMatchObject({ state: 'completed', outcome, linkId: 'link-1' });
-      expect(await repo().update(uid('missing'), { state: 'failed' })).toBeNull();
-      await expect(repo().update(request.id, { state: 'bogus' as never })).rejects.toMatchObject({ code: 'invalid-argument' });
+      const completed = outcomeOf(request.id, 'completed');
+      expect(await repo().update(request.id, { outcome: completed })).toMatchObject({ outcome: completed, linkId: 'link-1' });
+      expect(await repo().update(uid('missing'), { outcome: completed })).toBeNull();
+      await expect(repo().update(request.id, { outcome: { ...completed, state: 'received' as never } })).rejects.toMatchObject({ code: 'invalid-argument' });
     });
 
-    test('listUnfinished returns received and accepted requests, oldest first', async () => {
-      const a = draft();
-      const b = draft();
-      const c = draft();
-      await repo().insertOrGet(a);
-      await repo().insertOrGet(b);
-      await repo().insertOrGet(c);
-      await repo().update(b.id, { state: 'accepted' });
-      await repo().update(c.id, { state: 'partial' });
+    test('listUnfinished returns the requests still accepted, oldest first', async () => {
+      const [a, b, c] = [draft(), draft(), draft()];
+      for (const request of [a, b, c]) await repo().insertOrGet(request);
+      await repo().update(c.id, { outcome: outcomeOf(c.id, 'partial') });
       const unfinished = (await repo().listUnfinished(1000)).map((r) => r.id);
       expect(unfinished).toContain(a.id);
       expect(unfinished).toContain(b.id);
@@ -76,8 +73,21 @@ export function editRequestContract(ctx: ContractContext): void {
       expect(unfinished.indexOf(a.id)).toBeLessThan(unfinished.indexOf(b.id));
     });
 
-    test('refuses an empty key', async () => {
+    test("latestForLink is the link's most recently submitted request, whatever was updated since", async () => {
+      const linkId = uid('link');
+      expect(await repo().latestForLink(linkId)).toBeNull();
+      const first = draft({ linkId });
+      const second = draft({ linkId });
+      await repo().insertOrGet(first);
+      await repo().insertOrGet(second);
+      await repo().insertOrGet(draft());
+      await repo().update(first.id, { outcome: outcomeOf(first.id, 'failed') });
+      expect((await repo().latestForLink(linkId))?.id).toBe(second.id);
+    });
+
+    test('refuses an empty key or link', async () => {
       await expect(repo().insertOrGet(draft({ idempotencyKey: '' }))).rejects.toMatchObject({ code: 'invalid-argument' });
+      await expect(repo().insertOrGet(draft({ linkId: '' }))).rejects.toMatchObject({ code: 'invalid-argument' });
     });
   });
 }

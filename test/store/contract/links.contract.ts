@@ -157,7 +157,16 @@ export function linkContract(ctx: ContractContext): void {
         await store.cards.claim(conversationId, linkId, 'replica-a', now, 60_000);
         await store.cards.markPosted(conversationId, linkId, 'replica-a', activityId, 'h', now);
       }
-      const request = await store.editRequests.insertOrGet({ id: uid('req'), idempotencyKey: uid('key'), incidentRef: from.defenderId, linkId: from.linkId, changes: { severity: 'high' }, actor: { objectId: 'o', displayName: 'A' } });
+      const requestId = uid('req');
+      const request = await store.editRequests.insertOrGet({
+        id: requestId,
+        idempotencyKey: uid('key'),
+        linkId: from.linkId,
+        changes: { severity: 'high' },
+        actor: { objectId: 'o', displayName: 'A' },
+        outcome: { requestId, linkId: from.linkId, state: 'accepted', perPortal: { defender: {}, sentinel: {} }, converged: false, updatedAt: now },
+      });
+      await store.cards.registerCopy({ conversationId: onlyFrom, activityId: 'copy-1', linkId: from.linkId, lastHash: 'h' }, now);
 
       const result = await store.links.merge(from.linkId, into.linkId);
       expect(result).not.toBeNull();
@@ -168,6 +177,8 @@ export function linkContract(ctx: ContractContext): void {
       expect((await store.cards.listForLink(from.linkId))).toEqual([]);
       expect((await store.cards.listForLink(into.linkId)).map((c) => c.activityId).sort()).toEqual(['act-1', 'act-3']);
       expect((await store.editRequests.get(request.request.id))?.linkId).toBe(into.linkId);
+      expect((await store.cards.listCopies(into.linkId)).map((copy) => copy.activityId)).toEqual(['copy-1']);
+      expect(await store.cards.findByActivity(onlyFrom, 'copy-1')).toMatchObject({ linkId: into.linkId, kind: 'copy' });
       // The Sentinel id of the merged-away link still finds it (no live link has it).
       expect((await store.links.findBySentinelId(pairId, from.sentinelId as string))?.linkId).toBe(from.linkId);
 

@@ -20,6 +20,7 @@ import { createJobQueue, type JobQueue as BossQueue } from '../../../src/store/q
 import { createSyncJobQueue } from '../../../src/store/sync-job-queue.ts';
 import type { ChangeConsumer } from '../../../src/sync/api.ts';
 import type { ChangeEvent } from '../../../src/domain/change-events.ts';
+import { isFinalEditState, type EditOutcome } from '../../../src/domain/edits.ts';
 import { createSyncEngine, type SyncEngine, type SyncEngineOptions } from '../../../src/sync/engine.ts';
 import type { SyncContext } from '../../../src/sync/sync-context.ts';
 
@@ -60,6 +61,8 @@ export interface SyncHarness {
   afterPolls(count: number): Promise<void>;
   /** Graph and ARM requests the simulators served since the last reset. */
   requestCounts(): { graph: number; arm: number; entra: number };
+  /** Waits until the edit request's outcome is final (completed, partial or failed). */
+  finalOutcome(requestId: string, timeoutMs?: number): Promise<EditOutcome>;
   close(): Promise<void>;
 }
 
@@ -170,6 +173,15 @@ export async function startHarness(options: HarnessOptions = {}): Promise<SyncHa
       return { defenderId: incidentId, sentinelName: link.sentinelId!, sentinelNumber: link.sentinelNumber!, linkId: link.linkId };
     },
     link: (defenderId) => store.links.findByDefenderId(PAIR_ID, defenderId),
+    finalOutcome: (requestId, timeoutMs = 20_000) =>
+      waitFor(
+        `the final outcome of edit ${requestId}`,
+        async () => {
+          const outcome = (await store.editRequests.get(requestId))?.outcome;
+          return outcome && isFinalEditState(outcome.state) ? outcome : null;
+        },
+        timeoutMs,
+      ),
     defender(id) {
       const found = sims.control.defenderIncidents().find((incident) => incident.id === id);
       if (!found) throw new Error(`no Defender incident ${id} in the simulator`);

@@ -53,7 +53,7 @@ export async function startEditBench(options: { delay?: () => number; commentSet
     portals,
     linkId,
     async submit(changes, actor = analyst(0)) {
-      return (await submitEdit(context, { idempotencyKey: `key-${++key}`, incidentRef: portals.defender.incident.id, changes, actor })).requestId;
+      return (await submitEdit(context, { idempotencyKey: `key-${++key}`, linkId, changes, actor })).requestId;
     },
     async applyAll(requestIds) {
       await Promise.all(
