@@ -2,6 +2,7 @@
 // escaped and capped. The template (cards/incident.json) only places these values; it makes no
 // decisions about trust. Untrusted text (titles, descriptions, comments, tags, names, portal
 // error reasons) goes through escapeForTextBlock here and nowhere else.
+import { MAX_COMMENT_CHARS, MAX_TAG_EDIT_TEXT_CHARS } from '../domain/edit-input.ts';
 import type { Incident, IncidentComment, Portal, Severity, Status } from '../domain/incident.ts';
 import { SEVERITIES } from '../domain/incident.ts';
 import type { EditOutcome, FieldName, FieldOutcome, IncidentView, PortalSyncState } from '../sync/api.ts';
@@ -109,9 +110,6 @@ export const LIMITS = {
   products: 8,
   commentsShown: 3,
   failureReason: 200,
-  /** Longest comment the add-comment input accepts (Input.Text maxLength). */
-  commentInput: 1000,
-  tagsInput: 300,
 } as const;
 
 // Colours: text-colors.ts says why text is only ever `default` or `accent`. Severity and states
@@ -170,8 +168,9 @@ export function buildIncidentCardViewModel(view: IncidentView, options: Incident
     links: links(view, options),
     severityChoices: SEVERITIES.map((value) => ({ title: SEVERITY_LABELS[value], value })),
     currentSeverity: severity === 'unknown' ? 'medium' : severity,
-    commentMaxLength: LIMITS.commentInput,
-    tagsMaxLength: LIMITS.tagsInput,
+    // The inputs accept what an edit may carry (domain/edit-input.ts), no more and no less.
+    commentMaxLength: MAX_COMMENT_CHARS,
+    tagsMaxLength: MAX_TAG_EDIT_TEXT_CHARS,
     footer: `Card updated ${formatUtc(nowMs)}`,
   };
 }

@@ -18,12 +18,15 @@ import {
 import type { EditChanges, FieldName } from './api.ts';
 import { SENTINEL_BENIGN_REASON } from './determination.ts';
 import {
-  MAX_COMMENT_CHARS,
+  asSentence,
+  commentProblem,
   MAX_OWNER_TEXT_CHARS,
   MAX_SENTINEL_COMMENTS_PER_INCIDENT,
-  MAX_TAG_CHARS,
-  MAX_TAGS_PER_REQUEST,
-} from './edit-limits.ts';
+  SENTINEL_MAX_COMMENT_CHARS,
+  tagCountProblem,
+  tagProblem,
+} from '../domain/edit-input.ts';
+import { typedTextProblem } from '../domain/untrusted-input.ts';
 import { COMMENT_REF_CHARS, formatAttributedComment } from './fingerprint.ts';
 import { ownersEqual, projectStatus, tagSetsEqual } from './projection.ts';
 
@@ -128,10 +131,9 @@ export function planEdit(input: PlanEditInput): EditPlan {
   for (const portal of present) plan.patches[portal] = patchFor(portal, incidents[portal] as Incident);
 
   if (changes.comment !== undefined && errors.length === 0) {
+    // validate() held the comment to MAX_COMMENT_CHARS, which leaves room for the attribution.
     const text = formatAttributedComment(actor, changes.comment.trim());
-    if (text.length + COMMENT_REF_CHARS > MAX_COMMENT_CHARS) {
-      errors.push(`The comment is ${text.length + COMMENT_REF_CHARS} characters with the attribution; Sentinel accepts at most ${MAX_COMMENT_CHARS}. Shorten it.`);
-    } else if (sentinel && sentinel.comments.length >= MAX_SENTINEL_COMMENTS_PER_INCIDENT) {
+    if (sentinel && sentinel.comments.length >= MAX_SENTINEL_COMMENTS_PER_INCIDENT) {
       errors.push(`Sentinel incident ${sentinel.incidentNumber ?? sentinel.id} already has ${sentinel.comments.length} comments, Sentinel's documented maximum is ${MAX_SENTINEL_COMMENTS_PER_INCIDENT}; add the comment in the Defender portal.`);
     } else {
       plan.comment = { text, portals: [...present] };
@@ -145,7 +147,7 @@ export function planEdit(input: PlanEditInput): EditPlan {
   if (errors.length > 0) return { patches: { defender: {}, sentinel: {} }, patchFor: () => ({}), shows, routes: plan.routes, errors };
   if (audit.length > 0) {
     const note = formatAttributedComment(actor, `changed ${audit.join('; ')} (through incident-bridge)`);
-    const limit = MAX_COMMENT_CHARS - COMMENT_REF_CHARS;
+    const limit = SENTINEL_MAX_COMMENT_CHARS - COMMENT_REF_CHARS;
     plan.auditComment = { portal: 'defender', text: note.length > limit ? `${note.slice(0, limit - 1)}…` : note };
   }
   return plan;
@@ -280,6 +282,9 @@ function validate(changes: EditChanges): string[] {
   }
   if (raw.owner !== undefined) errors.push(...validateOwner(raw.owner));
   errors.push(...validateTags(raw.tagsAdd, 'tagsAdd'), ...validateTags(raw.tagsRemove, 'tagsRemove'));
+  const tagChanges = (Array.isArray(raw.tagsAdd) ? raw.tagsAdd.length : 0) + (Array.isArray(raw.tagsRemove) ? raw.tagsRemove.length : 0);
+  const tooManyTags = tagCountProblem(tagChanges);
+  if (tooManyTags) errors.push(asSentence(tooManyTags));
   if (Array.isArray(raw.tagsAdd) && Array.isArray(raw.tagsRemove)) {
     const removing = new Set(raw.tagsRemove.filter((t): t is string => typeof t === 'string').map((t) => t.trim().toLowerCase()));
     const both = raw.tagsAdd.filter((t): t is string => typeof t === 'string' && removing.has(t.trim().toLowerCase()));
@@ -287,7 +292,10 @@ function validate(changes: EditChanges): string[] {
   }
   if (raw.comment !== undefined) {
     if (typeof raw.comment !== 'string') errors.push('The comment must be text.');
-    else if (raw.comment.trim() === '') errors.push('The comment is empty.');
+    else {
+      const problem = commentProblem(raw.comment);
+      if (problem) errors.push(asSentence(problem));
+    }
   }
   const requested = fieldsRequested(changes).length + (raw.comment !== undefined ? 1 : 0);
   if (requested === 0 && errors.length === 0) errors.push('The edit changes nothing.');
@@ -302,7 +310,7 @@ function validateOwner(owner: unknown): string[] {
   for (const key of ['upn', 'objectId', 'displayName'] as const) {
     const item = value[key];
     if (item === undefined) continue;
-    if (typeof item !== 'string' || item.trim() === '' || item.length > MAX_OWNER_TEXT_CHARS || hasControlCharacters(item)) {
+    if (typeof item !== 'string' || item.trim() === '' || item.length > MAX_OWNER_TEXT_CHARS || typedTextProblem(item, 'line') !== null) {
       errors.push(`The owner's ${key} must be non-empty text of at most ${MAX_OWNER_TEXT_CHARS} characters without control characters.`);
     }
   }
@@ -317,28 +325,16 @@ function validateOwner(owner: unknown): string[] {
 function validateTags(tags: unknown, name: string): string[] {
   if (tags === undefined) return [];
   if (!Array.isArray(tags)) return [`${name} must be a list of tags.`];
-  if (tags.length > MAX_TAGS_PER_REQUEST) return [`${name} has ${tags.length} tags; at most ${MAX_TAGS_PER_REQUEST} per request.`];
   const errors: string[] = [];
   for (const tag of tags) {
-    if (typeof tag !== 'string') errors.push(`Every tag in ${name} must be text.`);
-    else if (tag.trim() === '') errors.push(`${name} contains an empty tag.`);
-    else if (tag.trim().length > MAX_TAG_CHARS) errors.push(`Tag ${quote(tag.slice(0, 40))}… is ${tag.trim().length} characters; at most ${MAX_TAG_CHARS}.`);
-    else if (hasControlCharacters(tag)) errors.push(`Tag ${quote(tag.slice(0, 40))} contains a line break, control or text-direction character.`);
+    if (typeof tag !== 'string') {
+      errors.push(`Every tag in ${name} must be text.`);
+      continue;
+    }
+    const problem = tagProblem(tag);
+    if (problem) errors.push(`${asSentence(problem)} (${name}: ${quote(tag.slice(0, 40))})`);
   }
   return errors;
-}
-
-/**
- * C0 controls and DEL (line breaks would split a tag on cards and in portal lists), and the
- * bidirectional overrides/isolates that can make a tag display as different text (U+202A–U+202E,
- * U+2066–U+2069).
- */
-function hasControlCharacters(text: string): boolean {
-  for (const char of text) {
-    const code = char.codePointAt(0) as number;
-    if (code < 0x20 || code === 0x7f || (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069)) return true;
-  }
-  return false;
 }
 
 function quote(value: unknown): string {

@@ -140,7 +140,7 @@ describe('edit commands', () => {
     ['/severity', 'incident id is missing'],
     ['/tag 29 vip', 'has no sign'],
     ['/tag 29 +a -a', 'both added and removed'],
-    ['/comment 29', 'comment text is missing'],
+    ['/comment 29', 'the comment is empty'],
     ['/assign 29 bob', 'not a user principal name'],
     ['/status 29 resolved', 'needs a classification'],
     ['/status 29 active true-positive', 'goes with resolved only'],
