@@ -2,7 +2,7 @@
 // came from outside (incident titles, tags, what the user typed) goes through escapeForTextBlock.
 import { escapeForTextBlock } from '../cards/escape.ts';
 import type { Incident } from '../domain/incident.ts';
-import type { EditOutcome, IncidentView } from '../sync/api.ts';
+import type { IncidentView } from '../sync/api.ts';
 import type { SubscriptionRecord } from '../store/ports.ts';
 import { COMMAND_USAGE, type CommandName } from './commands/parse.ts';
 import { describeFilters } from './subscription-filter.ts';
@@ -89,23 +89,4 @@ export function subscriptionListText(subscriptions: readonly SubscriptionRecord[
 
 export function subscribedText(subscription: SubscriptionRecord): string {
   return `Subscribed (id \`${esc(subscription.id, 64)}\`): ${esc(describeFilters(subscription.filters), 300)}. New and changed incidents will appear here as cards.`;
-}
-
-/** One line per portal: what happened to the fields of an edit. */
-export function outcomeText(outcome: EditOutcome): string {
-  const states: Record<EditOutcome['state'], string> = {
-    accepted: 'Accepted; writing to both portals…',
-    completed: 'Done: both portals have the change.',
-    partial: 'Partly done:',
-    failed: 'The change failed:',
-  };
-  const lines = [states[outcome.state]];
-  if (outcome.state === 'partial' || outcome.state === 'failed') {
-    for (const [portal, fields] of Object.entries(outcome.perPortal)) {
-      for (const [field, result] of Object.entries(fields ?? {})) {
-        if (result?.state === 'failed') lines.push(`- ${portal} ${field}: ${esc(result.reason, 200)}`);
-      }
-    }
-  }
-  return lines.join('\n');
 }

@@ -15,6 +15,7 @@ import {
   type IncidentPatch,
   type Portal,
 } from '../domain/incident.ts';
+import { CLASSIFICATION_WORDS, ownerWord, PORTAL_NAMES, SEVERITY_WORDS, statusWord } from '../domain/display-words.ts';
 import type { EditChanges, FieldName } from './api.ts';
 import { SENTINEL_BENIGN_REASON } from './determination.ts';
 import {
@@ -63,8 +64,6 @@ export interface EditPlan {
   /** Non-empty: the request is refused as a whole; patches and comments are empty. */
   errors: string[];
 }
-
-const PORTAL_NAMES: Record<Portal, string> = { defender: 'Defender', sentinel: 'Sentinel' };
 
 interface FieldPlan<V> {
   field: EditableField & FieldName;
@@ -175,7 +174,7 @@ function fieldPlans(changes: EditChanges): Array<FieldPlan<unknown>> {
       // Strict: Defender's 'unknown' (no value) does not show the requested severity.
       shows: (_portal, incident) => incident.severity === severity,
       patch: () => ({ severity }),
-      describe: `severity to ${severity}`,
+      describe: `severity to ${SEVERITY_WORDS[severity]}`,
     });
   }
   if (changes.status !== undefined) {
@@ -186,7 +185,8 @@ function fieldPlans(changes: EditChanges): Array<FieldPlan<unknown>> {
       requested: status,
       shows: (portal, incident) => incident.status === projectStatus(portal, status),
       patch: (portal) => ({ status: projectStatus(portal, status) }),
-      describe: `status to ${status}`,
+      // The note is Defender's: Defender's word for the status it will show.
+      describe: `status to ${statusWord('defender', status) ?? status}`,
     });
   }
   if (changes.classification !== undefined) {
@@ -197,7 +197,7 @@ function fieldPlans(changes: EditChanges): Array<FieldPlan<unknown>> {
       requested: classification,
       shows: (_portal, incident) => incident.classification === classification,
       patch: (portal) => ({ classification, ...sentinelReason(portal, classification) }),
-      describe: `classification to ${classification}`,
+      describe: `classification to ${CLASSIFICATION_WORDS[classification]}`,
     });
   }
   if (changes.owner !== undefined) {
@@ -208,7 +208,7 @@ function fieldPlans(changes: EditChanges): Array<FieldPlan<unknown>> {
       requested: owner,
       shows: (_portal, incident) => ownersEqual(incident.owner, owner),
       patch: () => ({ owner }),
-      describe: owner === null ? 'owner to nobody' : `owner to ${owner.upn ?? owner.displayName ?? owner.objectId}`,
+      describe: `owner to ${ownerWord(owner)}`,
     });
   }
   if (changes.tagsAdd !== undefined || changes.tagsRemove !== undefined) {

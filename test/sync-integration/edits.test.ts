@@ -72,7 +72,7 @@ describe('submitEdit', () => {
     expect(h.sentinelComments(incident.sentinelName).map((c) => c.message)).toContainEqual(expect.stringMatching(attributed));
     expect(defender.comments.map((c) => c.comment)).toContainEqual(expect.stringMatching(attributed));
     // Graph records the app as the modifier: an audit comment names the analyst and what changed.
-    expect(defender.comments.map((c) => c.comment)).toContainEqual(expect.stringMatching(/^\[Jane Doe via incident-bridge\] changed status to inProgress/));
+    expect(defender.comments.map((c) => c.comment)).toContainEqual(expect.stringMatching(/^\[Jane Doe via incident-bridge\] changed status to In progress/));
 
     // The change event is the analyst's, tied to the request, and the bridge's own writes are not
     // announced a second time by the watcher.

@@ -144,7 +144,7 @@ describe('comments and the audit note', () => {
     const result = plan({ severity: 'high', tagsAdd: ['vip'] });
     expect(result.auditComment?.portal).toBe('defender');
     const parsed = parseAttributedComment(result.auditComment?.text ?? '');
-    expect(parsed).toEqual({ actorName: 'Jane Doe', text: 'changed severity to high; tags +vip (through incident-bridge)' });
+    expect(parsed).toEqual({ actorName: 'Jane Doe', text: 'changed severity to High; tags +vip (through incident-bridge)' });
   });
 
   test('the whole request is refused when any part is invalid', () => {

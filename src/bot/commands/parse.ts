@@ -153,6 +153,11 @@ export function parseSeverity(word: string): Exclude<Severity, 'unknown'> {
 // Maps, not object literals: a lookup must never answer with an Object.prototype member ("constructor").
 const STATUS_WORDS: ReadonlyMap<string, Status> = new Map(STATUSES.map((s) => [fold(s), s]));
 
+/** How a status is typed in a command ("in-progress"): what a filter description echoes back. */
+export function statusCommandWord(status: Status): string {
+  return status.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+}
+
 export function parseStatus(word: string): Status {
   const status = STATUS_WORDS.get(fold(word));
   if (!status) refuse(`'${shorten(word)}' is not a status; use one of new, active, in-progress, awaiting-action, resolved`);
