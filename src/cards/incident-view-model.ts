@@ -114,7 +114,7 @@ export const LIMITS = {
 
 // Colours: text-colors.ts says why text is only ever `default` or `accent`. Severity and states
 // get their hue from an emoji, which keeps its colours on light and dark themes alike.
-const SEVERITY_MARKERS: Record<Severity, string> = {
+export const SEVERITY_MARKERS: Record<Severity, string> = {
   high: '🔴',
   medium: '🟠',
   low: '🟡',

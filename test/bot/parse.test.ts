@@ -53,9 +53,9 @@ describe('incident ids', () => {
 
 describe('/list filters', () => {
   test('all filters', () => {
-    expect(command('/list severity>=HIGH status=in-progress tag="needs review" product=endpoint tenant=contoso-prod limit=50')).toEqual({
+    expect(command('/list severity>=HIGH status=in-progress tag="needs review" product=endpoint tenant=contoso-prod limit=25')).toEqual({
       name: 'list',
-      filter: { minSeverity: 'high', status: 'inProgress', tag: 'needs review', productName: 'endpoint', pairId: 'contoso-prod', limit: 50 },
+      filter: { minSeverity: 'high', status: 'inProgress', tag: 'needs review', productName: 'endpoint', pairId: 'contoso-prod', limit: 25 },
     });
     expect(command('/list minSeverity=low')).toEqual({ name: 'list', filter: { minSeverity: 'low' } });
     expect(command('/list')).toEqual({ name: 'list', filter: {} });
@@ -66,7 +66,7 @@ describe('/list filters', () => {
     ['/list severity>=extreme', 'not a severity'],
     ['/list status=closed', 'not a status'],
     ['/list limit=0', 'limit must be'],
-    ['/list limit=51', 'limit must be'],
+    ['/list limit=26', 'limit must be'],
     ['/list limit=ten', 'limit must be'],
     ['/list colour=red', "unknown filter 'colour'"],
     ['/list tag>=x', "takes '='"],
@@ -194,13 +194,13 @@ describe('values are looked up as own entries, never as Object.prototype members
 });
 
 describe('numbers are plain decimal digits within bounds', () => {
-  test.each(['1e1', '0x10', '0b1', '0o7', '1.0', '+5', '-1', '0', '51', '٣', '9'.repeat(100)])('limit=%s is refused', (limit) => {
-    expect(refusal(`/list "limit=${limit}"`).reason).toContain('whole number from 1 to 50');
+  test.each(['1e1', '0x10', '0b1', '0o7', '1.0', '+5', '-1', '0', '26', '٣', '9'.repeat(100)])('limit=%s is refused', (limit) => {
+    expect(refusal(`/list "limit=${limit}"`).reason).toContain('whole number from 1 to 25');
   });
 
-  test('limit=7 and limit=050 are read as seven and fifty', () => {
+  test('limit=7 and limit=025 are read as seven and twenty-five', () => {
     expect(command('/list limit=7')).toEqual({ name: 'list', filter: { limit: 7 } });
-    expect(command('/list limit=050')).toEqual({ name: 'list', filter: { limit: 50 } });
+    expect(command('/list limit=025')).toEqual({ name: 'list', filter: { limit: 25 } });
   });
 });
 

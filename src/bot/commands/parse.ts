@@ -32,6 +32,9 @@ export const COMMAND_NAMES = [
 ] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
+/** /connector is parsed by its own route (routes/connector.ts); /help lists it with the rest. */
+export const CONNECTOR_USAGE = '/connector status|request|approvers|history [n]';
+
 export const COMMAND_USAGE: Record<CommandName, string> = {
   help: '/help',
   incident: '/incident <id>',
@@ -82,7 +85,11 @@ export const MAX_COMMAND_TEXT = MAX_COMMENT_CHARS + 200;
 const MAX_REF_LENGTH = 100;
 /** UPNs are at most 113 characters in Entra (64 + "@" + 48); allow a little slack for guests. */
 const MAX_UPN_LENGTH = 256;
-export const MAX_LIST_LIMIT = 50;
+/**
+ * The most rows /list shows: what one list card holds (about 650 bytes a row) within Teams' ~28 KB
+ * message limit, with room to spare for long titles (src/cards/incident-list.ts).
+ */
+export const MAX_LIST_LIMIT = 25;
 const MAX_FILTER_VALUE = 128;
 
 const REF_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
@@ -134,10 +141,15 @@ function refuseUnsafeLine(what: string, value: string): void {
   if (problem) refuse(`${what} contains ${problem}`);
 }
 
+/** Whether `/incident <text>` names an incident by `text` (a Defender id, Sentinel number or name, or link id). */
+export function isIncidentRef(text: string): boolean {
+  return text.length > 0 && text.length <= MAX_REF_LENGTH && REF_PATTERN.test(text);
+}
+
 export function parseRef(token: string | undefined): string {
   if (token === undefined) refuse('the incident id is missing');
   const ref = token.startsWith('#') ? token.slice(1) : token;
-  if (ref.length === 0 || ref.length > MAX_REF_LENGTH || !REF_PATTERN.test(ref)) {
+  if (!isIncidentRef(ref)) {
     refuse(`'${shorten(token)}' is not an incident id (a Defender id like 29, a Sentinel number like 1042, or a GUID)`);
   }
   return ref;
