@@ -12,12 +12,8 @@ export function ownValue(data: object, name: string): unknown {
   return Object.hasOwn(data, name) ? (data as Record<string, unknown>)[name] : undefined;
 }
 
-/**
- * What makes `text` impossible to store or send as it is, in words for the person who typed it;
- * null when nothing does. Other control characters are the caller's rule (a comment keeps line
- * breaks, a tag does not).
- */
-export function unstorableTextProblem(text: string): string | null {
+/** What makes `text` impossible to store or send as it is, in words; null when nothing does. */
+function unstorableTextProblem(text: string): string | null {
   if (text.includes('\u0000')) return 'a NUL character (U+0000)';
   // Without NUL, what the store refuses is a UTF-16 surrogate half without its partner.
   if (!isStorableText(text)) return 'a broken character (a lone UTF-16 surrogate, e.g. half of an emoji)';
