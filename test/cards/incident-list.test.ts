@@ -43,8 +43,10 @@ describe('the /list card', () => {
   });
 
   test('a row whose incident the command cannot name gets no "Open card" button', () => {
-    const vm = buildIncidentListViewModel([typicalView()], 1, { ...options, openCommand: () => null });
-    expect(vm.rows[0]?.opens).toEqual([]);
+    const card = renderIncidentListCard([typicalView()], { ...options, openCommand: () => null });
+    assertValidCard(card);
+    expect(JSON.stringify(card)).not.toContain('Action.Submit');
+    expect(JSON.stringify(card)).toContain('Open in Defender');
   });
 
   test('as many ordinary incidents as /list may show fit one card whole', () => {
