@@ -1,10 +1,11 @@
 // Validates the data of an Action.Execute invoke. Pure. The data comes from the card the bot
 // rendered plus what the user typed into its inputs, but it arrives over the wire: treat it as
 // untrusted (a hand-crafted invoke can carry anything).
+import { asSentence, commentProblem, MAX_TAG_EDIT_TEXT_CHARS } from '../domain/edit-input.ts';
 import { SEVERITIES, type Severity } from '../domain/incident.ts';
 import { ownValue } from '../domain/untrusted-input.ts';
 import { isCardVerb, type CardVerb } from '../cards/verbs.ts';
-import { MAX_COMMENT_LENGTH, MAX_TAGS_PER_EDIT, tokenize, validateCommentText, validateTag } from './commands/parse.ts';
+import { refuseTooManyTags, tokenize, validateTag } from './commands/parse.ts';
 
 /** Tags to add and to remove, as typed in the card's tag box. */
 export interface TagEdit {
@@ -21,8 +22,6 @@ export type CardAction =
 
 export type CardActionResult = { ok: true; action: CardAction } | { ok: false; reason: string };
 
-/** The longest tag box we parse: 20 tags of 128 characters with separators, and then some. */
-const MAX_TAG_TEXT = 3000;
 const LINK_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
 
 function stringField(data: object, name: string): string | undefined {
@@ -38,12 +37,12 @@ function stringField(data: object, name: string): string | undefined {
 export function parseTagText(text: string): TagEdit {
   const trimmed = text.trim();
   if (trimmed.length === 0) throw new Error('the tag box is empty; write +tag to add or -tag to remove');
-  if (trimmed.length > MAX_TAG_TEXT) throw new Error(`the tag box is longer than ${MAX_TAG_TEXT} characters`);
+  if (trimmed.length > MAX_TAG_EDIT_TEXT_CHARS) throw new Error(`the tag box is longer than ${MAX_TAG_EDIT_TEXT_CHARS} characters`);
   // Commas separate tags that may contain spaces; without commas, words (or "quoted phrases") do.
   const items = trimmed.includes(',')
     ? trimmed.split(',').map((item) => item.trim()).filter((item) => item.length > 0)
     : tokenize(trimmed);
-  if (items.length > MAX_TAGS_PER_EDIT) throw new Error(`at most ${MAX_TAGS_PER_EDIT} tag changes at a time`);
+  refuseTooManyTags(items.length);
   const add = new Set<string>();
   const remove = new Set<string>();
   for (const item of items) {
@@ -80,8 +79,8 @@ export function validateCardAction(verb: unknown, rawData: unknown): CardActionR
       case 'addComment': {
         const comment = stringField(data, 'comment')?.trim() ?? '';
         if (comment.length === 0) return { ok: false, reason: 'Write a comment first.' };
-        if (comment.length > MAX_COMMENT_LENGTH) return { ok: false, reason: `The comment is longer than ${MAX_COMMENT_LENGTH} characters; shorten it.` };
-        validateCommentText(comment);
+        const problem = commentProblem(comment);
+        if (problem) return { ok: false, reason: asSentence(problem) };
         return { ok: true, action: { verb: typedVerb, linkId, comment } };
       }
       case 'assignToMe':
@@ -89,7 +88,7 @@ export function validateCardAction(verb: unknown, rawData: unknown): CardActionR
         return { ok: true, action: { verb: typedVerb, linkId } };
     }
   } catch (error) {
-    return { ok: false, reason: `${error instanceof Error ? error.message.charAt(0).toUpperCase() + error.message.slice(1) : 'Invalid input'}.` };
+    return { ok: false, reason: error instanceof Error ? asSentence(error.message) : 'Invalid input.' };
   }
 }
 

@@ -1,22 +1,34 @@
 // Texts the bot answers with. Pure. Teams renders bot messages as Markdown, so everything that
-// came from outside (incident titles, tags, what the user typed) goes through escapeForTextBlock.
+// came from outside (incident titles, tags, what the user typed) goes through escapeForTextBlock,
+// and our own command lines through commandText. An invoke's answer to a card click is plain text
+// instead: texts used there take a TextFormat.
 import { escapeForTextBlock } from '../cards/escape.ts';
-import type { Incident } from '../domain/incident.ts';
-import type { IncidentView } from '../domain/change-events.ts';
-import type { EditOutcome } from '../domain/edits.ts';
 import type { SubscriptionRecord } from '../store/ports.ts';
-import { COMMAND_USAGE, type CommandName } from './commands/parse.ts';
+import { COMMAND_NAMES, COMMAND_USAGE, CONNECTOR_USAGE } from './commands/parse.ts';
 import { describeFilters } from './subscription-filter.ts';
 
 const esc = (text: unknown, max = 200) => escapeForTextBlock(text, max);
+
+/** A chat message is Markdown; an invoke's message answer (to a card click) is shown as it is. */
+export type TextFormat = 'markdown' | 'plain';
+
+/**
+ * A command line of ours ("/incident <id>") as a Markdown message shows it. Never a code span:
+ * Teams, and the Agents Playground that mirrors it, turn a tag-like "<id>" into "&lt;id&gt;" before
+ * reading the Markdown, and a code span shows those entities literally ("/incident &lt;id&gt;").
+ * As text, entities are decoded, so the analyst reads "<id>" either way.
+ */
+export function commandText(command: string): string {
+  return command.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
 
 export function helpText(): string {
   const lines = [
     '**Incident bridge** links Defender XDR and Sentinel incidents to this chat. Commands (in a channel, @mention me first):',
     '',
-    ...(Object.keys(COMMAND_USAGE) as CommandName[]).map((name) => `- \`${COMMAND_USAGE[name]}\``),
+    ...[...COMMAND_NAMES.map((name) => COMMAND_USAGE[name]), CONNECTOR_USAGE].map((usage) => `- ${commandText(usage)}`),
     '',
-    '`<id>` is a Defender incident id or a Sentinel incident number.',
+    `${commandText('<id>')} is a Defender incident id or a Sentinel incident number.`,
   ];
   return lines.join('\n');
 }
@@ -24,21 +36,21 @@ export function helpText(): string {
 export function welcomeText(): string {
   return [
     'Hi! I post Defender XDR and Sentinel incidents here as cards and keep them up to date.',
-    'To get incidents in this conversation, type `/subscribe` (for example `/subscribe minSeverity=high`). In a channel, @mention me first.',
-    'Type `/help` for all commands.',
+    `To get incidents in this conversation, type ${commandText('/subscribe')} (for example ${commandText('/subscribe minSeverity=high')}). In a channel, @mention me first.`,
+    `Type ${commandText('/help')} for all commands.`,
   ].join('\n\n');
 }
 
 export function invalidCommandText(reason: string, usage: string): string {
-  return `I could not read that: ${esc(reason, 300)}.\n\nUsage: \`${usage}\``;
+  return `I could not read that: ${esc(reason, 300)}.\n\nUsage: ${commandText(usage)}`;
 }
 
 export function unknownCommandText(name: string): string {
-  return `I don't know the command ${esc(name, 40)}. Type \`/help\` for the list.`;
+  return `I don't know the command ${esc(name, 40)}. Type ${commandText('/help')} for the list.`;
 }
 
 export function notFoundText(ref: string): string {
-  return `I found no incident ${esc(ref, 100)}. Use a Defender incident id (e.g. 29) or a Sentinel incident number (e.g. 1042); \`/list\` shows recent ones.`;
+  return `I found no incident ${esc(ref, 100)}. Use a Defender incident id (e.g. 29) or a Sentinel incident number (e.g. 1042); ${commandText('/list')} shows recent ones.`;
 }
 
 export function notServedText(): string {
@@ -50,8 +62,9 @@ export function notAnalystText(): string {
 }
 
 /** "Me" cannot be an owner: the client identified the person neither by Entra object id nor by UPN. */
-export function cannotAssignMeText(): string {
-  return 'I cannot assign you: Teams sent neither your Entra object id nor your sign-in name. Assign by sign-in name instead: `/assign <id> you@yourdomain`.';
+export function cannotAssignMeText(format: TextFormat): string {
+  const command = '/assign <id> you@yourdomain';
+  return `I cannot assign you: Teams sent neither your Entra object id nor your sign-in name. Assign by sign-in name instead: ${format === 'markdown' ? commandText(command) : command}.`;
 }
 
 /** For unexpected failures: says nothing of the cause, gives the reference the log has it under. */
@@ -59,54 +72,12 @@ export function unexpectedErrorText(correlationId: string, lead = 'Sorry, someth
   return `${lead} Please try again in a minute; if it keeps happening, give your administrator the reference ${esc(correlationId, 40)}.`;
 }
 
-function primary(view: IncidentView): Incident | null {
-  return view.defender ?? view.sentinel;
-}
-
-function refOf(view: IncidentView): string {
-  const parts: string[] = [];
-  if (view.defender) parts.push(`Defender ${esc(view.defender.id, 40)}`);
-  if (view.sentinel?.incidentNumber !== undefined) parts.push(`Sentinel #${view.sentinel.incidentNumber}`);
-  return parts.join(' / ') || esc(view.linkId, 60);
-}
-
-export function incidentListText(views: readonly IncidentView[], limit: number): string {
-  if (views.length === 0) return 'No incidents match.';
-  const lines = views.slice(0, limit).map((view) => {
-    const incident = primary(view);
-    const severity = incident ? incident.severity : 'unknown';
-    const status = incident ? incident.status : 'unknown';
-    return `- ${refOf(view)}: ${esc(incident?.title ?? '(no title)', 120)} (${severity}, ${status})`;
-  });
-  const more = views.length > limit ? `\n\n…and more; narrow the filter or raise limit= (at most 50).` : '';
-  return `${lines.join('\n')}${more}`;
-}
-
 export function subscriptionListText(subscriptions: readonly SubscriptionRecord[]): string {
-  if (subscriptions.length === 0) return 'This conversation has no subscriptions. Type `/subscribe` to add one.';
+  if (subscriptions.length === 0) return `This conversation has no subscriptions. Type ${commandText('/subscribe')} to add one.`;
   const lines = subscriptions.map((subscription) => `- \`${esc(subscription.id, 64)}\`: ${esc(describeFilters(subscription.filters), 300)}`);
-  return `Subscriptions here:\n\n${lines.join('\n')}\n\nRemove one with \`/unsubscribe <id>\`, or all with \`/unsubscribe all\`.`;
+  return `Subscriptions here:\n\n${lines.join('\n')}\n\nRemove one with ${commandText('/unsubscribe <id>')}, or all with ${commandText('/unsubscribe all')}.`;
 }
 
 export function subscribedText(subscription: SubscriptionRecord): string {
   return `Subscribed (id \`${esc(subscription.id, 64)}\`): ${esc(describeFilters(subscription.filters), 300)}. New and changed incidents will appear here as cards.`;
-}
-
-/** One line per portal: what happened to the fields of an edit. */
-export function outcomeText(outcome: EditOutcome): string {
-  const states: Record<EditOutcome['state'], string> = {
-    accepted: 'Accepted; writing to both portals…',
-    completed: 'Done: both portals have the change.',
-    partial: 'Partly done:',
-    failed: 'The change failed:',
-  };
-  const lines = [states[outcome.state]];
-  if (outcome.state === 'partial' || outcome.state === 'failed') {
-    for (const [portal, fields] of Object.entries(outcome.perPortal)) {
-      for (const [field, result] of Object.entries(fields ?? {})) {
-        if (result?.state === 'failed') lines.push(`- ${portal} ${field}: ${esc(result.reason, 200)}`);
-      }
-    }
-  }
-  return lines.join('\n');
 }

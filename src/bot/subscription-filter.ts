@@ -9,6 +9,7 @@ import { SEVERITIES, type Incident, type Severity } from '../domain/incident.ts'
 import type { ChangeEvent, IncidentView } from '../domain/change-events.ts';
 import type { SubscriptionFilters, SubscriptionRecord } from '../store/ports.ts';
 import { friendlyProductName } from '../cards/product-names.ts';
+import { statusCommandWord } from './commands/parse.ts';
 
 function views(view: IncidentView): Incident[] {
   return [view.defender, view.sentinel].filter((incident): incident is Incident => incident !== null);
@@ -78,7 +79,7 @@ export function conversationsToNotify(subscriptions: readonly SubscriptionRecord
 export function describeFilters(filters: SubscriptionFilters): string {
   const parts: string[] = [];
   if (filters.minSeverity) parts.push(`severity ≥ ${filters.minSeverity}`);
-  if (filters.statuses?.length) parts.push(`status ${filters.statuses.join(' or ')}`);
+  if (filters.statuses?.length) parts.push(`status ${filters.statuses.map(statusCommandWord).join(' or ')}`);
   if (filters.products?.length) parts.push(`product ${filters.products.join(' or ')}`);
   if (filters.tags?.length) parts.push(`tag ${filters.tags.join(' or ')}`);
   if (filters.pairIds?.length) parts.push(`tenant ${filters.pairIds.join(' or ')}`);

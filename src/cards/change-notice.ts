@@ -1,10 +1,11 @@
 // The short threaded reply posted under an incident's card when it changes, e.g.
-// "Severity medium → high by Jane Doe in Sentinel; tags +phishing". Pure. Everything taken from
-// the event (names, tags, titles) is untrusted and escaped: a bot message is Markdown in Teams.
+// "Severity Medium → High by Jane Doe in Sentinel; tags +phishing". Pure. Values read as the card
+// words them (domain/display-words.ts). Everything taken from the event (names, tags, titles) is
+// untrusted and escaped: a bot message is Markdown in Teams.
+import { CLASSIFICATION_WORDS, FIELD_WORDS, ownerWord, PORTAL_NAMES, SEVERITY_WORDS, statusWord, wordOf } from '../domain/display-words.ts';
 import type { Owner, Portal } from '../domain/incident.ts';
 import type { ChangeEvent, FieldChange } from '../domain/change-events.ts';
 import { escapeForTextBlock } from './escape.ts';
-import { CLASSIFICATION_LABELS, FIELD_LABELS, labelOf, PORTAL_NAMES, STATUS_LABELS } from '../domain/labels.ts';
 
 const VALUE_MAX = 60;
 const NAME_MAX = 60;
@@ -31,7 +32,7 @@ export function buildChangeNoticeText(event: ChangeEvent): string {
     const parts: string[] = [];
     for (const change of group.changes) {
       if (shown === NOTICE_MAX_CHANGES) break;
-      parts.push(describeChange(change));
+      parts.push(describeChange(change, event));
       shown += 1;
     }
     if (parts.length === 0) break;
@@ -54,7 +55,7 @@ function outcomeNotice(event: ChangeEvent): string | undefined {
   const failures: string[] = [];
   for (const portal of ['defender', 'sentinel'] as const) {
     const fields = Object.entries(outcome.perPortal[portal]).filter(([, field]) => field?.state === 'failed');
-    if (fields.length > 0) failures.push(`${PORTAL_NAMES[portal]}: ${fields.map(([name]) => labelOf(FIELD_LABELS, name) ?? 'a field').join(', ')}`);
+    if (fields.length > 0) failures.push(`${PORTAL_NAMES[portal]}: ${fields.map(([name]) => wordOf(FIELD_WORDS, name) ?? 'a field').join(', ')}`);
   }
   const who = event.actor ? ` by ${escapeForTextBlock(event.actor.displayName, NAME_MAX)}` : '';
   const head = outcome.state === 'failed' ? `❌ The update${who} failed` : `⚠️ The update${who} was only partly applied`;
@@ -93,16 +94,19 @@ function groupByAuthor(changes: FieldChange[]): AuthorGroup[] {
   return groups;
 }
 
-function describeChange(change: FieldChange): string {
+function describeChange(change: FieldChange, event: ChangeEvent): string {
   switch (change.field) {
     case 'severity':
-      return `severity ${value(change.from)} → ${value(change.to)}`;
+      return `severity ${worded(wordOf(SEVERITY_WORDS, change.from), change.from)} → ${worded(wordOf(SEVERITY_WORDS, change.to), change.to)}`;
     case 'status':
-      return `status ${labelled(STATUS_LABELS, change.from)} → ${labelled(STATUS_LABELS, change.to)}`;
+      return `status ${worded(statusWord(change.portal, change.from), change.from)} → ${worded(statusWord(change.portal, change.to), change.to)}`;
     case 'classification':
-      return `classification ${labelled(CLASSIFICATION_LABELS, change.from)} → ${labelled(CLASSIFICATION_LABELS, change.to)}`;
-    case 'owner':
-      return `owner ${ownerName(change.from)} → ${ownerName(change.to)}`;
+      return `classification ${worded(wordOf(CLASSIFICATION_WORDS, change.from), change.from)} → ${worded(wordOf(CLASSIFICATION_WORDS, change.to), change.to)}`;
+    case 'owner': {
+      // The incident's owners (both portals) may know the name of an owner a change names by UPN.
+      const known = [event.incident.defender?.owner, event.incident.sentinel?.owner];
+      return `owner ${ownerName(change.from, known)} → ${ownerName(change.to, known)}`;
+    }
     case 'title':
       return `title → "${value(change.to)}"`;
     case 'description':
@@ -126,20 +130,14 @@ function value(input: unknown): string {
   return 'changed';
 }
 
-function labelled<K extends string>(labels: Record<K, string>, input: unknown): string {
-  const label = labelOf(labels, input);
-  return label ? label.toLowerCase() : value(input);
+/** The display word of a known value; anything else escaped as it came. */
+function worded(word: string | undefined, input: unknown): string {
+  return word ?? value(input);
 }
 
-function ownerName(input: unknown): string {
-  if (input === null || input === undefined) return 'unassigned';
+function ownerName(input: unknown, known: readonly (Owner | null | undefined)[]): string {
   if (typeof input === 'string') return value(input);
-  if (typeof input === 'object') {
-    const owner = input as Owner;
-    const name = owner.displayName || owner.upn;
-    if (name) return escapeForTextBlock(name, NAME_MAX);
-  }
-  return 'unassigned';
+  return escapeForTextBlock(ownerWord(typeof input === 'object' ? (input as Owner | null) : null, known), NAME_MAX);
 }
 
 function tagDelta(from: unknown, to: unknown): string {

@@ -1,7 +1,7 @@
 // The change-request form: the current connector settings as inputs, and the parser for what
 // Teams sends back when it is submitted (untrusted: any client can post any data to the bot).
 import { INTEGRATION_METHODS, type ConnectorConfig, type ConnectorSnapshot } from '../domain/connector.ts';
-import { ownValue, unstorableTextProblem } from '../domain/untrusted-input.ts';
+import { ownValue, typedTextProblem } from '../domain/untrusted-input.ts';
 import { DEFENDER_XDR_EVENT_TABLES, INTEGRATION_METHOD_LABELS } from '../approvals/connector-facts.ts';
 import { MAX_REASON_LENGTH } from '../approvals/service.ts';
 import { renderTemplate, type AdaptiveCard } from './render.ts';
@@ -88,7 +88,7 @@ export function parseConnectorRequestForm(data: unknown): ParsedRequestForm {
   const reason = field(CONNECTOR_INPUT_IDS.reason);
   if (typeof reason !== 'string' || reason.trim().length === 0) errors.push('Give a reason for the change.');
   else {
-    const problem = unstorableTextProblem(reason);
+    const problem = typedTextProblem(reason, 'prose');
     if (problem) errors.push(`The reason contains ${problem}; remove it.`);
   }
   const formVersion = field('formVersion');

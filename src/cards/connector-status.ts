@@ -6,7 +6,7 @@ import { storedChanges } from '../approvals/stored-records.ts';
 import { renderTemplate, type AdaptiveCard } from './render.ts';
 import { CONNECTOR_VERBS } from './connector-verbs.ts';
 import { actorName, formatTime, safe } from './connector-format.ts';
-import { labelOf } from '../domain/labels.ts';
+import { wordOf } from '../domain/display-words.ts';
 
 export interface ConnectorStatusView {
   facts: { title: string; value: string }[];
@@ -23,7 +23,7 @@ export function buildConnectorStatusView(status: ConnectorStatus): ConnectorStat
   const c = status.snapshot.config;
   return {
     facts: [
-      { title: SETTING_LABELS.integrationMethod, value: labelOf(INTEGRATION_METHOD_LABELS, c.integrationMethod) ?? safe(c.integrationMethod, 40) },
+      { title: SETTING_LABELS.integrationMethod, value: wordOf(INTEGRATION_METHOD_LABELS, c.integrationMethod) ?? safe(c.integrationMethod, 40) },
       { title: SETTING_LABELS.incidentsAndAlerts, value: c.incidentsAndAlerts ? 'On' : 'Off' },
       { title: 'Microsoft incident creation rules', value: c.turnOffIncidentCreationRules ? 'Turned off (recommended)' : 'On: duplicates possible' },
       { title: SETTING_LABELS.entities, value: c.entities ? 'On' : 'Off' },

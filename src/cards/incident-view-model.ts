@@ -2,6 +2,8 @@
 // escaped and capped. The template (cards/incident.json) only places these values; it makes no
 // decisions about trust. Untrusted text (titles, descriptions, comments, tags, names, portal
 // error reasons) goes through escapeForTextBlock here and nowhere else.
+import { CLASSIFICATION_WORDS, FIELD_WORDS, ownerWord, PORTAL_NAMES, SEVERITY_WORDS, statusWord, wordOf } from '../domain/display-words.ts';
+import { MAX_COMMENT_CHARS, MAX_TAG_EDIT_TEXT_CHARS } from '../domain/edit-input.ts';
 import type { Incident, IncidentComment, Portal, Severity, Status } from '../domain/incident.ts';
 import { SEVERITIES } from '../domain/incident.ts';
 import type { IncidentView, PortalSyncState } from '../domain/change-events.ts';
@@ -10,7 +12,6 @@ import { fromTeams, parseBridgeComment } from '../domain/attribution.ts';
 import { escapeForTextBlock } from './escape.ts';
 import { friendlyProductNames } from './product-names.ts';
 import { safeOpenUrl } from './safe-links.ts';
-import { CLASSIFICATION_LABELS, FIELD_LABELS, PORTAL_NAMES, SEVERITY_LABELS, STATUS_LABELS, labelOf } from '../domain/labels.ts';
 import type { CardTextColor } from './text-colors.ts';
 import { NONCE_PLACEHOLDER } from './verbs.ts';
 
@@ -111,14 +112,11 @@ export const LIMITS = {
   products: 8,
   commentsShown: 3,
   failureReason: 200,
-  /** Longest comment the add-comment input accepts (Input.Text maxLength). */
-  commentInput: 1000,
-  tagsInput: 300,
 } as const;
 
 // Colours: text-colors.ts says why text is only ever `default` or `accent`. Severity and states
 // get their hue from an emoji, which keeps its colours on light and dark themes alike.
-const SEVERITY_MARKERS: Record<Severity, string> = {
+export const SEVERITY_MARKERS: Record<Severity, string> = {
   high: '🔴',
   medium: '🟠',
   low: '🟡',
@@ -164,10 +162,11 @@ export function buildIncidentCardViewModel(view: IncidentView, options: Incident
     mergedNotice: merged,
     isMerged: merged !== '',
     links: links(view, options),
-    severityChoices: SEVERITIES.map((value) => ({ title: SEVERITY_LABELS[value], value })),
+    severityChoices: SEVERITIES.map((value) => ({ title: SEVERITY_WORDS[value], value })),
     currentSeverity: severity === 'unknown' ? 'medium' : severity,
-    commentMaxLength: LIMITS.commentInput,
-    tagsMaxLength: LIMITS.tagsInput,
+    // The inputs accept what an edit may carry (domain/edit-input.ts), no more and no less.
+    commentMaxLength: MAX_COMMENT_CHARS,
+    tagsMaxLength: MAX_TAG_EDIT_TEXT_CHARS,
     footer: `Card updated ${formatUtc(nowMs)}`,
   };
 }
@@ -188,12 +187,12 @@ function subtitle(view: IncidentView, nowMs: number): string {
 /** Severity of the primary portal; when the portals disagree the other value is shown too. */
 function severityText(view: IncidentView): string {
   const primary = view.defender ?? view.sentinel;
-  if (!primary) return SEVERITY_LABELS.unknown;
-  const known = labelOf(SEVERITY_LABELS, primary.severity) !== undefined ? primary.severity : 'unknown';
-  const text = `${SEVERITY_MARKERS[known]} Severity: ${SEVERITY_LABELS[known]}`;
+  if (!primary) return SEVERITY_WORDS.unknown;
+  const known = wordOf(SEVERITY_WORDS, primary.severity) !== undefined ? primary.severity : 'unknown';
+  const text = `${SEVERITY_MARKERS[known]} Severity: ${SEVERITY_WORDS[known]}`;
   const other = view.defender && view.sentinel ? view.sentinel : null;
   if (other && other.severity !== primary.severity) {
-    return `${text} (Sentinel: ${labelOf(SEVERITY_LABELS, other.severity) ?? SEVERITY_LABELS.unknown})`;
+    return `${text} (Sentinel: ${wordOf(SEVERITY_WORDS, other.severity) ?? SEVERITY_WORDS.unknown})`;
   }
   return text;
 }
@@ -202,18 +201,18 @@ function facts(view: IncidentView, primary: Incident): FactViewModel[] {
   const other = view.defender && view.sentinel ? view.sentinel : null;
   const result: FactViewModel[] = [];
 
-  let status = labelOf(STATUS_LABELS, primary.status) ?? 'Unknown';
+  let status = statusWord(primary.portal, primary.status) ?? 'Unknown';
   if (other && other.status !== primary.status && !sameStatusAcrossPortals(primary.status, other.status)) {
-    status += ` (Sentinel: ${labelOf(STATUS_LABELS, other.status) ?? 'Unknown'})`;
+    status += ` (Sentinel: ${statusWord('sentinel', other.status) ?? 'Unknown'})`;
   }
   result.push({ title: 'Status', value: status });
 
-  let classification = labelOf(CLASSIFICATION_LABELS, primary.classification) ?? 'Not classified';
+  let classification = wordOf(CLASSIFICATION_WORDS, primary.classification) ?? CLASSIFICATION_WORDS.undetermined;
   if (primary.determination && primary.determination !== 'unknown') {
     classification += ` (${escapeForTextBlock(primary.determination, 40)})`;
   }
   result.push({ title: 'Classification', value: classification });
-  result.push({ title: 'Owner', value: ownerText(primary) });
+  result.push({ title: 'Owner', value: ownerText(view, primary) });
 
   const products = friendlyProductNames([
     ...(view.defender?.additionalData.productNames ?? []),
@@ -244,10 +243,10 @@ function sameStatusAcrossPortals(defenderStatus: Status, sentinelStatus: Status)
   return false;
 }
 
-function ownerText(incident: Incident): string {
-  const owner = incident.owner;
-  const name = owner?.displayName || owner?.upn || '';
-  return name ? escapeForTextBlock(name, LIMITS.name) : 'Unassigned';
+/** The shared naming rule (display name, else UPN); the other portal may know the name. */
+export function ownerText(view: IncidentView, incident: Incident): string {
+  const other = incident === view.defender ? view.sentinel : view.defender;
+  return escapeForTextBlock(ownerWord(incident.owner, [other?.owner]), LIMITS.name);
 }
 
 function unionTags(view: IncidentView): string[] {
@@ -336,7 +335,7 @@ function portalStates(view: IncidentView, outcome: EditOutcome | null): PortalSt
     if (fields.some((field) => field?.state === 'pending' || (field?.state === 'viaOtherRoute' && !field.verified))) {
       return { portal, text: `${name}: ${OUTCOME_STATE_TEXT.updating.text}`, color: OUTCOME_STATE_TEXT.updating.color };
     }
-    const state = labelOf(SYNC_STATE_TEXT, view.syncState[portal]) ?? SYNC_STATE_TEXT.pending;
+    const state = wordOf(SYNC_STATE_TEXT, view.syncState[portal]) ?? SYNC_STATE_TEXT.pending;
     return { portal, text: `${name}: ${state.text}`, color: state.color };
   });
 }
@@ -363,7 +362,7 @@ export function buildUpdate(view: IncidentView, outcome: EditOutcome | null): Up
     portalSummaries.push(`${PORTAL_NAMES[portal]} ${portalSummary(outcomes.map(([, o]) => o))}`);
     for (const [field, fieldOutcome] of outcomes) {
       const { text, color } = fieldOutcomeText(fieldOutcome);
-      rows.push({ text: `${PORTAL_NAMES[portal]} · ${labelOf(FIELD_LABELS, field) ?? 'field'}: ${text}`, color });
+      rows.push({ text: `${PORTAL_NAMES[portal]} · ${wordOf(FIELD_WORDS, field) ?? 'field'}: ${text}`, color });
     }
   }
   const summary = portalSummaries.join(', ');

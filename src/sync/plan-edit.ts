@@ -16,16 +16,19 @@ import {
   type Portal,
 } from '../domain/incident.ts';
 import type { EditChanges, FieldName } from '../domain/edits.ts';
+import { CLASSIFICATION_WORDS, ownerWord, PORTAL_NAMES, SEVERITY_WORDS, statusWord } from '../domain/display-words.ts';
 import { SENTINEL_BENIGN_REASON } from './determination.ts';
 import {
-  MAX_COMMENT_CHARS,
+  asSentence,
+  commentProblem,
   MAX_OWNER_TEXT_CHARS,
   MAX_SENTINEL_COMMENTS_PER_INCIDENT,
-  MAX_TAG_CHARS,
-  MAX_TAGS_PER_REQUEST,
-} from './edit-limits.ts';
+  SENTINEL_MAX_COMMENT_CHARS,
+  tagCountProblem,
+  tagProblem,
+} from '../domain/edit-input.ts';
+import { typedTextProblem } from '../domain/untrusted-input.ts';
 import { actorName, formattedLength, type BridgeComment } from '../domain/attribution.ts';
-import { CLASSIFICATION_LABELS, SEVERITY_LABELS, STATUS_LABELS } from '../domain/labels.ts';
 import { ownersEqual, projectStatus, tagSetsEqual } from './projection.ts';
 
 export type EditRoute = 'api' | 'viaOtherRoute' | 'unchanged';
@@ -63,8 +66,6 @@ export interface EditPlan {
   /** Non-empty: the request is refused as a whole; patches and comments are empty. */
   errors: string[];
 }
-
-const PORTAL_NAMES: Record<Portal, string> = { defender: 'Defender', sentinel: 'Sentinel' };
 
 interface FieldPlan<V> {
   field: EditableField & FieldName;
@@ -132,11 +133,9 @@ export function planEdit(input: PlanEditInput): EditPlan {
   for (const portal of present) plan.patches[portal] = patchFor(portal, incidents[portal] as Incident);
 
   if (changes.comment !== undefined && errors.length === 0) {
+    // validate() held the comment to MAX_COMMENT_CHARS, which leaves room for the attribution.
     const text = changes.comment.trim();
-    const length = formattedLength({ kind: 'comment', author, text });
-    if (length > MAX_COMMENT_CHARS) {
-      errors.push(`The comment is ${length} characters with the attribution; Sentinel accepts at most ${MAX_COMMENT_CHARS}. Shorten it.`);
-    } else if (sentinel && sentinel.comments.length >= MAX_SENTINEL_COMMENTS_PER_INCIDENT) {
+    if (sentinel && sentinel.comments.length >= MAX_SENTINEL_COMMENTS_PER_INCIDENT) {
       errors.push(`Sentinel incident ${sentinel.incidentNumber ?? sentinel.id} already has ${sentinel.comments.length} comments, Sentinel's documented maximum is ${MAX_SENTINEL_COMMENTS_PER_INCIDENT}; add the comment in the Defender portal.`);
     } else {
       plan.comment = { text, portals: [...present] };
@@ -156,7 +155,7 @@ export function planEdit(input: PlanEditInput): EditPlan {
 function changeNoteText(author: string, described: readonly string[]): string {
   const full = `changed ${described.join(', ')}`;
   const note = (text: string): Omit<BridgeComment, 'ref'> => ({ kind: 'note', author, text });
-  const overflow = formattedLength(note(full)) - MAX_COMMENT_CHARS;
+  const overflow = formattedLength(note(full)) - SENTINEL_MAX_COMMENT_CHARS;
   return overflow <= 0 ? full : `${full.slice(0, full.length - overflow - 1)}…`;
 }
 
@@ -182,7 +181,7 @@ function fieldPlans(changes: EditChanges): Array<FieldPlan<unknown>> {
       // Strict: Defender's 'unknown' (no value) does not show the requested severity.
       shows: (_portal, incident) => incident.severity === severity,
       patch: () => ({ severity }),
-      describe: `severity to ${SEVERITY_LABELS[severity]}`,
+      describe: `severity to ${SEVERITY_WORDS[severity]}`,
     });
   }
   if (changes.status !== undefined) {
@@ -193,7 +192,8 @@ function fieldPlans(changes: EditChanges): Array<FieldPlan<unknown>> {
       requested: status,
       shows: (portal, incident) => incident.status === projectStatus(portal, status),
       patch: (portal) => ({ status: projectStatus(portal, status) }),
-      describe: `status to ${STATUS_LABELS[status]}`,
+      // The note is Defender's: Defender's word for the status it will show.
+      describe: `status to ${statusWord('defender', status) ?? status}`,
     });
   }
   if (changes.classification !== undefined) {
@@ -204,7 +204,7 @@ function fieldPlans(changes: EditChanges): Array<FieldPlan<unknown>> {
       requested: classification,
       shows: (_portal, incident) => incident.classification === classification,
       patch: (portal) => ({ classification, ...sentinelReason(portal, classification) }),
-      describe: `classification to ${CLASSIFICATION_LABELS[classification]}`,
+      describe: `classification to ${CLASSIFICATION_WORDS[classification]}`,
     });
   }
   if (changes.owner !== undefined) {
@@ -215,7 +215,7 @@ function fieldPlans(changes: EditChanges): Array<FieldPlan<unknown>> {
       requested: owner,
       shows: (_portal, incident) => ownersEqual(incident.owner, owner),
       patch: () => ({ owner }),
-      describe: owner === null ? 'owner to nobody' : `owner to ${owner.displayName || owner.upn || owner.objectId}`,
+      describe: `owner to ${ownerWord(owner)}`,
     });
   }
   if (changes.tagsAdd !== undefined || changes.tagsRemove !== undefined) {
@@ -289,6 +289,9 @@ function validate(changes: EditChanges): string[] {
   }
   if (raw.owner !== undefined) errors.push(...validateOwner(raw.owner));
   errors.push(...validateTags(raw.tagsAdd, 'tagsAdd'), ...validateTags(raw.tagsRemove, 'tagsRemove'));
+  const tagChanges = (Array.isArray(raw.tagsAdd) ? raw.tagsAdd.length : 0) + (Array.isArray(raw.tagsRemove) ? raw.tagsRemove.length : 0);
+  const tooManyTags = tagCountProblem(tagChanges);
+  if (tooManyTags) errors.push(asSentence(tooManyTags));
   if (Array.isArray(raw.tagsAdd) && Array.isArray(raw.tagsRemove)) {
     const removing = new Set(raw.tagsRemove.filter((t): t is string => typeof t === 'string').map((t) => t.trim().toLowerCase()));
     const both = raw.tagsAdd.filter((t): t is string => typeof t === 'string' && removing.has(t.trim().toLowerCase()));
@@ -296,7 +299,10 @@ function validate(changes: EditChanges): string[] {
   }
   if (raw.comment !== undefined) {
     if (typeof raw.comment !== 'string') errors.push('The comment must be text.');
-    else if (raw.comment.trim() === '') errors.push('The comment is empty.');
+    else {
+      const problem = commentProblem(raw.comment);
+      if (problem) errors.push(asSentence(problem));
+    }
   }
   const requested = fieldsRequested(changes).length + (raw.comment !== undefined ? 1 : 0);
   if (requested === 0 && errors.length === 0) errors.push('The edit changes nothing.');
@@ -311,7 +317,7 @@ function validateOwner(owner: unknown): string[] {
   for (const key of ['upn', 'objectId', 'displayName'] as const) {
     const item = value[key];
     if (item === undefined) continue;
-    if (typeof item !== 'string' || item.trim() === '' || item.length > MAX_OWNER_TEXT_CHARS || hasControlCharacters(item)) {
+    if (typeof item !== 'string' || item.trim() === '' || item.length > MAX_OWNER_TEXT_CHARS || typedTextProblem(item, 'line') !== null) {
       errors.push(`The owner's ${key} must be non-empty text of at most ${MAX_OWNER_TEXT_CHARS} characters without control characters.`);
     }
   }
@@ -326,28 +332,16 @@ function validateOwner(owner: unknown): string[] {
 function validateTags(tags: unknown, name: string): string[] {
   if (tags === undefined) return [];
   if (!Array.isArray(tags)) return [`${name} must be a list of tags.`];
-  if (tags.length > MAX_TAGS_PER_REQUEST) return [`${name} has ${tags.length} tags; at most ${MAX_TAGS_PER_REQUEST} per request.`];
   const errors: string[] = [];
   for (const tag of tags) {
-    if (typeof tag !== 'string') errors.push(`Every tag in ${name} must be text.`);
-    else if (tag.trim() === '') errors.push(`${name} contains an empty tag.`);
-    else if (tag.trim().length > MAX_TAG_CHARS) errors.push(`Tag ${quote(tag.slice(0, 40))}… is ${tag.trim().length} characters; at most ${MAX_TAG_CHARS}.`);
-    else if (hasControlCharacters(tag)) errors.push(`Tag ${quote(tag.slice(0, 40))} contains a line break, control or text-direction character.`);
+    if (typeof tag !== 'string') {
+      errors.push(`Every tag in ${name} must be text.`);
+      continue;
+    }
+    const problem = tagProblem(tag);
+    if (problem) errors.push(`${asSentence(problem)} (${name}: ${quote(tag.slice(0, 40))})`);
   }
   return errors;
-}
-
-/**
- * C0 controls and DEL (line breaks would split a tag on cards and in portal lists), and the
- * bidirectional overrides/isolates that can make a tag display as different text (U+202A–U+202E,
- * U+2066–U+2069).
- */
-function hasControlCharacters(text: string): boolean {
-  for (const char of text) {
-    const code = char.codePointAt(0) as number;
-    if (code < 0x20 || code === 0x7f || (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069)) return true;
-  }
-  return false;
 }
 
 function quote(value: unknown): string {

@@ -241,11 +241,14 @@ describe('/connector routes', () => {
     expect((await t.service.get('req-1'))?.state).toBe('pending');
   });
 
-  test('a reject reason with a broken character is refused by name and nothing is decided', async () => {
+  test.each([
+    ['no \ud800', /The reason contains a broken character/],
+    ['looks fine\u202Eenilno', /The reason contains a text-direction character \(U\+202E\)/],
+  ])('a reject reason %j is refused by name (the rule for all typed text) and nothing is decided', async (rejectReason, refusal) => {
     const t = setup();
     await t.service.request(MALLORY, { ...BASE_CONFIG, entities: true }, 'Entities please');
-    const replies = await turn(t.adapter, invoke('connectorReject', { approvalId: 'req-1', rejectReason: 'no \ud800' }, '29:bob', SOC_CHAT, 'card'));
-    expect(invokeCard(replies)).toMatch(/The reason contains a broken character/);
+    const replies = await turn(t.adapter, invoke('connectorReject', { approvalId: 'req-1', rejectReason }, '29:bob', SOC_CHAT, 'card'));
+    expect(invokeCard(replies)).toMatch(refusal);
     expect((await t.service.get('req-1'))?.state).toBe('pending');
   });
 

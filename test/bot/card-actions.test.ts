@@ -41,7 +41,7 @@ describe('card actions', () => {
     ['setSeverity', { severity: 'high' }, 'which incident'],
     ['setSeverity', 'not-an-object', 'no data'],
     ['addComment', { linkId: 'link-1', comment: '   ' }, 'Write a comment first'],
-    ['addComment', { linkId: 'link-1', comment: 'x'.repeat(4001) }, 'longer than 4000'],
+    ['addComment', { linkId: 'link-1', comment: 'x'.repeat(29_701) }, 'The comment is 29,701 characters long; the limit is 29,700.'],
     ['editTags', { linkId: 'link-1', tags: '' }, 'tag box is empty'],
     ['editTags', { linkId: 'link-1', tags: '+a -a' }, 'both added and removed'],
     ['editTags', { linkId: 'link-1', tags: 'phishing' }, 'Nothing to change'],

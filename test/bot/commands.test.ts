@@ -6,17 +6,29 @@ import { createCapturingLogger, referenceIn } from './support/capturing-logger.t
 import { createSilentLogger } from '../../src/observability/logger.ts';
 import { sampleView } from '../fakes/bridge.ts';
 import { ALICE, BOT, CHANNEL_ID, CHAT_ID, PLAYGROUND_USER, VICTOR, installationUpdateActivity, invokeActivity, membersAddedActivity, messageActivity } from './support/activities.ts';
-import { cardsOf, createHarness, textsOf, verbsIn } from './support/harness.ts';
+import { assertValidCard } from '../../src/cards/validate-card.ts';
+import { NO_MATCH_TEXT } from '../../src/bot/incident-list-reply.ts';
+import { actionsOf, cardsOf, createHarness, textBlocksOf, textsOf, verbsIn } from './support/harness.ts';
+import { shownText } from './support/teams-markdown.ts';
 
 const ONLY_ALICE = { analysts: [ALICE.aadObjectId ?? ''], localMode: false };
 
 describe('help and unknown input', () => {
-  test('/help in a personal chat lists every command', async () => {
+  test('/help in a personal chat lists every command, /connector included, as Teams shows them', async () => {
     const h = createHarness();
-    const [text] = textsOf(await h.turn(messageActivity('/help')));
-    for (const command of ['/incident', '/list', '/severity', '/tag', '/comment', '/assign', '/status', '/subscribe', '/unsubscribe', '/subscriptions']) {
-      expect(text).toContain(command);
+    const [text = ''] = textsOf(await h.turn(messageActivity('/help')));
+    const shown = shownText(text);
+    for (const command of ['/incident <id>', '/list', '/severity <id>', '/tag <id> +tag -tag', '/comment <id> <text>', '/assign <id>', '/status <id>', '/subscribe', '/unsubscribe', '/subscriptions', '/connector status|request|approvers|history [n]']) {
+      expect(shown).toContain(command);
     }
+    expect(shown).toContain('<id> is a Defender incident id');
+    expect(shown).not.toContain('&lt;');
+  });
+
+  test("a bad command's usage reads as typed: <id>, never &lt;id&gt;", async () => {
+    const h = createHarness();
+    const [text = ''] = textsOf(await h.turn(messageActivity('/comment')));
+    expect(shownText(text)).toBe('I could not read that: the incident id is missing.\n\nUsage: /comment <id> <text>');
   });
 
   test('in a channel the @mention is stripped before parsing', async () => {
@@ -57,25 +69,58 @@ describe('/incident and /list', () => {
   test('an unknown id gets a helpful reply, a missing one the usage', async () => {
     const h = createHarness();
     expect(textsOf(await h.turn(messageActivity('/incident 999')))[0]).toContain('found no incident 999');
-    expect(textsOf(await h.turn(messageActivity('/incident')))[0]).toContain('Usage: `/incident <id>`');
+    expect(shownText(textsOf(await h.turn(messageActivity('/incident')))[0] ?? '')).toContain('Usage: /incident <id>');
   });
 
-  test('/list passes the filters and lists matches with escaped titles', async () => {
+  test('/list passes the filters and answers with a card: a header with the count, rows in the card words, escaped titles', async () => {
     const h = createHarness();
-    h.bridge.put(sampleView({ linkId: 'link-2', defenderId: '30', sentinelNumber: 1043, severity: 'high', title: '[Click](https://evil.example) *urgent*' }));
-    const [text] = textsOf(await h.turn(messageActivity('/list severity>=high status=active tag=phishing product=endpoint tenant=default limit=5')));
+    h.bridge.put(sampleView({ linkId: 'link-2', defenderId: '30', sentinelNumber: 1043, severity: 'high', title: '[Click](https://evil.example) *urgent* <at>All</at>' }));
+    const [card] = cardsOf(await h.turn(messageActivity('/list severity>=high status=active tag=phishing product=endpoint tenant=default limit=5')));
     expect(h.bridge.lastListFilter).toEqual({ minSeverity: 'high', status: 'active', tag: 'phishing', productName: 'endpoint', pairId: 'default', limit: 6 });
-    expect(text).toContain('Defender 30');
-    expect(text).not.toContain('[Click](https://');
-    expect(text).not.toContain('Defender 29');
+    assertValidCard(card);
+    const texts = textBlocksOf(card);
+    expect(texts[0]).toBe('1 incident matches');
+    expect(texts).toContain('Defender 30 · Sentinel 1043 · High · Active · Unassigned');
+    const title = texts.find((text) => text.includes('Click')) ?? '';
+    expect(title).not.toContain('](');
+    expect(title).not.toContain('<at>');
+    expect(JSON.stringify(card)).not.toContain('Defender 29');
+  });
+
+  test('/list rows open: "Open card" sends /incident for the analyst and gets the incident card; "Open in Defender" is a checked portal link', async () => {
+    const h = createHarness();
+    h.bridge.put(sampleView({ linkId: 'link-2', defenderId: '30', sentinelNumber: 1043 }));
+    const [card] = cardsOf(await h.turn(messageActivity('/list')));
+    expect(textBlocksOf(card)[0]).toBe('2 incidents match');
+    const opens = actionsOf(card, 'Action.Submit');
+    expect(opens.map((action) => action['data'])).toEqual([
+      { msteams: { type: 'messageBack', text: '/incident link-1', displayText: '/incident 29' } },
+      { msteams: { type: 'messageBack', text: '/incident link-2', displayText: '/incident 30' } },
+    ]);
+    expect(actionsOf(card, 'Action.OpenUrl').map((action) => action['url'])).toEqual(['https://security.microsoft.com/incidents/29', 'https://security.microsoft.com/incidents/30']);
+    // Teams delivers a messageBack click as a message with the button's text, in a channel too.
+    const data = opens[1]?.['data'] as { msteams: { text: string } };
+    const [incidentCard] = cardsOf(await h.turn(messageActivity(data.msteams.text, { scope: 'channel' })));
+    expect(JSON.stringify(incidentCard)).toContain('"linkId":"link-2"');
+  });
+
+  test('/list links only to portal hosts, and says when more match than it shows', async () => {
+    const h = createHarness();
+    const phished = sampleView({ linkId: 'link-2', defenderId: '30' });
+    h.bridge.put({ ...phished, defender: phished.defender && { ...phished.defender, webUrl: 'https://security.microsoft.com.evil.example/incidents/30' } });
+    h.bridge.put(sampleView({ linkId: 'link-3', defenderId: '31' }));
+    const [card] = cardsOf(await h.turn(messageActivity('/list limit=2')));
+    expect(textBlocksOf(card).slice(0, 2)).toEqual(['Showing 2 incidents; more match', 'Narrow the filter, or raise limit= (at most 25).']);
+    expect(actionsOf(card, 'Action.Submit')).toHaveLength(2);
+    expect(actionsOf(card, 'Action.OpenUrl').map((action) => action['url'])).toEqual(['https://security.microsoft.com/incidents/29']);
   });
 
   test('/list with nothing matching, and with a bad filter', async () => {
     const h = createHarness();
-    expect(textsOf(await h.turn(messageActivity('/list tag=nothing-has-this')))[0]).toBe('No incidents match.');
-    const [bad] = textsOf(await h.turn(messageActivity('/list severity=high')));
-    expect(bad).toContain('severity>=');
-    expect(bad).toContain('Usage:');
+    expect(textsOf(await h.turn(messageActivity('/list tag=nothing-has-this')))[0]).toBe(NO_MATCH_TEXT);
+    const [bad = ''] = textsOf(await h.turn(messageActivity('/list severity=high')));
+    expect(shownText(bad)).toContain('write severity>=<level>');
+    expect(shownText(bad)).toContain('Usage: /list [severity>=high]');
   });
 
   test('a failing bridge gets a generic apology with a reference the log has the detail under', async () => {
@@ -140,7 +185,7 @@ describe('edit commands', () => {
     ['/severity', 'incident id is missing'],
     ['/tag 29 vip', 'has no sign'],
     ['/tag 29 +a -a', 'both added and removed'],
-    ['/comment 29', 'comment text is missing'],
+    ['/comment 29', 'the comment is empty'],
     ['/assign 29 bob', 'not a user principal name'],
     ['/status 29 resolved', 'needs a classification'],
     ['/status 29 active true-positive', 'goes with resolved only'],
@@ -173,8 +218,8 @@ describe('edit commands', () => {
     expect(withUpn.bridge.requests[0]?.changes).toEqual({ owner: { upn: 'alexw@example.com', displayName: PLAYGROUND_USER.name } });
 
     const withoutUpn = createHarness({ lookupMember: async () => null });
-    const [text] = textsOf(await withoutUpn.turn(messageActivity('/assign 29 me', { from: PLAYGROUND_USER })));
-    expect(text).toContain('/assign <id> you@yourdomain');
+    const [text = ''] = textsOf(await withoutUpn.turn(messageActivity('/assign 29 me', { from: PLAYGROUND_USER })));
+    expect(shownText(text)).toContain('/assign <id> you@yourdomain');
     expect(withoutUpn.bridge.submitCalls).toHaveLength(0);
   });
 
@@ -246,9 +291,9 @@ describe('subscriptions', () => {
     const h = createHarness({ access: ONLY_ALICE });
     expect(textsOf(await h.turn(messageActivity('/subscribe', { from: VICTOR })))[0]).toContain('Only analysts');
     expect(textsOf(await h.turn(messageActivity('/subscriptions', { from: VICTOR })))[0]).toContain('no subscriptions');
-    const [bad] = textsOf(await h.turn(messageActivity('/subscribe colour=red')));
+    const [bad = ''] = textsOf(await h.turn(messageActivity('/subscribe colour=red')));
     expect(bad).toContain("unknown filter 'colour'");
-    expect(bad).toContain('Usage: `/subscribe');
+    expect(shownText(bad)).toContain('Usage: /subscribe [minSeverity=high]');
   });
 });
 

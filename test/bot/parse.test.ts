@@ -1,7 +1,8 @@
 // The command parser, case by case. Pure.
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { COMMAND_NAMES, COMMAND_USAGE, MAX_COMMENT_LENGTH, parseCommand, tokenize } from '../../src/bot/commands/parse.ts';
+import { COMMAND_NAMES, COMMAND_USAGE, MAX_COMMAND_TEXT, parseCommand, tokenize } from '../../src/bot/commands/parse.ts';
+import { MAX_COMMENT_CHARS, MAX_TAG_CHARS, MAX_TAGS_PER_EDIT } from '../../src/domain/edit-input.ts';
 
 const command = (text: string) => {
   const result = parseCommand(text);
@@ -52,9 +53,9 @@ describe('incident ids', () => {
 
 describe('/list filters', () => {
   test('all filters', () => {
-    expect(command('/list severity>=HIGH status=in-progress tag="needs review" product=endpoint tenant=contoso-prod limit=50')).toEqual({
+    expect(command('/list severity>=HIGH status=in-progress tag="needs review" product=endpoint tenant=contoso-prod limit=25')).toEqual({
       name: 'list',
-      filter: { minSeverity: 'high', status: 'inProgress', tag: 'needs review', productName: 'endpoint', pairId: 'contoso-prod', limit: 50 },
+      filter: { minSeverity: 'high', status: 'inProgress', tag: 'needs review', productName: 'endpoint', pairId: 'contoso-prod', limit: 25 },
     });
     expect(command('/list minSeverity=low')).toEqual({ name: 'list', filter: { minSeverity: 'low' } });
     expect(command('/list')).toEqual({ name: 'list', filter: {} });
@@ -65,7 +66,7 @@ describe('/list filters', () => {
     ['/list severity>=extreme', 'not a severity'],
     ['/list status=closed', 'not a status'],
     ['/list limit=0', 'limit must be'],
-    ['/list limit=51', 'limit must be'],
+    ['/list limit=26', 'limit must be'],
     ['/list limit=ten', 'limit must be'],
     ['/list colour=red', "unknown filter 'colour'"],
     ['/list tag>=x', "takes '='"],
@@ -90,16 +91,16 @@ describe('edits', () => {
     expect(command('/tag 29 +vip -phishing +"needs review" +vip')).toEqual({ name: 'tag', ref: '29', add: ['vip', 'needs review'], remove: ['phishing'] });
     expect(refusal('/tag 29').reason).toContain('say which tags');
     expect(refusal('/tag 29 +').reason).toContain('empty');
-    expect(refusal(`/tag 29 +${'x'.repeat(129)}`).reason).toContain('longer than 128');
-    expect(refusal(`/tag 29 ${Array.from({ length: 21 }, (_, i) => `+t${i}`).join(' ')}`).reason).toContain('at most 20');
-    expect(refusal('/tag 29 +a\u202Eb').reason).toContain('control characters');
+    expect(refusal(`/tag 29 +${'x'.repeat(MAX_TAG_CHARS + 1)}`).reason).toBe('a tag is 129 characters long; the limit is 128');
+    expect(refusal(`/tag 29 ${Array.from({ length: MAX_TAGS_PER_EDIT + 1 }, (_, i) => `+t${i}`).join(' ')}`).reason).toBe('21 tag changes in one edit; the limit is 20');
+    expect(refusal('/tag 29 +a\u202Eb').reason).toBe('a tag contains a text-direction character (U+202E)');
   });
 
   test('comment keeps its text verbatim (spacing, quotes, newlines)', () => {
     expect(command('/comment 29   "Quoted"  and\nmultiline  ')).toEqual({ name: 'comment', ref: '29', text: '"Quoted"  and\nmultiline' });
-    expect(command(`/comment 29 ${'x'.repeat(MAX_COMMENT_LENGTH)}`)).toMatchObject({ name: 'comment' });
-    expect(refusal(`/comment 29 ${'x'.repeat(MAX_COMMENT_LENGTH + 1)}`).reason).toContain('longer than');
-    expect(refusal('/comment 29 bell\u0007').reason).toContain('control characters');
+    expect(command(`/comment 29 ${'x'.repeat(MAX_COMMENT_CHARS)}`)).toMatchObject({ name: 'comment' });
+    expect(refusal(`/comment 29 ${'x'.repeat(MAX_COMMENT_CHARS + 1)}`).reason).toBe('the comment is 29,701 characters long; the limit is 29,700');
+    expect(refusal('/comment 29 bell\u0007').reason).toBe('the comment contains a control character (U+0007)');
     expect(refusal('/comment').reason).toContain('incident id is missing');
   });
 
@@ -152,7 +153,7 @@ test('tokenize groups quoted words and refuses an open quote', () => {
 });
 
 test('very long input is refused before parsing', () => {
-  expect(refusal(`/comment 29 ${'x'.repeat(9000)}`).reason).toContain('longer than 8000');
+  expect(refusal(`/comment 29 ${'x'.repeat(MAX_COMMAND_TEXT)}`).reason).toBe(`the message is longer than ${MAX_COMMAND_TEXT} characters`);
 });
 
 describe('values are looked up as own entries, never as Object.prototype members', () => {
@@ -193,13 +194,13 @@ describe('values are looked up as own entries, never as Object.prototype members
 });
 
 describe('numbers are plain decimal digits within bounds', () => {
-  test.each(['1e1', '0x10', '0b1', '0o7', '1.0', '+5', '-1', '0', '51', '٣', '9'.repeat(100)])('limit=%s is refused', (limit) => {
-    expect(refusal(`/list "limit=${limit}"`).reason).toContain('whole number from 1 to 50');
+  test.each(['1e1', '0x10', '0b1', '0o7', '1.0', '+5', '-1', '0', '26', '٣', '9'.repeat(100)])('limit=%s is refused', (limit) => {
+    expect(refusal(`/list "limit=${limit}"`).reason).toContain('whole number from 1 to 25');
   });
 
-  test('limit=7 and limit=050 are read as seven and fifty', () => {
+  test('limit=7 and limit=025 are read as seven and twenty-five', () => {
     expect(command('/list limit=7')).toEqual({ name: 'list', filter: { limit: 7 } });
-    expect(command('/list limit=050')).toEqual({ name: 'list', filter: { limit: 50 } });
+    expect(command('/list limit=025')).toEqual({ name: 'list', filter: { limit: 25 } });
   });
 });
 

@@ -67,6 +67,8 @@ describe('subscription matching', () => {
   test('described for replies', () => {
     expect(describeFilters({})).toBe('every incident');
     expect(describeFilters({ minSeverity: 'high', tags: ['a', 'b'] })).toBe('severity ≥ high, tag a or b');
+    // Statuses read as they are typed in commands, never as enum values.
+    expect(describeFilters({ statuses: ['inProgress', 'awaitingAction', 'new'] })).toBe('status in-progress or awaiting-action or new');
   });
 });
 

@@ -83,11 +83,11 @@ describe('the tenant gate', () => {
 describe('what a conversation sees (two MSSP customers)', () => {
   test("/list in a customer's tenant lists only its pair; the SOC's lists both", async () => {
     const h = mssp();
-    const contoso = textsOf(await h.turn(fromTenant(messageActivity('/list'), CONTOSO))).join('\n');
+    const contoso = allText(await h.turn(fromTenant(messageActivity('/list'), CONTOSO)));
     expect(contoso).toContain('password spray');
     expect(contoso).not.toContain('ransomware');
     expect(h.bridge.lastListFilter?.pairIds).toEqual(['contoso']);
-    const soc = textsOf(await h.turn(fromTenant(messageActivity('/list'), SOC))).join('\n');
+    const soc = allText(await h.turn(fromTenant(messageActivity('/list'), SOC)));
     expect(soc).toContain('password spray');
     expect(soc).toContain('ransomware');
   });
@@ -126,10 +126,10 @@ describe('what a conversation sees (two MSSP customers)', () => {
 
   test('a pair shared with another customer is visible there too', async () => {
     const h = mssp([{ ...PAIRS[0]!, sharedWith: ['fabrikam'] }, PAIRS[1]!]);
-    const fabrikam = textsOf(await h.turn(fromTenant(messageActivity('/list'), FABRIKAM))).join('\n');
+    const fabrikam = allText(await h.turn(fromTenant(messageActivity('/list'), FABRIKAM)));
     expect(fabrikam).toContain('password spray');
     expect(fabrikam).toContain('ransomware');
-    const contoso = textsOf(await h.turn(fromTenant(messageActivity('/list'), CONTOSO))).join('\n');
+    const contoso = allText(await h.turn(fromTenant(messageActivity('/list'), CONTOSO)));
     expect(contoso).not.toContain('ransomware');
   });
 });

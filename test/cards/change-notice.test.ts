@@ -16,7 +16,7 @@ describe('buildChangeNoticeText', () => {
           { field: 'tags', from: ['vip'], to: ['vip', 'phishing'], portal: 'sentinel', by: 'Jane Doe' },
         ]),
       ),
-    ).toBe('Severity medium → high by Jane Doe in Sentinel; tags +phishing');
+    ).toBe('Severity Medium → High by Jane Doe in Sentinel; tags +phishing');
   });
 
   test('changes by different people are separate clauses', () => {
@@ -28,7 +28,29 @@ describe('buildChangeNoticeText', () => {
           { field: 'classification', from: 'undetermined', to: 'truePositive', portal: 'sentinel', by: 'Ravi Patel' },
         ]),
       ),
-    ).toBe('Status active → in progress by Sam Lee in Defender; owner unassigned → Sam Lee. Classification not classified → true positive by Ravi Patel in Sentinel');
+    ).toBe('Status Active → In progress by Sam Lee in Defender; owner Unassigned → Sam Lee. Classification Not classified → True positive by Ravi Patel in Sentinel');
+  });
+
+  test("values read as the card words them: Sentinel's New is the card's Active, never a raw enum", () => {
+    const text = buildChangeNoticeText(
+      event([
+        { field: 'status', from: 'new', to: 'resolved', portal: 'sentinel', by: 'Ravi Patel' },
+        { field: 'classification', from: 'undetermined', to: 'benignPositive', portal: 'sentinel', by: 'Ravi Patel' },
+        { field: 'status', from: 'active', to: 'awaitingAction', portal: 'defender', by: 'Sam Lee' },
+      ]),
+    );
+    expect(text).toBe('Status Active → Resolved by Ravi Patel in Sentinel; classification Not classified → Benign positive. Status Active → Awaiting action by Sam Lee in Defender');
+    expect(buildChangeNoticeText(event([{ field: 'status', from: 'new', to: 'active', portal: 'sentinel', by: 'R' }]))).toBe('Status Active → In progress by R in Sentinel');
+    for (const raw of ['new', 'undetermined', 'benignPositive', 'awaitingAction', 'inProgress']) expect(text).not.toMatch(new RegExp(`\\b${raw}\\b`));
+  });
+
+  test('owners are named by display name when known (here from the other portal), else by UPN', () => {
+    // Graph's assignedTo is a bare UPN; Sentinel's owner of the same person has the name.
+    const text = buildChangeNoticeText(event([{ field: 'owner', from: null, to: { upn: 'JANE.DOE@contoso.com' }, portal: 'defender', by: 'X' }]));
+    expect(text).toBe('Owner Unassigned → Jane Doe by X in Defender');
+    expect(buildChangeNoticeText(event([{ field: 'owner', from: { upn: 'jane.doe@contoso.com' }, to: { upn: 'sam@contoso.com' }, portal: 'defender', by: 'X' }]))).toBe(
+      'Owner Jane Doe → sam@contoso.com by X in Defender',
+    );
   });
 
   test('tag removals and comments; noise fields are left out', () => {
@@ -49,7 +71,7 @@ describe('buildChangeNoticeText', () => {
       buildChangeNoticeText(
         event([{ field: 'severity', from: 'low', to: 'high', portal: 'defender', by: '' }], { actor: { objectId: 'o', displayName: 'Jane Doe' }, editRequestId: 'req-1' }),
       ),
-    ).toBe('Severity low → high in Defender');
+    ).toBe('Severity Low → High in Defender');
   });
 
   test('an edit made through the bridge says it came from Teams, whichever portal showed it first', () => {
@@ -57,7 +79,7 @@ describe('buildChangeNoticeText', () => {
       buildChangeNoticeText(
         event([{ field: 'severity', from: 'low', to: 'high', portal: 'sentinel', by: 'Jane Doe', fromTeams: true }], { actor: { objectId: 'o', displayName: 'Jane Doe' }, editRequestId: 'req-1' }),
       ),
-    ).toBe('Severity low → high by Jane Doe from Teams');
+    ).toBe('Severity Low → High by Jane Doe from Teams');
   });
 
   test('a change made in Sentinel is announced as made in Sentinel, also when a Teams edit shares its burst', () => {
@@ -71,7 +93,7 @@ describe('buildChangeNoticeText', () => {
           { actor: { objectId: 'o', displayName: 'Jane Doe' }, editRequestId: 'req-1' },
         ),
       ),
-    ).toBe('Tags +vip by Jane Doe from Teams. Severity low → high by Sam Lee in Sentinel');
+    ).toBe('Tags +vip by Jane Doe from Teams. Severity Low → High by Sam Lee in Sentinel');
   });
 
   test('an edit that failed gets one line saying where; one under way or done gets none', () => {

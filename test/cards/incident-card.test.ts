@@ -7,6 +7,7 @@ import { withNonce } from '../../src/cards/card-nonce.ts';
 import { assertValidCard, validateCard } from '../../src/cards/validate-card.ts';
 import { ALL_CARD_VERBS, NONCE_PLACEHOLDER } from '../../src/cards/verbs.ts';
 import { buildIncidentCardViewModel } from '../../src/cards/incident-view-model.ts';
+import { MAX_COMMENT_CHARS } from '../../src/domain/edit-input.ts';
 import { defenderIncident, hostileView, NOW, outcome, SIM_HOST, typicalView } from './fixtures/incidents.ts';
 
 /** Every node of the card with the given type, depth-first. */
@@ -108,7 +109,7 @@ describe('renderIncidentCard behaviour', () => {
     const inputs = findAll(card, 'Input.Text');
     expect(inputs.map((i) => i['id'])).toEqual(['tags', 'comment']);
     expect(inputs[1]?.['isMultiline']).toBe(true);
-    expect(inputs[1]?.['maxLength']).toBe(1000);
+    expect(inputs[1]?.['maxLength']).toBe(MAX_COMMENT_CHARS);
   });
 
   test('read-only mode has no edit actions, only refresh and links', () => {

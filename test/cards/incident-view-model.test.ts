@@ -87,6 +87,22 @@ describe('buildIncidentCardViewModel', () => {
     expect(vm.facts.find((f) => f.title === 'Tags')?.value).toBe('None');
   });
 
+  test("the owner is named by display name when either portal knows it, else by UPN", () => {
+    const byUpn = defenderIncident({ owner: { upn: 'jane.doe@contoso.com' } });
+    const owner = (view: Parameters<typeof buildIncidentCardViewModel>[0]) => buildIncidentCardViewModel(view, base).facts.find((f) => f.title === 'Owner')?.value;
+    expect(owner(typicalView({ defender: byUpn }))).toBe('Jane Doe');
+    expect(owner(typicalView({ defender: byUpn, sentinel: null }))).toBe('jane.doe@contoso.com');
+  });
+
+  test.each([
+    ['new', 'Active'],
+    ['active', 'In progress'],
+    ['resolved', 'Resolved'],
+  ] as const)("a Sentinel-only incident's status %s reads as the card words it for Defender: %s", (status, word) => {
+    const vm = buildIncidentCardViewModel(typicalView({ defender: null, sentinel: sentinelIncident({ status }) }), base);
+    expect(vm.facts.find((f) => f.title === 'Status')?.value).toBe(word);
+  });
+
   test('latest 3 comments across both portals, mirrored copies shown once, newest first', () => {
     const vm = buildIncidentCardViewModel(typicalView(), base);
     expect(vm.comments).toEqual([

@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import type { Actor, Incident } from '../../src/domain/incident.ts';
-import { MAX_COMMENT_CHARS, MAX_TAG_CHARS } from '../../src/sync/edit-limits.ts';
+import { MAX_COMMENT_CHARS, MAX_TAG_CHARS, MAX_TAGS_PER_EDIT, SENTINEL_MAX_COMMENT_CHARS } from '../../src/domain/edit-input.ts';
+import { formatBridgeComment } from '../../src/domain/attribution.ts';
 import { applyTagEdits, planEdit, type PlanEditInput } from '../../src/sync/plan-edit.ts';
 import { ALL_WRITABLE, comment, defenderIncident, sentinelIncident, WRITABLE } from './fixtures.ts';
 
@@ -75,10 +76,13 @@ describe('tags', () => {
   });
 
   test('invalid tags are refused with what to fix', () => {
-    expect(plan({ tagsAdd: [''] }).errors).toEqual(['tagsAdd contains an empty tag.']);
-    expect(plan({ tagsAdd: ['x'.repeat(MAX_TAG_CHARS + 1)] }).errors[0]).toMatch(/at most 128/);
-    expect(plan({ tagsAdd: ['two\nlines'] }).errors[0]).toMatch(/line break/);
-    expect(plan({ tagsAdd: ['safe\u202Etxt.exe'] }).errors[0]).toMatch(/text-direction/);
+    expect(plan({ tagsAdd: [''] }).errors).toEqual(['A tag is empty. (tagsAdd: "")']);
+    expect(plan({ tagsAdd: ['x'.repeat(MAX_TAG_CHARS + 1)] }).errors[0]).toMatch(/the limit is 128/);
+    expect(plan({ tagsAdd: ['two\nlines'] }).errors[0]).toMatch(/line break \(U\+000A\)/);
+    expect(plan({ tagsAdd: ['safe\u202Etxt.exe'] }).errors[0]).toMatch(/text-direction character \(U\+202E\)/);
+    const tags = Array.from({ length: MAX_TAGS_PER_EDIT }, (_, i) => `t${i}`);
+    expect(plan({ tagsAdd: tags.slice(1), tagsRemove: ['other'] }).errors).toEqual([]);
+    expect(plan({ tagsAdd: tags, tagsRemove: ['other'] }).errors).toEqual([`${MAX_TAGS_PER_EDIT + 1} tag changes in one edit; the limit is ${MAX_TAGS_PER_EDIT}.`]);
     expect(plan({ tagsAdd: ['a'], tagsRemove: ['A'] }).errors).toEqual(['Tag "a" is both added and removed; pick one.']);
     expect(plan({ tagsAdd: 'a' as unknown as string[] }).errors).toEqual(['tagsAdd must be a list of tags.']);
   });
@@ -122,11 +126,14 @@ describe('comments and the change note', () => {
     expect(result.changeNote).toBeUndefined();
   });
 
-  test('comment length is checked with the attribution and the request ref against Sentinel\'s documented 30,000', () => {
-    const prefix = '[Jane Doe via incident-bridge] '.length + ' [ref 00000000]'.length;
-    expect(plan({ comment: 'x'.repeat(MAX_COMMENT_CHARS - prefix) }).errors).toEqual([]);
-    expect(plan({ comment: 'x'.repeat(MAX_COMMENT_CHARS - prefix + 1) }).errors[0]).toMatch(/Sentinel accepts at most 30000/);
+  test("the analyst's longest comment fits Sentinel's documented 30,000 with the longest attribution and the request ref", () => {
+    expect(plan({ comment: 'x'.repeat(MAX_COMMENT_CHARS) }).errors).toEqual([]);
+    expect(plan({ comment: 'x'.repeat(MAX_COMMENT_CHARS + 1) }).errors).toEqual(['The comment is 29,701 characters long; the limit is 29,700.']);
+    // The longest name the attribution keeps, on the longest kind of comment (a copy names its portal).
+    const longest = formatBridgeComment({ kind: 'copy', author: 'N'.repeat(1000), text: 'x'.repeat(MAX_COMMENT_CHARS), from: 'sentinel', ref: 'ffffffff' });
+    expect(longest.length).toBeLessThanOrEqual(SENTINEL_MAX_COMMENT_CHARS);
     expect(plan({ comment: '   ' }).errors).toEqual(['The comment is empty.']);
+    expect(plan({ comment: 'bell\u0007' }).errors).toEqual(['The comment contains a control character (U+0007).']);
   });
 
   test("Sentinel's 100-comment limit is explained", () => {

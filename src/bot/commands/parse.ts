@@ -12,7 +12,8 @@ import {
   type Severity,
   type Status,
 } from '../../domain/incident.ts';
-import { parseWholeNumber, unstorableTextProblem } from '../../domain/untrusted-input.ts';
+import { commentProblem, MAX_COMMENT_CHARS, tagCountProblem, tagProblem } from '../../domain/edit-input.ts';
+import { parseWholeNumber, typedTextProblem } from '../../domain/untrusted-input.ts';
 import type { IncidentListFilter } from '../../sync/api.ts';
 import type { SubscriptionFilters } from '../../store/ports.ts';
 
@@ -30,6 +31,9 @@ export const COMMAND_NAMES = [
   'subscriptions',
 ] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
+
+/** /connector is parsed by its own route (routes/connector.ts); /help lists it with the rest. */
+export const CONNECTOR_USAGE = '/connector status|request|approvers|history [n]';
 
 export const COMMAND_USAGE: Record<CommandName, string> = {
   help: '/help',
@@ -70,18 +74,22 @@ export type ParseResult =
   /** Free text: not addressed to a command at all. */
   | { kind: 'text' };
 
-// Limits. Bounded input keeps replies, logs and portal writes bounded too.
-/** Longest message we parse; Teams allows ~28 KB per message, commands need far less. */
-export const MAX_COMMAND_TEXT = 8000;
-/** Longest comment accepted; our own conservative cap, well inside what both portals store. */
-export const MAX_COMMENT_LENGTH = 4000;
-export const MAX_TAG_LENGTH = 128;
-export const MAX_TAGS_PER_EDIT = 20;
+// Limits. Bounded input keeps replies, logs and portal writes bounded too. What an edit may
+// carry (comment and tag lengths, tags per edit) is domain/edit-input.ts's, shared with the card.
+/**
+ * Longest message we parse: the longest command, /comment with an id and the longest comment an
+ * analyst may write, so an over-long comment is refused for what it is, as the card refuses it.
+ */
+export const MAX_COMMAND_TEXT = MAX_COMMENT_CHARS + 200;
 /** Longest incident reference: Graph ids are digits, Sentinel names GUIDs, link ids UUIDs. */
 const MAX_REF_LENGTH = 100;
 /** UPNs are at most 113 characters in Entra (64 + "@" + 48); allow a little slack for guests. */
 const MAX_UPN_LENGTH = 256;
-export const MAX_LIST_LIMIT = 50;
+/**
+ * The most rows /list shows: what one list card holds (about 650 bytes a row) within Teams' ~28 KB
+ * message limit, with room to spare for long titles (src/cards/incident-list.ts).
+ */
+export const MAX_LIST_LIMIT = 25;
 const MAX_FILTER_VALUE = 128;
 
 const REF_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
@@ -127,26 +135,21 @@ export function tokenize(text: string): string[] {
   return tokens;
 }
 
-function hasControlCharacters(value: string): boolean {
-  return /[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/.test(value);
-}
-
-/** Refuses what no store or portal can take, naming it; `what` is e.g. 'the comment'. */
-function refuseUnstorable(what: string, value: string): void {
-  const problem = unstorableTextProblem(value);
+/** Single-line text (filter values, names): refused with what is wrong with it; `what` is e.g. 'the user name'. */
+function refuseUnsafeLine(what: string, value: string): void {
+  const problem = typedTextProblem(value, 'line');
   if (problem) refuse(`${what} contains ${problem}`);
 }
 
-/** Single-line text (tags, filter values): also no control or bidi-override characters. */
-function refuseUnsafeLine(what: string, value: string): void {
-  refuseUnstorable(what, value);
-  if (hasControlCharacters(value)) refuse(`${what} contains control characters`);
+/** Whether `/incident <text>` names an incident by `text` (a Defender id, Sentinel number or name, or link id). */
+export function isIncidentRef(text: string): boolean {
+  return text.length > 0 && text.length <= MAX_REF_LENGTH && REF_PATTERN.test(text);
 }
 
 export function parseRef(token: string | undefined): string {
   if (token === undefined) refuse('the incident id is missing');
   const ref = token.startsWith('#') ? token.slice(1) : token;
-  if (ref.length === 0 || ref.length > MAX_REF_LENGTH || !REF_PATTERN.test(ref)) {
+  if (!isIncidentRef(ref)) {
     refuse(`'${shorten(token)}' is not an incident id (a Defender id like 29, a Sentinel number like 1042, or a GUID)`);
   }
   return ref;
@@ -161,6 +164,11 @@ export function parseSeverity(word: string): Exclude<Severity, 'unknown'> {
 
 // Maps, not object literals: a lookup must never answer with an Object.prototype member ("constructor").
 const STATUS_WORDS: ReadonlyMap<string, Status> = new Map(STATUSES.map((s) => [fold(s), s]));
+
+/** How a status is typed in a command ("in-progress"): what a filter description echoes back. */
+export function statusCommandWord(status: Status): string {
+  return status.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+}
 
 export function parseStatus(word: string): Status {
   const status = STATUS_WORDS.get(fold(word));
@@ -183,18 +191,17 @@ export function parseClassification(word: string): Classification {
   return classification;
 }
 
+/** The tag, trimmed; refused (domain/edit-input.ts's rule) when no portal should get it. */
 export function validateTag(tag: string): string {
-  const value = tag.trim();
-  if (value.length === 0) refuse('a tag is empty');
-  if (value.length > MAX_TAG_LENGTH) refuse(`a tag is longer than ${MAX_TAG_LENGTH} characters`);
-  refuseUnsafeLine('a tag', value);
-  return value;
+  const problem = tagProblem(tag);
+  if (problem) refuse(problem);
+  return tag.trim();
 }
 
-/** Comment text keeps tabs and line breaks; other control characters and unstorable ones are refused. */
-export function validateCommentText(text: string): void {
-  refuseUnstorable('the comment', text);
-  if (/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(text)) refuse('the comment contains control characters');
+/** Refuses more tag changes than one edit may carry. */
+export function refuseTooManyTags(changes: number): void {
+  const problem = tagCountProblem(changes);
+  if (problem) refuse(problem);
 }
 
 function shorten(value: string, max = 40): string {
@@ -304,7 +311,7 @@ function parseSubscriptionFilters(tokens: string[]): SubscriptionFilters {
 
 function parseTagEdits(tokens: string[]): { add: string[]; remove: string[] } {
   if (tokens.length === 0) refuse('say which tags to add (+tag) or remove (-tag)');
-  if (tokens.length > MAX_TAGS_PER_EDIT) refuse(`at most ${MAX_TAGS_PER_EDIT} tags per command`);
+  refuseTooManyTags(tokens.length);
   const add = new Set<string>();
   const remove = new Set<string>();
   for (const token of tokens) {
@@ -356,9 +363,8 @@ function parseArgs(name: CommandName, argText: string): Command {
     const match = /^(\S+)(?:\s+([\s\S]*))?$/.exec(argText);
     const ref = parseRef(match?.[1]);
     const text = (match?.[2] ?? '').trim();
-    if (text.length === 0) refuse('the comment text is missing');
-    if (text.length > MAX_COMMENT_LENGTH) refuse(`the comment is longer than ${MAX_COMMENT_LENGTH} characters`);
-    validateCommentText(text);
+    const problem = commentProblem(text);
+    if (problem) refuse(problem);
     return { name, ref, text };
   }
   const tokens = tokenize(argText);

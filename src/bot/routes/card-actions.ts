@@ -72,7 +72,7 @@ function changesFor(action: Exclude<CardAction, { verb: 'refreshCard' }>, actor:
       return { comment: action.comment };
     case 'assignToMe': {
       const me = ownerFromActor(actor);
-      return me ? { owner: me } : cannotAssignMeText();
+      return me ? { owner: me } : cannotAssignMeText('plain');
     }
     case 'editTags': {
       const { add, remove } = effectiveTagEdit(action.tags, currentTags(view));

@@ -10,7 +10,8 @@ import type { Command, CommandName } from '../commands/parse.ts';
 import { registerSlashCommands } from './slash-command-route.ts';
 import { commandIdempotencyKey } from '../idempotency.ts';
 import { ownerFromActor } from '../identity.ts';
-import { cannotAssignMeText, incidentListText, notAnalystText, notFoundText } from '../replies.ts';
+import { incidentListReply } from '../incident-list-reply.ts';
+import { cannotAssignMeText, notAnalystText, notFoundText } from '../replies.ts';
 import { incidentsFor, replyWithIncidentCard, roleFor, type RouteDeps } from '../route-deps.ts';
 
 const HANDLED: ReadonlySet<CommandName> = new Set(['incident', 'list', 'severity', 'tag', 'comment', 'assign', 'status']);
@@ -55,7 +56,7 @@ async function runEdit(deps: RouteDeps, context: TurnContext, command: EditComma
   }
   const changes = changesFor(command, actor);
   if (!changes) {
-    await context.sendActivity(cannotAssignMeText());
+    await context.sendActivity(cannotAssignMeText('markdown'));
     return;
   }
   const result = await deps.bridge.submitEdit({
@@ -84,7 +85,7 @@ async function run(deps: RouteDeps, context: TurnContext, command: Command): Pro
       const limit = command.filter.limit ?? DEFAULT_LIST_LIMIT;
       // Ask for one more than shown, to know whether to say "and more".
       const views = await incidentsFor(deps, context).list({ ...command.filter, limit: limit + 1 });
-      await context.sendActivity(incidentListText(views, limit));
+      await context.sendActivity(incidentListReply(views, limit, deps.allowedLinkHosts));
       return;
     }
     case 'severity':

@@ -24,7 +24,7 @@ import type { TeamsSender } from '../ports.ts';
 import { cardActivity, textActivity } from '../card-activity.ts';
 import { conversationDraftFrom } from '../conversation-reference.ts';
 import { normaliseMessageText } from '../commands/parse.ts';
-import { ownValue, parseWholeNumber, unstorableTextProblem } from '../../domain/untrusted-input.ts';
+import { ownValue, parseWholeNumber, typedTextProblem } from '../../domain/untrusted-input.ts';
 import { reportUnexpected } from '../unexpected-error.ts';
 
 export interface ConnectorRouteDeps {
@@ -215,7 +215,7 @@ export function registerConnectorRoutes<TState extends TurnState>(app: Applicati
     if (!actor) return 'I could not tell who you are, so I cannot record a decision.';
     const rawReason = dataField(data, CONNECTOR_INPUT_IDS.rejectReason);
     const reason = typeof rawReason === 'string' ? rawReason : undefined;
-    const reasonProblem = reason === undefined ? null : unstorableTextProblem(reason);
+    const reasonProblem = reason === undefined ? null : typedTextProblem(reason, 'prose');
     if (reasonProblem) return `The reason contains ${reasonProblem}; remove it and reject again.`;
     const work = kind === 'approve' ? deps.service.approve(id, actor) : deps.service.reject(id, actor, reason);
     // Whatever happens, the cards in both channels show it when it is known.

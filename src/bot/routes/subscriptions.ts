@@ -7,7 +7,7 @@ import { isAnalyst } from '../access.ts';
 import type { Command, CommandName } from '../commands/parse.ts';
 import { registerSlashCommands } from './slash-command-route.ts';
 import { baseConversationId, conversationDraftFrom } from '../conversation-reference.ts';
-import { subscribedText, subscriptionListText } from '../replies.ts';
+import { commandText, subscribedText, subscriptionListText } from '../replies.ts';
 import { referenceOf, roleFor, type RouteDeps } from '../route-deps.ts';
 
 const HANDLED: ReadonlySet<CommandName> = new Set(['subscribe', 'unsubscribe', 'subscriptions']);
@@ -33,7 +33,7 @@ async function run(deps: RouteDeps, context: TurnContext, command: Command): Pro
       if (!(await requireAnalyst(deps, context))) return;
       const existing = await deps.subscriptions.listForConversation(conversationId);
       if (existing.length >= MAX_SUBSCRIPTIONS_PER_CONVERSATION) {
-        await context.sendActivity(`This conversation already has ${existing.length} subscriptions; remove one first (\`/subscriptions\` lists them).`);
+        await context.sendActivity(`This conversation already has ${existing.length} subscriptions; remove one first (${commandText('/subscriptions')} lists them).`);
         return;
       }
       // Store (or refresh) the reference here too: the app may have been installed before the
@@ -52,7 +52,7 @@ async function run(deps: RouteDeps, context: TurnContext, command: Command): Pro
       if (target.kind === 'id') {
         remove = mine.filter((subscription) => subscription.id === target.id);
         if (remove.length === 0) {
-          await context.sendActivity('This conversation has no subscription with that id. `/subscriptions` lists them.');
+          await context.sendActivity(`This conversation has no subscription with that id. ${commandText('/subscriptions')} lists them.`);
           return;
         }
       } else if (target.kind === 'ask' && mine.length > 1) {

@@ -155,6 +155,30 @@ export function verbsIn(card: unknown): string[] {
   return verbs;
 }
 
+/** Every node of a card (depth first), for looking up elements and actions. */
+function nodesOf(card: unknown): Record<string, unknown>[] {
+  const nodes: Record<string, unknown>[] = [];
+  const walk = (node: unknown) => {
+    if (Array.isArray(node)) node.forEach(walk);
+    else if (node && typeof node === 'object') {
+      nodes.push(node as Record<string, unknown>);
+      Object.values(node).forEach(walk);
+    }
+  };
+  walk(card);
+  return nodes;
+}
+
+/** The text of every TextBlock in a card, in order. */
+export function textBlocksOf(card: unknown): string[] {
+  return nodesOf(card).filter((node) => node['type'] === 'TextBlock').map((node) => String(node['text']));
+}
+
+/** The actions of one type anywhere in a card, in order. */
+export function actionsOf(card: unknown, type: string): Record<string, unknown>[] {
+  return nodesOf(card).filter((node) => node['type'] === type);
+}
+
 /** Polls `condition` until it holds; for state reached by background work. */
 export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

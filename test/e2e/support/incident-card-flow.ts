@@ -45,7 +45,7 @@ export interface IncidentCardFlowOptions<B extends BotUnderTest = BotUnderTest> 
 const SETUP_TIMEOUT_MS = 60_000;
 const STEP_TIMEOUT_MS = 30_000;
 
-/** Severity labels as the card shows them (src/domain/labels.ts). */
+/** Severity words as the card shows them (src/domain/display-words.ts). */
 export const SEVERITY_LABEL = { informational: 'Informational', low: 'Low', medium: 'Medium', high: 'High' } as const;
 
 /** Attacker-controlled text as analysts paste it: markup and a link that must stay plain text. */
@@ -177,7 +177,7 @@ export function describeIncidentCardFlow<B extends BotUnderTest = BotUnderTest>(
         await ui.clickAction(card, 'Set severity');
         // The notice is the bot's last send for a change (after the card update), so once it is
         // shown the card has its final state for this edit.
-        await ui.waitForBotText(new RegExp(`Severity ${bot.sample.severity} → ${target} by ${PLAYGROUND_DEFAULTS.userName}`));
+        await ui.waitForBotText(new RegExp(`Severity ${SEVERITY_LABEL[bot.sample.severity]} → ${SEVERITY_LABEL[target]} by ${PLAYGROUND_DEFAULTS.userName}`));
         await card.getByText(`Severity: ${SEVERITY_LABEL[target]}`).waitFor();
       }),
       STEP_TIMEOUT_MS,
@@ -218,7 +218,7 @@ export function describeIncidentCardFlow<B extends BotUnderTest = BotUnderTest>(
       step('6-assign', async () => {
         const { ui } = started();
         await ui.clickAction(card, 'Assign to me');
-        await ui.waitForBotText(new RegExp(`Owner unassigned → .+ by ${PLAYGROUND_DEFAULTS.userName}`));
+        await ui.waitForBotText(new RegExp(`Owner Unassigned → .+ by ${PLAYGROUND_DEFAULTS.userName}`));
         await ui.factValue(card, 'Owner').getByText(OWNER_SHOWN).waitFor();
       }),
       STEP_TIMEOUT_MS,

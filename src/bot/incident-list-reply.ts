@@ -1,0 +1,25 @@
+// The answer to /list: the list card (src/cards/incident-list.ts), whose "Open card" buttons send
+// "/incident <link id>" for the analyst, so opening an incident is the /incident command itself
+// (same scope, same role rules). The link id names the incident exactly, where a Defender id may
+// be shared by two customers' tenants; the chat shows the id the analyst knows.
+import type { Activity } from 'botbuilder';
+import { renderIncidentListCard, type OpenCommand } from '../cards/incident-list.ts';
+import type { IncidentView } from '../domain/change-events.ts';
+import { cardActivity, textActivity } from './card-activity.ts';
+import { isIncidentRef, MAX_LIST_LIMIT } from './commands/parse.ts';
+
+export const NO_MATCH_TEXT = 'No incidents match.';
+
+/** `views` as listed with limit + 1: one more than `limit` means more match. */
+export function incidentListReply(views: readonly IncidentView[], limit: number, allowedLinkHosts?: readonly string[]): Partial<Activity> {
+  if (views.length === 0) return textActivity(NO_MATCH_TEXT);
+  const card = renderIncidentListCard(views, { limit, maxLimit: MAX_LIST_LIMIT, openCommand, ...(allowedLinkHosts ? { allowedLinkHosts } : {}) });
+  return cardActivity(card);
+}
+
+function openCommand(view: IncidentView): OpenCommand | null {
+  if (!isIncidentRef(view.linkId)) return null;
+  const sentinelNumber = view.sentinel?.incidentNumber;
+  const known = view.defender?.id ?? (sentinelNumber !== undefined ? String(sentinelNumber) : view.linkId);
+  return { text: `/incident ${view.linkId}`, displayText: `/incident ${isIncidentRef(known) ? known : view.linkId}` };
+}
