@@ -29,7 +29,7 @@ import { cardActionIdempotencyKey } from '../idempotency.ts';
 import { ownerFromActor } from '../identity.ts';
 import { cannotAssignMeText, notAnalystText } from '../replies.ts';
 import { reportUnexpected } from '../unexpected-error.ts';
-import { followEditOutcome, incidentsFor, isFinal, referenceOf, renderCard, roleFor, withinDeadline, type RouteDeps } from '../route-deps.ts';
+import { followEditOutcome, incidentsFor, isFinal, referenceOf, renderCard, roleDecisionFor, withinDeadline, type RouteDeps } from '../route-deps.ts';
 
 const ACTION_INVOKE_NAME = 'adaptiveCard/action';
 
@@ -96,13 +96,14 @@ async function handle(deps: RouteDeps, context: TurnContext, verb: string, data:
     );
     return MISMATCH_TEXT;
   }
-  const analyst = isAnalyst(await roleFor(deps, actor));
+  const decision = await roleDecisionFor(deps, actor);
+  const analyst = isAnalyst(decision.role);
 
   if (action.verb === 'refreshCard') return renderCard(deps, view, analyst ? 'analyst' : 'readOnly');
   if (!analyst) {
     // The invoke answer can carry one thing; the card without buttons goes to the clicker, the
     // reason as a message in the card's thread.
-    await context.sendActivity(notAnalystText());
+    await context.sendActivity(notAnalystText(decision.groupProblem));
     return renderCard(deps, view, 'readOnly');
   }
 
