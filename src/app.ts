@@ -12,7 +12,7 @@ import { startSimulators, type RunningSimulators, type SimulatorApp, type Simula
 import { openStore } from './store/store.ts';
 import { createJobQueue } from './store/queue.ts';
 import { createSyncJobQueue } from './store/sync-job-queue.ts';
-import { createConnectorSettingsClient, createDefenderClient, createSentinelClient } from './portals/index.ts';
+import { createConnectorSettingsClient, createDefenderClient, createSentinelClient, createTenantDirectories } from './portals/index.ts';
 import { createSyncEngine } from './sync/engine.ts';
 import type { PairPortals, SyncContext } from './sync/sync-context.ts';
 import { createBotAdapter } from './bot/adapter.ts';
@@ -22,7 +22,10 @@ import { createCloudAdapterSender } from './bot/teams-sender.ts';
 import { createGuardedSender } from './bot/guarded-sender.ts';
 import { createNotifier } from './bot/notifier.ts';
 import { createIdentityResolver } from './bot/identity.ts';
-import { isAnalyst, isApprover, noGroups, roleOf } from './bot/access.ts';
+import { candidateGroupIds } from './bot/access.ts';
+import { createGroupMembership } from './bot/group-membership.ts';
+import { approvalRoleChecks, createRoleResolver } from './bot/roles.ts';
+import { registerApproverPresence } from './bot/approver-presence.ts';
 import { canSee, createTenantPolicy, scopeOfActivity } from './bot/tenant-policy.ts';
 import { registerConnectorRoutes, type ConnectorCardPublisher } from './bot/routes/connector.ts';
 import { renderIncidentCard } from './cards/incident-card.ts';
@@ -76,6 +79,10 @@ function simulatorOptionsFor(config: Config, overrides: Partial<SimulatorOptions
       .slice(1)
       .filter((p, index, rest) => p.tenantId !== pair.tenantId && rest.findIndex((other) => other.tenantId === p.tenantId) === index)
       .map((p) => ({ tenantId: p.tenantId, subscriptionId: p.subscriptionId, resourceGroup: p.resourceGroup, workspace: p.workspace })),
+    // Served tenants without a pair (the SOC's, the Agents Playground's) sign people in: their directories.
+    directoryTenants: [config.bot.tenantId, ...config.allowedTenants]
+      .filter((tenantId): tenantId is string => tenantId !== undefined && !config.pairs.some((p) => p.tenantId.toLowerCase() === tenantId.toLowerCase()))
+      .filter((tenantId, index, all) => all.findIndex((other) => other.toLowerCase() === tenantId.toLowerCase()) === index),
     scenario: { enabled: config.simulators.eventsPerMinute > 0, eventsPerMinute: config.simulators.eventsPerMinute },
     ...overrides,
   };
@@ -87,7 +94,8 @@ function simulatorOptionsFor(config: Config, overrides: Partial<SimulatorOptions
  * simulators serve them, but the SDK finds them through the platform's variables), so none here.
  */
 function simulatedAppFor(identity: PortalIdentity): SimulatorApp | undefined {
-  const grants = { graphRoles: ['SecurityIncident.ReadWrite.All'], armAccess: true };
+  // User.Read.All + GroupMember.Read.All: what roles by group need (README, "Roles by group").
+  const grants = { graphRoles: ['SecurityIncident.ReadWrite.All', 'User.Read.All', 'GroupMember.Read.All'], armAccess: true };
   if (identity.credentialType === undefined || identity.credentialType === 'secret') return { clientId: identity.clientId, clientSecret: identity.clientSecret, ...grants };
   if (identity.credentialType !== 'certificate') return undefined;
   const certificate = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(readFileSync(identity.certificatePath, 'utf8'))?.[0];
@@ -188,6 +196,18 @@ export async function startBridge(config: Config, options: StartOptions): Promis
       // Defender-portal onboarding is not an ARM property; locally the simulators say which they model.
       integrationMethod: simulators?.control.config().integrationMethod ?? config.approvals.integrationMethod,
     });
+    // Roles by group: the person's groups are read in their own tenant's directory (Graph).
+    const groupsOf = createGroupMembership({
+      directory: createTenantDirectories({
+        sources: { pairs: config.pairs, app: config.appIdentity },
+        graphEndpoint: endpoints.graph,
+        authorityHost: endpoints.authorityHost,
+        ...(caCertPem ? { caCertPem } : {}),
+      }),
+      groupIds: candidateGroupIds(access),
+      log: log.child({ component: 'roles' }),
+    });
+    const roles = createRoleResolver(access, groupsOf);
     const approvals = createApprovalService({
       connector: {
         read: () => connector.read(),
@@ -197,8 +217,7 @@ export async function startBridge(config: Config, options: StartOptions): Promis
       approvals: store.approvals,
       audit: store.audit,
       settings: store.settings,
-      isApprover: (actor) => isApprover(roleOf(actor, [], access)),
-      isAnalyst: (actor) => isAnalyst(roleOf(actor, [], access)),
+      ...approvalRoleChecks(roles),
       clock: () => new Date(),
       newId: randomUUID,
       expiryMs: config.approvals.expiryHours * 3600_000,
@@ -216,19 +235,13 @@ export async function startBridge(config: Config, options: StartOptions): Promis
       builders,
       access,
       tenants,
-      groupsOf: noGroups,
+      groupsOf,
       allowedLinkHosts,
       tasks,
       log: log.child({ component: 'bot' }),
       features: [
         (application) => {
-          // Approvers' Teams ids, learnt as they talk to the bot, let Teams refresh approval cards
-          // into their per-user view (with the buttons) without a click.
-          application.turn('beforeTurn', async (context) => {
-            const actor = await identity.actorOf(context).catch(() => null);
-            if (actor && isApprover(roleOf(actor, [], access))) await approverDirectory.remember(context.activity.from.id).catch(() => undefined);
-            return true;
-          });
+          registerApproverPresence(application, { identity, roles, directory: approverDirectory, tasks });
           connectorCards.publisher = registerConnectorRoutes(application, {
             service: approvals,
             identity,

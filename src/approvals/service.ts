@@ -43,6 +43,7 @@ export interface ApprovalServiceDeps {
   approvals: ApprovalRepository;
   audit: AuditRepository;
   settings: SettingsRepository;
+  /** May reject with ApprovalError 'roles-unavailable' when the actor's groups could not be checked. */
   isApprover: (actor: Actor) => boolean | Promise<boolean>;
   /**
    * Whether `actor` holds at least the analyst role. Requesting a change needs it (approvers
@@ -263,7 +264,11 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
         requester: request.requester,
         expiresAt: request.expiresAt,
         actor,
-        actorIsApprover: await isApprover(actor),
+        // Only shows or hides buttons: roles that cannot be checked show none (a click would say why).
+        actorIsApprover: await isApprover(actor).catch((error: unknown) => {
+          if (error instanceof ApprovalError && error.code === 'roles-unavailable') return false;
+          throw error;
+        }),
         now: deps.clock(),
       });
     },

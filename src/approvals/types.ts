@@ -43,7 +43,8 @@ export type ApprovalErrorCode =
   | 'not-approver'
   | 'not-analyst' // only analysts (and approvers) may request a change
   | 'stale'
-  | 'connector-unavailable'; // the connector configuration could not be read
+  | 'connector-unavailable' // the connector configuration could not be read
+  | 'roles-unavailable'; // the actor's group membership could not be checked (the message says why)
 
 export class ApprovalError extends CodedError<ApprovalErrorCode> {
   /** The request as it stands after the refusal (e.g. moved to 'expired'), when there is one. */

@@ -9,7 +9,9 @@
 // - ANALYSTS unset: in local mode everyone is an analyst (the simulators hold sample data only);
 //   against a real tenant only approvers are, so a missing setting fails closed.
 // - ANALYSTS set: only listed people (or members of listed groups) are analysts.
-import type { Actor } from '../domain/incident.ts';
+// - Group membership that could not be checked grants nothing (fail closed): the person keeps only
+//   what they are listed for directly, and is told why their groups did not count.
+import { isEntraObjectId, type Actor } from '../domain/incident.ts';
 
 export const ROLES = ['viewer', 'analyst', 'approver'] as const;
 export type Role = (typeof ROLES)[number];
@@ -21,10 +23,28 @@ export interface AccessPolicy {
   localMode: boolean;
 }
 
-/** Resolves the Entra group ids the actor belongs to; the default knows none. */
-export type GroupsOf = (actor: Actor) => Promise<readonly string[]>;
+/** The configured group ids the actor belongs to, or why that could not be found out. */
+export type GroupLookup = { ok: true; groupIds: readonly string[] } | { ok: false; problem: string };
 
-export const noGroups: GroupsOf = async () => [];
+/** Resolves which configured group ids the actor belongs to; never throws. The default knows none. */
+export type GroupsOf = (actor: Actor) => Promise<GroupLookup>;
+
+export const noGroups: GroupsOf = async () => ({ ok: true, groupIds: [] });
+
+/** A role, and why group membership did not count when it could have raised it. */
+export interface RoleDecision {
+  role: Role;
+  groupProblem?: string;
+}
+
+/**
+ * The entries of ANALYSTS and APPROVERS that may be group ids: the GUIDs (object ids of people are
+ * GUIDs too; asking about them costs nothing, since no one is a member of a person). Once each.
+ */
+export function candidateGroupIds(policy: Pick<AccessPolicy, 'analysts' | 'approvers'>): string[] {
+  const entries = [...policy.approvers, ...(policy.analysts ?? [])].map((entry) => entry.trim()).filter(isEntraObjectId);
+  return entries.filter((entry, index) => entries.findIndex((other) => normalise(other) === normalise(entry)) === index);
+}
 
 function normalise(entry: string): string {
   return entry.trim().toLowerCase();
@@ -57,4 +77,11 @@ export function isAnalyst(role: Role): boolean {
 
 export function isApprover(role: Role): boolean {
   return role === 'approver';
+}
+
+/** The role with the group lookup's outcome: a failed lookup leaves only what is granted directly. */
+export function decideRole(actor: Actor, lookup: GroupLookup, policy: AccessPolicy): RoleDecision {
+  if (lookup.ok) return { role: roleOf(actor, lookup.groupIds, policy) };
+  const direct = roleOf(actor, [], policy);
+  return direct === 'approver' ? { role: direct } : { role: direct, groupProblem: lookup.problem };
 }

@@ -8,6 +8,7 @@ import { isEntraObjectId, type Actor, type Owner } from '../domain/incident.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createSilentLogger } from '../observability/logger.ts';
 import type { MemberInfo } from './ports.ts';
+import { tenantOf } from './tenant-policy.ts';
 
 export type MemberLookup = (context: TurnContext) => Promise<MemberInfo | null>;
 
@@ -85,6 +86,8 @@ export function createIdentityResolver(options: IdentityResolverOptions = {}): I
       // Clients without Entra (the Bot Framework Emulator) have only a channel user id.
       const key = objectId ?? `channel-user:${from.id}`;
       const actor: Actor = { objectId: key, displayName: cleanName(from.name, 256) ?? 'Unknown user' };
+      const tenantId = cleanName(tenantOf(context.activity), 100);
+      if (tenantId) actor.tenantId = tenantId;
       const upn = cleanName((from as { userPrincipalName?: string }).userPrincipalName, 256) ?? (await upnOf(context, key));
       if (upn) actor.upn = upn;
       return actor;

@@ -57,8 +57,9 @@ export function notServedText(): string {
   return 'Sorry, this bot serves only the Microsoft Teams organisations it is set up for.';
 }
 
-export function notAnalystText(): string {
-  return 'Only analysts can change incidents. Ask an administrator to add you (or your group) to ANALYSTS.';
+/** `groupProblem`: why the person's groups could not be checked, when that is why they are refused. */
+export function notAnalystText(groupProblem?: string): string {
+  return groupProblem ? `Only analysts can change incidents. ${groupProblem}` : 'Only analysts can change incidents. Ask an administrator to add you (or your group) to ANALYSTS.';
 }
 
 /** "Me" cannot be an owner: the client identified the person neither by Entra object id nor by UPN. */

@@ -8,7 +8,8 @@ import type { EditOutcome } from '../domain/edits.ts';
 import type { CardRepository, ConversationRepository, SubscriptionRepository } from '../store/ports.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { AdaptiveCard } from '../cards/render.ts';
-import { roleOf, type AccessPolicy, type GroupsOf, type Role } from './access.ts';
+import type { AccessPolicy, GroupsOf, Role, RoleDecision } from './access.ts';
+import { resolveRole } from './roles.ts';
 import type { BackgroundTasks } from './background.ts';
 import { restrictionOf, scopeOfActivity, type TenantPolicy } from './tenant-policy.ts';
 import type { IdentityResolver } from './identity.ts';
@@ -39,19 +40,14 @@ export interface RouteDeps {
   invokeDeadlineMs: number;
 }
 
+/** The actor's role, and why their groups did not count when they could not be checked (for the refusal). */
+export function roleDecisionFor(deps: RouteDeps, actor: Actor): Promise<RoleDecision> {
+  return resolveRole(actor, deps.access, deps.groupsOf);
+}
+
 /** The actor's role; group membership is looked up only when a direct match is not enough. */
 export async function roleFor(deps: RouteDeps, actor: Actor): Promise<Role> {
-  const direct = roleOf(actor, [], deps.access);
-  if (direct === 'approver') return direct;
-  const mentionsGroups = deps.access.approvers.length > 0 || (deps.access.analysts?.length ?? 0) > 0;
-  if (!mentionsGroups) return direct;
-  try {
-    const groups = await deps.groupsOf(actor);
-    return roleOf(actor, groups, deps.access);
-  } catch (error) {
-    deps.log.warn({ err: error, actor: actor.objectId }, 'group lookup failed; using direct role only');
-    return direct;
-  }
+  return (await roleDecisionFor(deps, actor)).role;
 }
 
 /** Incident reads as the turn's conversation may make them: only the pairs its tenant sees. */

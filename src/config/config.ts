@@ -49,6 +49,11 @@ export interface Config {
    */
   allowedTenants: string[];
   pairs: PairConfig[];
+  /**
+   * The AZURE_* identity in AZURE_TENANT_ID, when its variables are complete (with SYNC_PAIRS they
+   * may be only defaults). It reads the directories of served tenants that have no pair.
+   */
+  appIdentity: { tenantId: string; identity: PortalIdentity } | undefined;
   sync: {
     pollIntervalSeconds: number;
     /** Capability profile: fields Graph PATCH may write. Severity is in no documented revision. */
@@ -84,6 +89,20 @@ const guidOrName = z.string().min(1);
 const list = z
   .string()
   .transform((value) => value.split(',').map((item) => item.trim()).filter((item) => item.length > 0));
+
+// Entra object ids and group ids are GUIDs; a UPN is name@domain. Anything else (a display name, a
+// group's name, a typo) would match nobody, silently: refuse it at start instead. The last group may
+// be longer than a GUID's: the Agents Playground's user id is 00000000-0000-0000-0000-0000000000020.
+const ACCESS_ENTRY = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12,}|[^\s@]+@[^\s@]+)$/i;
+const accessList = list.pipe(
+  z.array(z.string()).superRefine((entries, context) => {
+    for (const entry of entries) {
+      if (!ACCESS_ENTRY.test(entry)) context.addIssue({ code: z.ZodIssueCode.custom, message: `'${entry}' is neither an object or group id (a GUID) nor a UPN (name@domain)` });
+    }
+  }),
+);
+const ACCESS_LIST_HINT =
+  'Comma-separated Entra user object ids, UPNs or security group object ids (Entra admin center > Groups > the group > Object ID). Group ids need the Graph permissions User.Read.All and GroupMember.Read.All (README, "Roles by group").';
 
 const DEFENDER_WRITABLE_DEFAULT: EditableField[] = ['title', 'description', 'status', 'classification', 'owner', 'tags'];
 
@@ -180,6 +199,8 @@ export function loadConfig(env: Env): Config {
   }
 
   const bot = readBotIdentity(env, problems, notLocal);
+  // Problems are the pairs' to report: without SYNC_PAIRS the same identity is the default pair's.
+  const appCredential = tenantId ? resolveIdentity({}, identityVariables, undefined, []) : undefined;
 
   const writable = r(
     'DEFENDER_WRITABLE_FIELDS',
@@ -205,6 +226,7 @@ export function loadConfig(env: Env): Config {
     bot,
     allowedTenants: r('ALLOWED_TENANTS', list.default(''), 'Comma-separated Entra tenant ids whose Teams conversations see every pair.') ?? [],
     pairs,
+    appIdentity: tenantId && appCredential ? { tenantId, identity: appCredential } : undefined,
     sync: {
       // Graph's documented security budget is 150 requests/min per app per tenant. One delta list
       // call per portal every 2 s is 30/min, a fifth of it, leaving the rest for writes and paging.
@@ -214,8 +236,8 @@ export function loadConfig(env: Env): Config {
       changeNotes: (r('CHANGE_NOTES', z.enum(['on', 'off']).default('on'), "'on' (one note per edit in Defender naming the analyst) or 'off'.") ?? 'on') === 'on',
     },
     access: {
-      analysts: r('ANALYSTS', list.optional(), 'Comma-separated Entra object ids, UPNs or group ids.'),
-      approvers: r('APPROVERS', list.default(''), 'Comma-separated Entra object ids, UPNs or group ids.') ?? [],
+      analysts: r('ANALYSTS', accessList.optional(), ACCESS_LIST_HINT),
+      approvers: r('APPROVERS', accessList.default(''), ACCESS_LIST_HINT) ?? [],
     },
     approvals: {
       expiryHours: r('CONNECTOR_REQUEST_EXPIRY_HOURS', z.coerce.number().positive().max(24 * 30).default(24), 'Hours before a connector change request expires, e.g. 24.') ?? 24,
@@ -244,5 +266,6 @@ export function printableConfig(config: Config): unknown {
     databaseUrl,
     bot: { ...config.bot, password: config.bot.password ? '[redacted]' : undefined },
     pairs: config.pairs.map((pair) => ({ ...pair, identity: printableIdentity(pair.identity) })),
+    appIdentity: config.appIdentity ? { ...config.appIdentity, identity: printableIdentity(config.appIdentity.identity) } : undefined,
   };
 }

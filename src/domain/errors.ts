@@ -21,13 +21,16 @@ export type PortalErrorCode =
   | 'not-writable' // the capability profile says this API cannot write the field
   | 'invalid-response'; // the portal answered with something that breaks its documented contract
 
+/** Which API failed: a portal's, or Microsoft Graph's directory (group membership for roles). */
+export type PortalErrorSource = 'defender' | 'sentinel' | 'directory';
+
 export class PortalError extends CodedError<PortalErrorCode> {
-  readonly portal: 'defender' | 'sentinel';
+  readonly portal: PortalErrorSource;
   readonly status?: number;
   /** Seconds the portal asked us to wait (Retry-After), when it said so. */
   readonly retryAfterSeconds?: number;
   constructor(
-    portal: 'defender' | 'sentinel',
+    portal: PortalErrorSource,
     code: PortalErrorCode,
     message: string,
     options?: { cause?: unknown; status?: number; retryAfterSeconds?: number },

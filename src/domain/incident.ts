@@ -119,4 +119,6 @@ export interface Actor {
   objectId: string;
   upn?: string;
   displayName: string;
+  /** The Entra tenant the person acted from (the Teams activity's): the directory that knows their groups. */
+  tenantId?: string;
 }

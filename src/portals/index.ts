@@ -11,3 +11,5 @@ export {
 export { SENTINEL_STABLE_API_VERSION } from './sentinel/common.ts';
 export { DEFENDER_DEFAULT_WRITABLE, SENTINEL_DEFAULT_WRITABLE, type PortalLogger } from './capability.ts';
 export { DEFAULT_RETRY_POLICY, type RetryPolicyOptions, type Sleep } from './http/retry.ts';
+export { createTenantDirectories, directoryIdentityFor, type DirectoryIdentitySources, type TenantDirectories, type TenantIdentity } from './directory/tenant-directories.ts';
+export { CHECK_MEMBER_GROUPS_MAX_IDS, DIRECTORY_RETRY_POLICY, createGroupMembershipClient, type GroupMembershipClient } from './directory/group-membership.ts';

@@ -17,8 +17,12 @@ import { createSimServer } from './http/server.ts';
 import type { SimRequest } from './http/types.ts';
 import type { SimulatorControl } from './control/control.ts';
 import { createControlHandler } from './control/routes.ts';
-import { createTenantPortal, tenantStateFile } from './tenant.ts';
-import type { TenantPortal, TenantWorkspace } from './tenant.ts';
+import { createDirectoryTenant, createTenantPortal, tenantStateFile } from './tenant.ts';
+import type { DirectoryTenant, TenantPortal, TenantWorkspace } from './tenant.ts';
+import { createDirectory } from './directory/directory.ts';
+import type { SimDirectory } from './directory/directory.ts';
+import { sampleDirectory } from './directory/sample.ts';
+import { createDirectoryControlHandler, isDirectoryControlPath } from './directory/control-routes.ts';
 import { tenantForArm, tenantForEntra, tenantForGraph } from './tenant-routing.ts';
 import { createIdentityRegistry, handleRegistryControl } from './entra/registry.ts';
 import { createReplayGuard } from './entra/client-assertion.ts';
@@ -31,6 +35,9 @@ export type { RequestLogEntry } from './http/request-log.ts';
 export type { ScenarioEvent } from './scenario/planner.ts';
 export type { DefenderIncident, SentinelIncident, SentinelComment } from './state/model.ts';
 export type { DirectoryUser } from './engine/engine.ts';
+export type { SimDirectory, DirectoryContents, DirectoryGroup, DirectoryUserEntry } from './directory/directory.ts';
+export { PLAYGROUND_USER_PRINCIPAL_NAME, SAMPLE_GROUPS, sampleGroupId } from './directory/sample.ts';
+export { CHECK_MEMBER_GROUPS_LIMIT } from './graph/directory-api.ts';
 export { createScenarioPlanner } from './scenario/planner.ts';
 export { GRAPH_INCIDENT_FIELDS_2025 } from './options.ts';
 
@@ -44,6 +51,8 @@ export interface RunningSimulators {
   control: SimulatorControl;
   /** The control of any configured tenant (primary or additional); throws for an unknown tenant. */
   controlFor(tenantId: string): SimulatorControl;
+  /** The directory of any tenant, with portals or directory-only; throws for an unknown tenant. */
+  directoryFor(tenantId: string): SimDirectory;
   /** Stops listening and timers, then flushes state to disk. */
   close(): Promise<void>;
 }
@@ -97,6 +106,16 @@ export async function startSimulators(options: SimulatorOptions): Promise<Runnin
     ...resolved.additionalTenants.map((extra) => tenantFor(extra, tenantStateFile(dir, extra.tenantId), structuredClone(resolved.runtime))),
   ];
   for (const tenant of tenants) await tenant.start();
+  const directoryOnly = resolved.directoryTenants.map((tenantId) =>
+    createDirectoryTenant(
+      { tenantId, baseUrl: () => baseUrl, apps: registry.apps, issuers: registry.issuers, replay, identityHeader: resolved.identityHeader, key, clock, tokenLifetimeSeconds: resolved.tokenLifetimeSeconds, onAuthenticated },
+      createDirectory(sampleDirectory(tenantId)),
+    ),
+  );
+  // Entra and Graph serve every tenant, with portals or not; ARM only those with a workspace.
+  const identityTenants: Array<TenantPortal | DirectoryTenant> = [...tenants, ...directoryOnly];
+  const directoryControls = new Map(identityTenants.map((tenant) => [tenant.tenantId.toLowerCase(), createDirectoryControlHandler(tenant.directory)]));
+  const identityTenant = (tenantId: string) => identityTenants.find((candidate) => candidate.tenantId.toLowerCase() === tenantId.toLowerCase());
 
   const controlHandlers = new Map(tenants.map((tenant) => [tenant.tenantId.toLowerCase(), createControlHandler(tenant.control)]));
   const server = createSimServer({
@@ -108,8 +127,8 @@ export async function startSimulators(options: SimulatorOptions): Promise<Runnin
     onError,
     appIdOf: (request) => appIds.get(request),
     handlers: {
-      entra: (request) => handleEntra(tenantForEntra(request, primary, tenants).entraRouter, request, clock),
-      graph: (request) => tenantForGraph(request, primary, tenants).graph(request),
+      entra: (request) => handleEntra(tenantForEntra(request, primary, identityTenants).entraRouter, request, clock),
+      graph: (request) => tenantForGraph(request, primary, identityTenants).graph(request),
       arm: (request) => tenantForArm(request, primary, tenants).arm(request),
       ...(resolved.controlApi
         ? {
@@ -118,6 +137,11 @@ export async function startSimulators(options: SimulatorOptions): Promise<Runnin
               if (registration) return registration;
               // `?tenant=<id>` picks another tenant's control; without it, the primary's.
               const tenant = request.url.searchParams.get('tenant');
+              if (isDirectoryControlPath(request.path)) {
+                const directory = directoryControls.get((tenant ?? primary.tenantId).toLowerCase());
+                if (!directory) return { status: 404, json: { error: `no simulated tenant '${tenant}'; configured: ${identityTenants.map((t) => t.tenantId).join(', ')}` } };
+                return directory(request);
+              }
               const handler = tenant === null ? controlHandlers.get(primary.tenantId.toLowerCase()) : controlHandlers.get(tenant.toLowerCase());
               if (!handler) return { status: 404, json: { error: `no simulated tenant '${tenant}'; configured: ${tenants.map((t) => t.tenantId).join(', ')}` } };
               return handler(request);
@@ -156,6 +180,11 @@ export async function startSimulators(options: SimulatorOptions): Promise<Runnin
       const tenant = tenants.find((candidate) => candidate.tenantId.toLowerCase() === tenantId.toLowerCase());
       if (!tenant) throw new Error(`simulators: no tenant '${tenantId}'; configured tenants: ${tenants.map((t) => t.tenantId).join(', ')}`);
       return tenant.control;
+    },
+    directoryFor(tenantId) {
+      const tenant = identityTenant(tenantId);
+      if (!tenant) throw new Error(`simulators: no tenant '${tenantId}'; configured tenants: ${identityTenants.map((t) => t.tenantId).join(', ')}`);
+      return tenant.directory;
     },
     async close() {
       if (closed) return;

@@ -87,6 +87,11 @@ export interface SimulatorOptions {
    * served on the same URL. `tenantId`/`workspace` above stay the primary tenant (`control`).
    */
   additionalTenants?: AdditionalTenantOptions[];
+  /**
+   * Tenants with an Entra sign-in and a directory but no portals: where people sign in to Teams
+   * without a workspace of their own (an MSSP's SOC tenant, the Agents Playground's tenant).
+   */
+  directoryTenants?: string[];
   graphRequestsPerMinute?: number;
   armBucket?: ArmBucketOptions;
   tokenLifetimeSeconds?: number;
@@ -124,6 +129,7 @@ export interface ResolvedOptions {
   resourceGroup: string;
   workspace: string;
   additionalTenants: AdditionalTenantOptions[];
+  directoryTenants: string[];
   armBucket: ArmBucketOptions;
   tokenLifetimeSeconds: number;
   controlApi: boolean;
@@ -188,6 +194,19 @@ function resolveAdditionalTenants(options: SimulatorOptions): AdditionalTenantOp
   });
 }
 
+function resolveDirectoryTenants(options: SimulatorOptions, portalTenants: readonly AdditionalTenantOptions[]): string[] {
+  const extra = options.directoryTenants ?? [];
+  if (!Array.isArray(extra)) throw new Error(`simulators: option 'directoryTenants' must be an array of tenant ids`);
+  const seen = new Set([String(options.tenantId), ...portalTenants.map((tenant) => tenant.tenantId)].map((id) => id.toLowerCase()));
+  return extra.map((tenantId, index) => {
+    const name = `directoryTenants[${index}]`;
+    if (!TENANT_ID.test(requireText(tenantId, name))) throw new Error(`simulators: option '${name}' must be a GUID or domain name`);
+    if (seen.has(tenantId.toLowerCase())) throw new Error(`simulators: tenant '${tenantId}' is configured twice; each tenant needs one entry`);
+    seen.add(tenantId.toLowerCase());
+    return tenantId;
+  });
+}
+
 /** Checks one app registration (options at start, or the control API while running). */
 export function validateApp(app: SimulatorApp, name: string): void {
   requireText(app?.clientId, `${name}.clientId`);
@@ -227,6 +246,7 @@ export function resolveOptions(options: SimulatorOptions): ResolvedOptions {
   if (!INTEGRATION_METHODS.includes(method)) {
     throw new Error(`simulators: option 'integrationMethod' must be one of ${INTEGRATION_METHODS.join(', ')}`);
   }
+  const additionalTenants = resolveAdditionalTenants(options);
   const graphRequestsPerMinute = nonNegative(
     options.graphRequestsPerMinute,
     DEFAULT_GRAPH_REQUESTS_PER_MINUTE,
@@ -243,7 +263,8 @@ export function resolveOptions(options: SimulatorOptions): ResolvedOptions {
     subscriptionId: requireText(options.subscriptionId, 'subscriptionId'),
     resourceGroup: requireText(options.resourceGroup, 'resourceGroup'),
     workspace: requireText(options.workspace, 'workspace'),
-    additionalTenants: resolveAdditionalTenants(options),
+    additionalTenants,
+    directoryTenants: resolveDirectoryTenants(options, additionalTenants),
     armBucket: options.armBucket ?? DEFAULT_ARM_BUCKET,
     tokenLifetimeSeconds: nonNegative(options.tokenLifetimeSeconds, DEFAULT_TOKEN_LIFETIME_SECONDS, 'tokenLifetimeSeconds'),
     controlApi: options.controlApi ?? true,

@@ -29,13 +29,13 @@ export function unverifiedTokenTenant(authorization: string | undefined): string
 }
 
 /** Graph: the tenant named by the token; unknown or no token -> the primary, which answers 401. */
-export function tenantForGraph<T extends RoutableTenant>(request: SimRequest, primary: T, tenants: readonly T[]): T {
+export function tenantForGraph<T extends { tenantId: string }>(request: SimRequest, primary: T, tenants: readonly T[]): T {
   const tid = unverifiedTokenTenant(header(request, 'authorization'));
   return tenants.find((tenant) => same(tid, tenant.tenantId)) ?? primary;
 }
 
 /** Entra: `/{tenant}/...`; `/common/...` and unknown tenants go to the primary (90002 for unknown). */
-export function tenantForEntra<T extends RoutableTenant>(request: SimRequest, primary: T, tenants: readonly T[]): T {
+export function tenantForEntra<T extends { tenantId: string }>(request: SimRequest, primary: T, tenants: readonly T[]): T {
   const segment = request.path.split('/')[1];
   return tenants.find((tenant) => same(segment, tenant.tenantId)) ?? primary;
 }

@@ -9,10 +9,13 @@ import type { SigningKey } from './entra/signing-key.ts';
 import { createEntraRouter } from './entra/routes.ts';
 import type { Router } from './http/router.ts';
 import { createGraphHandler } from './graph/api.ts';
+import { createDirectoryGraphHandler, isDirectoryPath } from './graph/directory-api.ts';
+import { createDirectory } from './directory/directory.ts';
+import type { SimDirectory } from './directory/directory.ts';
+import { sampleDirectory } from './directory/sample.ts';
 import { createArmHandler } from './arm/api.ts';
 import { createPortalEngine } from './engine/engine.ts';
-import type { DirectoryUser, PortalEngine } from './engine/engine.ts';
-import { stableGuid } from './engine/seed.ts';
+import type { PortalEngine } from './engine/engine.ts';
 import { createSnapshotStore } from './state/persistence.ts';
 import type { SnapshotStore } from './state/persistence.ts';
 import type { FaultInjector } from './http/faults.ts';
@@ -22,7 +25,7 @@ import { createSlidingWindowLimiter, createTokenBucket } from './throttle.ts';
 import type { ArmBucketOptions } from './options.ts';
 import { createControl } from './control/control.ts';
 import type { SimulatorControl } from './control/control.ts';
-import { createScenarioPlanner, SCENARIO_ANALYSTS } from './scenario/planner.ts';
+import { createScenarioPlanner } from './scenario/planner.ts';
 import type { ScenarioEvent } from './scenario/planner.ts';
 import { createScenarioRunner } from './scenario/runner.ts';
 import type { ScenarioRunner } from './scenario/runner.ts';
@@ -41,6 +44,7 @@ export interface TenantPortal {
   engine: PortalEngine;
   control: SimulatorControl;
   scenario: ScenarioRunner;
+  directory: SimDirectory;
   entraRouter: Router;
   graph: (request: SimRequest) => Promise<SimResponse>;
   arm: (request: SimRequest) => Promise<SimResponse>;
@@ -73,13 +77,43 @@ export interface TenantPortalDeps {
   onError: (error: unknown, context: string) => void;
 }
 
-/** Analysts of a simulated tenant (owners and comment authors the portals know). */
-export function directoryFor(tenantId: string): DirectoryUser[] {
-  return SCENARIO_ANALYSTS.map((upn) => ({
-    objectId: stableGuid(`${tenantId}/user/${upn}`),
-    userPrincipalName: upn,
-    displayName: upn.split('@')[0]?.split('.').map((part) => part[0]?.toUpperCase() + part.slice(1)).join(' ') ?? upn,
-  }));
+/** What a tenant without a workspace still has: its Entra sign-in, its directory and Graph's directory API. */
+export interface DirectoryTenant {
+  tenantId: string;
+  directory: SimDirectory;
+  entraRouter: Router;
+  graph: (request: SimRequest) => Promise<SimResponse>;
+}
+
+export type DirectoryTenantDeps = Pick<
+  TenantPortalDeps,
+  'baseUrl' | 'apps' | 'issuers' | 'replay' | 'identityHeader' | 'key' | 'clock' | 'tokenLifetimeSeconds' | 'onAuthenticated'
+> & { tenantId: string };
+
+/**
+ * A tenant's identity side: Entra's token endpoint for it and its directory behind Graph. `other`
+ * serves the Graph paths that are not directory paths (the security API, where the tenant has one).
+ */
+export function createDirectoryTenant(deps: DirectoryTenantDeps, directory: SimDirectory, other?: (request: SimRequest) => Promise<SimResponse>): DirectoryTenant {
+  const { tenantId } = deps;
+  const entraRouter = createEntraRouter({
+    baseUrl: deps.baseUrl,
+    tenantId,
+    apps: deps.apps,
+    issuers: deps.issuers,
+    replay: deps.replay,
+    identityHeader: deps.identityHeader,
+    key: deps.key,
+    clock: deps.clock,
+    tokenLifetimeSeconds: deps.tokenLifetimeSeconds,
+  });
+  const directoryGraph = createDirectoryGraphHandler({ baseUrl: deps.baseUrl, tenantId, key: deps.key, clock: deps.clock, directory, onAuthenticated: deps.onAuthenticated });
+  return {
+    tenantId,
+    directory,
+    entraRouter,
+    graph: (request) => (isDirectoryPath(request.path) || !other ? directoryGraph(request) : other(request)),
+  };
 }
 
 export function securityInsightsScope(workspace: TenantWorkspace): string {
@@ -89,7 +123,8 @@ export function securityInsightsScope(workspace: TenantWorkspace): string {
 export function createTenantPortal(deps: TenantPortalDeps): TenantPortal {
   const { workspace, clock, runtime, onError } = deps;
   const tenantId = workspace.tenantId;
-  const directory = directoryFor(tenantId);
+  const tenantDirectory = createDirectory(sampleDirectory(tenantId));
+  const directory = () => tenantDirectory.users();
   // The engine reports changes to the snapshot store, which in turn reads the engine's state.
   const snapshotRef: { store?: SnapshotStore } = {};
   const engine = createPortalEngine({
@@ -144,18 +179,8 @@ export function createTenantPortal(deps: TenantPortalDeps): TenantPortal {
     directory,
   });
 
-  const entraRouter = createEntraRouter({
-    baseUrl: deps.baseUrl,
-    tenantId,
-    apps: deps.apps,
-    issuers: deps.issuers,
-    replay: deps.replay,
-    identityHeader: deps.identityHeader,
-    key: deps.key,
-    clock,
-    tokenLifetimeSeconds: deps.tokenLifetimeSeconds,
-  });
-  const graph = createGraphHandler({ baseUrl: deps.baseUrl, tenantId, key: deps.key, clock, runtime, engine, limiter: graphLimiter, onAuthenticated: deps.onAuthenticated });
+  const security = createGraphHandler({ baseUrl: deps.baseUrl, tenantId, key: deps.key, clock, runtime, engine, limiter: graphLimiter, onAuthenticated: deps.onAuthenticated });
+  const identity = createDirectoryTenant({ ...deps, tenantId }, tenantDirectory, security);
   const arm = createArmHandler({
     baseUrl: deps.baseUrl,
     tenantId,
@@ -177,8 +202,9 @@ export function createTenantPortal(deps: TenantPortalDeps): TenantPortal {
     engine,
     control,
     scenario,
-    entraRouter,
-    graph,
+    directory: identity.directory,
+    entraRouter: identity.entraRouter,
+    graph: identity.graph,
     arm,
     async start() {
       const loaded = await snapshot.load();

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { startSimulators, type IntegrationMethod, type RequestLogEntry, type RunningSimulators } from '../../src/simulators/index.ts';
 import { createConnectorSettingsClient, type DefenderConnectorSettingsClient } from '../../src/portals/index.ts';
 import { openStore, type OpenedStore } from '../../src/store/store.ts';
-import { createApprovalService, type ApprovalService } from '../../src/approvals/service.ts';
+import { createApprovalService, type ApprovalService, type ApprovalServiceDeps } from '../../src/approvals/service.ts';
 import type { RequirementCheck } from '../../src/approvals/types.ts';
 import { requirementChecksFrom } from '../../src/approvals/requirements.ts';
 import type { Actor } from '../../src/domain/incident.ts';
@@ -47,14 +47,17 @@ export interface IntegrationHarness {
 }
 
 /** Requests and audit rows wait for nothing: the SQL store answers when the write is done. */
-export async function startIntegrationHarness(options: { integrationMethod: IntegrationMethod; name: string }): Promise<IntegrationHarness> {
+/** Role checks for the service; default: the fixed APPROVER_IDS and ANALYST_IDS. */
+export type RoleChecks = Pick<ApprovalServiceDeps, 'isApprover' | 'isAnalyst'>;
+
+export async function startIntegrationHarness(options: { integrationMethod: IntegrationMethod; name: string; roles?: (sims: RunningSimulators) => RoleChecks }): Promise<IntegrationHarness> {
   const dataDir = await mkdtemp(path.join(tmpdir(), `approvals-${options.name}-`));
   const sims = await startSimulators({
     dataDir,
     port: 0,
     host: '127.0.0.1',
     tenantId: TENANT,
-    apps: [{ ...APP, graphRoles: ['SecurityIncident.ReadWrite.All'], armAccess: true }],
+    apps: [{ ...APP, graphRoles: ['SecurityIncident.ReadWrite.All', 'User.Read.All', 'GroupMember.Read.All'], armAccess: true }],
     ...WORKSPACE,
     integrationMethod: options.integrationMethod,
     azurePortalDelayMs: 0,
@@ -101,8 +104,10 @@ export async function startIntegrationHarness(options: { integrationMethod: Inte
     approvals: opened.store.approvals,
     audit: opened.store.audit,
     settings: opened.store.settings,
-    isApprover: (actor) => APPROVER_IDS.has(actor.objectId),
-    isAnalyst: (actor) => ANALYST_IDS.has(actor.objectId),
+    ...(options.roles?.(sims) ?? {
+      isApprover: (actor: Actor) => APPROVER_IDS.has(actor.objectId),
+      isAnalyst: (actor: Actor) => ANALYST_IDS.has(actor.objectId),
+    }),
     clock: clock.now,
     newId: randomUUID,
     sleep: async (ms) => {

@@ -5,7 +5,7 @@ import { installTurnErrorHandler } from '../../src/bot/adapter.ts';
 import { createCapturingLogger, referenceIn } from './support/capturing-logger.ts';
 import { createSilentLogger } from '../../src/observability/logger.ts';
 import { sampleView } from '../fakes/bridge.ts';
-import { ALICE, BOT, CHANNEL_ID, CHAT_ID, PLAYGROUND_USER, VICTOR, installationUpdateActivity, invokeActivity, membersAddedActivity, messageActivity } from './support/activities.ts';
+import { ALICE, BOT, CHANNEL_ID, CHAT_ID, PLAYGROUND_USER, TENANT, VICTOR, installationUpdateActivity, invokeActivity, membersAddedActivity, messageActivity } from './support/activities.ts';
 import { assertValidCard } from '../../src/cards/validate-card.ts';
 import { NO_MATCH_TEXT } from '../../src/bot/incident-list-reply.ts';
 import { actionsOf, cardsOf, createHarness, textBlocksOf, textsOf, verbsIn } from './support/harness.ts';
@@ -161,7 +161,7 @@ describe('edit commands', () => {
     const [request] = h.bridge.requests;
     expect(request?.changes).toEqual({ severity: 'high' });
     expect(request?.linkId).toBe('link-1');
-    expect(request?.actor).toEqual({ objectId: ALICE.aadObjectId, displayName: ALICE.name, upn: 'Alice@Contoso.com' });
+    expect(request?.actor).toEqual({ objectId: ALICE.aadObjectId, displayName: ALICE.name, upn: 'Alice@Contoso.com', tenantId: TENANT });
     expect(h.sender.of('update')).toHaveLength(0);
 
     await h.bridge.completeEdit('req-1');
@@ -237,7 +237,7 @@ describe('edit commands', () => {
   });
 
   test('group membership grants the analyst role', async () => {
-    const h = createHarness({ access: { analysts: ['group-soc'], localMode: false }, groupsOf: async (actor) => (actor.objectId === VICTOR.aadObjectId ? ['GROUP-SOC'] : []) });
+    const h = createHarness({ access: { analysts: ['group-soc'], localMode: false }, groupsOf: async (actor) => ({ ok: true, groupIds: actor.objectId === VICTOR.aadObjectId ? ['GROUP-SOC'] : [] }) });
     await h.turn(messageActivity('/severity 29 high', { from: VICTOR }));
     expect(h.bridge.requests).toHaveLength(1);
   });

@@ -30,6 +30,23 @@ describe('loadConfig', () => {
     expect(config.access.analysts).toEqual(['a@contoso.com', 'b@contoso.com']);
   });
 
+  test('ANALYSTS and APPROVERS take object ids, UPNs and group ids; anything else is refused at start', () => {
+    const group = '6b3c8f1e-2a4d-4c8e-9f10-1b2c3d4e5f60';
+    const config = loadConfig(localEnv({ ANALYSTS: `${group}, ann@contoso.com`, APPROVERS: '00000000-0000-0000-0000-0000000000020' }));
+    expect(config.access).toEqual({ analysts: [group, 'ann@contoso.com'], approvers: ['00000000-0000-0000-0000-0000000000020'] });
+    const problems = problemsOf(localEnv({ ANALYSTS: 'SOC Analysts', APPROVERS: 'bob' }));
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^ANALYSTS: 'SOC Analysts' is not valid \('SOC Analysts' is neither an object or group id/);
+    expect(problems[0]).toContain('GroupMember.Read.All');
+    expect(problems[1]).toMatch(/^APPROVERS: 'bob' is not valid/);
+  });
+
+  test('the AZURE_* identity reads the directories of tenants without a pair, when it is complete', () => {
+    expect(loadConfig(localEnv()).appIdentity).toEqual({ tenantId: '00000000-0000-4000-8000-000000000001', identity: { credentialType: 'secret', clientId: '00000000-0000-4000-8000-0000000000c1', clientSecret: 'local-simulator-secret' } });
+    const pairs = JSON.stringify([{ id: 'contoso', tenantId: 'contoso.example', clientId: 'pair-app', clientSecret: 'pair-secret', subscriptionId: 's', resourceGroup: 'rg', workspace: 'ws' }]);
+    expect(loadConfig(localEnv({ SYNC_PAIRS: pairs, AZURE_CLIENT_SECRET: undefined })).appIdentity).toBeUndefined();
+  });
+
   test('a missing value names the variable and says what to set', () => {
     const problems = problemsOf(localEnv({ GRAPH_ENDPOINT: undefined }));
     expect(problems).toHaveLength(1);

@@ -72,7 +72,7 @@ function recordingStore(state: SimState) {
   const store = createSentinelStore({
     clock: () => new Date(),
     state: () => state,
-    directory: [{ objectId: 'oid-ann', userPrincipalName: 'ann@contoso.example', displayName: 'Ann' }],
+    directory: () => [{ objectId: 'oid-ann', userPrincipalName: 'ann@contoso.example', displayName: 'Ann' }],
     changed: () => {},
     events: { incidentChanged: (name, comment) => events.push(comment ? [name, comment] : [name]) },
   });

@@ -31,7 +31,7 @@ import { cardActionIdempotencyKey } from '../idempotency.ts';
 import { ownerFromActor } from '../identity.ts';
 import { cannotAssignMeText, notAnalystText } from '../replies.ts';
 import { reportUnexpected } from '../unexpected-error.ts';
-import { incidentsFor, renderIncident, roleFor, withinDeadline, type RouteDeps } from '../route-deps.ts';
+import { incidentsFor, renderIncident, roleDecisionFor, withinDeadline, type RouteDeps } from '../route-deps.ts';
 
 const ACTION_INVOKE_NAME = 'adaptiveCard/action';
 
@@ -98,13 +98,14 @@ async function handle(deps: RouteDeps, context: TurnContext, verb: string, data:
     );
     return MISMATCH_TEXT;
   }
-  const analyst = isAnalyst(await roleFor(deps, actor));
+  const decision = await roleDecisionFor(deps, actor);
+  const analyst = isAnalyst(decision.role);
 
   if (action.verb === 'refreshCard') return renderIncident(deps, view, analyst ? 'analyst' : 'readOnly', await deps.bridge.latestEditOutcome(view.linkId));
   if (!analyst) {
     // The invoke answer can carry one thing; the card without buttons goes to the clicker, the
     // reason as a message in the card's thread.
-    await context.sendActivity(notAnalystText());
+    await context.sendActivity(notAnalystText(decision.groupProblem));
     return renderIncident(deps, view, 'readOnly', await deps.bridge.latestEditOutcome(view.linkId));
   }
 

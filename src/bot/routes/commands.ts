@@ -12,7 +12,7 @@ import { commandIdempotencyKey } from '../idempotency.ts';
 import { ownerFromActor } from '../identity.ts';
 import { incidentListReply } from '../incident-list-reply.ts';
 import { cannotAssignMeText, notAnalystText, notFoundText } from '../replies.ts';
-import { incidentsFor, replyWithIncidentCard, roleFor, type RouteDeps } from '../route-deps.ts';
+import { incidentsFor, replyWithIncidentCard, roleDecisionFor, roleFor, type RouteDeps } from '../route-deps.ts';
 
 const HANDLED: ReadonlySet<CommandName> = new Set(['incident', 'list', 'severity', 'tag', 'comment', 'assign', 'status']);
 const DEFAULT_LIST_LIMIT = 10;
@@ -45,8 +45,9 @@ async function runEdit(deps: RouteDeps, context: TurnContext, command: EditComma
     await context.sendActivity('I cannot tell who sent this, so I cannot credit the change. Try again from Teams.');
     return;
   }
-  if (!isAnalyst(await roleFor(deps, actor))) {
-    await context.sendActivity(notAnalystText());
+  const decision = await roleDecisionFor(deps, actor);
+  if (!isAnalyst(decision.role)) {
+    await context.sendActivity(notAnalystText(decision.groupProblem));
     return;
   }
   const view = await incidentsFor(deps, context).find(command.ref);

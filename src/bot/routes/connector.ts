@@ -252,11 +252,11 @@ export function registerConnectorRoutes<TState extends TurnState>(app: Applicati
   app.adaptiveCards.actionExecute(CONNECTOR_VERBS.submit, guarded(async (context, data) => {
     const actor = await deps.identity.actorOf(context);
     if (!actor) return 'I could not tell who you are, so I cannot file the request.';
-    // Before reading the form: a viewer learns nothing from validation (the service refuses too).
-    if (!(await deps.service.mayRequest(actor))) return ONLY_ANALYSTS_REQUEST;
-    const form = parseConnectorRequestForm(data);
-    if (!form.ok) return form.errors.join(' ');
     try {
+      // Before reading the form: a viewer learns nothing from validation (the service refuses too).
+      if (!(await deps.service.mayRequest(actor))) return ONLY_ANALYSTS_REQUEST;
+      const form = parseConnectorRequestForm(data);
+      if (!form.ok) return form.errors.join(' ');
       const { request } = await deps.service.request(actor, form.proposed, form.reason, { formVersion: form.formVersion });
       // The form message becomes the request's card in the requester's conversation.
       const conversationId = await rememberConversation(context);

@@ -8,7 +8,7 @@ import type { Command, CommandName } from '../commands/parse.ts';
 import { registerSlashCommands } from './slash-command-route.ts';
 import { baseConversationId, conversationDraftFrom } from '../conversation-reference.ts';
 import { commandText, subscribedText, subscriptionListText } from '../replies.ts';
-import { referenceOf, roleFor, type RouteDeps } from '../route-deps.ts';
+import { referenceOf, roleDecisionFor, type RouteDeps } from '../route-deps.ts';
 
 const HANDLED: ReadonlySet<CommandName> = new Set(['subscribe', 'unsubscribe', 'subscriptions']);
 
@@ -17,8 +17,9 @@ export const MAX_SUBSCRIPTIONS_PER_CONVERSATION = 20;
 
 async function requireAnalyst(deps: RouteDeps, context: TurnContext): Promise<boolean> {
   const actor = await deps.identity.actorOf(context);
-  if (actor && isAnalyst(await roleFor(deps, actor))) return true;
-  await context.sendActivity('Only analysts can change what this conversation is subscribed to.');
+  const decision = actor ? await roleDecisionFor(deps, actor) : null;
+  if (decision && isAnalyst(decision.role)) return true;
+  await context.sendActivity(['Only analysts can change what this conversation is subscribed to.', decision?.groupProblem].filter(Boolean).join(' '));
   return false;
 }
 

@@ -6,12 +6,12 @@ import type { EditableField, Incident, IncidentComment } from '../../domain/inci
 import type { IncidentEdit, ListChangedOptions, PortalClient } from '../../sync/ports.ts';
 import { formatBridgeComment, type BridgeComment } from '../../domain/attribution.ts';
 import { assertWritable, resolveEdit, SILENT_LOGGER, writableSet, type PortalLogger } from '../capability.ts';
-import { createPortalConnection, type PortalAuthority, type PortalIdentity } from '../http/credential.ts';
-import { abortedByCaller, invalidResponse, portalErrorFromHttp, portalErrorFromNetwork } from '../http/errors.ts';
-import { createAgentFetch, type FetchLike } from '../http/fetch.ts';
-import { parseRetryAfterSeconds, realSleep, resolveRetryOptions, type RetryPolicyOptions, type Sleep } from '../http/retry.ts';
+import { type PortalAuthority, type PortalIdentity } from '../http/credential.ts';
+import { invalidResponse } from '../http/errors.ts';
+import { type FetchLike } from '../http/fetch.ts';
+import { resolveRetryOptions, type RetryPolicyOptions, type Sleep } from '../http/retry.ts';
 import { isObject, isoInstant, str } from '../wire.ts';
-import { createGraphClient, GraphTokenError } from './graph-pipeline.ts';
+import { connectGraph, graphFailureToPortalError } from './graph-pipeline.ts';
 import { domainPatchToGraph, graphCommentToDomain, graphIncidentToDomain } from './mapping.ts';
 
 /** Documented maximum: `$top` above 50 is refused with 400 ("The limit of '50' for Top query has been exceeded"). */
@@ -48,17 +48,8 @@ export function createDefenderClient(options: DefenderClientOptions): PortalClie
   const log = options.logger ?? SILENT_LOGGER;
   const now = options.now ?? Date.now;
   const expandAlerts = options.expandAlerts ?? true;
-  const { agent, credential } = createPortalConnection(options);
   const graphOrigin = new URL(options.graphEndpoint).origin;
-  const client: Client = createGraphClient({
-    graphEndpoint: options.graphEndpoint,
-    credential,
-    fetch: options.fetch ?? createAgentFetch(agent),
-    retry,
-    sleep: options.sleep ?? realSleep,
-    random: options.random ?? Math.random,
-    now,
-  });
+  const client: Client = connectGraph(options, retry);
 
   const incidentPath = (id: string) => {
     if (typeof id !== 'string' || id.length === 0 || id.length > 128) throw new TypeError('a Defender incident id is a non-empty string');
@@ -69,7 +60,7 @@ export function createDefenderClient(options: DefenderClientOptions): PortalClie
     try {
       return await run();
     } catch (error) {
-      throw toPortalError(what, error, signal, now());
+      throw graphFailureToPortalError('defender', what, error, signal, now());
     }
   }
 
@@ -86,7 +77,7 @@ export function createDefenderClient(options: DefenderClientOptions): PortalClie
     } catch (error) {
       if (error instanceof GraphError && error.statusCode === 404) return null;
       if (error instanceof PortalError) throw error;
-      throw toPortalError(`GET incident ${id}`, error, undefined, now());
+      throw graphFailureToPortalError('defender', `GET incident ${id}`, error, undefined, now());
     }
   }
 
@@ -171,25 +162,4 @@ export function createDefenderClient(options: DefenderClientOptions): PortalClie
 
     writableFields: () => writable,
   };
-}
-
-function toPortalError(what: string, error: unknown, signal: AbortSignal | undefined, nowMs: number): unknown {
-  if (abortedByCaller(signal)) return signal?.reason ?? error;
-  if (error instanceof PortalError) return error;
-  if (error instanceof GraphTokenError) {
-    return new PortalError('defender', 'unauthorized', `defender ${what}: ${error.message}. Check the tenant id, client id, client secret and authority host.`, {
-      cause: error.customError ?? error,
-    });
-  }
-  if (error instanceof GraphError && error.statusCode > 0) {
-    const retryAfterSeconds = parseRetryAfterSeconds(error.headers?.get('retry-after'), nowMs);
-    return portalErrorFromHttp('defender', what, {
-      status: error.statusCode,
-      ...(error.code ? { code: error.code } : {}),
-      ...(error.message ? { message: error.message } : {}),
-      ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
-      cause: error,
-    });
-  }
-  return portalErrorFromNetwork('defender', what, error);
 }

@@ -3,9 +3,13 @@
 // https) -> a fetch handler that sends through our TLS-trusting fetch. The SDK's own RetryHandler
 // is not used: it sleeps with its own timer (tests could not inject time), retries only 429/503/504,
 // and has no bound on the total wait.
-import { AuthenticationHandler, Client, GraphClientError, type AuthenticationProvider, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
+import { AuthenticationHandler, Client, GraphClientError, GraphError, type AuthenticationProvider, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
 import type { TokenCredential } from '@azure/identity';
-import { GRAPH_SCOPE } from '../http/credential.ts';
+import { PortalError, type PortalErrorSource } from '../../domain/errors.ts';
+import { createPortalConnection, GRAPH_SCOPE, type PortalConnectionOptions } from '../http/credential.ts';
+import { createAgentFetch } from '../http/fetch.ts';
+import { realSleep } from '../http/retry.ts';
+import { abortedByCaller, portalErrorFromHttp, portalErrorFromNetwork } from '../http/errors.ts';
 import type { FetchLike } from '../http/fetch.ts';
 import { decideRetry, parseRetryAfterSeconds, type RetryPolicyOptions, type Sleep } from '../http/retry.ts';
 
@@ -17,6 +21,29 @@ export interface GraphPipelineOptions {
   sleep: Sleep;
   random: () => number;
   now: () => number;
+}
+
+/** A Graph connection's settings: where, as whom, and the test seams (fetch, sleep, random, clock). */
+export type GraphConnectionOptions = PortalConnectionOptions & {
+  graphEndpoint: string;
+  fetch?: FetchLike;
+  sleep?: Sleep;
+  random?: () => number;
+  now?: () => number;
+};
+
+/** The Graph client over the portals' TLS trust, credential and retry policy. */
+export function connectGraph(options: GraphConnectionOptions, retry: RetryPolicyOptions): Client {
+  const { agent, credential } = createPortalConnection(options);
+  return createGraphClient({
+    graphEndpoint: options.graphEndpoint,
+    credential,
+    fetch: options.fetch ?? createAgentFetch(agent),
+    retry,
+    sleep: options.sleep ?? realSleep,
+    random: options.random ?? Math.random,
+    now: options.now ?? Date.now,
+  });
 }
 
 /** A token failure, carried through the SDK untouched (it rethrows GraphClientError as is). */
@@ -132,4 +159,26 @@ class FetchHandler implements Middleware {
   async execute(context: Context): Promise<void> {
     context.response = await this.#fetch(context.request as string | Request, context.options as RequestInit);
   }
+}
+
+/** What a Graph SDK call threw, as a coded PortalError of `source` (the caller's own abort passes through). */
+export function graphFailureToPortalError(source: PortalErrorSource, what: string, error: unknown, signal: AbortSignal | undefined, nowMs: number): unknown {
+  if (abortedByCaller(signal)) return signal?.reason ?? error;
+  if (error instanceof PortalError) return error;
+  if (error instanceof GraphTokenError) {
+    return new PortalError(source, 'unauthorized', `${source} ${what}: ${error.message}. Check the tenant id, client id, client secret and authority host.`, {
+      cause: error.customError ?? error,
+    });
+  }
+  if (error instanceof GraphError && error.statusCode > 0) {
+    const retryAfterSeconds = parseRetryAfterSeconds(error.headers?.get('retry-after'), nowMs);
+    return portalErrorFromHttp(source, what, {
+      status: error.statusCode,
+      ...(error.code ? { code: error.code } : {}),
+      ...(error.message ? { message: error.message } : {}),
+      ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+      cause: error,
+    });
+  }
+  return portalErrorFromNetwork(source, what, error);
 }

@@ -1,17 +1,19 @@
 // HTTP outcomes -> PortalError, with messages that tell an operator what to check.
-import { PortalError, type PortalErrorCode } from '../../domain/errors.ts';
-import type { Portal } from '../../domain/incident.ts';
+import { PortalError, type PortalErrorCode, type PortalErrorSource } from '../../domain/errors.ts';
 
-const PERMISSION_HINT: Record<Portal, string> = {
+const PERMISSION_HINT: Record<PortalErrorSource, string> = {
   defender:
     'grant the app registration the Microsoft Graph application permission SecurityIncident.ReadWrite.All (SecurityIncident.Read.All for read-only) and give admin consent',
   sentinel:
     'assign the app registration the "Microsoft Sentinel Contributor" role on the Log Analytics workspace (or its resource group)',
+  directory:
+    "grant the app the Microsoft Graph application permissions User.Read.All and GroupMember.Read.All (or Directory.Read.All) in the person's tenant and give admin consent",
 };
 
-const AUTH_HINT: Record<Portal, string> = {
+const AUTH_HINT: Record<PortalErrorSource, string> = {
   defender: 'check the tenant id, client id and client secret, and that the token is for https://graph.microsoft.com',
   sentinel: 'check the tenant id, client id and client secret, and that the token is for https://management.azure.com',
+  directory: "check that the app registration exists in the person's tenant (a multi-tenant app needs admin consent there), its credential, and that the token is for https://graph.microsoft.com",
 };
 
 export interface HttpFailure {
@@ -35,7 +37,7 @@ export function codeForStatus(status: number): PortalErrorCode {
 }
 
 /** `what` names the operation, e.g. "PATCH incident 29". */
-export function portalErrorFromHttp(portal: Portal, what: string, failure: HttpFailure): PortalError {
+export function portalErrorFromHttp(portal: PortalErrorSource, what: string, failure: HttpFailure): PortalError {
   const code = codeForStatus(failure.status);
   const said = failure.message ? `: ${failure.code ? `${failure.code}: ` : ''}${failure.message}` : failure.code ? `: ${failure.code}` : '';
   let advice = '';
@@ -51,7 +53,7 @@ export function portalErrorFromHttp(portal: Portal, what: string, failure: HttpF
   });
 }
 
-export function portalErrorFromNetwork(portal: Portal, what: string, cause: unknown): PortalError {
+export function portalErrorFromNetwork(portal: PortalErrorSource, what: string, cause: unknown): PortalError {
   const detail = cause instanceof Error ? cause.message : String(cause);
   return new PortalError(
     portal,
@@ -61,7 +63,7 @@ export function portalErrorFromNetwork(portal: Portal, what: string, cause: unkn
   );
 }
 
-export function invalidResponse(portal: Portal, what: string, problem: string, cause?: unknown): PortalError {
+export function invalidResponse(portal: PortalErrorSource, what: string, problem: string, cause?: unknown): PortalError {
   return new PortalError(portal, 'invalid-response', `${portal} ${what} returned a response that breaks its documented contract: ${problem}.`, {
     ...(cause !== undefined ? { cause } : {}),
   });

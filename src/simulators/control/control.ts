@@ -140,7 +140,7 @@ export function createControl(deps: {
   scenario: ScenarioRunner;
   startScenario: (options: { eventsPerMinute?: number; seed?: number }) => void;
   flush: () => Promise<void>;
-  directory: readonly DirectoryUser[];
+  directory: () => readonly DirectoryUser[];
 }): SimulatorControl {
   const { engine, runtime } = deps;
   const copy = <T>(value: T): T => structuredClone(value);
@@ -232,7 +232,7 @@ export function createControl(deps: {
       if (typeof text !== 'string' || text.trim() === '') badRequest("'comment' must be a non-empty string");
       return copy(engine.putSentinelComment(name, crypto.randomUUID(), text, { name: upn, userPrincipalName: upn, email: upn }).comment);
     },
-    directory: () => copy([...deps.directory]),
+    directory: () => copy([...deps.directory()]),
     defenderIncidents: () => copy(Object.values(engine.state().defender.incidents)),
     sentinelIncidents: () => copy(Object.values(engine.state().sentinel.incidents)),
     sentinelComments: (name) => copy(engine.state().sentinel.comments[name] ?? []),

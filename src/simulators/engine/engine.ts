@@ -31,7 +31,8 @@ export interface EngineDeps {
   runtime: RuntimeConfig;
   /** ARM id of the workspace's Microsoft.SecurityInsights provider scope (for rule ids). */
   securityInsightsScope: string;
-  directory: readonly DirectoryUser[];
+  /** The tenant's users now (the control API may replace the directory). */
+  directory: () => readonly DirectoryUser[];
   onChange: () => void;
   onError: (error: unknown, context: string) => void;
 }

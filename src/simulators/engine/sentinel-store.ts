@@ -41,7 +41,8 @@ export interface SentinelStoreDeps {
   clock: () => Date;
   /** The current state (the engine may replace it, so it is read on every operation). */
   state: () => SimState;
-  directory: readonly DirectoryUser[];
+  /** The tenant's users now (the control API may replace the directory). */
+  directory: () => readonly DirectoryUser[];
   changed: () => void;
   events: SentinelEvents;
 }
@@ -122,7 +123,7 @@ export function createSentinelStore(deps: SentinelStoreDeps): SentinelStore {
     if (existing && write.etag !== undefined && write.etag !== existing.etag) {
       throw new SimError('conflict', `Newer version of resource '${name}' exists. Data was not saved`);
     }
-    const owner = ownerFromDirectory(write.owner, deps.directory);
+    const owner = ownerFromDirectory(write.owner, deps.directory());
     const at = now();
     if (!existing) {
       const incident: SentinelIncident = {

@@ -3,7 +3,6 @@
 import { createRouter } from '../http/router.ts';
 import { header, isPlainObject, parseJsonBody } from '../http/types.ts';
 import type { SimRequest, SimResponse } from '../http/types.ts';
-import { GRAPH_AUDIENCE, verifyBearer } from '../entra/tokens.ts';
 import type { AppTokenClaims } from '../entra/tokens.ts';
 import type { SigningKey } from '../entra/signing-key.ts';
 import type { SlidingWindowLimiter } from '../throttle.ts';
@@ -23,6 +22,7 @@ import type { FilterSchema } from '../odata.ts';
 import type { RuntimeConfig } from '../options.ts';
 import type { DefenderAlert, DefenderIncident } from '../state/model.ts';
 import { graphError } from './errors.ts';
+import { authenticateGraph } from './authenticate.ts';
 import { serializeAlert, serializeIncident } from './serialize.ts';
 import type { SerializeContext } from './serialize.ts';
 
@@ -72,8 +72,6 @@ const ALERT_ORDERBY = ['lastUpdateDateTime', 'createdDateTime'];
 interface Caller {
   claims: AppTokenClaims;
 }
-
-type Authorized = { ok: true; caller: Caller } | { ok: false; response: SimResponse };
 
 function serializeContext(request: SimRequest): SerializeContext {
   return { includeUnknownEnumMembers: /include-unknown-enum-members/i.test(header(request, 'prefer') ?? '') };
@@ -340,21 +338,6 @@ export function createGraphHandler(deps: GraphDeps): (request: SimRequest) => Pr
   const callers = new WeakMap<SimRequest, Caller>();
   const callerOf = (request: SimRequest): Caller => callers.get(request) as Caller;
 
-  async function authenticate(request: SimRequest): Promise<Authorized> {
-    const now = deps.clock();
-    const check = await verifyBearer({ authorization: header(request, 'authorization'), key: deps.key, tenantId: deps.tenantId, audiences: [GRAPH_AUDIENCE, `${GRAPH_AUDIENCE}/`], now });
-    if (check.ok) return { ok: true, caller: { claims: check.claims } };
-    const message =
-      check.reason === 'missing'
-        ? 'Access token is empty.'
-        : check.reason === 'expired'
-          ? 'Lifetime validation failed, the token is expired.'
-          : check.reason === 'wrong-audience'
-            ? 'Access token validation failure. Invalid audience.'
-            : 'Access token validation failure.';
-    return { ok: false, response: graphError(request, now, 401, 'InvalidAuthenticationToken', message, { 'www-authenticate': 'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize"' }) };
-  }
-
   return async (request) => {
     const now = deps.clock();
     const readMatch = router.match(request.method, request.path);
@@ -362,10 +345,11 @@ export function createGraphHandler(deps: GraphDeps): (request: SimRequest) => Pr
     const match = readMatch.kind === 'found' ? readMatch : writeMatch.kind === 'found' ? writeMatch : readMatch.kind === 'method-not-allowed' ? readMatch : writeMatch;
     if (match.kind === 'not-found') return graphError(request, now, 400, 'BadRequest', `Resource not found for the segment '${request.path}'.`);
     if (match.kind === 'method-not-allowed') return graphError(request, now, 405, 'Request_BadRequest', `Method ${request.method} is not allowed here; use ${match.allowed.join(', ')}.`);
-    const auth = await authenticate(request);
+    const auth = await authenticateGraph(request, { key: deps.key, tenantId: deps.tenantId, now });
     if (!auth.ok) return auth.response;
-    deps.onAuthenticated(request, auth.caller.claims.appid);
-    const throttle = deps.limiter.take(`${auth.caller.claims.tid}/${auth.caller.claims.appid}`, now.getTime(), deps.runtime.graphRequestsPerMinute);
+    const caller: Caller = { claims: auth.claims };
+    deps.onAuthenticated(request, caller.claims.appid);
+    const throttle = deps.limiter.take(`${caller.claims.tid}/${caller.claims.appid}`, now.getTime(), deps.runtime.graphRequestsPerMinute);
     if (!throttle.allowed) {
       return graphError(request, now, 429, 'TooManyRequests', 'Too many requests: the application exceeded its request budget for the security API. Retry after the number of seconds in Retry-After.', {
         'retry-after': String(throttle.retryAfterSeconds),
@@ -373,9 +357,9 @@ export function createGraphHandler(deps: GraphDeps): (request: SimRequest) => Pr
     }
     const isIncident = request.path.toLowerCase().startsWith('/v1.0/security/incidents');
     const roles = readMatch.kind === 'found' ? (isIncident ? READ_INCIDENT_ROLES : READ_ALERT_ROLES) : WRITE_INCIDENT_ROLES;
-    const forbidden = missingRole(request, auth.caller, roles);
+    const forbidden = missingRole(request, caller, roles);
     if (forbidden) return forbidden;
-    callers.set(request, auth.caller);
+    callers.set(request, caller);
     try {
       return await match.handler(request, match.params);
     } catch (error) {

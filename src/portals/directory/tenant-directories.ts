@@ -1,0 +1,73 @@
+// Which identity reads which tenant's directory, and one Graph group-membership client per tenant.
+//
+// A person's groups live in the directory of the tenant they act from (the Teams activity's
+// tenant), so that directory is the one asked, with:
+// - the identity of the pair (SYNC_PAIRS, or the single AZURE_* pair) in that tenant: an MSSP
+//   customer's analysts are read with the app consented in the customer's tenant;
+// - otherwise the AZURE_* identity signing in to that tenant: the SOC's own tenant (BOT_TENANT_ID,
+//   ALLOWED_TENANTS). Outside AZURE_TENANT_ID that takes a multi-tenant app registration with admin
+//   consent there; a managed identity signs in to its own tenant only, so it reads no other.
+// A tenant with no such identity gets a coded error saying so; the caller fails closed.
+import { PortalError } from '../../domain/errors.ts';
+import type { PortalIdentity } from '../../domain/portal-identity.ts';
+import { createGroupMembershipClient, type DirectoryUserKey, type GroupMembershipClient, type GroupMembershipClientOptions } from './group-membership.ts';
+
+export interface TenantIdentity {
+  tenantId: string;
+  identity: PortalIdentity;
+}
+
+export interface DirectoryIdentitySources {
+  /** The pairs' tenants and identities, in configuration order (the first pair of a tenant wins). */
+  pairs: readonly TenantIdentity[];
+  /** The AZURE_* identity in AZURE_TENANT_ID, when it is complete. */
+  app: TenantIdentity | undefined;
+}
+
+const same = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
+
+/** The identity that reads `tenantId`'s directory, or null when the bridge has none there. Pure. */
+export function directoryIdentityFor(tenantId: string, sources: DirectoryIdentitySources): TenantIdentity | null {
+  const pair = sources.pairs.find((candidate) => same(candidate.tenantId, tenantId));
+  if (pair) return { tenantId: pair.tenantId, identity: pair.identity };
+  const app = sources.app;
+  if (!app) return null;
+  if (same(app.tenantId, tenantId)) return app;
+  if (app.identity.credentialType === 'managedIdentity') return null;
+  return { tenantId, identity: app.identity };
+}
+
+export type TenantDirectoriesOptions = Omit<GroupMembershipClientOptions, 'tenantId' | keyof PortalIdentity> & {
+  sources: DirectoryIdentitySources;
+  /** Test seam: how a tenant's client is made. */
+  createClient?: (options: GroupMembershipClientOptions) => GroupMembershipClient;
+};
+
+export interface TenantDirectories {
+  memberGroups(tenantId: string, user: DirectoryUserKey, groupIds: readonly string[]): Promise<string[]>;
+}
+
+export function createTenantDirectories(options: TenantDirectoriesOptions): TenantDirectories {
+  const { sources, createClient = createGroupMembershipClient, ...common } = options;
+  // One client (credential, token cache, connection pool) per tenant; served tenants are few.
+  const clients = new Map<string, GroupMembershipClient>();
+  return {
+    async memberGroups(tenantId, user, groupIds) {
+      const key = tenantId.trim().toLowerCase();
+      let client = clients.get(key);
+      if (!client) {
+        const reader = directoryIdentityFor(tenantId, sources);
+        if (!reader) {
+          throw new PortalError(
+            'directory',
+            'unauthorized',
+            `the bridge has no identity in tenant ${tenantId} to read its directory: add a SYNC_PAIRS pair in that tenant, or use an AZURE_* app registration that is consented there (a managed identity reads its own tenant only).`,
+          );
+        }
+        client = createClient({ ...common, tenantId: reader.tenantId, ...reader.identity });
+        clients.set(key, client);
+      }
+      return client.memberGroups(user, groupIds);
+    },
+  };
+}
