@@ -71,7 +71,7 @@ describeIncidentCardFlow('issues 4 and 5 in the Agents Playground (the real prod
           // "Assign to me": the Playground user's object id is not a GUID, so the owner is their UPN.
           expect(sentinel.owner.userPrincipalName).toBe(PLAYGROUND_DEFAULTS.userPrincipalName);
           // Defender: tag and comment written through Graph; severity (not writable through Graph)
-          // arrives by the portals' own mirroring, and the audit note names the analyst.
+          // arrives by the portals' own mirroring, and one change note names the analyst.
           const defender = await waitUntil(`Defender to show severity ${target} after the portals' sync`, () => {
             const incident = control.defenderIncidents().find((candidate) => candidate.id === bot.defenderId);
             return incident?.severity === target ? incident : null;
@@ -80,7 +80,8 @@ describeIncidentCardFlow('issues 4 and 5 in the Agents Playground (the real prod
           expect(defender.assignedTo).toBe(PLAYGROUND_DEFAULTS.userPrincipalName);
           const defenderComments = defender.comments.map((comment) => withoutRef(comment.comment));
           expect(defenderComments).toContain(`${ATTRIBUTION} ${HOSTILE_COMMENT}`);
-          expect(defenderComments.some((text) => text.startsWith(ATTRIBUTION) && /severity/i.test(text) && text !== `${ATTRIBUTION} ${HOSTILE_COMMENT}`)).toBe(true);
+          const notes = defenderComments.filter((text) => text.startsWith(`[${PLAYGROUND_DEFAULTS.userName} via incident-bridge · change] `));
+          expect(notes.some((text) => /changed severity to (Low|Medium|High|Informational)/.test(text))).toBe(true);
           expect(bot.backgroundErrors()).toEqual([]);
         })();
       },

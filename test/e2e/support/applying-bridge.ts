@@ -7,6 +7,7 @@
 // a real client end to end until the full product is wired.
 import type { Incident, Portal } from '../../../src/domain/incident.ts';
 import type { EditRequest } from '../../../src/sync/api.ts';
+import { formatBridgeComment, fromTeams } from '../../../src/domain/attribution.ts';
 import type { ChangeEvent, FieldChange, IncidentView } from '../../../src/domain/change-events.ts';
 import { createFakeBridge, type FakeBridge, type FakeBridgeOptions } from '../../fakes/bridge.ts';
 
@@ -50,8 +51,10 @@ export function applyEdit(view: IncidentView, request: EditRequest, at: string):
     if (edit.classification !== undefined) incident.classification = edit.classification;
     if (edit.owner !== undefined) incident.owner = edit.owner;
     incident.tags = [...tags];
-    if (edit.comment !== undefined) incident.comments = [...incident.comments, { text: edit.comment, author: by, createdAt: at }];
-    incident.lastModifiedBy = request.actor.upn ?? by;
+    // As the portals show the bridge's writes: the comment attributed in its text, by the app.
+    if (edit.comment !== undefined) incident.comments = [...incident.comments, { text: formatBridgeComment({ kind: 'comment', author: by, text: edit.comment }), author: 'API-App:e2e', createdAt: at }];
+    // As the engine shows a portal it wrote for an analyst.
+    incident.lastModifiedBy = fromTeams(by);
     incident.lastUpdatedAt = at;
   }
   return { view: next, changes };

@@ -240,6 +240,13 @@ export function describeIncidentCardFlow<B extends BotUnderTest = BotUnderTest>(
         const history = await ui.cardTextHistory(card);
         expect(history.filter((text) => text.includes('⏳ Updating…')).length).toBeGreaterThanOrEqual(EDITS);
         expect(history.filter((text) => text.includes('✅ Update applied')).length).toBeGreaterThanOrEqual(EDITS);
+        // The notifier writes the card last, with the final outcome: it stays.
+        expect(history.at(-1)).toContain('✅ Update applied');
+        expect(history.at(-1)).not.toContain('❌');
+        // The portals name the bridge's app; the card names the analyst, from Teams.
+        await ui.factValue(card, 'Last modified by').getByText(`${PLAYGROUND_DEFAULTS.userName} (from Teams)`).waitFor();
+        await card.getByText(`${PLAYGROUND_DEFAULTS.userName} (from Teams)`, { exact: false }).first().waitFor();
+        expect(history.at(-1)).not.toContain('API-App');
         await ui.screenshot(post, join(screenshotsDir, 'incident-card-updated.png'));
         expect(bot.backgroundErrors()).toEqual([]);
       }),
