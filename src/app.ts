@@ -8,6 +8,7 @@ import type { Config, PairConfig } from './config/config.ts';
 import type { PortalIdentity } from './domain/portal-identity.ts';
 import type { Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
+import { createHealthChecks } from './observability/health-checks.ts';
 import { startSimulators, type RunningSimulators, type SimulatorApp, type SimulatorOptions } from './simulators/index.ts';
 import { openStore } from './store/store.ts';
 import { createJobQueue } from './store/queue.ts';
@@ -31,9 +32,7 @@ import { createApprovalService } from './approvals/service.ts';
 import { createApproverDirectory } from './approvals/approver-directory.ts';
 import { requirementChecksFrom } from './approvals/requirements.ts';
 import { createApprovalScheduler, DEFAULT_APPROVAL_SCHEDULER_INTERVAL_MS } from './approvals/scheduler.ts';
-import { createHttpServer, type HealthCheck } from './server/http.ts';
-
-const PORTAL_CHECK_TTL_MS = 30_000;
+import { createHttpServer, type HealthProbe } from './server/http.ts';
 
 export interface StartOptions {
   log: Logger;
@@ -55,7 +54,7 @@ export interface RunningBridge {
   simulators: RunningSimulators | null;
   engine: ReturnType<typeof createSyncEngine>;
   context: SyncContext;
-  health(): Promise<Record<string, HealthCheck>>;
+  health: HealthProbe;
   close(): Promise<void>;
 }
 
@@ -240,39 +239,14 @@ export async function startBridge(config: Config, options: StartOptions): Promis
     const notifier = createNotifier({ subscriptions: store.subscriptions, conversations: store.conversations, cards: store.cards, sender, builders, tenants, holderId: replicaId, allowedLinkHosts, log: log.child({ component: 'notifier' }) });
     const unsubscribe = engine.api.subscribe(notifier);
 
-    // Probes come often (load balancers, every few seconds, on every replica) while Graph allows 150
-    // requests a minute per app: a portal is asked at most once per PORTAL_CHECK_TTL_MS per replica.
-    const portalChecks = new Map<string, { at: number; result: HealthCheck }>();
-    const portalCheck = async (key: string, probe: () => Promise<unknown>): Promise<HealthCheck> => {
-      const cached = portalChecks.get(key);
-      if (cached && Date.now() - cached.at < PORTAL_CHECK_TTL_MS) return cached.result;
-      let result: HealthCheck;
-      try {
-        await probe();
-        result = { ok: true };
-      } catch (error) {
-        result = { ok: false, detail: error instanceof Error ? error.message : String(error) };
-      }
-      portalChecks.set(key, { at: Date.now(), result });
-      return result;
-    };
-
-    const health = async (): Promise<Record<string, HealthCheck>> => {
-      const report: Record<string, HealthCheck> = {};
-      try {
-        await db.query('select 1');
-        report['store'] = { ok: true, detail: db.target.kind === 'pglite' ? 'PGlite (embedded)' : 'PostgreSQL server' };
-      } catch (error) {
-        report['store'] = { ok: false, detail: error instanceof Error ? error.message : String(error) };
-      }
-      Object.assign(report, engine.health());
-      for (const [pairId, pair] of pairs) {
-        for (const [portal, client] of [['defender', pair.defender], ['sentinel', pair.sentinel]] as const) {
-          report[`${portal}:${pairId}`] = await portalCheck(`${portal}:${pairId}`, () => client.get('0'));
-        }
-      }
-      return report;
-    };
+    const health = createHealthChecks({
+      store: { description: db.target.kind === 'pglite' ? 'PGlite (embedded)' : 'PostgreSQL server', ping: () => db.query('select 1') },
+      engine: () => engine.health(),
+      portals: [...pairs.values()].flatMap((pair) => [
+        { name: `defender:${pair.pairId}`, probe: () => pair.defender.get('0') },
+        { name: `sentinel:${pair.pairId}`, probe: () => pair.sentinel.get('0') },
+      ]),
+    });
 
     // Without a bot id nothing authenticates requests: the server then listens on loopback only.
     const http = createHttpServer({ adapter, app, health, metrics, botAuthentication: config.bot.id !== undefined, log: log.child({ component: 'http' }) });

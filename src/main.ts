@@ -23,7 +23,7 @@ async function main(): Promise<void> {
 
   const lines = [
     `incident-bridge is running (${config.envName}${config.localMode ? ', local simulators' : ''}).`,
-    `  Bot endpoint:      ${bridge.url}/api/messages   (health: ${bridge.url}/healthz)`,
+    `  Bot endpoint:      ${bridge.url}/api/messages   (liveness: ${bridge.url}/livez, readiness: ${bridge.url}/readyz)`,
   ];
   if (bridge.simulators) {
     const url = bridge.simulators.url;
