@@ -33,6 +33,7 @@ import { createApproverDirectory } from './approvals/approver-directory.ts';
 import { requirementChecksFrom } from './approvals/requirements.ts';
 import { createApprovalScheduler, DEFAULT_APPROVAL_SCHEDULER_INTERVAL_MS } from './approvals/scheduler.ts';
 import { createHttpServer, type HealthProbe } from './server/http.ts';
+import { createShutdown, DEFAULT_SHUTDOWN_GRACE_MS } from './shutdown.ts';
 
 export interface StartOptions {
   log: Logger;
@@ -55,6 +56,7 @@ export interface RunningBridge {
   engine: ReturnType<typeof createSyncEngine>;
   context: SyncContext;
   health: HealthProbe;
+  /** Stops taking work, gives work in flight a short grace, and is done within seconds (src/shutdown.ts). */
   close(): Promise<void>;
 }
 
@@ -116,28 +118,31 @@ function portalOptions(config: Config, pair: PairConfig, caCertPem: string | und
 export async function startBridge(config: Config, options: StartOptions): Promise<RunningBridge> {
   const log = options.log;
   const replicaId = options.replicaId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
-  const closers: Array<() => Promise<void>> = [];
+  // Every part registers how it stops as it starts; close() stops them all within a few seconds.
+  const shutdown = createShutdown({ log: log.child({ component: 'shutdown' }) });
   const closeAll = async () => {
-    for (const close of closers.reverse()) await close().catch((error: unknown) => log.warn({ err: error }, 'error while shutting down'));
+    await shutdown.run();
   };
 
   try {
-    let simulators: RunningSimulators | null = null;
-    if (config.simulators.mode === 'embedded') {
-      simulators = await startSimulators(simulatorOptionsFor(config, options.simulatorOverrides ?? {}));
-      closers.push(() => simulators!.close());
-    }
+    const simulators = config.simulators.mode === 'embedded' ? await startSimulators(simulatorOptionsFor(config, options.simulatorOverrides ?? {})) : null;
+    if (simulators) shutdown.add({ name: 'simulators', release: () => simulators.close() });
     // In embedded mode the simulators may listen on an ephemeral port: follow them.
     const endpoints = simulators ? { graph: simulators.url, arm: simulators.url, authorityHost: simulators.url } : config.endpoints;
     const effective: Config = { ...config, endpoints };
     const caCertPem = readCa(config, simulators);
 
     const { store, db } = await openStore({ dataDir: config.dataDir, ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}) });
-    closers.push(() => store.close());
+    shutdown.add({ name: 'store', release: () => store.close() });
     // Supervise every 5 s (pg-boss default 60): a job whose replica died (kill -9) is failed by its
     // missed heartbeat and retried within ~15 s instead of a minute or more.
     const jobs = await createJobQueue({ db, superviseIntervalSeconds: 5, onError: (error) => log.warn({ err: error }, 'job queue error') });
-    closers.push(() => jobs.stop({ graceful: true, timeoutMs: 10_000 }));
+    // pg-boss stops fetching at once, waits for running handlers until the grace is over, then fails
+    // what still runs back to a retry (another replica, or this one after a restart, takes it) and
+    // closes its pool. The release waits for that, so the store outlives it.
+    let jobsStopped: Promise<void> | undefined;
+    const stopJobs = () => (jobsStopped ??= jobs.stop({ graceful: true, timeoutMs: DEFAULT_SHUTDOWN_GRACE_MS }));
+    shutdown.add({ name: 'job queue', drain: stopJobs, release: stopJobs });
 
     const pairs = new Map<string, PairPortals>();
     for (const pair of config.pairs) {
@@ -237,7 +242,7 @@ export async function startBridge(config: Config, options: StartOptions): Promis
       ],
     });
     const notifier = createNotifier({ subscriptions: store.subscriptions, conversations: store.conversations, cards: store.cards, sender, builders, tenants, holderId: replicaId, allowedLinkHosts, log: log.child({ component: 'notifier' }) });
-    const unsubscribe = engine.api.subscribe(notifier);
+    engine.api.subscribe(notifier);
 
     const health = createHealthChecks({
       store: { description: db.target.kind === 'pglite' ? 'PGlite (embedded)' : 'PostgreSQL server', ping: () => db.query('select 1') },
@@ -249,18 +254,25 @@ export async function startBridge(config: Config, options: StartOptions): Promis
     });
 
     // Without a bot id nothing authenticates requests: the server then listens on loopback only.
-    const http = createHttpServer({ adapter, app, health, metrics, botAuthentication: config.bot.id !== undefined, log: log.child({ component: 'http' }) });
+    const http = createHttpServer({ adapter, app, health, metrics, botAuthentication: config.bot.id !== undefined, shutdownGraceMs: DEFAULT_SHUTDOWN_GRACE_MS, log: log.child({ component: 'http' }) });
     const port = await http.listen(options.port ?? config.port, '0.0.0.0');
-    closers.push(async () => {
-      unsubscribe();
-      await notifier.close();
-      await tasks.idle();
-      await http.close();
+    shutdown.add({ name: 'http server', drain: () => http.close() });
+    shutdown.add({ name: 'background tasks', drain: () => tasks.idle() });
+    shutdown.add({
+      name: 'teams notifier',
+      // The dispatcher stops first (engine.stop stops it too; twice is harmless), so the notifier
+      // gets no event after it closed; then the bursts it holds are sent at once. A burst not sent
+      // by the end of the grace is dropped: its events were acknowledged, and the incident's next
+      // change re-renders the card from the full view.
+      drain: async () => {
+        await engine.dispatcher.stop();
+        await notifier.close();
+      },
     });
 
     if (options.startSync !== false) {
       await engine.start();
-      closers.push(() => engine.stop());
+      shutdown.add({ name: 'sync engine', drain: () => engine.stop() });
     }
 
     // Connector approvals: one replica (store lease) expires overdue requests and announces drift.
@@ -274,7 +286,7 @@ export async function startBridge(config: Config, options: StartOptions): Promis
         log: log.child({ component: 'approvals' }),
       });
       approvalScheduler.start();
-      closers.push(() => approvalScheduler.stop());
+      shutdown.add({ name: 'approvals scheduler', drain: () => approvalScheduler.stop() });
     }
 
     return {

@@ -147,9 +147,10 @@ describe('readEnvironment', () => {
 });
 
 describe('runtime flags', () => {
-  test('npm start runs with the documented V8 heap limits', async () => {
+  test('npm start runs with the documented V8 heap limits, Node replacing npm\'s script shell (exec) so npm\'s signals reach it', async () => {
     const { RUNTIME_FLAGS } = await import('../../src/runtime-flags.ts');
     const pkg = JSON.parse((await import('node:fs')).readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
-    expect(pkg.scripts['start']).toBe(`node ${RUNTIME_FLAGS.join(' ')} src/main.ts`);
+    expect(pkg.scripts['start']).toBe(`exec node ${RUNTIME_FLAGS.join(' ')} src/main.ts`);
+    expect(pkg.scripts['simulators']).toMatch(/^exec node /);
   });
 });
