@@ -100,7 +100,7 @@ function readCa(config: Config, simulators: RunningSimulators | null): string | 
   if (simulators) return simulators.caCertPem;
   if (!config.portalCaFile) return undefined;
   if (!existsSync(config.portalCaFile)) {
-    throw new Error(`PORTAL_CA_FILE '${config.portalCaFile}' does not exist. With SIMULATORS=external, start the simulators first (npm run simulators) so they write their CA, or unset PORTAL_CA_FILE for Microsoft's clouds.`);
+    throw new Error(`PORTAL_CA_FILE '${config.portalCaFile}' does not exist. With SIMULATORS=external, start the simulators first (npm run simulators, with the same DATA_DIR) so they write their CA there, or set PORTAL_CA_FILE to the CA file they print; for Microsoft's clouds, unset it.`);
   }
   return readFileSync(config.portalCaFile, 'utf8');
 }
