@@ -78,6 +78,9 @@ function simulatorOptionsFor(config: Config, overrides: Partial<SimulatorOptions
       .filter((p, index, rest) => p.tenantId !== pair.tenantId && rest.findIndex((other) => other.tenantId === p.tenantId) === index)
       .map((p) => ({ tenantId: p.tenantId, subscriptionId: p.subscriptionId, resourceGroup: p.resourceGroup, workspace: p.workspace })),
     scenario: { enabled: config.simulators.eventsPerMinute > 0, eventsPerMinute: config.simulators.eventsPerMinute },
+    // The workspace's onboarding is configuration, not an ARM property: the simulated portals model
+    // the configured one (Defender-portal: incidents in Sentinel at once; Azure portal: after a delay).
+    integrationMethod: config.approvals.integrationMethod,
     ...overrides,
   };
 }
