@@ -52,6 +52,7 @@ export async function startProduct(dataDir: string, options: { via: 'node' | 'np
   const env = {
     ...process.env,
     TEAMSFX_ENV: 'local',
+    SIMULATORS: 'embedded',
     DATA_DIR: dataDir,
     DATABASE_URL: '',
     PORT: '0',
