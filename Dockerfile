@@ -27,6 +27,7 @@ EXPOSE 3978
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3978) + '/livez').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # Node itself is PID 1 (no npm or shell wrapper), so SIGTERM from the platform reaches the bridge's
-# own shutdown handler. The flags are package.json's start script's (src/runtime-flags.ts); a test
-# keeps them equal.
+# own shutdown handler, which stops it within 5 s. The command is package.json's start script's, less
+# its `exec` (which replaces npm's script shell with Node; the exec form has no shell): the flags of
+# src/runtime-flags.ts; a test keeps them equal.
 CMD ["node", "--max-old-space-size=192", "--max-semi-space-size=8", "--liftoff-only", "src/main.ts"]

@@ -8,6 +8,7 @@ import type { Config, PairConfig } from './config/config.ts';
 import type { PortalIdentity } from './domain/portal-identity.ts';
 import type { Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
+import { createHealthChecks } from './observability/health-checks.ts';
 import { startSimulators, type RunningSimulators, type SimulatorApp, type SimulatorOptions } from './simulators/index.ts';
 import { openStore } from './store/store.ts';
 import { createJobQueue } from './store/queue.ts';
@@ -34,9 +35,8 @@ import { createApprovalService } from './approvals/service.ts';
 import { createApproverDirectory } from './approvals/approver-directory.ts';
 import { requirementChecksFrom } from './approvals/requirements.ts';
 import { createApprovalScheduler, DEFAULT_APPROVAL_SCHEDULER_INTERVAL_MS } from './approvals/scheduler.ts';
-import { createHttpServer, type HealthCheck } from './server/http.ts';
-
-const PORTAL_CHECK_TTL_MS = 30_000;
+import { createHttpServer, type HealthProbe } from './server/http.ts';
+import { createShutdown, DEFAULT_SHUTDOWN_GRACE_MS } from './shutdown.ts';
 
 export interface StartOptions {
   log: Logger;
@@ -58,7 +58,8 @@ export interface RunningBridge {
   simulators: RunningSimulators | null;
   engine: ReturnType<typeof createSyncEngine>;
   context: SyncContext;
-  health(): Promise<Record<string, HealthCheck>>;
+  health: HealthProbe;
+  /** Stops taking work, gives work in flight a short grace, and is done within seconds (src/shutdown.ts). */
   close(): Promise<void>;
 }
 
@@ -84,6 +85,9 @@ function simulatorOptionsFor(config: Config, overrides: Partial<SimulatorOptions
       .filter((tenantId): tenantId is string => tenantId !== undefined && !config.pairs.some((p) => p.tenantId.toLowerCase() === tenantId.toLowerCase()))
       .filter((tenantId, index, all) => all.findIndex((other) => other.toLowerCase() === tenantId.toLowerCase()) === index),
     scenario: { enabled: config.simulators.eventsPerMinute > 0, eventsPerMinute: config.simulators.eventsPerMinute },
+    // The workspace's onboarding is configuration, not an ARM property: the simulated portals model
+    // the configured one (Defender-portal: incidents in Sentinel at once; Azure portal: after a delay).
+    integrationMethod: config.approvals.integrationMethod,
     ...overrides,
   };
 }
@@ -107,7 +111,7 @@ function readCa(config: Config, simulators: RunningSimulators | null): string | 
   if (simulators) return simulators.caCertPem;
   if (!config.portalCaFile) return undefined;
   if (!existsSync(config.portalCaFile)) {
-    throw new Error(`PORTAL_CA_FILE '${config.portalCaFile}' does not exist. With SIMULATORS=external, start the simulators first (npm run simulators) so they write their CA, or unset PORTAL_CA_FILE for Microsoft's clouds.`);
+    throw new Error(`PORTAL_CA_FILE '${config.portalCaFile}' does not exist. With SIMULATORS=external, start the simulators first (npm run simulators, with the same DATA_DIR) so they write their CA there, or set PORTAL_CA_FILE to the CA file they print; for Microsoft's clouds, unset it.`);
   }
   return readFileSync(config.portalCaFile, 'utf8');
 }
@@ -125,28 +129,31 @@ function portalOptions(config: Config, pair: PairConfig, caCertPem: string | und
 export async function startBridge(config: Config, options: StartOptions): Promise<RunningBridge> {
   const log = options.log;
   const replicaId = options.replicaId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
-  const closers: Array<() => Promise<void>> = [];
+  // Every part registers how it stops as it starts; close() stops them all within a few seconds.
+  const shutdown = createShutdown({ log: log.child({ component: 'shutdown' }) });
   const closeAll = async () => {
-    for (const close of closers.reverse()) await close().catch((error: unknown) => log.warn({ err: error }, 'error while shutting down'));
+    await shutdown.run();
   };
 
   try {
-    let simulators: RunningSimulators | null = null;
-    if (config.simulators.mode === 'embedded') {
-      simulators = await startSimulators(simulatorOptionsFor(config, options.simulatorOverrides ?? {}));
-      closers.push(() => simulators!.close());
-    }
+    const simulators = config.simulators.mode === 'embedded' ? await startSimulators(simulatorOptionsFor(config, options.simulatorOverrides ?? {})) : null;
+    if (simulators) shutdown.add({ name: 'simulators', release: () => simulators.close() });
     // In embedded mode the simulators may listen on an ephemeral port: follow them.
     const endpoints = simulators ? { graph: simulators.url, arm: simulators.url, authorityHost: simulators.url } : config.endpoints;
     const effective: Config = { ...config, endpoints };
     const caCertPem = readCa(config, simulators);
 
     const { store, db } = await openStore({ dataDir: config.dataDir, ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}) });
-    closers.push(() => store.close());
+    shutdown.add({ name: 'store', release: () => store.close() });
     // Supervise every 5 s (pg-boss default 60): a job whose replica died (kill -9) is failed by its
     // missed heartbeat and retried within ~15 s instead of a minute or more.
     const jobs = await createJobQueue({ db, superviseIntervalSeconds: 5, onError: (error) => log.warn({ err: error }, 'job queue error') });
-    closers.push(() => jobs.stop({ graceful: true, timeoutMs: 10_000 }));
+    // pg-boss stops fetching at once, waits for running handlers until the grace is over, then fails
+    // what still runs back to a retry (another replica, or this one after a restart, takes it) and
+    // closes its pool. The release waits for that, so the store outlives it.
+    let jobsStopped: Promise<void> | undefined;
+    const stopJobs = () => (jobsStopped ??= jobs.stop({ graceful: true, timeoutMs: DEFAULT_SHUTDOWN_GRACE_MS }));
+    shutdown.add({ name: 'job queue', drain: stopJobs, release: stopJobs });
 
     const pairs = new Map<string, PairPortals>();
     for (const pair of config.pairs) {
@@ -270,55 +277,37 @@ export async function startBridge(config: Config, options: StartOptions): Promis
       allowedLinkHosts,
       log: log.child({ component: 'notifier' }),
     });
-    const unsubscribe = engine.api.subscribe(notifier);
+    engine.api.subscribe(notifier);
 
-    // Probes come often (load balancers, every few seconds, on every replica) while Graph allows 150
-    // requests a minute per app: a portal is asked at most once per PORTAL_CHECK_TTL_MS per replica.
-    const portalChecks = new Map<string, { at: number; result: HealthCheck }>();
-    const portalCheck = async (key: string, probe: () => Promise<unknown>): Promise<HealthCheck> => {
-      const cached = portalChecks.get(key);
-      if (cached && Date.now() - cached.at < PORTAL_CHECK_TTL_MS) return cached.result;
-      let result: HealthCheck;
-      try {
-        await probe();
-        result = { ok: true };
-      } catch (error) {
-        result = { ok: false, detail: error instanceof Error ? error.message : String(error) };
-      }
-      portalChecks.set(key, { at: Date.now(), result });
-      return result;
-    };
-
-    const health = async (): Promise<Record<string, HealthCheck>> => {
-      const report: Record<string, HealthCheck> = {};
-      try {
-        await db.query('select 1');
-        report['store'] = { ok: true, detail: db.target.kind === 'pglite' ? 'PGlite (embedded)' : 'PostgreSQL server' };
-      } catch (error) {
-        report['store'] = { ok: false, detail: error instanceof Error ? error.message : String(error) };
-      }
-      Object.assign(report, engine.health());
-      for (const [pairId, pair] of pairs) {
-        for (const [portal, client] of [['defender', pair.defender], ['sentinel', pair.sentinel]] as const) {
-          report[`${portal}:${pairId}`] = await portalCheck(`${portal}:${pairId}`, () => client.get('0'));
-        }
-      }
-      return report;
-    };
+    const health = createHealthChecks({
+      store: { description: db.target.kind === 'pglite' ? 'PGlite (embedded)' : 'PostgreSQL server', ping: () => db.query('select 1') },
+      engine: () => engine.health(),
+      portals: [...pairs.values()].flatMap((pair) => [
+        { name: `defender:${pair.pairId}`, probe: () => pair.defender.get('0') },
+        { name: `sentinel:${pair.pairId}`, probe: () => pair.sentinel.get('0') },
+      ]),
+    });
 
     // Without a bot id nothing authenticates requests: the server then listens on loopback only.
-    const http = createHttpServer({ adapter, app, health, metrics, botAuthentication: config.bot.id !== undefined, log: log.child({ component: 'http' }) });
+    const http = createHttpServer({ adapter, app, health, metrics, botAuthentication: config.bot.id !== undefined, shutdownGraceMs: DEFAULT_SHUTDOWN_GRACE_MS, log: log.child({ component: 'http' }) });
     const port = await http.listen(options.port ?? config.port, '0.0.0.0');
-    closers.push(async () => {
-      unsubscribe();
-      await notifier.close();
-      await tasks.idle();
-      await http.close();
+    shutdown.add({ name: 'http server', drain: () => http.close() });
+    shutdown.add({ name: 'background tasks', drain: () => tasks.idle() });
+    shutdown.add({
+      name: 'teams notifier',
+      // The dispatcher stops first (engine.stop stops it too; twice is harmless), so the notifier
+      // gets no event after it closed; then the bursts it holds are sent at once. A burst not sent
+      // by the end of the grace is dropped: its events were acknowledged, and the incident's next
+      // change re-renders the card from the full view.
+      drain: async () => {
+        await engine.dispatcher.stop();
+        await notifier.close();
+      },
     });
 
     if (options.startSync !== false) {
       await engine.start();
-      closers.push(() => engine.stop());
+      shutdown.add({ name: 'sync engine', drain: () => engine.stop() });
     }
 
     // Connector approvals: one replica (store lease) expires overdue requests and announces drift.
@@ -332,7 +321,7 @@ export async function startBridge(config: Config, options: StartOptions): Promis
         log: log.child({ component: 'approvals' }),
       });
       approvalScheduler.start();
-      closers.push(() => approvalScheduler.stop());
+      shutdown.add({ name: 'approvals scheduler', drain: () => approvalScheduler.stop() });
     }
 
     return {

@@ -1,5 +1,5 @@
-// The process: read env files and the environment, validate, start, and shut down gracefully on
-// SIGINT/SIGTERM (in-flight jobs finish or return to the queue).
+// The process: read env files and the environment, validate, start, and shut down on SIGINT or
+// SIGTERM within seconds (work in flight gets a short grace; unfinished jobs return to the queue).
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, printableConfig } from './config/config.ts';
 import { readEnvironment } from './config/env-files.ts';
@@ -23,7 +23,7 @@ async function main(): Promise<void> {
 
   const lines = [
     `incident-bridge is running (${config.envName}${config.localMode ? ', local simulators' : ''}).`,
-    `  Bot endpoint:      ${bridge.url}/api/messages   (health: ${bridge.url}/healthz)`,
+    `  Bot endpoint:      ${bridge.url}/api/messages   (liveness: ${bridge.url}/livez, readiness: ${bridge.url}/readyz)`,
   ];
   if (bridge.simulators) {
     const url = bridge.simulators.url;
@@ -39,18 +39,15 @@ async function main(): Promise<void> {
   lines.push('  Chat with it from the Microsoft 365 Agents Playground: npx agentsplayground start -e ' + `${bridge.url}/api/messages -c msteams`);
   process.stdout.write(`${lines.join('\n')}\n`);
 
+  // SIGTERM from the platform or `npm start`, SIGINT from Ctrl-C (a terminal sends it to npm and
+  // Node both, and npm passes its own on: the same signal can arrive twice, so repeats are ignored).
+  // The shutdown is bounded (src/shutdown.ts), so the process is gone within seconds.
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
-    bridge.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        log.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    void bridge.close().then(() => process.exit(0));
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

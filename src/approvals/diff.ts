@@ -1,7 +1,7 @@
 // What a proposed connector configuration changes, what that will do, and whether it may be
 // proposed at all. Pure: the consequences are Microsoft's documented behaviour of the Defender XDR
 // connector (see connector-facts.ts and README.md), never guesses about a live workspace.
-import { INTEGRATION_METHODS, type ConnectorConfig, type IntegrationMethod } from '../domain/connector.ts';
+import { INTEGRATION_METHOD_NOT_WRITABLE, INTEGRATION_METHODS, type ConnectorConfig, type IntegrationMethod } from '../domain/connector.ts';
 import { ownValue } from '../domain/untrusted-input.ts';
 import {
   ALERT_PROVIDER_CONNECTORS_DISCONNECTED_BY_DEFENDER_PORTAL,
@@ -242,6 +242,10 @@ export function validateProposal(base: ConnectorConfig, proposed: unknown): { ok
   if (errors.length > 0) return { ok: false, errors };
 
   const config = normalizeConfig(p as unknown as ConnectorConfig);
+  // Refused here, when it is asked for: an approval could never be applied (connector-client.ts).
+  if (config.integrationMethod !== base.integrationMethod) {
+    errors.push({ field: 'integrationMethod', message: INTEGRATION_METHOD_NOT_WRITABLE });
+  }
   if (config.integrationMethod === 'defenderPortal' && !config.turnOffIncidentCreationRules) {
     errors.push({
       field: 'turnOffIncidentCreationRules',

@@ -1,6 +1,6 @@
 // The change-request form: the current connector settings as inputs, and the parser for what
 // Teams sends back when it is submitted (untrusted: any client can post any data to the bot).
-import { INTEGRATION_METHODS, type ConnectorConfig, type ConnectorSnapshot } from '../domain/connector.ts';
+import { INTEGRATION_METHOD_NOT_WRITABLE, INTEGRATION_METHODS, type ConnectorConfig, type ConnectorSnapshot } from '../domain/connector.ts';
 import { ownValue, typedTextProblem } from '../domain/untrusted-input.ts';
 import { DEFENDER_XDR_EVENT_TABLES, INTEGRATION_METHOD_LABELS } from '../approvals/connector-facts.ts';
 import { MAX_REASON_LENGTH } from '../approvals/service.ts';
@@ -12,8 +12,10 @@ export interface ConnectorRequestView {
   ids: typeof CONNECTOR_INPUT_IDS;
   verb: string;
   formVersion: string;
+  /** Sent back with the form (Action.Execute data), so the proposal keeps the current method. */
   integrationMethod: string;
-  integrationMethodChoices: { title: string; value: string }[];
+  integrationMethodLabel: string;
+  integrationMethodNote: string;
   incidentsAndAlerts: string;
   turnOffIncidentCreationRules: string;
   entities: string;
@@ -32,7 +34,8 @@ export function buildConnectorRequestView(snapshot: ConnectorSnapshot): Connecto
     verb: CONNECTOR_VERBS.submit,
     formVersion: snapshot.version,
     integrationMethod: config.integrationMethod,
-    integrationMethodChoices: INTEGRATION_METHODS.map((m) => ({ title: INTEGRATION_METHOD_LABELS[m], value: m })),
+    integrationMethodLabel: INTEGRATION_METHOD_LABELS[config.integrationMethod],
+    integrationMethodNote: INTEGRATION_METHOD_NOT_WRITABLE,
     incidentsAndAlerts: String(config.incidentsAndAlerts),
     turnOffIncidentCreationRules: String(config.turnOffIncidentCreationRules),
     entities: String(config.entities),
@@ -64,9 +67,9 @@ export function parseConnectorRequestForm(data: unknown): ParsedRequestForm {
   if (typeof data !== 'object' || data === null) return { ok: false, errors: ['The form data is missing.'] };
   const field = (name: string): unknown => ownValue(data, name);
   const errors: string[] = [];
-  const method = field(CONNECTOR_INPUT_IDS.integrationMethod);
+  const method = field('integrationMethod');
   if (typeof method !== 'string' || !(INTEGRATION_METHODS as readonly string[]).includes(method)) {
-    errors.push(`Choose an integration method (${INTEGRATION_METHODS.join(' or ')}).`);
+    errors.push('The form does not say which integration method it was made for; open a new one with /connector request.');
   }
   const toggles = {
     incidentsAndAlerts: parseToggle(field(CONNECTOR_INPUT_IDS.incidentsAndAlerts)),

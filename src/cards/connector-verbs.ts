@@ -2,7 +2,10 @@
 // templates (cards/connector-*.json) emit them; tests check that the two agree.
 
 export const CONNECTOR_VERBS = {
-  /** Request form submitted: data carries the inputs below plus formVersion. */
+  /**
+   * Request form submitted: data carries the inputs below, plus what the form was built from:
+   * formVersion and integrationMethod (shown, not an input: the bridge cannot change it).
+   */
   submit: 'connectorSubmit',
   /** data.approvalId */
   approve: 'connectorApprove',
@@ -15,7 +18,6 @@ export const CONNECTOR_VERBS = {
 export type ConnectorVerb = (typeof CONNECTOR_VERBS)[keyof typeof CONNECTOR_VERBS];
 
 export const CONNECTOR_INPUT_IDS = {
-  integrationMethod: 'integrationMethod',
   incidentsAndAlerts: 'incidentsAndAlerts',
   turnOffIncidentCreationRules: 'turnOffIncidentCreationRules',
   entities: 'entities',

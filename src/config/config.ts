@@ -8,6 +8,7 @@ import { isLoopbackUrl } from './loopback.ts';
 import type { PortalIdentity } from '../domain/portal-identity.ts';
 import { pairIdentityFields, printableIdentity, readIdentityVariables, resolveIdentity } from './portal-identity.ts';
 import { readBotIdentity, type BotIdentity } from './bot-identity.ts';
+import { simulatorCaCertPath } from '../simulators/paths.ts';
 
 export type SimulatorMode = 'embedded' | 'external' | 'off';
 
@@ -39,7 +40,10 @@ export interface Config {
   databaseUrl: string | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   endpoints: { graph: string; arm: string; authorityHost: string };
-  /** PEM file of an extra CA to trust for portal calls (the simulators' CA). Never disables checking. */
+  /**
+   * PEM file of an extra CA to trust for portal calls. Never disables checking. Unset with
+   * SIMULATORS=external: the CA the simulators write under DATA_DIR (embedded ones hand theirs over).
+   */
   portalCaFile: string | undefined;
   simulators: { mode: SimulatorMode; port: number; url: string; eventsPerMinute: number };
   bot: BotIdentity;
@@ -202,6 +206,7 @@ export function loadConfig(env: Env): Config {
   // Problems are the pairs' to report: without SYNC_PAIRS the same identity is the default pair's.
   const appCredential = tenantId ? resolveIdentity({}, identityVariables, undefined, []) : undefined;
 
+  const dataDir = r('DATA_DIR', z.string().min(1).default('./.data'), 'Folder for the embedded database and simulator state.') ?? './.data';
   const writable = r(
     'DEFENDER_WRITABLE_FIELDS',
     list.pipe(z.array(z.enum(EDITABLE_FIELDS))).optional(),
@@ -212,11 +217,12 @@ export function loadConfig(env: Env): Config {
     envName,
     localMode,
     port: r('PORT', port.default(3978), 'Port of the bot endpoint, e.g. 3978.') ?? 3978,
-    dataDir: r('DATA_DIR', z.string().min(1).default('./.data'), 'Folder for the embedded database and simulator state.') ?? './.data',
+    dataDir,
     databaseUrl: r('DATABASE_URL', z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://').optional(), 'PostgreSQL connection string, e.g. postgres://user@host:5432/db; unset for the embedded database.'),
     logLevel: r('LOG_LEVEL', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), 'One of fatal, error, warn, info, debug, trace, silent.') ?? 'info',
     endpoints: { graph: graph ?? '', arm: arm ?? '', authorityHost: authorityHost ?? '' },
-    portalCaFile: r('PORTAL_CA_FILE', z.string().optional(), 'PEM file of an extra CA to trust for portal calls.'),
+    portalCaFile:
+      r('PORTAL_CA_FILE', z.string().optional(), 'PEM file of an extra CA to trust for portal calls.') ?? (simulatorMode === 'external' ? simulatorCaCertPath(dataDir) : undefined),
     simulators: {
       mode: simulatorMode,
       port: simPort,

@@ -6,6 +6,13 @@
 export const INTEGRATION_METHODS = ['defenderPortal', 'azurePortal'] as const;
 export type IntegrationMethod = (typeof INTEGRATION_METHODS)[number];
 
+/**
+ * Why no one can change the integration method through the bridge: onboarding a workspace to the
+ * Defender portal is not a property of any ARM resource, so there is nothing to write.
+ */
+export const INTEGRATION_METHOD_NOT_WRITABLE =
+  'The integration method cannot be changed from here: ARM has no setting for it. Onboard the workspace to the Defender portal there (System > Settings > Microsoft Sentinel), or offboard it, then update the bridge configuration (CONNECTOR_INTEGRATION_METHOD).';
+
 export interface ConnectorConfig {
   /** Defender portal (unified SecOps, automatic) or Azure portal (connector enabled from Content hub). */
   integrationMethod: IntegrationMethod;

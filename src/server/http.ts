@@ -1,5 +1,6 @@
 // The HTTP front door (restify). Transport only: /api/messages hands the request to the Bot
-// Framework adapter, which authenticates it and runs the bot; /healthz reports the injected checks.
+// Framework adapter, which authenticates it and runs the bot; /readyz (and /healthz, its older
+// name) reports the injected checks; /livez answers as long as the process serves requests.
 // No business logic here.
 import restify, { type Request, type Response, type Next, type Server } from 'restify';
 import type { TurnContext } from 'botbuilder';
@@ -13,7 +14,7 @@ export interface HealthCheck {
   detail?: string;
 }
 
-/** Checks by name: store, watchers, each portal. */
+/** Checks by name: store, watchers, each portal (src/observability/health-checks.ts). */
 export type HealthProbe = () => Promise<Record<string, HealthCheck>>;
 
 /** The part of the bot adapter (src/bot/adapter.ts) the server uses. */
@@ -145,7 +146,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     }
   });
 
-  // /healthz is unauthenticated: it names the checks that failed, and the log says why (error
+  // Readiness is unauthenticated: it names the checks that failed, and the log says why (error
   // texts can carry SQL, host names or tokens' claims). A failure is logged when it starts or its
   // reason changes, not on every probe.
   const loggedFailures = new Map<string, string>();
@@ -160,12 +161,21 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       }
     }
   };
-  server.get('/healthz', async (_req: Request, res: Response) => {
+  const readiness = async (_req: Request, res: Response) => {
     const checks = await runHealth(options.health, healthTimeoutMs);
     logHealth(checks);
     const ok = Object.values(checks).every((check) => check.ok);
     const shown = Object.fromEntries(Object.entries(checks).map(([name, check]) => [name, { ok: check.ok }]));
     res.send(ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable', checks: shown });
+  };
+  // A portal or store outage takes a replica out of the load balancer (readiness), never restarts
+  // it (liveness): a restart cannot bring a portal back, and would drop the work in flight.
+  server.get('/readyz', readiness);
+  server.get('/healthz', readiness);
+  // Liveness asks nothing: an answer means the event loop runs and the server accepts requests.
+  server.get('/livez', (_req: Request, res: Response, next: Next) => {
+    res.send(200, { status: 'ok' });
+    next();
   });
 
   const metrics = options.metrics;

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { resolveOptions } from './options.ts';
 import type { RuntimeConfig, SimulatorOptions } from './options.ts';
 import { loadOrCreateTls } from './tls/certificates.ts';
+import { simulatorDir } from './paths.ts';
 import { loadOrCreateSigningKey } from './entra/signing-key.ts';
 import { entraError, handleEntra } from './entra/routes.ts';
 import { graphError } from './graph/errors.ts';
@@ -60,7 +61,7 @@ export interface RunningSimulators {
 export async function startSimulators(options: SimulatorOptions): Promise<RunningSimulators> {
   const resolved = resolveOptions(options);
   const { clock, onError } = resolved;
-  const dir = join(resolved.dataDir, 'simulators');
+  const dir = simulatorDir(resolved.dataDir);
   const tls = await loadOrCreateTls(dir, clock());
   const key = await loadOrCreateSigningKey(dir);
   let baseUrl = '';

@@ -9,6 +9,7 @@ import { parse } from 'dotenv';
 import pino from 'pino';
 import { startSimulators } from './index.ts';
 import type { SimulatorOptions } from './index.ts';
+import { INTEGRATION_METHODS, type IntegrationMethod } from './options.ts';
 
 export function readSimulatorEnv(env: NodeJS.ProcessEnv): SimulatorOptions {
   const port = Number(env.SIM_PORT ?? '4443');
@@ -21,6 +22,11 @@ export function readSimulatorEnv(env: NodeJS.ProcessEnv): SimulatorOptions {
   const eventsText = env.SIM_SCENARIO_EVENTS_PER_MINUTE ?? env.SIM_EVENTS_PER_MINUTE;
   const eventsPerMinute = eventsText ? Number(eventsText) : undefined;
   if (eventsPerMinute !== undefined && !(eventsPerMinute >= 0 && eventsPerMinute <= 600)) throw new Error(`SIM_EVENTS_PER_MINUTE must be a number from 0 to 600, not '${eventsText}'`);
+  // The bridge's own setting (the workspace's onboarding), so both sides model the same portal.
+  const integrationMethod = env.CONNECTOR_INTEGRATION_METHOD || 'defenderPortal';
+  if (!(INTEGRATION_METHODS as readonly string[]).includes(integrationMethod)) {
+    throw new Error(`CONNECTOR_INTEGRATION_METHOD must be one of ${INTEGRATION_METHODS.join(', ')}, not '${integrationMethod}'`);
+  }
   return {
     dataDir: resolve(env.DATA_DIR ?? './.data'),
     port,
@@ -32,6 +38,7 @@ export function readSimulatorEnv(env: NodeJS.ProcessEnv): SimulatorOptions {
     subscriptionId: env.SENTINEL_SUBSCRIPTION_ID ?? '00000000-0000-4000-8000-000000000002',
     resourceGroup: env.SENTINEL_RESOURCE_GROUP ?? 'rg-sentinel-sim',
     workspace: env.SENTINEL_WORKSPACE ?? 'law-sentinel-sim',
+    integrationMethod: integrationMethod as IntegrationMethod,
     // Lively by default, like `npm start`; SIM_SCENARIO=0 or SIM_EVENTS_PER_MINUTE=0 keeps it quiet.
     scenario: { enabled: env.SIM_SCENARIO !== '0' && env.SIM_SCENARIO !== 'false' && eventsPerMinute !== 0, ...(eventsPerMinute ? { eventsPerMinute } : {}) },
   };

@@ -1,6 +1,6 @@
 // The composition root wires the approvals scheduler: started with the bridge, it takes the
 // scheduler lease, records the drift baseline, and detects a connector change made directly
-// through ARM. The connector client follows the simulators' integration method.
+// through ARM. The embedded simulators and the connector client model CONNECTOR_INTEGRATION_METHOD.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -24,14 +24,14 @@ let bridge: RunningBridge;
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'approvals-app-'));
   config = loadConfig(readEnvironment(ROOT, {
-    TEAMSFX_ENV: 'local', DATA_DIR: dataDir, PORTAL_CA_FILE: '', SIM_PORT: '0', SIM_EVENTS_PER_MINUTE: '0', POLL_INTERVAL_SECONDS: '0.5',
+    TEAMSFX_ENV: 'local', DATA_DIR: dataDir, PORTAL_CA_FILE: '', SIM_PORT: '0', SIM_EVENTS_PER_MINUTE: '0', POLL_INTERVAL_SECONDS: '0.5', CONNECTOR_INTEGRATION_METHOD: 'azurePortal',
   }));
   bridge = await startBridge(config, {
     log: createSilentLogger(),
     port: 0,
     replicaId: 'replica-under-test',
     approvalCheckIntervalMs: 200,
-    simulatorOverrides: { port: 0, nativeSync: false, integrationMethod: 'azurePortal', azurePortalDelayMs: 0 },
+    simulatorOverrides: { port: 0, nativeSync: false, azurePortalDelayMs: 0 },
   });
 });
 
@@ -57,6 +57,7 @@ describe('startBridge wires connector approvals', () => {
     expect(lease.holderId).toBe('replica-under-test');
 
     const baseline = (await waitFor(() => store.settings.get(LAST_KNOWN_SNAPSHOT_KEY))) as { version: string; config: { integrationMethod: string } };
+    expect(bridge.simulators?.control.config().integrationMethod).toBe('azurePortal');
     expect(baseline.config.integrationMethod).toBe('azurePortal');
 
     // Someone changes the connector directly through ARM.

@@ -6,7 +6,7 @@ import { renderConnectorHistoryCard } from '../../src/cards/connector-history.ts
 import { CONNECTOR_VERBS } from '../../src/cards/connector-verbs.ts';
 import { diffConnectorConfig, consequencesOf } from '../../src/approvals/diff.ts';
 import type { ApprovalRequest } from '../../src/store/ports.ts';
-import type { ConnectorConfig } from '../../src/domain/connector.ts';
+import { INTEGRATION_METHOD_NOT_WRITABLE, type ConnectorConfig } from '../../src/domain/connector.ts';
 import { ALICE, BASE_CONFIG, BOB, approvalRequest } from './fakes.ts';
 
 const NOW = new Date('2026-03-02T10:00:00.000Z');
@@ -88,17 +88,19 @@ describe('connector approval card', () => {
 });
 
 describe('connector request form', () => {
-  test('shows the current settings as inputs (snapshot)', () => {
+  test('shows the current settings as inputs, and the integration method as a fact it cannot change (snapshot)', () => {
     const card = renderConnectorRequestCard({ config: { ...BASE_CONFIG, eventTypes: [...BASE_CONFIG.eventTypes, 'CustomTable_CL'] }, version: 'v7', readAt: NOW.toISOString() });
-    const body = (card as unknown as { body: { id?: string; type: string; value?: unknown; choices?: { value: string }[] }[] }).body;
+    const body = (card as unknown as { body: { id?: string; type: string; value?: unknown; text?: string; facts?: { title: string; value: string }[]; choices?: { value: string }[] }[] }).body;
     const byId = Object.fromEntries(body.filter((b) => b.id).map((b) => [b.id, b]));
-    expect(byId.integrationMethod?.value).toBe('azurePortal');
+    expect(byId.integrationMethod).toBeUndefined();
+    expect(body.flatMap((b) => b.facts ?? [])).toContainEqual({ title: 'Integration method', value: 'Azure portal (connector)' });
+    expect(body.map((b) => b.text)).toContain(INTEGRATION_METHOD_NOT_WRITABLE);
     expect(byId.incidentsAndAlerts?.type).toBe('Input.Toggle');
     expect(byId.incidentsAndAlerts?.value).toBe('true');
     expect(byId.entities?.value).toBe('false');
     expect(byId.eventTypes?.value).toBe('DeviceProcessEvents,EmailEvents,CustomTable_CL');
     expect(byId.eventTypes?.choices).toHaveLength(22); // 21 documented + the live undocumented one
-    expect(actionsOf(card)[0]).toMatchObject({ verb: CONNECTOR_VERBS.submit, data: { formVersion: 'v7' } });
+    expect(actionsOf(card)[0]).toMatchObject({ verb: CONNECTOR_VERBS.submit, data: { formVersion: 'v7', integrationMethod: 'azurePortal' } });
     expect(card).toMatchSnapshot();
   });
 
@@ -126,7 +128,7 @@ describe('connector request form', () => {
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.errors).toEqual([
-      'Choose an integration method (defenderPortal or azurePortal).',
+      'The form does not say which integration method it was made for; open a new one with /connector request.',
       'incidentsAndAlerts must be on or off.',
       'turnOffIncidentCreationRules must be on or off.',
       'entities must be on or off.',

@@ -9,7 +9,7 @@ import {
 } from '../../src/approvals/diff.ts';
 import { DEFENDER_XDR_EVENT_TABLES } from '../../src/approvals/connector-facts.ts';
 import { canDecide, canTransition, decide } from '../../src/approvals/state-machine.ts';
-import type { ConnectorConfig } from '../../src/domain/connector.ts';
+import { INTEGRATION_METHOD_NOT_WRITABLE, type ConnectorConfig } from '../../src/domain/connector.ts';
 import { ALICE, BASE_CONFIG, BOB } from './fakes.ts';
 
 const with_ = (patch: Partial<ConnectorConfig>): ConnectorConfig => ({ ...BASE_CONFIG, ...patch });
@@ -119,8 +119,14 @@ describe('validateProposal', () => {
   });
 
   test('refuses incident creation rules on with Defender portal integration', () => {
-    const result = validateProposal(BASE_CONFIG, with_({ integrationMethod: 'defenderPortal', turnOffIncidentCreationRules: false }));
+    const result = validateProposal(with_({ integrationMethod: 'defenderPortal' }), with_({ integrationMethod: 'defenderPortal', turnOffIncidentCreationRules: false }));
     expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.errors.map((e) => e.field)).toEqual(['turnOffIncidentCreationRules']);
+  });
+
+  test('refuses a change of integration method, saying where it is made instead (ARM has no setting for it)', () => {
+    const result = validateProposal(BASE_CONFIG, with_({ integrationMethod: 'defenderPortal', entities: true }));
+    expect(result).toEqual({ ok: false, errors: [{ field: 'integrationMethod', message: INTEGRATION_METHOD_NOT_WRITABLE }] });
   });
 
   test('refuses malformed input safely', () => {

@@ -8,6 +8,7 @@ import { createBackgroundTasks } from '../../src/bot/background.ts';
 import type { ProactiveReference, TeamsSender } from '../../src/bot/ports.ts';
 import type { ConversationRecord, ConversationRepository } from '../../src/store/ports.ts';
 import type { Actor } from '../../src/domain/incident.ts';
+import { INTEGRATION_METHOD_NOT_WRITABLE } from '../../src/domain/connector.ts';
 import {
   ALICE,
   ANALYST_IDS,
@@ -250,6 +251,21 @@ describe('/connector routes', () => {
     const replies = await turn(t.adapter, invoke('connectorReject', { approvalId: 'req-1', rejectReason }, '29:bob', SOC_CHAT, 'card'));
     expect(invokeCard(replies)).toMatch(refusal);
     expect((await t.service.get('req-1'))?.state).toBe('pending');
+  });
+
+  test('a form asking for another integration method is refused at submit, saying why, and never reaches an approver', async () => {
+    const t = setup();
+    await turn(t.adapter, message('/connector approvers', '29:bob', APPROVERS_CHANNEL, 'channel'));
+    // The form offers no such choice; a hand-made submit (any client can post any data) asks anyway.
+    const replies = await turn(t.adapter, invoke('connectorSubmit', {
+      integrationMethod: 'defenderPortal', incidentsAndAlerts: 'true', turnOffIncidentCreationRules: 'true', entities: 'true',
+      eventTypes: 'DeviceProcessEvents,EmailEvents', reason: 'Move to the unified portal', formVersion: 'v1',
+    }, '29:alice', SOC_CHAT, 'form-activity'));
+    expect(invokeCard(replies)).toContain(INTEGRATION_METHOD_NOT_WRITABLE);
+    expect(await t.service.get('req-1')).toBeNull();
+    expect(await t.service.history()).toEqual([]);
+    expect(t.sent).toHaveLength(0);
+    expect(t.connector.writes).toHaveLength(0);
   });
 
   test('an invalid form is refused with what to fix', async () => {

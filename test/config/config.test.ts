@@ -163,10 +163,25 @@ describe('readEnvironment', () => {
   });
 });
 
+describe('PORTAL_CA_FILE', () => {
+  const external = { SIMULATORS: 'external', GRAPH_ENDPOINT: 'https://localhost:4443', ARM_ENDPOINT: 'https://localhost:4443', AUTHORITY_HOST: 'https://localhost:4443' };
+
+  test('with SIMULATORS=external it is the CA the simulators write under DATA_DIR, wherever DATA_DIR is', () => {
+    expect(loadConfig(localEnv(external)).portalCaFile).toBe(join('.data', 'simulators', 'ca-cert.pem'));
+    expect(loadConfig(localEnv({ ...external, DATA_DIR: '/srv/bridge-data' })).portalCaFile).toBe('/srv/bridge-data/simulators/ca-cert.pem');
+  });
+
+  test('set explicitly, it wins; embedded simulators hand their CA over and need none', () => {
+    expect(loadConfig(localEnv({ ...external, DATA_DIR: '/srv/bridge-data', PORTAL_CA_FILE: '/etc/ssl/sim-ca.pem' })).portalCaFile).toBe('/etc/ssl/sim-ca.pem');
+    expect(loadConfig(localEnv()).portalCaFile).toBeUndefined();
+  });
+});
+
 describe('runtime flags', () => {
-  test('npm start runs with the documented V8 heap limits', async () => {
+  test('npm start runs with the documented V8 heap limits, Node replacing npm\'s script shell (exec) so npm\'s signals reach it', async () => {
     const { RUNTIME_FLAGS } = await import('../../src/runtime-flags.ts');
     const pkg = JSON.parse((await import('node:fs')).readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
-    expect(pkg.scripts['start']).toBe(`node ${RUNTIME_FLAGS.join(' ')} src/main.ts`);
+    expect(pkg.scripts['start']).toBe(`exec node ${RUNTIME_FLAGS.join(' ')} src/main.ts`);
+    expect(pkg.scripts['simulators']).toMatch(/^exec node /);
   });
 });

@@ -133,7 +133,8 @@ describe('Dockerfile', () => {
     const cmds = of(runtime, 'CMD');
     expect(cmds).toHaveLength(1);
     const command = JSON.parse(cmds[0]?.args ?? '') as string[]; // exec form: a JSON array, no shell
-    expect(command).toEqual(start.split(/\s+/));
+    // The start script's `exec` replaces npm's script shell with Node; the exec form has no shell to replace.
+    expect(['exec', ...command]).toEqual(start.split(/\s+/));
     expect(command.slice(1, -1)).toEqual([...RUNTIME_FLAGS]);
     expect(of(runtime, 'ENTRYPOINT')).toEqual([]);
   });

@@ -12,6 +12,7 @@ import { renderIncidentCard } from '../../src/cards/incident-card.ts';
 import { buildChangeNoticeText } from '../../src/cards/change-notice.ts';
 import { createLogger, createSilentLogger } from '../../src/observability/logger.ts';
 import { bindHost, createHttpServer, type HealthProbe, type HttpServer } from '../../src/server/http.ts';
+import { createHealthChecks } from '../../src/observability/health-checks.ts';
 import { createMemoryStore } from '../fakes/memory-store.ts';
 import { createFakeBridge, sampleView } from '../fakes/bridge.ts';
 import { createFakeSender } from '../bot/support/fake-sender.ts';
@@ -341,6 +342,53 @@ describe('/healthz', () => {
       },
     });
     expect((await fetch(`${base}/healthz`)).status).toBe(503);
+  });
+});
+
+describe('/livez and /readyz', () => {
+  test('/livez answers 200 without running a single check, even while the checks hang', async () => {
+    let probes = 0;
+    const { base } = await start({
+      health: () => {
+        probes += 1;
+        return new Promise(() => undefined);
+      },
+    });
+    const response = await fetch(`${base}/livez`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ok' });
+    expect(probes).toBe(0);
+  });
+
+  test('a portal down: /readyz is 503 naming it (the reason only in the log), /livez stays 200', async () => {
+    const capture = logCapture();
+    const health = createHealthChecks({
+      store: { description: 'PGlite (embedded)', ping: async () => undefined },
+      engine: () => ({ 'watcher:default': { ok: true } }),
+      portals: [
+        { name: 'defender:default', probe: async () => Promise.reject(new Error('connect ECONNREFUSED graph.example:443')) },
+        { name: 'sentinel:default', probe: async () => ({}) },
+      ],
+    });
+    const { base } = await start({ log: capture.log, health });
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(503);
+    const text = await ready.text();
+    expect(JSON.parse(text)).toEqual({
+      status: 'unavailable',
+      checks: { store: { ok: true }, 'watcher:default': { ok: true }, 'defender:default': { ok: false }, 'sentinel:default': { ok: true } },
+    });
+    expect(text).not.toMatch(/ECONNREFUSED|graph\.example/);
+    expect(capture.lines.filter((line) => line['msg'] === 'health check failed').map((line) => [line['check'], line['detail']])).toEqual([['defender:default', 'connect ECONNREFUSED graph.example:443']]);
+    expect((await fetch(`${base}/livez`)).status).toBe(200);
+  });
+
+  test('/readyz is 200 when every check passes, and /healthz (its older name) answers the same', async () => {
+    const { base } = await start();
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+    const healthz = await fetch(`${base}/healthz`);
+    expect(await healthz.json()).toEqual(await ready.json());
   });
 });
 

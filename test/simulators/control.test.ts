@@ -38,6 +38,22 @@ describe('/_sim control API', () => {
     expect((await sims.arm('GET', '/incidents')).status).toBe(200);
   });
 
+  test('GET /_sim/faults lists the faults still armed; a held request has taken its fault\'s use on arrival', async () => {
+    await sims.http('POST', '/_sim/faults', { body: { api: 'arm', method: 'GET', pathPattern: '/incidents$', latencyMs: 1500, count: 1 } });
+    await sims.http('POST', '/_sim/faults', { body: { api: 'graph', status: 503, count: 2 } });
+    expect((await sims.http('GET', '/_sim/faults')).json).toEqual([
+      { api: 'arm', method: 'GET', pathPattern: '/incidents$', latencyMs: 1500, count: 1, remaining: 1 },
+      { api: 'graph', status: 503, count: 2, remaining: 2 },
+    ]);
+    const held = sims.arm('GET', '/incidents');
+    for (;;) {
+      const armed = (await sims.http('GET', '/_sim/faults')).json as Array<{ api: string }>;
+      if (!armed.some((fault) => fault.api === 'arm')) break;
+    }
+    expect(sims.control.faults()).toEqual([{ api: 'graph', status: 503, count: 2, remaining: 2 }]);
+    expect((await held).status).toBe(200);
+  });
+
   test('a rewrite fault serves the response with one field of one record rewritten or removed; the incident is unchanged', async () => {
     for (const title of ['One', 'Two']) await sims.http('POST', '/_sim/alerts', { body: { serviceSource: 'microsoftDefenderForEndpoint', title, severity: 'low', correlationKey: title } });
     const before = (await sims.graph('GET', '/v1.0/security/incidents')).json.value as Array<Record<string, unknown>>;

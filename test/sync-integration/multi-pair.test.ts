@@ -55,11 +55,15 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-/** The link of a Defender incident in a pair, once its Sentinel counterpart is linked too. */
+/**
+ * The link of a Defender incident in a pair, once both portals' views are stored. A poll can list
+ * the Sentinel copy before the Defender incident (raised between the two listings): the link then
+ * has its Sentinel side first and the Defender view one poll later.
+ */
 function linkedIn(pairId: string, defenderId: string): Promise<IncidentLink> {
   return waitFor(`link of ${pairId}/${defenderId}`, async () => {
     const link = await bridge.context.store.links.findByDefenderId(pairId, defenderId);
-    return link?.sentinelId ? link : null;
+    return link?.sentinelId && link.defenderView ? link : null;
   });
 }
 

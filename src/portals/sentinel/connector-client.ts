@@ -1,6 +1,6 @@
 // The Defender XDR connector's configuration in the Sentinel workspace, as a ConnectorSettingsClient.
 import { createHash } from 'node:crypto';
-import type { ConnectorConfig, ConnectorSnapshot, IntegrationMethod } from '../../domain/connector.ts';
+import { INTEGRATION_METHOD_NOT_WRITABLE, type ConnectorConfig, type ConnectorSnapshot, type IntegrationMethod } from '../../domain/connector.ts';
 import { PortalError } from '../../domain/errors.ts';
 import type { ConnectorSettingsClient } from '../../sync/ports.ts';
 import { invalidResponse } from '../http/errors.ts';
@@ -94,11 +94,7 @@ export function createConnectorSettingsClient(options: ConnectorSettingsClientOp
 
     async write(base: ConnectorSnapshot, next: ConnectorConfig): Promise<ConnectorSnapshot> {
       if (next.integrationMethod !== options.integrationMethod) {
-        throw new PortalError(
-          'sentinel',
-          'bad-request',
-          `The integration method cannot be changed through ARM: ${next.integrationMethod === 'defenderPortal' ? 'onboard the workspace in the Defender portal (System > Settings > Microsoft Sentinel)' : 'offboard the workspace from the Defender portal'} and update the configuration.`,
-        );
+        throw new PortalError('sentinel', 'bad-request', INTEGRATION_METHOD_NOT_WRITABLE);
       }
       const current = await readResources();
       if (versionOf(current) !== base.version) {

@@ -53,6 +53,8 @@ export interface SimulatorControl {
   configure(patch: ConfigPatch): RuntimeConfig;
   config(): RuntimeConfig;
   addFault(spec: FaultSpec): void;
+  /** Faults still armed, with the uses left: a fault whose uses are spent has met its requests. */
+  faults(): Array<FaultSpec & { remaining: number }>;
   clearFaults(): void;
   requests(): { counts: Record<ApiName, number>; recent: RequestLogEntry[] };
   setCheckRequirements(states: { authorizationState?: CheckState; licenseState?: CheckState }): void;
@@ -178,6 +180,7 @@ export function createControl(deps: {
       if (typeof parsed === 'string') badRequest(parsed);
       deps.faults.add(parsed);
     },
+    faults: () => deps.faults.list(),
     clearFaults: () => deps.faults.clear(),
     requests: () => deps.requestLog.snapshot(),
     setCheckRequirements(states) {

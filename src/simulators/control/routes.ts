@@ -30,6 +30,7 @@ export function createControlHandler(control: SimulatorControl): (request: SimRe
       control.addFault(body as never);
       return { status: 201, json: { ok: true } };
     }))
+    .add('GET', '/_sim/faults', () => ({ status: 200, json: control.faults() }))
     .add('DELETE', '/_sim/faults', () => {
       control.clearFaults();
       return { status: 200, json: { ok: true } };

@@ -5,6 +5,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import forge from 'node-forge';
+import { CA_CERT_FILE } from '../paths.ts';
 
 export interface TlsMaterial {
   caCertPem: string;
@@ -92,7 +93,7 @@ async function readIfExists(path: string): Promise<string | undefined> {
 /** Loads the CA from `dir` (creating and persisting it on first use) and issues a server certificate. */
 export async function loadOrCreateTls(dir: string, now: Date): Promise<TlsMaterial> {
   await mkdir(dir, { recursive: true });
-  const caCertPath = join(dir, 'ca-cert.pem');
+  const caCertPath = join(dir, CA_CERT_FILE);
   const caKeyPath = join(dir, 'ca-key.pem');
   let certPem = await readIfExists(caCertPath);
   let keyPem = await readIfExists(caKeyPath);

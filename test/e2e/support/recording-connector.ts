@@ -1,6 +1,7 @@
 // A minimal Bot Connector on a loopback port, for HTTP-level tests of what the Agents Playground
 // does not do. It records every call the bot makes, gives sent activities an id, and has no roster
-// (member lookups answer 404, as for a guest the roster cannot see).
+// (member lookups answer 404, as for a guest the roster cannot see). hang() turns it into a
+// connector that accepts calls and never answers them.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -17,6 +18,10 @@ export interface RecordingConnector {
   /** The serviceUrl to put in activities. */
   readonly url: string;
   readonly calls: ConnectorCall[];
+  /** From now on, every call is accepted and left unanswered (close() cuts them). */
+  hang(): void;
+  /** Calls left unanswered so far. */
+  readonly held: number;
   close(): Promise<void>;
 }
 
@@ -27,7 +32,13 @@ const MAX_BODY_BYTES = 1024 * 1024;
 export async function startRecordingConnector(): Promise<RecordingConnector> {
   const calls: ConnectorCall[] = [];
   let nextId = 1;
+  let hanging = false;
+  let held = 0;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (hanging) {
+      held += 1;
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
@@ -66,6 +77,12 @@ export async function startRecordingConnector(): Promise<RecordingConnector> {
   return {
     url: `http://127.0.0.1:${port}/`,
     calls,
+    hang() {
+      hanging = true;
+    },
+    get held() {
+      return held;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
