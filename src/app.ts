@@ -269,6 +269,8 @@ export async function startBridge(config: Config, options: StartOptions): Promis
       subscriptions: store.subscriptions,
       conversations: store.conversations,
       cards: store.cards,
+    refreshes: store.cardRefreshes,
+    events: store.changeEvents,
       sender,
       builders,
       latestOutcome: (linkId) => engine.api.latestEditOutcome(linkId),
@@ -297,8 +299,8 @@ export async function startBridge(config: Config, options: StartOptions): Promis
       name: 'teams notifier',
       // The dispatcher stops first (engine.stop stops it too; twice is harmless), so the notifier
       // gets no event after it closed; then the bursts it holds are sent at once. A burst not sent
-      // by the end of the grace is dropped: its events were acknowledged, and the incident's next
-      // change re-renders the card from the full view.
+      // by the end of the grace stays recorded in the store, released for another replica (or this
+      // one after a restart) to send.
       drain: async () => {
         await engine.dispatcher.stop();
         await notifier.close();
@@ -308,6 +310,8 @@ export async function startBridge(config: Config, options: StartOptions): Promis
     if (options.startSync !== false) {
       await engine.start();
       shutdown.add({ name: 'sync engine', drain: () => engine.stop() });
+      // Card updates another replica (or this process before a restart) recorded but did not send.
+      notifier.start();
     }
 
     // Connector approvals: one replica (store lease) expires overdue requests and announces drift.

@@ -55,7 +55,7 @@ export async function seedSubscribedChannels(
 }
 
 export interface SendPathOptions {
-  store: Pick<Repositories, 'conversations' | 'subscriptions' | 'cards' | 'rateLimits'>;
+  store: Pick<Repositories, 'conversations' | 'subscriptions' | 'cards' | 'rateLimits' | 'cardRefreshes' | 'changeEvents'>;
   holderId?: string;
   log?: Logger;
   coalesceWindowMs?: number;
@@ -87,6 +87,8 @@ export function createSendPath(options: SendPathOptions): SendPath {
     subscriptions: options.store.subscriptions,
     conversations: options.store.conversations,
     cards: options.store.cards,
+    refreshes: options.store.cardRefreshes,
+    events: options.store.changeEvents,
     sender,
     builders: { renderIncidentCard, buildChangeNoticeText },
     // These runs announce incident changes only: no edit outcomes to show.

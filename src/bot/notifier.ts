@@ -20,13 +20,25 @@
 // - Redelivered events are harmless: the card record keeps a hash of what the card shows, and an
 //   event that would not change it sends nothing.
 //
-// Delivery: handle() returns once the event is queued; the send happens when the window closes.
-// If the process stops inside the window the queued update is lost, but the card is not left
-// wrong for long: the next event for the incident re-renders it from the full current view.
+// Delivery: handle() records in the store which cards the event makes stale (CardRefreshRepository)
+// and queues them; it returns, and the event is acknowledged, only after that record is written.
+// The send happens when the window closes, and the record is cleared once it is done. If the process
+// stops or dies before that, the record stays: a stopping notifier releases its claims, and every
+// replica's sweep takes over records whose claim went stale, rebuilding each burst from the outbox.
+// A card that keeps failing is given up after a few tries, logged.
 import type { ChangeConsumer } from '../sync/api.ts';
 import type { ChangeEvent, ChangeEventKind, IncidentView } from '../domain/change-events.ts';
 import type { EditOutcome } from '../domain/edits.ts';
-import type { CardRecord, CardRepository, ConversationRecord, ConversationRepository, SubscriptionRepository } from '../store/ports.ts';
+import type {
+  CardRecord,
+  CardRefreshMark,
+  CardRefreshRepository,
+  CardRepository,
+  ChangeEventRepository,
+  ConversationRecord,
+  ConversationRepository,
+  SubscriptionRepository,
+} from '../store/ports.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createSilentLogger } from '../observability/logger.ts';
 import type { IncidentCardOptions } from '../cards/incident-card.ts';
@@ -45,6 +57,10 @@ export interface NotifierOptions {
   subscriptions: Pick<SubscriptionRepository, 'listActive'>;
   conversations: Pick<ConversationRepository, 'get'>;
   cards: CardRepository;
+  /** Which cards still have to be brought up to date: recorded before an event is acknowledged. */
+  refreshes: CardRefreshRepository;
+  /** The outbox, to rebuild the burst of a refresh taken over from another replica. */
+  events: Pick<ChangeEventRepository, 'readForLink'>;
   /** Should be the guarded sender (rate limits, retries, deactivation). */
   sender: TeamsSender;
   builders: CardBuilders;
@@ -67,20 +83,30 @@ export interface NotifierOptions {
   claimStaleAfterMs?: number;
   /** How often a batch waits for another replica's claim before giving up. */
   maxClaimWaits?: number;
+  /** How often start()'s loop looks for refreshes whose claim went stale (default 30 s). */
+  sweepIntervalMs?: number;
+  /** Failed sends after which a refresh is given up (default 5). */
+  maxRefreshAttempts?: number;
   /** Called for every failed batch, after it was logged; the loop keeps going. */
   onError?: (error: unknown, context: { conversationId: string; linkId: string }) => void;
 }
 
 export interface Notifier extends ChangeConsumer {
+  /** Starts taking over stale refreshes (at once, then every sweepIntervalMs). */
+  start(): void;
+  /** Takes over the refreshes whose claim went stale and queues them; returns how many. */
+  sweep(): Promise<number>;
   /** Sends every queued burst now and waits until all sends are done (tests, shutdown). */
   flush(): Promise<void>;
-  /** Stops accepting events, flushes, and waits. */
+  /** Stops accepting events, flushes, releases what it could not send for others to take, and waits. */
   close(): Promise<void>;
 }
 
 /** Reconcile emits an incident's changes within one poll (2 s by default); 1.5 s catches most bursts. */
 export const DEFAULT_COALESCE_WINDOW_MS = 1500;
 export const DEFAULT_CLAIM_STALE_AFTER_MS = 120_000;
+export const DEFAULT_SWEEP_INTERVAL_MS = 30_000;
+export const DEFAULT_MAX_REFRESH_ATTEMPTS = 5;
 const RENDER_REUSE_MS = 30_000;
 const MAX_SHARED_RENDERS = 64;
 
@@ -117,6 +143,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
   const windowMs = options.coalesceWindowMs ?? DEFAULT_COALESCE_WINDOW_MS;
   const staleAfterMs = options.claimStaleAfterMs ?? DEFAULT_CLAIM_STALE_AFTER_MS;
   const maxClaimWaits = options.maxClaimWaits ?? 20;
+  const maxRefreshAttempts = options.maxRefreshAttempts ?? DEFAULT_MAX_REFRESH_ATTEMPTS;
   const pending = new Map<string, PendingBurst>();
   /** Per (conversation, incident): the tail of its send chain, so batches never overlap. */
   const chains = new Map<string, Promise<void>>();
@@ -175,62 +202,85 @@ export function createNotifier(options: NotifierOptions): Notifier {
     return next;
   }
 
-  /** Never throws: failures are logged and reported, and the next event tries again. */
+  /**
+   * Never throws: a delivered burst clears its refresh; a failure is logged, reported and counted,
+   * and the refresh is tried again once its claim goes stale, until it is given up.
+   */
   async function deliver(burst: PendingBurst): Promise<void> {
     const { conversationId, linkId } = burst;
+    const deliveredSeq = Math.max(...burst.events.map((event) => event.seq));
     try {
-      await deliverBurst(burst);
+      if (await deliverBurst(burst)) await options.refreshes.clear(conversationId, linkId, deliveredSeq);
     } catch (error) {
       log.error({ err: error, conversationId, linkId, events: burst.events.map((event) => event.id) }, 'could not announce incident change in Teams');
       options.onError?.(error, { conversationId, linkId });
+      await giveUpAfterTries(conversationId, linkId);
     }
   }
 
-  async function deliverBurst(burst: PendingBurst): Promise<void> {
+  async function giveUpAfterTries(conversationId: string, linkId: string): Promise<void> {
+    try {
+      const attempts = await options.refreshes.recordFailure(conversationId, linkId);
+      if (attempts !== null && attempts >= maxRefreshAttempts) {
+        await options.refreshes.drop(conversationId, linkId);
+        log.error({ conversationId, linkId, attempts }, 'gave up bringing a card up to date; the incident\'s next change tries again');
+      }
+    } catch (error) {
+      log.warn({ err: error, conversationId, linkId }, 'could not record a failed card update; it is retried when its claim goes stale');
+    }
+  }
+
+  /** true when the burst is done with (sent, or nothing to send); false when it must come back later. */
+  async function deliverBurst(burst: PendingBurst): Promise<boolean> {
     const { conversationId, linkId } = burst;
     const conversation = await options.conversations.get(conversationId);
-    if (!conversation || !conversation.active) return;
+    if (!conversation || !conversation.active) return true;
     const event = mergeBurst(burst.events);
     // One MSSP customer's channel never gets another's incidents, whatever it subscribed to.
-    if (!canSee(options.tenants.scopeOf(conversation.tenantId), event.pairId)) return;
+    if (!canSee(options.tenants.scopeOf(conversation.tenantId), event.pairId)) return true;
     const view = event.incident;
     const outcome = outcomeFor(view, await options.latestOutcome(linkId));
     const cardOptions = { mode: 'analyst' as const, outcome, now: now().toISOString(), ...(options.allowedLinkHosts ? { allowedLinkHosts: options.allowedLinkHosts } : {}) };
     const hash = cardHash(view, outcome);
     const shown: ShownCard = { view, hash, render: () => renderShared(hash, view, cardOptions) };
 
-    if (burst.announce) await deliverAnnounced(burst, conversation, event, shown);
+    const announced = burst.announce ? await deliverAnnounced(burst, conversation, event, shown) : true;
     await updateCopies(conversation, linkId, shown);
+    return announced;
   }
 
-  /** The conversation's one announced card of the incident: posted once, then updated with a threaded notice. */
-  async function deliverAnnounced(burst: PendingBurst, conversation: ConversationRecord, event: ChangeEvent, shown: ShownCard): Promise<void> {
+  /**
+   * The conversation's one announced card of the incident: posted once, then updated with a threaded
+   * notice. false when it waits for another replica that is posting the card.
+   */
+  async function deliverAnnounced(burst: PendingBurst, conversation: ConversationRecord, event: ChangeEvent, shown: ShownCard): Promise<boolean> {
     const { conversationId, linkId } = burst;
     const reference = conversation.reference;
     const mayPost = burst.events.some((queued) => POSTING_KINDS.has(queued.kind));
     let card: CardRecord | null = await options.cards.get(conversationId, linkId);
     if (!card || card.state !== 'posted') {
-      if (!card && !mayPost) return;
+      if (!card && !mayPost) return true;
       const claim = await options.cards.claim(conversationId, linkId, options.holderId, now().toISOString(), staleAfterMs);
       if (claim.claimed) {
         await post();
-        return;
+        return true;
       }
       card = claim.card;
       if (card.state !== 'posted' || !card.activityId) {
         // Another replica is posting this card right now: come back after it recorded the post.
         if (burst.claimWaits >= maxClaimWaits) {
+          // The refresh stays: once its claim is stale a sweep brings the posted card up to date.
           log.warn({ conversationId, linkId }, 'gave up waiting for another replica to post the card');
-          return;
+          return false;
         }
         for (const queued of burst.events) enqueue(conversationId, queued, true, burst.claimWaits + 1);
-        return;
+        return false;
       }
     }
 
-    if (card.lastHash === shown.hash) return; // nothing new to show: a redelivery or an echo
+    if (card.lastHash === shown.hash) return true; // nothing new to show: a redelivery or an echo
     const activityId = card.activityId;
-    if (!activityId) return;
+    if (!activityId) return true;
     try {
       await options.sender.update(reference, activityId, cardActivity(shown.render(), shown.view));
     } catch (error) {
@@ -239,13 +289,14 @@ export function createNotifier(options: NotifierOptions): Notifier {
         await options.cards.remove(conversationId, linkId);
         const claim = await options.cards.claim(conversationId, linkId, options.holderId, now().toISOString(), staleAfterMs);
         if (claim.claimed) await post();
-        return;
+        return true;
       }
       throw error;
     }
     await options.cards.recordUpdate(conversationId, linkId, shown.hash, now().toISOString());
     const notice = options.builders.buildChangeNoticeText(event);
     if (notice.trim().length > 0) await options.sender.reply(reference, activityId, textActivity(notice));
+    return true;
 
     async function post(): Promise<void> {
       try {
@@ -284,30 +335,64 @@ export function createNotifier(options: NotifierOptions): Notifier {
     }
   }
 
+  /** The cards an event makes stale: the announced ones (subscriptions, posted cards) and the copies. */
+  async function targetsOf(event: ChangeEvent): Promise<CardRefreshMark[]> {
+    const mark = (conversationId: string, announce: boolean): CardRefreshMark => ({ conversationId, linkId: event.linkId, announce, seq: event.seq });
+    if (event.kind === 'card-registered') return event.target ? [mark(event.target.conversationId, false)] : [];
+    const subscriptions = await options.subscriptions.listActive();
+    const announced = new Set(POSTING_KINDS.has(event.kind) ? conversationsToNotify(subscriptions, event) : []);
+    const subscribed = new Set(subscriptions.map((subscription) => subscription.conversationId));
+    for (const card of await options.cards.listForLink(event.linkId)) {
+      if (card.state === 'posted' && subscribed.has(card.conversationId)) announced.add(card.conversationId);
+    }
+    const copies = new Set((await options.cards.listCopies(event.linkId)).map((copy) => copy.conversationId).filter((id) => !announced.has(id)));
+    return [...[...announced].map((id) => mark(id, true)), ...[...copies].map((id) => mark(id, false))];
+  }
+
+  /** Takes over stale refreshes: each is rebuilt from its incident's events in the outbox and queued. */
+  async function sweep(): Promise<number> {
+    const stale = await options.refreshes.claimStale(options.holderId, now().toISOString(), staleAfterMs);
+    for (const refresh of stale) {
+      const events = await options.events.readForLink(refresh.linkId, refresh.firstSeq, refresh.lastSeq);
+      if (events.length === 0) {
+        await options.refreshes.drop(refresh.conversationId, refresh.linkId);
+        continue;
+      }
+      for (const event of events) enqueue(refresh.conversationId, event, refresh.announce);
+    }
+    if (stale.length > 0) log.info({ refreshes: stale.length }, 'took over card updates another replica did not finish');
+    return stale.length;
+  }
+
+  let sweeper: NodeJS.Timeout | undefined;
+
   return {
     name: 'teams-notifier',
     async handle(event: ChangeEvent): Promise<void> {
       if (closed) throw new Error('The Teams notifier is closed; the event will be redelivered after restart.');
-      // Throwing here (store unreachable) makes the engine redeliver the event later.
-      if (event.kind === 'card-registered') {
-        if (event.target) enqueue(event.target.conversationId, event, false);
-        return;
-      }
-      const subscriptions = await options.subscriptions.listActive();
-      const announced = new Set(POSTING_KINDS.has(event.kind) ? conversationsToNotify(subscriptions, event) : []);
-      const subscribed = new Set(subscriptions.map((subscription) => subscription.conversationId));
-      for (const card of await options.cards.listForLink(event.linkId)) {
-        if (card.state === 'posted' && subscribed.has(card.conversationId)) announced.add(card.conversationId);
-      }
-      for (const conversationId of announced) enqueue(conversationId, event, true);
-      for (const copy of await options.cards.listCopies(event.linkId)) {
-        if (!announced.has(copy.conversationId)) enqueue(copy.conversationId, event, false);
-      }
+      // Throwing here (store unreachable) makes the engine redeliver the event later: nothing is
+      // acknowledged before the stale cards are recorded.
+      const targets = await targetsOf(event);
+      await options.refreshes.mark(targets, options.holderId, now().toISOString());
+      for (const target of targets) enqueue(target.conversationId, event, target.announce);
     },
+    start(): void {
+      if (sweeper || closed) return;
+      const tick = () => {
+        sweep().catch((error: unknown) => log.warn({ err: error }, 'could not look for card updates to take over; trying again later'));
+      };
+      tick();
+      sweeper = setInterval(tick, options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS);
+      sweeper.unref();
+    },
+    sweep,
     flush,
     async close(): Promise<void> {
       closed = true;
+      if (sweeper) clearInterval(sweeper);
       await flush();
+      // What is still recorded was not sent: another replica (or this one after a restart) takes it now.
+      await options.refreshes.releaseClaims(options.holderId).catch((error: unknown) => log.warn({ err: error }, 'could not release card updates for others to take'));
     },
   };
 }

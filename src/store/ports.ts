@@ -250,6 +250,8 @@ export interface ChangeEventRepository {
   ack(consumer: string, seq: number): Promise<void>;
   /** Events after the consumer's offset, ascending. */
   readPending(consumer: string, limit?: number): Promise<ChangeEvent[]>;
+  /** One incident's events with fromSeq <= seq <= toSeq: the latest `limit` of them (default 100), ascending. */
+  readForLink(linkId: string, fromSeq: number, toSeq: number, limit?: number): Promise<ChangeEvent[]>;
   /** Highest seq stored, 0 when empty. */
   latestSeq(): Promise<number>;
 }
@@ -437,6 +439,51 @@ export interface CardRepository {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Card refreshes (cards a change made stale, until they are sent)
+
+/**
+ * A card of an incident in a conversation that the notifier has still to bring up to date, for the
+ * events `firstSeq`..`lastSeq` of that incident. Recorded before those events are acknowledged and
+ * cleared once the card is sent, so a stop or a crash between the two loses no update: a replica
+ * takes a refresh over once its claim is stale.
+ */
+export interface CardRefresh {
+  conversationId: string;
+  linkId: string;
+  /** The announced card (and its thread) is due, not only the registered copies. */
+  announce: boolean;
+  firstSeq: number;
+  lastSeq: number;
+  claimedBy: string;
+  claimedAt: string;
+  /** Sends that failed so far. */
+  attempts: number;
+}
+
+export type CardRefreshMark = Pick<CardRefresh, 'conversationId' | 'linkId' | 'announce'> & { seq: number };
+
+export interface CardRefreshRepository {
+  /**
+   * Upserts one refresh per entry, claimed by `holderId` at `now`: `announce` is kept once set, and
+   * the seq range widens to include `seq`.
+   */
+  mark(entries: readonly CardRefreshMark[], holderId: string, now: string): Promise<void>;
+  /** Removes the refresh once everything up to `deliveredSeq` was sent; false when a later event marked it again. */
+  clear(conversationId: string, linkId: string, deliveredSeq: number): Promise<boolean>;
+  /** Counts a failed send; returns the attempts so far, or null when there is no such refresh. */
+  recordFailure(conversationId: string, linkId: string): Promise<number | null>;
+  /** Gives a refresh up (it kept failing). */
+  drop(conversationId: string, linkId: string): Promise<boolean>;
+  /**
+   * Claims for `holderId` the refreshes whose claim is older than `staleAfterMs` (their holder stopped
+   * or died before sending), at most `limit`; of concurrent claimers each refresh goes to one.
+   */
+  claimStale(holderId: string, now: string, staleAfterMs: number, limit?: number): Promise<CardRefresh[]>;
+  /** Makes `holderId`'s claims stale at once (it is stopping), so another replica takes them over without waiting. */
+  releaseClaims(holderId: string): Promise<number>;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Connector change approvals and settings
 
 export const APPROVAL_STATES = ['pending', 'approved', 'rejected', 'expired', 'stale', 'applying', 'applied', 'failed'] as const;
@@ -603,6 +650,7 @@ export interface Repositories {
   leases: LeaseRepository;
   quarantine: QuarantineRepository;
   parkedEvents: ParkedEventRepository;
+  cardRefreshes: CardRefreshRepository;
 }
 
 export interface Store extends Repositories {

@@ -4,6 +4,7 @@ import { migrate, type MigrationReport } from './migrate.ts';
 import type { Repositories, Store } from './ports.ts';
 import { createSqlApprovalRepository } from './sql/approvals.ts';
 import { createSqlAuditRepository } from './sql/audit.ts';
+import { createSqlCardRefreshRepository } from './sql/card-refreshes.ts';
 import { createSqlCardRepository } from './sql/cards.ts';
 import { createSqlChangeEventRepository } from './sql/change-events.ts';
 import { createSqlConversationRepository } from './sql/conversations.ts';
@@ -34,6 +35,7 @@ export function createSqlRepositories(db: Db): Repositories {
     leases: createSqlLeaseRepository(db),
     quarantine: createSqlQuarantineRepository(db),
     parkedEvents: createSqlParkedEventRepository(db),
+    cardRefreshes: createSqlCardRefreshRepository(db),
   };
 }
 

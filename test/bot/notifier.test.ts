@@ -1,6 +1,6 @@
 // The notifier over the in-memory store, the guarded sender and a fake Teams sender.
 import { describe, expect, test } from '@jest/globals';
-import { createNotifier, type Schedule } from '../../src/bot/notifier.ts';
+import { createNotifier, DEFAULT_CLAIM_STALE_AFTER_MS, DEFAULT_MAX_REFRESH_ATTEMPTS, type Schedule } from '../../src/bot/notifier.ts';
 import { createGuardedSender } from '../../src/bot/guarded-sender.ts';
 import { conversationPauseKey } from '../../src/bot/send-policy.ts';
 import { renderIncidentCard } from '../../src/cards/incident-card.ts';
@@ -106,6 +106,8 @@ async function setup(options: { channels?: Record<string, SubscriptionFilters>; 
       subscriptions: store.subscriptions,
       conversations: store.conversations,
       cards: store.cards,
+    refreshes: store.cardRefreshes,
+    events: store.changeEvents,
       sender: guarded,
       builders: { renderIncidentCard, buildChangeNoticeText },
       latestOutcome: async (linkId) => outcomes.get(linkId) ?? null,
@@ -420,5 +422,74 @@ describe('the only writer of card messages: edit outcomes and card copies', () =
     await notifier.handle(event(sampleView(), { kind: 'edit-outcome', editRequestId: 'req-1', outcome: outcomes.get('link-1')! }));
     await notifier.flush();
     expect(await store.cards.listCopies('link-1')).toEqual([]);
+  });
+});
+
+describe('no card update is lost to a stop or a crash', () => {
+  /** An event stored in the outbox, as the engine delivers it. */
+  async function stored(store: Awaited<ReturnType<typeof setup>>['store'], view: IncidentView, overrides: Partial<ChangeEvent> = {}): Promise<ChangeEvent> {
+    const { seq: _seq, ...draft } = event(view, overrides);
+    const [appended] = await store.changeEvents.append([draft]);
+    if (!appended) throw new Error('not appended');
+    return appended;
+  }
+  const severityChange = [{ field: 'severity' as const, from: 'medium', to: 'high', portal: 'sentinel' as const, by: 'Jane Doe' }];
+
+  test('the card an event makes stale is recorded before handle returns, and cleared once sent', async () => {
+    const { store, notifier, clock } = await setup();
+    await notifier.handle(await stored(store, sampleView(), { kind: 'created' }));
+    const recorded = await store.cardRefreshes.claimStale('probe', new Date(clock.now() + 10 * 60_000).toISOString(), 0);
+    expect(recorded.map((refresh) => [refresh.conversationId, refresh.linkId, refresh.announce])).toEqual([[CHANNEL, 'link-1', true]]);
+    await notifier.flush();
+    expect(await store.cardRefreshes.claimStale('probe', new Date(clock.now() + 20 * 60_000).toISOString(), 0)).toEqual([]);
+  });
+
+  test('a replica that died inside the window leaves the update to a sweep once its claim is stale: update and notice', async () => {
+    const { store, sender, makeNotifier, notifier, clock } = await setup();
+    await notifier.handle(await stored(store, sampleView(), { kind: 'created' }));
+    await notifier.flush();
+    // The change is acknowledged (handle returned) and then the process dies before the window closes.
+    await notifier.handle(await stored(store, withSeverity(sampleView(), 'high'), { changes: severityChange }));
+    const survivor = makeNotifier('replica-b');
+    expect(await survivor.sweep()).toBe(0); // the claim is fresh: its holder may still be sending
+    await clock.sleep(DEFAULT_CLAIM_STALE_AFTER_MS + 1);
+    expect(await survivor.sweep()).toBe(1);
+    await survivor.flush();
+    expect(sender.of('update')).toHaveLength(1);
+    expect(JSON.stringify(sender.of('update')[0]?.activity)).toContain('High');
+    expect(sender.of('reply').map((record) => record.activity.text)).toEqual([expect.stringContaining('Severity Medium → High by Jane Doe in Sentinel')]);
+  });
+
+  test('a stopping replica releases what it could not send, and another takes it at once', async () => {
+    const { store, sender, makeNotifier, notifier } = await setup();
+    await notifier.handle(await stored(store, sampleView(), { kind: 'created' }));
+    await notifier.flush();
+    // Teams fails the update for good (the guarded sender's retries exhausted): it stays recorded.
+    sender.failures.push(...Array.from({ length: 4 }, () => ({ op: 'update' as const, status: 502 })));
+    await notifier.handle(await stored(store, withSeverity(sampleView(), 'high'), { changes: severityChange }));
+    await notifier.close();
+    expect(sender.of('update')).toHaveLength(0);
+    const other = makeNotifier('replica-b');
+    expect(await other.sweep()).toBe(1);
+    await other.flush();
+    expect(sender.of('update')).toHaveLength(1);
+  });
+
+  test('a card that keeps failing is given up after its tries, not retried for ever', async () => {
+    const { store, sender, errors, makeNotifier, notifier, clock } = await setup();
+    await notifier.handle(await stored(store, sampleView(), { kind: 'created' }));
+    await notifier.flush();
+    sender.failures.push(...Array.from({ length: 100 }, () => ({ op: 'update' as const, status: 502 })));
+    await notifier.handle(await stored(store, withSeverity(sampleView(), 'high'), { changes: severityChange }));
+    await notifier.flush();
+    const sweeper = makeNotifier('replica-b');
+    for (let round = 0; round < DEFAULT_MAX_REFRESH_ATTEMPTS + 2; round += 1) {
+      await clock.sleep(DEFAULT_CLAIM_STALE_AFTER_MS + 1);
+      await sweeper.sweep();
+      await sweeper.flush();
+    }
+    expect(errors).toHaveLength(DEFAULT_MAX_REFRESH_ATTEMPTS);
+    await clock.sleep(DEFAULT_CLAIM_STALE_AFTER_MS + 1);
+    expect(await sweeper.sweep()).toBe(0);
   });
 });

@@ -17,6 +17,8 @@ import {
   type AuditEntry,
   type AuditRepository,
   type CardCopy,
+  type CardRefresh,
+  type CardRefreshRepository,
   type CardRecord,
   type CardRepository,
   type ChangeEventRepository,
@@ -75,6 +77,7 @@ interface State {
   leases: Map<string, { holderId: string; expiresAt: number }>;
   quarantine: Map<string, QuarantinedRecord>;
   parked: Map<string, ParkedEvent>;
+  refreshes: Map<string, CardRefresh>;
   /** Recency counter per record (the SQL store's touch_seq / created_seq). */
   tick: number;
   order: Map<string, number>;
@@ -100,6 +103,7 @@ function emptyState(): State {
     leases: new Map(),
     quarantine: new Map(),
     parked: new Map(),
+    refreshes: new Map(),
     tick: 0,
     order: new Map(),
   };
@@ -347,6 +351,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
         state.offsets.set(consumer, Math.max(state.offsets.get(consumer) ?? 0, seq));
       }),
     readPending: (consumer, limit) => op(() => readAfter(state.offsets.get(consumer) ?? 0, limit)),
+    readForLink: (linkId, fromSeq, toSeq, limit) =>
+      op(() => copy(state.events.filter((e) => e.linkId === linkId && e.seq >= fromSeq && e.seq <= toSeq).slice(-clampLimit(limit, 100, 1000)))),
     latestSeq: () => op(() => state.events.at(-1)?.seq ?? 0),
   };
 
@@ -724,7 +730,61 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       }),
   };
 
-  const repositories: Repositories = { cursors, links, editRequests, changeEvents, conversations, subscriptions, cards, approvals, settings, audit, rateLimits, leases, quarantine, parkedEvents };
+  const cardRefreshes: CardRefreshRepository = {
+    mark: (entries, holderId, now) =>
+      op(() => {
+        const at = normIso(now, 'now');
+        for (const entry of entries) {
+          if (!Number.isSafeInteger(entry.seq) || entry.seq < 0) throw new StoreError('invalid-argument', `seq must be a non-negative integer, got ${entry.seq}.`);
+          const key = cardKey(entry.conversationId, entry.linkId);
+          const current = state.refreshes.get(key);
+          state.refreshes.set(key, {
+            conversationId: entry.conversationId,
+            linkId: entry.linkId,
+            announce: (current?.announce ?? false) || entry.announce,
+            firstSeq: Math.min(current?.firstSeq ?? entry.seq, entry.seq),
+            lastSeq: Math.max(current?.lastSeq ?? entry.seq, entry.seq),
+            claimedBy: holderId,
+            claimedAt: at,
+            attempts: current?.attempts ?? 0,
+          });
+        }
+      }),
+    clear: (conversationId, linkId, deliveredSeq) =>
+      op(() => {
+        const key = cardKey(conversationId, linkId);
+        const current = state.refreshes.get(key);
+        if (current === undefined || current.lastSeq > deliveredSeq) return false;
+        return state.refreshes.delete(key);
+      }),
+    recordFailure: (conversationId, linkId) =>
+      op(() => {
+        const current = state.refreshes.get(cardKey(conversationId, linkId));
+        if (current === undefined) return null;
+        current.attempts += 1;
+        return current.attempts;
+      }),
+    drop: (conversationId, linkId) => op(() => state.refreshes.delete(cardKey(conversationId, linkId))),
+    claimStale: (holderId, now, staleAfterMs, limit) =>
+      op(() => {
+        if (!Number.isFinite(staleAfterMs) || staleAfterMs < 0) throw new StoreError('invalid-argument', `staleAfterMs must be a non-negative number, got ${staleAfterMs}.`);
+        const at = normIso(now, 'now');
+        const stale = [...state.refreshes.values()]
+          .filter((refresh) => Date.parse(refresh.claimedAt) <= Date.parse(at) - staleAfterMs)
+          .sort((a, b) => Date.parse(a.claimedAt) - Date.parse(b.claimedAt))
+          .slice(0, clampLimit(limit, 100, 1000));
+        for (const refresh of stale) Object.assign(refresh, { claimedBy: holderId, claimedAt: at });
+        return copy(stale);
+      }),
+    releaseClaims: (holderId) =>
+      op(() => {
+        const held = [...state.refreshes.values()].filter((refresh) => refresh.claimedBy === holderId);
+        for (const refresh of held) refresh.claimedAt = new Date(0).toISOString();
+        return held.length;
+      }),
+  };
+
+  const repositories: Repositories = { cursors, links, editRequests, changeEvents, conversations, subscriptions, cards, approvals, settings, audit, rateLimits, leases, quarantine, parkedEvents, cardRefreshes };
   return {
     ...repositories,
     async transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {

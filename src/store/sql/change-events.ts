@@ -71,6 +71,14 @@ export function createSqlChangeEventRepository(db: Db): ChangeEventRepository {
       return readAfter(await getOffset(consumer), limit);
     },
 
+    async readForLink(linkId: string, fromSeq: number, toSeq: number, limit?: number): Promise<ChangeEvent[]> {
+      const { rows } = await db.query<EventRow>(
+        `SELECT seq, event FROM (SELECT seq, event FROM change_events WHERE link_id = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq DESC LIMIT $4) AS latest ORDER BY seq`,
+        [linkId, fromSeq, toSeq, clampLimit(limit, 100, 1000)],
+      );
+      return rows.map(map);
+    },
+
     async latestSeq(): Promise<number> {
       const { rows } = await db.query<{ max: unknown }>(`SELECT COALESCE(MAX(seq), 0) AS max FROM change_events`);
       return rows[0] === undefined ? 0 : int(rows[0].max);

@@ -58,6 +58,8 @@ export function createHarness(options: HarnessOptions = {}) {
     subscriptions: store.subscriptions,
     conversations: store.conversations,
     cards: store.cards,
+    refreshes: store.cardRefreshes,
+    events: store.changeEvents,
     sender: createGuardedSender({ sender, rateLimits: store.rateLimits, conversations: store.conversations }),
     builders,
     latestOutcome: (linkId) => bridge.latestEditOutcome(linkId),

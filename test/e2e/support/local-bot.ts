@@ -96,6 +96,8 @@ export async function startLocalBot(options: LocalBotOptions = {}): Promise<Loca
     subscriptions: store.subscriptions,
     conversations: store.conversations,
     cards: store.cards,
+    refreshes: store.cardRefreshes,
+    events: store.changeEvents,
     sender,
     builders,
     latestOutcome: (linkId) => bridge.latestEditOutcome(linkId),

@@ -34,6 +34,14 @@ export function changeEventContract(ctx: ContractContext): void {
       expect(await repo().latestSeq()).toBeGreaterThanOrEqual(appended[2]?.seq ?? Infinity);
     });
 
+    test("readForLink reads one incident's events in a seq range", async () => {
+      const link = uid('link');
+      const [a, , c] = await repo().append([event({ linkId: link }), event(), event({ linkId: link })]);
+      expect((await repo().readForLink(link, a!.seq, c!.seq)).map((e) => e.seq)).toEqual([a!.seq, c!.seq]);
+      expect((await repo().readForLink(link, a!.seq + 1, c!.seq)).map((e) => e.seq)).toEqual([c!.seq]);
+      expect(await repo().readForLink(link, c!.seq + 1, c!.seq + 100)).toEqual([]);
+    });
+
     test('appending an existing id is a no-op', async () => {
       const first = event();
       const [stored] = await repo().append([first]);

@@ -1,6 +1,7 @@
 // Every repository contract, for one backend.
 import { approvalContract } from './approvals.contract.ts';
 import { auditContract } from './audit.contract.ts';
+import { cardRefreshContract } from './card-refreshes.contract.ts';
 import { cardContract } from './cards.contract.ts';
 import { changeEventContract } from './change-events.contract.ts';
 import type { ContractContext } from './context.ts';
@@ -28,4 +29,5 @@ export function allContracts(ctx: ContractContext): void {
   leaseContract(ctx);
   quarantineContract(ctx);
   parkedEventContract(ctx);
+  cardRefreshContract(ctx);
 }
