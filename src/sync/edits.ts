@@ -64,7 +64,7 @@ export async function submitEdit(context: SyncContext, request: EditRequest): Pr
   });
   if (!stored) throw new EditError('unknown-incident', 'That incident is no longer known to the bridge.');
   // Stored first, queued second: a crash in between is healed by resumeUnfinishedEdits at start.
-  if (!stored.duplicate) await context.queue.send(QUEUES.applyEdit, { requestId: stored.request.id });
+  if (!stored.duplicate) await context.queue.send(QUEUES.applyEdit, { requestId: stored.request.id }, { singletonKey: applyEditKey(stored.request.id) });
   return { requestId: stored.request.id, duplicate: stored.duplicate, outcome: stored.request.outcome };
 }
 
@@ -306,11 +306,19 @@ export async function verifyEdit(context: SyncContext, requestId: string, attemp
   await saveOutcome(context, request, outcome, expired);
 }
 
+/**
+ * One apply job per request at a time: a request resumed at start while its job came back as a
+ * retry (the process stopped mid-job) is not queued twice.
+ */
+function applyEditKey(requestId: string): string {
+  return `edit:${requestId}`;
+}
+
 /** At start: re-queue requests that were stored but whose job may have been lost in a crash. */
 export async function resumeUnfinishedEdits(context: SyncContext): Promise<number> {
   const unfinished = await context.store.editRequests.listUnfinished(1000);
   for (const request of unfinished) {
-    await context.queue.send(QUEUES.applyEdit, { requestId: request.id }, { singletonKey: `edit:${request.id}` });
+    await context.queue.send(QUEUES.applyEdit, { requestId: request.id }, { singletonKey: applyEditKey(request.id) });
   }
   return unfinished.length;
 }
