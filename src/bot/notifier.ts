@@ -41,6 +41,20 @@ import { canSee, type TenantPolicy } from './tenant-policy.ts';
 
 export type Schedule = (callback: () => void, delayMs: number) => () => void;
 
+/**
+ * How a burst (one incident's events for one conversation) ended: its cards show it (whether or
+ * not that needed a send), skipped (the conversation is gone, inactive or may not see the pair),
+ * or failed (logged, and the next event tries again).
+ */
+export type DeliveryResult = 'delivered' | 'skipped' | 'failed';
+
+/** What the notifier reports to metrics (src/observability/metrics.ts implements it). */
+export interface NotifierMetrics {
+  /** How many conversations one change event was queued for (announced cards and card copies). */
+  recordFanOut(kind: ChangeEventKind, conversations: number): void;
+  recordDelivery(result: DeliveryResult): void;
+}
+
 export interface NotifierOptions {
   subscriptions: Pick<SubscriptionRepository, 'listActive'>;
   conversations: Pick<ConversationRepository, 'get'>;
@@ -69,6 +83,7 @@ export interface NotifierOptions {
   maxClaimWaits?: number;
   /** Called for every failed batch, after it was logged; the loop keeps going. */
   onError?: (error: unknown, context: { conversationId: string; linkId: string }) => void;
+  metrics?: NotifierMetrics;
 }
 
 export interface Notifier extends ChangeConsumer {
@@ -179,20 +194,21 @@ export function createNotifier(options: NotifierOptions): Notifier {
   async function deliver(burst: PendingBurst): Promise<void> {
     const { conversationId, linkId } = burst;
     try {
-      await deliverBurst(burst);
+      options.metrics?.recordDelivery(await deliverBurst(burst));
     } catch (error) {
+      options.metrics?.recordDelivery('failed');
       log.error({ err: error, conversationId, linkId, events: burst.events.map((event) => event.id) }, 'could not announce incident change in Teams');
       options.onError?.(error, { conversationId, linkId });
     }
   }
 
-  async function deliverBurst(burst: PendingBurst): Promise<void> {
+  async function deliverBurst(burst: PendingBurst): Promise<'delivered' | 'skipped'> {
     const { conversationId, linkId } = burst;
     const conversation = await options.conversations.get(conversationId);
-    if (!conversation || !conversation.active) return;
+    if (!conversation || !conversation.active) return 'skipped';
     const event = mergeBurst(burst.events);
     // One MSSP customer's channel never gets another's incidents, whatever it subscribed to.
-    if (!canSee(options.tenants.scopeOf(conversation.tenantId), event.pairId)) return;
+    if (!canSee(options.tenants.scopeOf(conversation.tenantId), event.pairId)) return 'skipped';
     const view = event.incident;
     const outcome = outcomeFor(view, await options.latestOutcome(linkId));
     const cardOptions = { mode: 'analyst' as const, outcome, now: now().toISOString(), ...(options.allowedLinkHosts ? { allowedLinkHosts: options.allowedLinkHosts } : {}) };
@@ -201,6 +217,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
 
     if (burst.announce) await deliverAnnounced(burst, conversation, event, shown);
     await updateCopies(conversation, linkId, shown);
+    return 'delivered';
   }
 
   /** The conversation's one announced card of the incident: posted once, then updated with a threaded notice. */
@@ -291,6 +308,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
       // Throwing here (store unreachable) makes the engine redeliver the event later.
       if (event.kind === 'card-registered') {
         if (event.target) enqueue(event.target.conversationId, event, false);
+        options.metrics?.recordFanOut(event.kind, event.target ? 1 : 0);
         return;
       }
       const subscriptions = await options.subscriptions.listActive();
@@ -300,9 +318,12 @@ export function createNotifier(options: NotifierOptions): Notifier {
         if (card.state === 'posted' && subscribed.has(card.conversationId)) announced.add(card.conversationId);
       }
       for (const conversationId of announced) enqueue(conversationId, event, true);
+      const reached = new Set(announced);
       for (const copy of await options.cards.listCopies(event.linkId)) {
         if (!announced.has(copy.conversationId)) enqueue(copy.conversationId, event, false);
+        reached.add(copy.conversationId);
       }
+      options.metrics?.recordFanOut(event.kind, reached.size);
     },
     flush,
     async close(): Promise<void> {

@@ -30,10 +30,24 @@ export interface PortalCursor {
   idsAtSince: string[];
 }
 
+/** When a watcher last finished listing a portal: the instant its listing started. */
+export interface PortalListing {
+  pairId: string;
+  portal: Portal;
+  listedAt: string;
+}
+
 export interface CursorRepository {
   get(pairId: string, portal: Portal): Promise<PortalCursor | null>;
   /** Unconditional upsert: one watcher per (pair, portal) runs at a time (see LeaseRepository). */
   set(pairId: string, portal: Portal, cursor: PortalCursor): Promise<void>;
+  /**
+   * Records a completed listing. Never moves back: a replica that lost the watcher's lease in the
+   * middle of a poll may finish after the new holder's newer listing.
+   */
+  recordListing(listing: PortalListing): Promise<void>;
+  /** The last completed listing of every (pair, portal) ever listed. */
+  listings(): Promise<PortalListing[]>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@
 import { actorName, type BridgeComment } from '../domain/attribution.ts';
 import type { FieldChange } from '../domain/change-events.ts';
 import { PORTALS, type Incident, type IncidentComment, type Portal } from '../domain/incident.ts';
-import type { EditChanges, EditOutcome, FieldName } from '../domain/edits.ts';
+import { isFinalEditState, type EditChanges, type EditOutcome, type FieldName } from '../domain/edits.ts';
 import { CodedError, PortalError } from '../domain/errors.ts';
 import type { IncidentLink, StoredEditRequest } from '../store/ports.ts';
 import type { EditRequest, SubmitResult } from './api.ts';
@@ -89,8 +89,9 @@ function commentSettleMs(context: SyncContext): number {
 }
 
 /**
- * Saves the outcome; when a card would show it differently, the 'edit-outcome' event that makes the
- * notifier show it commits in the same transaction. Returns what is saved now.
+ * Saves the outcome over `saved` (what is stored now); when a card would show it differently, the
+ * 'edit-outcome' event that makes the notifier show it commits in the same transaction. An outcome
+ * that becomes final here is counted; saving a final one again is not. Returns what is saved now.
  */
 async function saveOutcome(context: SyncContext, request: StoredEditRequest, saved: EditOutcome, next: EditOutcome): Promise<EditOutcome> {
   await context.store.transaction(async (tx) => {
@@ -99,6 +100,7 @@ async function saveOutcome(context: SyncContext, request: StoredEditRequest, sav
     const link = await tx.links.get(next.linkId);
     if (link) await tx.changeEvents.append([changeEvent(link, { kind: 'edit-outcome', changes: [], actor: request.actor, editRequestId: request.id, outcome: next, occurredAt: next.updatedAt })]);
   });
+  if (!isFinalEditState(saved.state) && isFinalEditState(next.state)) context.metrics?.recordEditOutcome(next.state);
   return next;
 }
 
@@ -289,8 +291,14 @@ export async function verifyEdit(context: SyncContext, requestId: string, attemp
   if (!request || request.outcome.state !== 'accepted') return;
   const target = await resolveTarget(context, request.linkId);
   if (!target) return;
-  const outcome = await withIncidentLock(context, target.link.linkId, `verify:${requestId}`, () => readBackAndRecord(context, request, request.outcome, request.outcome, target, false));
-  if (outcome.state !== 'accepted') return;
+  const outcome = await withIncidentLock(context, target.link.linkId, `verify:${requestId}`, async () => {
+    // Another job for this request (a verification queued twice after a lost answer) may have
+    // finished it while this one waited: its outcome is final, and is neither saved again nor recounted.
+    const current = await context.store.editRequests.get(requestId);
+    if (current?.outcome.state !== 'accepted') return null;
+    return readBackAndRecord(context, current, current.outcome, current.outcome, target, false);
+  });
+  if (outcome?.state !== 'accepted') return;
   const next = attempt + 1;
   const schedule = verifySchedule(context);
   if (next < schedule.length) {

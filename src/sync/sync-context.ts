@@ -1,6 +1,7 @@
 // What the sync engine's parts share: the store, the portal clients of each pair, a clock, ids
 // and a logger. Built once in the composition root; tests build it over fakes.
 import type { Logger } from 'pino';
+import type { EditState } from '../domain/edits.ts';
 import type { Portal } from '../domain/incident.ts';
 import type { Store } from '../store/ports.ts';
 import type { JobQueue, PortalClient, SentinelPortalClient } from './ports.ts';
@@ -17,6 +18,8 @@ export interface SyncMetrics {
   recordQuarantined(pairId: string, portal: Portal): void;
   /** The dispatcher parked a change event for a consumer (dispatcher.ts). */
   recordParkedEvent(consumer: string): void;
+  /** An edit request's outcome became final (completed, partial or failed): once per request. */
+  recordEditOutcome(state: EditState): void;
 }
 
 export interface SyncContext {

@@ -32,6 +32,7 @@ import {
   type ParkedEvent,
   type ParkedEventRepository,
   type PortalCursor,
+  type PortalListing,
   type QuarantineKey,
   type QuarantinedRecord,
   type QuarantineRepository,
@@ -57,6 +58,7 @@ export interface MemoryStoreOptions {
 
 interface State {
   cursors: Map<string, PortalCursor>;
+  listings: Map<string, PortalListing>;
   links: Map<string, IncidentLink>;
   editRequests: Map<string, StoredEditRequest>;
   events: ChangeEvent[];
@@ -83,6 +85,7 @@ interface State {
 function emptyState(): State {
   return {
     cursors: new Map(),
+    listings: new Map(),
     links: new Map(),
     editRequests: new Map(),
     events: [],
@@ -174,6 +177,13 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       op(() => {
         state.cursors.set(`${pairId}\u0000${portal}`, { since: cursor.since, idsAtSince: [...new Set(cursor.idsAtSince)] });
       }),
+    recordListing: (listing) =>
+      op(() => {
+        const key = `${listing.pairId}\u0000${listing.portal}`;
+        const known = state.listings.get(key);
+        if (!known || Date.parse(known.listedAt) < Date.parse(listing.listedAt)) state.listings.set(key, { ...listing, listedAt: new Date(listing.listedAt).toISOString() });
+      }),
+    listings: () => op(() => [...state.listings.values()].sort((a, b) => (a.pairId + a.portal).localeCompare(b.pairId + b.portal)).map((listing) => ({ ...listing }))),
   };
 
   const liveFirst = (a: IncidentLink, b: IncidentLink) =>
