@@ -144,8 +144,9 @@ export async function startBridge(config: Config, options: StartOptions): Promis
     const { store, db } = await openStore({ dataDir: config.dataDir, ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}) });
     closers.push(() => store.close());
     // Supervise every 5 s (pg-boss default 60): a job whose replica died (kill -9) is failed by its
-    // missed heartbeat and retried within ~15 s instead of a minute or more.
-    const jobs = await createJobQueue({ db, superviseIntervalSeconds: 5, onError: (error) => log.warn({ err: error }, 'job queue error') });
+    // missed heartbeat and retried within ~15 s instead of a minute or more. Queues are recounted
+    // for /metrics every 15 s (default 60), within a usual scrape interval.
+    const jobs = await createJobQueue({ db, superviseIntervalSeconds: 5, monitorIntervalSeconds: 15, onError: (error) => log.warn({ err: error }, 'job queue error') });
     closers.push(() => jobs.stop({ graceful: true, timeoutMs: 10_000 }));
 
     const syncQueues = Object.values(QUEUES);

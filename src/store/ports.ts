@@ -233,7 +233,11 @@ export interface EditRequestRepository {
   insertOrGet(request: NewEditRequest): Promise<{ request: StoredEditRequest; duplicate: boolean }>;
   get(id: string): Promise<StoredEditRequest | null>;
   getByIdempotencyKey(key: string): Promise<StoredEditRequest | null>;
-  /** Returns the updated request, or null when there is no request with this id. */
+  /**
+   * Replaces the outcome of a request that is still 'accepted' and returns the updated request. A
+   * final outcome is never replaced: null when the request is final already (another try of its
+   * job finished it, even one running at the same time) or does not exist.
+   */
   update(id: string, update: EditRequestUpdate): Promise<StoredEditRequest | null>;
   /** Requests still 'accepted', oldest first: what crash recovery must resume. */
   listUnfinished(limit?: number): Promise<StoredEditRequest[]>;

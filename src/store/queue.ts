@@ -154,6 +154,11 @@ export interface JobQueueConfig {
   maxConnections?: number;
   /** How often pg-boss runs maintenance (expiry, retention), seconds. Default: pg-boss's. */
   superviseIntervalSeconds?: number;
+  /**
+   * How often pg-boss recounts its queues for counts(), seconds (it needs a maintenance pass too, so
+   * the recount waits for the longer of the two). Default: pg-boss's (60).
+   */
+  monitorIntervalSeconds?: number;
   /** How often cron schedules are evaluated, seconds. Default: pg-boss's (30). */
   cronWorkerIntervalSeconds?: number;
 }
@@ -197,6 +202,7 @@ export async function createJobQueue(config: JobQueueConfig): Promise<JobQueue> 
   const common = {
     schema,
     ...(config.superviseIntervalSeconds !== undefined ? { superviseIntervalSeconds: config.superviseIntervalSeconds } : {}),
+    ...(config.monitorIntervalSeconds !== undefined ? { monitorIntervalSeconds: config.monitorIntervalSeconds } : {}),
     ...(config.cronWorkerIntervalSeconds !== undefined ? { cronWorkerIntervalSeconds: config.cronWorkerIntervalSeconds } : {}),
   };
   const boss =

@@ -89,19 +89,23 @@ function commentSettleMs(context: SyncContext): number {
 }
 
 /**
- * Saves the outcome over `saved` (what is stored now); when a card would show it differently, the
- * 'edit-outcome' event that makes the notifier show it commits in the same transaction. An outcome
- * that becomes final here is counted; saving a final one again is not. Returns what is saved now.
+ * Saves the outcome over `saved`; when a card would show it differently, the 'edit-outcome' event
+ * that makes the notifier show it commits in the same transaction. A final outcome is never
+ * replaced (another try of the job may have finished the request meanwhile): then nothing is saved
+ * or announced, and the stored outcome is returned. An outcome is counted when it becomes final,
+ * so once per request. Returns what is saved now.
  */
 async function saveOutcome(context: SyncContext, request: StoredEditRequest, saved: EditOutcome, next: EditOutcome): Promise<EditOutcome> {
-  await context.store.transaction(async (tx) => {
-    await tx.editRequests.update(request.id, { outcome: next });
-    if (!outcomeVisiblyChanged(saved, next)) return;
-    const link = await tx.links.get(next.linkId);
-    if (link) await tx.changeEvents.append([changeEvent(link, { kind: 'edit-outcome', changes: [], actor: request.actor, editRequestId: request.id, outcome: next, occurredAt: next.updatedAt })]);
+  const stored = await context.store.transaction(async (tx) => {
+    if (!(await tx.editRequests.update(request.id, { outcome: next }))) return (await tx.editRequests.get(request.id))?.outcome ?? null;
+    if (outcomeVisiblyChanged(saved, next)) {
+      const link = await tx.links.get(next.linkId);
+      if (link) await tx.changeEvents.append([changeEvent(link, { kind: 'edit-outcome', changes: [], actor: request.actor, editRequestId: request.id, outcome: next, occurredAt: next.updatedAt })]);
+    }
+    return next;
   });
-  if (!isFinalEditState(saved.state) && isFinalEditState(next.state)) context.metrics?.recordEditOutcome(next.state);
-  return next;
+  if (stored === next && isFinalEditState(next.state)) context.metrics?.recordEditOutcome(next.state);
+  return stored ?? saved;
 }
 
 interface Target {

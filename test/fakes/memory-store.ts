@@ -312,7 +312,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       op(() => {
         assertEditState(update.outcome.state);
         const request = state.editRequests.get(id);
-        if (request === undefined) return null;
+        if (request === undefined || request.outcome.state !== 'accepted') return null;
         request.outcome = copy(update.outcome);
         request.updatedAt = nowIso();
         return copy(request);

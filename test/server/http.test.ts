@@ -6,7 +6,8 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { SignJWT } from 'jose';
 import type { TurnContext } from 'botbuilder';
-import { authenticationFailureStatus, createBotAdapter } from '../../src/bot/adapter.ts';
+import { authenticationFailureStatus, createBotAdapter, type InvokeMetrics } from '../../src/bot/adapter.ts';
+import { createRecordingMetrics } from '../fakes/recording-metrics.ts';
 import { createBotApplication } from '../../src/bot/app.ts';
 import { renderIncidentCard } from '../../src/cards/incident-card.ts';
 import { buildChangeNoticeText } from '../../src/cards/change-notice.ts';
@@ -81,6 +82,8 @@ function logCapture() {
 }
 
 interface StartOptions {
+  metrics?: InvokeMetrics;
+  clock?: () => number;
   botId?: string;
   health?: HealthProbe;
   run?: (context: TurnContext) => Promise<boolean>;
@@ -92,6 +95,8 @@ async function start(options: StartOptions = {}) {
   const log = options.log ?? (process.env['BOT_TEST_LOG'] ? createLogger({ level: 'debug' }) : createSilentLogger());
   const adapter = createBotAdapter({
     log,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
     ...(options.botId ? { botId: options.botId, botPassword: 'not-a-real-secret', botTenantId: '99999999-0000-4000-8000-000000000001', proxy: { host: '127.0.0.1', port: network.port } } : {}),
   });
   const app = options.run ? { run: options.run } : createBotApplication(botDeps());
@@ -158,6 +163,20 @@ describe('/api/messages in local mode (no bot id)', () => {
     expect(body.value.type).toBe('AdaptiveCard');
     // The per-user answer must not overwrite the card message for everyone.
     expect(connector.calls.filter((call) => call.method === 'PUT')).toHaveLength(0);
+  });
+
+  test("invokes are timed from arrival to answer under a name from Teams' set; messages are not", async () => {
+    const metrics = createRecordingMetrics();
+    // Each reading of the clock is 1.5 s after the one before: arrival, then the answer.
+    let now = 0;
+    const { base } = await start({ metrics, clock: () => (now += 1500) });
+    await post(base, JSON.stringify({ ...invokeActivity('refreshCard', { linkId: 'link-1' }), serviceUrl: connector.url }));
+    await post(base, JSON.stringify({ ...messageActivity('/help'), serviceUrl: connector.url }));
+    await post(base, JSON.stringify({ ...invokeActivity('refreshCard', { linkId: 'link-1' }), name: 'incident 4711 of Jane Doe', serviceUrl: connector.url }));
+    expect(metrics.invokes).toEqual([
+      { name: 'adaptiveCard/action', status: 200, seconds: 1.5 },
+      { name: 'other', status: expect.any(Number), seconds: 1.5 },
+    ]);
   });
 });
 
