@@ -24,14 +24,16 @@ import {
 } from './send-policy.ts';
 import { baseConversationId } from './conversation-reference.ts';
 
-export type SendErrorCode =
+export const SEND_ERROR_CODES = [
   /** The bot cannot post to this conversation any more; it was deactivated. */
-  | 'conversation-gone'
+  'conversation-gone',
   /** The message to update was deleted. */
-  | 'message-gone'
+  'message-gone',
   /** Still throttled after the retries, or asked to wait longer than maxWaitMs. */
-  | 'throttled'
-  | 'send-failed';
+  'throttled',
+  'send-failed',
+] as const;
+export type SendErrorCode = (typeof SEND_ERROR_CODES)[number];
 
 export class SendError extends CodedError<SendErrorCode> {
   readonly status?: number;
@@ -42,7 +44,8 @@ export class SendError extends CodedError<SendErrorCode> {
 }
 
 /** How a send, update or reply ended, after its retries. */
-export type SendResult = 'ok' | SendErrorCode;
+export const SEND_RESULTS = ['ok', ...SEND_ERROR_CODES] as const;
+export type SendResult = (typeof SEND_RESULTS)[number];
 
 /**
  * Why a send waited before an attempt: for a token of the rate-limit buckets, for a Retry-After

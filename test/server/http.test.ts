@@ -1,7 +1,7 @@
 // A real restify server on an ephemeral loopback port, a real CloudAdapter, and a fake Bot
 // Connector (the service Teams' activities name as serviceUrl) to receive the bot's replies.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, jest, test } from '@jest/globals';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { SignJWT } from 'jose';
@@ -16,35 +16,9 @@ import { bindHost, createHttpServer, type HealthProbe, type HttpServer } from '.
 import { createMemoryStore } from '../fakes/memory-store.ts';
 import { createFakeBridge, sampleView } from '../fakes/bridge.ts';
 import { createFakeSender } from '../bot/support/fake-sender.ts';
+import { startFakeConnector } from '../bot/support/fake-connector.ts';
 import { messageActivity, invokeActivity, TENANT } from '../bot/support/activities.ts';
 import { createTenantPolicy } from '../../src/bot/tenant-policy.ts';
-
-interface ConnectorCall {
-  method: string;
-  url: string;
-  body: Record<string, unknown> | null;
-}
-
-/** Answers like the Bot Connector: activities get an id; member lookups 404 (no roster here). */
-async function startFakeConnector(): Promise<{ server: Server; url: string; calls: ConnectorCall[] }> {
-  const calls: ConnectorCall[] = [];
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    let raw = '';
-    req.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
-    req.on('end', () => {
-      calls.push({ method: req.method ?? '', url: req.url ?? '', body: raw ? (JSON.parse(raw) as Record<string, unknown>) : null });
-      res.setHeader('content-type', 'application/json');
-      if (req.method === 'POST' && /\/v3\/conversations\/[^/]+\/activities/.test(req.url ?? '')) {
-        res.end(JSON.stringify({ id: `sent-${calls.length}` }));
-        return;
-      }
-      res.statusCode = 404;
-      res.end(JSON.stringify({ error: { code: 'NotFound', message: 'not here' } }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, calls };
-}
 
 function botDeps() {
   const store = createMemoryStore();
@@ -141,7 +115,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await new Promise<void>((resolve) => connector.server.close(() => resolve()));
+  await connector.close();
   await network.close();
 });
 
