@@ -22,6 +22,7 @@ import { PORTAL_OPERATIONS } from '../../src/portals/http/request-recorder.ts';
 import { QUEUES } from '../../src/sync/sync-context.ts';
 import { invokeActivity, messageActivity, ALICE } from '../bot/support/activities.ts';
 import { startFakeConnector, type FakeConnector } from '../bot/support/fake-connector.ts';
+import { waitFor } from '../sync-integration/support/harness.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The Agents Playground's tenant, which the local configuration serves. */
@@ -77,16 +78,6 @@ function unboundedLabels(series: Series[]): string[] {
 function inChannel<T extends Partial<Activity>>(activity: T, channelId: string, serviceUrl: string): T {
   const conversation = { ...activity.conversation, id: `${channelId};messageid=root-1`, tenantId: SERVED_TENANT } as Activity['conversation'];
   return { ...activity, serviceUrl, conversation, channelData: { tenant: { id: SERVED_TENANT }, team: { id: '19:team@thread.tacv2' }, channel: { id: channelId } } };
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('GET /metrics of the running bridge', () => {
