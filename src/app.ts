@@ -8,6 +8,7 @@ import type { Config, PairConfig } from './config/config.ts';
 import type { PortalIdentity } from './domain/portal-identity.ts';
 import type { Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
+import type { Traced } from './observability/tracing.ts';
 import { startSimulators, type RunningSimulators, type SimulatorApp, type SimulatorOptions } from './simulators/index.ts';
 import { openStore } from './store/store.ts';
 import { createJobQueue } from './store/queue.ts';
@@ -50,6 +51,8 @@ export interface StartOptions {
   startSync?: boolean;
   /** How often one replica expires overdue connector requests and checks for drift (default 60 s). */
   approvalCheckIntervalMs?: number;
+  /** Traces the bridge's units of work (observability/telemetry.ts). Default: untraced. */
+  trace?: Traced;
 }
 
 export interface RunningBridge {
@@ -182,6 +185,7 @@ export async function startBridge(config: Config, options: StartOptions): Promis
       newId: randomUUID,
       log: log.child({ component: 'sync' }),
       metrics,
+      ...(options.trace ? { trace: options.trace } : {}),
       changeNotes: config.sync.changeNotes,
     };
     const engine = createSyncEngine(context, { replicaId, pollIntervalMs: config.sync.pollIntervalSeconds * 1000 });
@@ -281,6 +285,7 @@ export async function startBridge(config: Config, options: StartOptions): Promis
       allowedLinkHosts,
       log: log.child({ component: 'notifier' }),
       metrics,
+      ...(options.trace ? { trace: options.trace } : {}),
     });
     const unsubscribe = engine.api.subscribe(notifier);
 

@@ -38,6 +38,7 @@ import { cardHash, outcomeFor } from './card-hash.ts';
 import { cardActivity, textActivity } from './card-activity.ts';
 import { SendError } from './guarded-sender.ts';
 import { canSee, type TenantPolicy } from './tenant-policy.ts';
+import { untraced, type Traced } from '../observability/tracing.ts';
 
 export type Schedule = (callback: () => void, delayMs: number) => () => void;
 
@@ -84,6 +85,8 @@ export interface NotifierOptions {
   /** Called for every failed batch, after it was logged; the loop keeps going. */
   onError?: (error: unknown, context: { conversationId: string; linkId: string }) => void;
   metrics?: NotifierMetrics;
+  /** Traces each burst's delivery (when telemetry is on). Default: untraced. */
+  trace?: Traced;
 }
 
 export interface Notifier extends ChangeConsumer {
@@ -132,6 +135,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
   const windowMs = options.coalesceWindowMs ?? DEFAULT_COALESCE_WINDOW_MS;
   const staleAfterMs = options.claimStaleAfterMs ?? DEFAULT_CLAIM_STALE_AFTER_MS;
   const maxClaimWaits = options.maxClaimWaits ?? 20;
+  const trace = options.trace ?? untraced;
   const pending = new Map<string, PendingBurst>();
   /** Per (conversation, incident): the tail of its send chain, so batches never overlap. */
   const chains = new Map<string, Promise<void>>();
@@ -194,7 +198,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
   async function deliver(burst: PendingBurst): Promise<void> {
     const { conversationId, linkId } = burst;
     try {
-      options.metrics?.recordDelivery(await deliverBurst(burst));
+      options.metrics?.recordDelivery(await trace('incident-bridge deliver', { 'incident_bridge.link': linkId }, () => deliverBurst(burst)));
     } catch (error) {
       options.metrics?.recordDelivery('failed');
       log.error({ err: error, conversationId, linkId, events: burst.events.map((event) => event.id) }, 'could not announce incident change in Teams');

@@ -2,6 +2,7 @@
 // Connector for Teams): after incidents are synced, cards posted, an edit applied and a card
 // action answered, every metric the README documents is exposed, the activity shows in its series,
 // and every label value comes from a bounded set, however many incidents and conversations there are.
+// The same run shows which units of work the bridge hands to tracing.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { CHANGE_EVENT_KINDS } from '../../src/domain/change-events.ts';
 import { EDIT_STATES } from '../../src/domain/edits.ts';
 import { PORTALS } from '../../src/domain/incident.ts';
 import { createSilentLogger } from '../../src/observability/logger.ts';
+import type { Traced } from '../../src/observability/tracing.ts';
 import { PORTAL_OPERATIONS } from '../../src/portals/http/request-recorder.ts';
 import { QUEUES } from '../../src/sync/sync-context.ts';
 import { invokeActivity, messageActivity, ALICE } from '../bot/support/activities.ts';
@@ -84,13 +86,19 @@ describe('GET /metrics of the running bridge', () => {
   const dataDir = path.join(ROOT, 'test-results', `metrics-endpoint-${randomUUID().slice(0, 8)}`);
   let bridge: RunningBridge;
   let connector: FakeConnector;
+  /** The units of work the bridge traced (what telemetry turns into spans). */
+  const units: Array<{ name: string; attributes: Readonly<Record<string, string>> }> = [];
+  const traced: Traced = (name, attributes, work) => {
+    units.push({ name, attributes });
+    return work();
+  };
 
   beforeAll(async () => {
     connector = await startFakeConnector();
     const config = loadConfig(
       readEnvironment(ROOT, { TEAMSFX_ENV: 'local', DATA_DIR: dataDir, PORTAL_CA_FILE: '', SIM_PORT: '0', SIM_EVENTS_PER_MINUTE: '0', POLL_INTERVAL_SECONDS: '0.5', LOG_LEVEL: 'silent' }),
     );
-    bridge = await startBridge(config, { log: createSilentLogger(), port: 0, simulatorOverrides: { port: 0 } });
+    bridge = await startBridge(config, { log: createSilentLogger(), port: 0, simulatorOverrides: { port: 0 }, trace: traced });
   }, 60_000);
 
   afterAll(async () => {
@@ -145,6 +153,9 @@ describe('GET /metrics of the running bridge', () => {
     expect(value('incident_bridge_notifier_deliveries_total', { result: 'delivered' })).toBeGreaterThanOrEqual(2);
     expect(value('incident_bridge_invoke_duration_seconds_count', { name: 'adaptiveCard/action', status: '2xx' })).toBe(1);
     expect(unboundedLabels(series)).toEqual([]);
+    const unitNames = new Set(units.map((unit) => unit.name));
+    for (const name of ['incident-bridge poll', 'incident-bridge sync-link', 'incident-bridge apply-edit', 'incident-bridge deliver']) expect(unitNames).toContain(name);
+    expect(units.find((unit) => unit.name === 'incident-bridge apply-edit')?.attributes).toEqual({ 'incident_bridge.request': requestId });
 
     // More incidents, more conversations, and invokes named by the caller: still no new label values.
     for (const channel of ['19:metrics-b@thread.tacv2', '19:metrics-c@thread.tacv2']) {
