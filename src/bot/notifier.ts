@@ -198,7 +198,8 @@ export function createNotifier(options: NotifierOptions): Notifier {
   async function deliver(burst: PendingBurst): Promise<void> {
     const { conversationId, linkId } = burst;
     try {
-      options.metrics?.recordDelivery(await trace('incident-bridge deliver', { 'incident_bridge.link': linkId }, () => deliverBurst(burst)));
+      const result = await trace('incident-bridge deliver', { 'incident_bridge.link': linkId }, () => deliverBurst(burst));
+      options.metrics?.recordDelivery(result);
     } catch (error) {
       options.metrics?.recordDelivery('failed');
       log.error({ err: error, conversationId, linkId, events: burst.events.map((event) => event.id) }, 'could not announce incident change in Teams');
