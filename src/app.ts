@@ -9,13 +9,14 @@ import type { PortalIdentity } from './domain/portal-identity.ts';
 import type { Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { createHealthChecks } from './observability/health-checks.ts';
+import type { Traced } from './observability/tracing.ts';
 import { startSimulators, type RunningSimulators, type SimulatorApp, type SimulatorOptions } from './simulators/index.ts';
 import { openStore } from './store/store.ts';
 import { createJobQueue } from './store/queue.ts';
-import { createSyncJobQueue } from './store/sync-job-queue.ts';
+import { createSyncJobQueue, deadLetterQueueOf } from './store/sync-job-queue.ts';
 import { createConnectorSettingsClient, createDefenderClient, createSentinelClient, createTenantDirectories } from './portals/index.ts';
 import { createSyncEngine } from './sync/engine.ts';
-import type { PairPortals, SyncContext } from './sync/sync-context.ts';
+import { QUEUES, type PairPortals, type SyncContext } from './sync/sync-context.ts';
 import { createBotAdapter } from './bot/adapter.ts';
 import { createBotApplication } from './bot/app.ts';
 import { createBackgroundTasks } from './bot/background.ts';
@@ -50,6 +51,8 @@ export interface StartOptions {
   startSync?: boolean;
   /** How often one replica expires overdue connector requests and checks for drift (default 60 s). */
   approvalCheckIntervalMs?: number;
+  /** Traces the bridge's units of work (observability/telemetry.ts). Default: untraced. */
+  trace?: Traced;
 }
 
 export interface RunningBridge {
@@ -146,8 +149,9 @@ export async function startBridge(config: Config, options: StartOptions): Promis
     const { store, db } = await openStore({ dataDir: config.dataDir, ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}) });
     shutdown.add({ name: 'store', release: () => store.close() });
     // Supervise every 5 s (pg-boss default 60): a job whose replica died (kill -9) is failed by its
-    // missed heartbeat and retried within ~15 s instead of a minute or more.
-    const jobs = await createJobQueue({ db, superviseIntervalSeconds: 5, onError: (error) => log.warn({ err: error }, 'job queue error') });
+    // missed heartbeat and retried within ~15 s instead of a minute or more. Queues are recounted
+    // for /metrics every 15 s (default 60), within a usual scrape interval.
+    const jobs = await createJobQueue({ db, superviseIntervalSeconds: 5, monitorIntervalSeconds: 15, onError: (error) => log.warn({ err: error }, 'job queue error') });
     // pg-boss stops fetching at once, waits for running handlers until the grace is over, then fails
     // what still runs back to a retry (another replica, or this one after a restart, takes it) and
     // closes its pool. The release waits for that, so the store outlives it.
@@ -155,22 +159,31 @@ export async function startBridge(config: Config, options: StartOptions): Promis
     const stopJobs = () => (jobsStopped ??= jobs.stop({ graceful: true, timeoutMs: DEFAULT_SHUTDOWN_GRACE_MS }));
     shutdown.add({ name: 'job queue', drain: stopJobs, release: stopJobs });
 
+    const syncQueues = Object.values(QUEUES);
+    const deadLetters = new Map(syncQueues.map((queue) => [deadLetterQueueOf(queue), queue]));
+    const configuredPairs = new Set(config.pairs.map((pair) => pair.id));
+    const metrics = createMetrics({
+      quarantineCounts: () => store.quarantine.counts(),
+      parkedEventCounts: () => store.parkedEvents.counts(),
+      // A pair removed from the configuration is listed no more: its lag would only grow.
+      syncListings: async () => (await store.cursors.listings()).filter((listing) => configuredPairs.has(listing.pairId)),
+      jobQueueCounts: () => jobs.counts(syncQueues),
+      // Nothing works a dead-letter queue: every job there is a dead job of its source queue.
+      deadJobCounts: async () =>
+        (await jobs.counts([...deadLetters.keys()])).map((count) => ({ queue: deadLetters.get(count.queue) ?? count.queue, count: count.ready + count.deferred + count.active })),
+      onCollectError: (error, metric) => log.warn({ err: error, metric }, 'could not read a gauge for /metrics; it keeps its last values'),
+    });
+
     const pairs = new Map<string, PairPortals>();
     for (const pair of config.pairs) {
       const common = portalOptions(effective, pair, caCertPem, log);
       const workspace = { armEndpoint: endpoints.arm, subscriptionId: pair.subscriptionId, resourceGroup: pair.resourceGroup, workspace: pair.workspace };
       pairs.set(pair.id, {
         pairId: pair.id,
-        defender: createDefenderClient({ ...common, graphEndpoint: endpoints.graph, writableFields: config.sync.defenderWritableFields }),
-        sentinel: createSentinelClient({ ...common, ...workspace, apiVersion: config.sync.sentinelApiVersion }),
+        defender: createDefenderClient({ ...common, graphEndpoint: endpoints.graph, writableFields: config.sync.defenderWritableFields, requests: metrics.portalRequests(pair.id, 'defender') }),
+        sentinel: createSentinelClient({ ...common, ...workspace, apiVersion: config.sync.sentinelApiVersion, requests: metrics.portalRequests(pair.id, 'sentinel') }),
       });
     }
-
-    const metrics = createMetrics({
-      quarantineCounts: () => store.quarantine.counts(),
-      parkedEventCounts: () => store.parkedEvents.counts(),
-      onCollectError: (error) => log.warn({ err: error }, 'could not count quarantined records or parked events for /metrics'),
-    });
     const context: SyncContext = {
       store,
       queue: createSyncJobQueue(jobs),
@@ -179,13 +192,14 @@ export async function startBridge(config: Config, options: StartOptions): Promis
       newId: randomUUID,
       log: log.child({ component: 'sync' }),
       metrics,
+      ...(options.trace ? { trace: options.trace } : {}),
       changeNotes: config.sync.changeNotes,
     };
     const engine = createSyncEngine(context, { replicaId, pollIntervalMs: config.sync.pollIntervalSeconds * 1000 });
 
     // Teams side.
-    const adapter = createBotAdapter({ botId: config.bot.id, botPassword: config.bot.password, botTenantId: config.bot.tenantId, botType: config.bot.type, log: log.child({ component: 'bot' }) });
-    const sender = createGuardedSender({ sender: createCloudAdapterSender(adapter, config.bot.id), rateLimits: store.rateLimits, conversations: store.conversations, log });
+    const adapter = createBotAdapter({ botId: config.bot.id, botPassword: config.bot.password, botTenantId: config.bot.tenantId, botType: config.bot.type, log: log.child({ component: 'bot' }), metrics });
+    const sender = createGuardedSender({ sender: createCloudAdapterSender(adapter, config.bot.id), rateLimits: store.rateLimits, conversations: store.conversations, log, metrics });
     const builders = { renderIncidentCard, buildChangeNoticeText };
     const access = { analysts: config.access.analysts, approvers: config.access.approvers, localMode: config.localMode };
     const tenants = createTenantPolicy({ botTenantId: config.bot.tenantId, allowedTenants: config.allowedTenants, pairs: config.pairs });
@@ -200,6 +214,7 @@ export async function startBridge(config: Config, options: StartOptions): Promis
       subscriptionId: firstPair.subscriptionId,
       resourceGroup: firstPair.resourceGroup,
       workspace: firstPair.workspace,
+      requests: metrics.portalRequests(firstPair.id, 'sentinel'),
       // Defender-portal onboarding is not an ARM property; locally the simulators say which they model.
       integrationMethod: simulators?.control.config().integrationMethod ?? config.approvals.integrationMethod,
     });
@@ -278,6 +293,8 @@ export async function startBridge(config: Config, options: StartOptions): Promis
       holderId: replicaId,
       allowedLinkHosts,
       log: log.child({ component: 'notifier' }),
+      metrics,
+      ...(options.trace ? { trace: options.trace } : {}),
     });
     engine.api.subscribe(notifier);
 

@@ -1,10 +1,13 @@
 // The process: read env files and the environment, validate, start, and shut down on SIGINT or
 // SIGTERM within seconds (work in flight gets a short grace; unfinished jobs return to the queue).
+//
+// The app is imported only after telemetry started: OpenTelemetry instruments the ES modules
+// imported after its loader hook (observability/telemetry.ts), so nothing here imports it statically.
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, printableConfig } from './config/config.ts';
 import { readEnvironment } from './config/env-files.ts';
 import { createLogger } from './observability/logger.ts';
-import { startBridge } from './app.ts';
+import { startTelemetry } from './observability/telemetry.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -17,9 +20,12 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = createLogger({ level: config.logLevel });
-  // Only the printable form is ever logged: secrets, the bot password and the database password are replaced.
+  // Only the printable form is ever logged: secrets, the bot password, the database password and the connection string are replaced.
   log.info({ config: printableConfig(config) }, 'configuration');
-  const bridge = await startBridge(config, { log });
+  const telemetry = await startTelemetry(config.applicationInsightsConnectionString);
+  if (telemetry) log.info('exporting OpenTelemetry traces, metrics and logs to Azure Monitor (APPLICATIONINSIGHTS_CONNECTION_STRING)');
+  const { startBridge } = await import('./app.ts');
+  const bridge = await startBridge(config, { log, ...(telemetry ? { trace: telemetry.trace } : {}) });
 
   const lines = [
     `incident-bridge is running (${config.envName}${config.localMode ? ', local simulators' : ''}).`,
@@ -47,7 +53,9 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
-    void bridge.close().then(() => process.exit(0));
+    // The last telemetry exports go out while the bridge drains, not after it: together they stay
+    // within the bridge's bound (4 s; telemetry waits 2 s at most).
+    void Promise.allSettled([bridge.close(), telemetry?.shutdown()]).then(() => process.exit(0));
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -25,6 +25,36 @@ import { createSilentLogger } from '../observability/logger.ts';
 import { CodedError } from '../domain/errors.ts';
 import { reportUnexpected } from './unexpected-error.ts';
 
+/**
+ * The invoke names a metric label may carry: Teams' invokes. Anything else (an activity's name is
+ * the caller's to choose) is 'other', so a caller cannot add label values.
+ */
+export const INVOKE_NAMES = [
+  'adaptiveCard/action',
+  'task/fetch',
+  'task/submit',
+  'composeExtension/query',
+  'composeExtension/submitAction',
+  'composeExtension/fetchTask',
+  'signin/verifyState',
+  'signin/tokenExchange',
+  'config/fetch',
+  'config/submit',
+  'message/submitAction',
+  'other',
+] as const;
+export type InvokeName = (typeof INVOKE_NAMES)[number];
+
+export function invokeNameOf(name: unknown): InvokeName {
+  return (INVOKE_NAMES as readonly unknown[]).includes(name) ? (name as InvokeName) : 'other';
+}
+
+/** What the adapter reports to metrics (src/observability/metrics.ts implements it). */
+export interface InvokeMetrics {
+  /** An invoke was answered with `status`, `seconds` after its request arrived. */
+  observeInvoke(name: InvokeName, status: number, seconds: number): void;
+}
+
 export interface BotAdapterOptions {
   botId?: string | undefined;
   botPassword?: string | undefined;
@@ -43,6 +73,9 @@ export interface BotAdapterOptions {
    */
   managedIdentityCredential?: (clientId: string) => TokenCredential;
   log?: Logger;
+  metrics?: InvokeMetrics;
+  /** Monotonic milliseconds, for invoke timing. Default performance.now. */
+  clock?: () => number;
 }
 
 export function authenticationOptions(options: BotAdapterOptions): ConfigurationBotFrameworkAuthenticationOptions {
@@ -112,10 +145,14 @@ function activityFrom(body: Record<string, unknown>): Activity {
 
 export class BridgeCloudAdapter extends CloudAdapter {
   private readonly log: Logger;
+  readonly #metrics: InvokeMetrics | undefined;
+  readonly #clock: () => number;
 
-  constructor(authentication: ConfigurationBotFrameworkAuthentication, log: Logger) {
+  constructor(authentication: ConfigurationBotFrameworkAuthentication, log: Logger, timing: { metrics?: InvokeMetrics | undefined; clock?: (() => number) | undefined } = {}) {
     super(authentication);
     this.log = log;
+    this.#metrics = timing.metrics;
+    this.#clock = timing.clock ?? (() => performance.now());
   }
 
   /**
@@ -124,7 +161,23 @@ export class BridgeCloudAdapter extends CloudAdapter {
    * fixed text (the detail goes to the log); an error in the turn itself is thrown to the caller.
    */
   async handleRequest(req: Request, res: Response, logic: (context: TurnContext) => Promise<void>): Promise<void> {
+    const receivedAt = this.#clock();
     const activity = activityFrom(req.body ?? {});
+    if (activity.type !== 'invoke') {
+      await this.#answer(activity, req, res, logic);
+      return;
+    }
+    // Teams waits about 5 s for an invoke's answer, authentication included: timed from arrival.
+    let status = 500;
+    try {
+      status = await this.#answer(activity, req, res, logic);
+    } finally {
+      this.#metrics?.observeInvoke(invokeNameOf(activity.name), status, (this.#clock() - receivedAt) / 1000);
+    }
+  }
+
+  /** Returns the status answered; throws when the turn failed before an answer. */
+  async #answer(activity: Activity, req: Request, res: Response, logic: (context: TurnContext) => Promise<void>): Promise<number> {
     const header = req.headers['authorization'] ?? req.headers['Authorization'];
     let authenticated: AuthenticateRequestResult;
     try {
@@ -138,12 +191,14 @@ export class BridgeCloudAdapter extends CloudAdapter {
       if (status === 503) res.header('retry-after', '30');
       res.send(REFUSALS[status]);
       res.end();
-      return;
+      return status;
     }
     const invokeResponse = await this.processActivity(authenticated, activity, logic);
-    res.status(invokeResponse?.status ?? 200);
+    const status = invokeResponse?.status ?? 200;
+    res.status(status);
     if (invokeResponse?.body !== undefined) res.send(invokeResponse.body);
     res.end();
+    return status;
   }
 }
 
@@ -199,7 +254,7 @@ export function createBotAdapter(options: BotAdapterOptions = {}): BridgeCloudAd
     undefined,
     options.proxy ? { proxySettings: options.proxy } : undefined,
   );
-  const adapter = new BridgeCloudAdapter(authentication, log);
+  const adapter = new BridgeCloudAdapter(authentication, log, { metrics: options.metrics, clock: options.clock });
   installTurnErrorHandler(adapter, log);
   return adapter;
 }

@@ -24,14 +24,16 @@ import {
 } from './send-policy.ts';
 import { baseConversationId } from './conversation-reference.ts';
 
-export type SendErrorCode =
+export const SEND_ERROR_CODES = [
   /** The bot cannot post to this conversation any more; it was deactivated. */
-  | 'conversation-gone'
+  'conversation-gone',
   /** The message to update was deleted. */
-  | 'message-gone'
+  'message-gone',
   /** Still throttled after the retries, or asked to wait longer than maxWaitMs. */
-  | 'throttled'
-  | 'send-failed';
+  'throttled',
+  'send-failed',
+] as const;
+export type SendErrorCode = (typeof SEND_ERROR_CODES)[number];
 
 export class SendError extends CodedError<SendErrorCode> {
   readonly status?: number;
@@ -39,6 +41,24 @@ export class SendError extends CodedError<SendErrorCode> {
     super(code, message, options);
     if (options?.status !== undefined) this.status = options.status;
   }
+}
+
+/** How a send, update or reply ended, after its retries. */
+export const SEND_RESULTS = ['ok', ...SEND_ERROR_CODES] as const;
+export type SendResult = (typeof SEND_RESULTS)[number];
+
+/**
+ * Why a send waited before an attempt: for a token of the rate-limit buckets, for a Retry-After
+ * pause that a replica shared, or for its own backoff after a failed attempt.
+ */
+export type TeamsWaitReason = 'rate-limit' | 'pause' | 'retry';
+
+/** What the guarded sender reports to metrics (src/observability/metrics.ts implements it). */
+export interface TeamsSendMetrics {
+  recordSend(operation: SendOperation, result: SendResult): void;
+  /** Teams answered 429: what is left after the Bot Connector client's own retries. */
+  recordThrottled(operation: SendOperation): void;
+  recordWait(reason: TeamsWaitReason, seconds: number): void;
 }
 
 export interface GuardedSenderOptions {
@@ -61,6 +81,7 @@ export interface GuardedSenderOptions {
    * Raise it only when Microsoft confirms a higher limit for the tenant.
    */
   tenantRequestsPerSecond?: number;
+  metrics?: TeamsSendMetrics;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
@@ -76,6 +97,12 @@ export function createGuardedSender(options: GuardedSenderOptions): TeamsSender 
   const sleep = options.sleep ?? defaultSleep;
   const random = options.random ?? Math.random;
   const maxWaitMs = options.maxWaitMs ?? 60_000;
+  const metrics = options.metrics;
+  /** Sleeps, and reports why. */
+  const wait = (reason: TeamsWaitReason, ms: number) => {
+    metrics?.recordWait(reason, ms / 1000);
+    return sleep(ms);
+  };
   const tenantBucket = tenantBucketRule(options.tenantRequestsPerSecond ?? DEFAULT_TENANT_REQUESTS_PER_SECOND);
   const tenantQueues = new Map<string, Promise<void>>();
   const iso = (ms: number) => new Date(ms).toISOString();
@@ -119,7 +146,7 @@ export function createGuardedSender(options: GuardedSenderOptions): TeamsSender 
           waitMs = Math.max(1, take.retryAfterMs);
         }
         ensureWithin(deadline, waitMs, conversationId);
-        await sleep(waitMs);
+        await wait(pauseMs > 0 ? 'pause' : 'rate-limit', waitMs);
       }
     });
   }
@@ -152,7 +179,7 @@ export function createGuardedSender(options: GuardedSenderOptions): TeamsSender 
       const pauseMs = await pausedForMs(conversationId, tenantId);
       if (pauseMs > 0) {
         ensureWithin(deadline, pauseMs, conversationId);
-        await sleep(pauseMs);
+        await wait('pause', pauseMs);
         continue;
       }
       await takeTenantToken(tenantId, conversationId);
@@ -166,11 +193,23 @@ export function createGuardedSender(options: GuardedSenderOptions): TeamsSender 
       }
       if (waitMs === 0) return;
       ensureWithin(deadline, waitMs, conversationId);
-      await sleep(waitMs);
+      await wait('rate-limit', waitMs);
     }
   }
 
+  /** One send, update or reply, counted by how it ended. */
   async function guarded<T>(operation: SendOperation, reference: ProactiveReference, attempt: () => Promise<T>): Promise<T> {
+    try {
+      const result = await guardedAttempts(operation, reference, attempt);
+      metrics?.recordSend(operation, 'ok');
+      return result;
+    } catch (error) {
+      metrics?.recordSend(operation, error instanceof SendError ? error.code : 'send-failed');
+      throw error;
+    }
+  }
+
+  async function guardedAttempts<T>(operation: SendOperation, reference: ProactiveReference, attempt: () => Promise<T>): Promise<T> {
     const conversationId = baseConversationId(reference.conversation?.id ?? '');
     if (!conversationId) throw new SendError('send-failed', 'The stored conversation reference has no conversation id; re-install the app in that conversation.');
     const tenantId = tenantOf(reference);
@@ -180,6 +219,7 @@ export function createGuardedSender(options: GuardedSenderOptions): TeamsSender 
         return await attempt();
       } catch (error) {
         const failure = describeSendFailure(error);
+        if (failure.status === 429) metrics?.recordThrottled(operation);
         const verdict = classifySendFailure(failure, operation);
         const context = { conversationId, operation, status: failure.status, errorCode: failure.errorCode, retry };
         if (verdict === 'conversationGone') {
@@ -202,7 +242,7 @@ export function createGuardedSender(options: GuardedSenderOptions): TeamsSender 
             throw new SendError('throttled', `Teams asked to wait ${delayMs} ms before the next ${operation} to ${conversationId}; giving up for now.`, { cause: error, ...(failure.status !== undefined ? { status: failure.status } : {}) });
           }
           log.info({ ...context, delayMs }, 'Teams send failed; retrying');
-          await sleep(delayMs);
+          await wait('retry', delayMs);
           continue;
         }
         const code: SendErrorCode = verdict === 'retry' ? 'throttled' : 'send-failed';

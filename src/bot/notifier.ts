@@ -50,8 +50,23 @@ import { cardHash, outcomeFor } from './card-hash.ts';
 import { cardActivity, textActivity } from './card-activity.ts';
 import { SendError } from './guarded-sender.ts';
 import { canSee, type TenantPolicy } from './tenant-policy.ts';
+import { untraced, type Traced } from '../observability/tracing.ts';
 
 export type Schedule = (callback: () => void, delayMs: number) => () => void;
+
+/**
+ * How a burst (one incident's events for one conversation) ended: its cards show it (whether or
+ * not that needed a send), skipped (the conversation is gone, inactive or may not see the pair),
+ * or failed (logged, and the next event tries again).
+ */
+export type DeliveryResult = 'delivered' | 'skipped' | 'failed';
+
+/** What the notifier reports to metrics (src/observability/metrics.ts implements it). */
+export interface NotifierMetrics {
+  /** How many conversations one change event was queued for (announced cards and card copies). */
+  recordFanOut(kind: ChangeEventKind, conversations: number): void;
+  recordDelivery(result: DeliveryResult): void;
+}
 
 export interface NotifierOptions {
   subscriptions: Pick<SubscriptionRepository, 'listActive'>;
@@ -89,6 +104,9 @@ export interface NotifierOptions {
   maxRefreshAttempts?: number;
   /** Called for every failed batch, after it was logged; the loop keeps going. */
   onError?: (error: unknown, context: { conversationId: string; linkId: string }) => void;
+  metrics?: NotifierMetrics;
+  /** Traces each burst's delivery (when telemetry is on). Default: untraced. */
+  trace?: Traced;
 }
 
 export interface Notifier extends ChangeConsumer {
@@ -144,6 +162,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
   const staleAfterMs = options.claimStaleAfterMs ?? DEFAULT_CLAIM_STALE_AFTER_MS;
   const maxClaimWaits = options.maxClaimWaits ?? 20;
   const maxRefreshAttempts = options.maxRefreshAttempts ?? DEFAULT_MAX_REFRESH_ATTEMPTS;
+  const trace = options.trace ?? untraced;
   const pending = new Map<string, PendingBurst>();
   /** Per (conversation, incident): the tail of its send chain, so batches never overlap. */
   const chains = new Map<string, Promise<void>>();
@@ -210,8 +229,14 @@ export function createNotifier(options: NotifierOptions): Notifier {
     const { conversationId, linkId } = burst;
     const deliveredSeq = Math.max(...burst.events.map((event) => event.seq));
     try {
-      if (await deliverBurst(burst)) await options.refreshes.clear(conversationId, linkId, deliveredSeq);
+      const result = await trace('incident-bridge deliver', { 'incident_bridge.link': linkId }, () => deliverBurst(burst));
+      // A burst that waits for another replica's post comes back: only what is done with is counted.
+      if (result !== 'waiting') {
+        options.metrics?.recordDelivery(result);
+        await options.refreshes.clear(conversationId, linkId, deliveredSeq);
+      }
     } catch (error) {
+      options.metrics?.recordDelivery('failed');
       log.error({ err: error, conversationId, linkId, events: burst.events.map((event) => event.id) }, 'could not announce incident change in Teams');
       options.onError?.(error, { conversationId, linkId });
       await giveUpAfterTries(conversationId, linkId);
@@ -230,14 +255,14 @@ export function createNotifier(options: NotifierOptions): Notifier {
     }
   }
 
-  /** true when the burst is done with (sent, or nothing to send); false when it must come back later. */
-  async function deliverBurst(burst: PendingBurst): Promise<boolean> {
+  /** 'waiting' when it must come back later (another replica is posting the card). */
+  async function deliverBurst(burst: PendingBurst): Promise<DeliveryResult | 'waiting'> {
     const { conversationId, linkId } = burst;
     const conversation = await options.conversations.get(conversationId);
-    if (!conversation || !conversation.active) return true;
+    if (!conversation || !conversation.active) return 'skipped';
     const event = mergeBurst(burst.events);
     // One MSSP customer's channel never gets another's incidents, whatever it subscribed to.
-    if (!canSee(options.tenants.scopeOf(conversation.tenantId), event.pairId)) return true;
+    if (!canSee(options.tenants.scopeOf(conversation.tenantId), event.pairId)) return 'skipped';
     const view = event.incident;
     const outcome = outcomeFor(view, await options.latestOutcome(linkId));
     const cardOptions = { mode: 'analyst' as const, outcome, now: now().toISOString(), ...(options.allowedLinkHosts ? { allowedLinkHosts: options.allowedLinkHosts } : {}) };
@@ -246,7 +271,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
 
     const announced = burst.announce ? await deliverAnnounced(burst, conversation, event, shown) : true;
     await updateCopies(conversation, linkId, shown);
-    return announced;
+    return announced ? 'delivered' : 'waiting';
   }
 
   /**
@@ -375,6 +400,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
       const targets = await targetsOf(event);
       await options.refreshes.mark(targets, options.holderId, now().toISOString());
       for (const target of targets) enqueue(target.conversationId, event, target.announce);
+      options.metrics?.recordFanOut(event.kind, new Set(targets.map((target) => target.conversationId)).size);
     },
     start(): void {
       if (sweeper || closed) return;

@@ -70,6 +70,12 @@ export interface Config {
   approvals: { expiryHours: number; integrationMethod: 'defenderPortal' | 'azurePortal' };
   /** Extra https hosts allowed in card links (the local simulators' host in local mode). */
   extraLinkHosts: string[];
+  /**
+   * APPLICATIONINSIGHTS_CONNECTION_STRING: where OpenTelemetry exports to (Azure Monitor); unset,
+   * nothing is exported and the exporter is never loaded. It names the resource's instrumentation
+   * key: printableConfig hides it.
+   */
+  applicationInsightsConnectionString: string | undefined;
 }
 
 export class ConfigError extends CodedError<'invalid-config'> {
@@ -143,6 +149,39 @@ function whyNotLocal(mode: SimulatorMode, endpoints: Record<'GRAPH_ENDPOINT' | '
   for (const [name, url] of Object.entries(endpoints)) {
     if (url === undefined) return `${name} is not set`;
     if (!isLoopbackUrl(url)) return `${name} (${url}) is not a simulator on this machine's loopback interface`;
+  }
+  return null;
+}
+
+/** Azure Monitor's documented limit for a connection string. */
+const CONNECTION_STRING_MAX_LENGTH = 4096;
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * What is wrong with an Application Insights connection string (`Key=value;Key=value`, with an
+ * InstrumentationKey GUID and any *Endpoint an https URL), or null. Never quotes the value: it
+ * carries the resource's instrumentation key.
+ */
+export function connectionStringProblem(value: string): string | null {
+  if (value.length > CONNECTION_STRING_MAX_LENGTH) return `is longer than ${CONNECTION_STRING_MAX_LENGTH} characters`;
+  const settings = new Map<string, string>();
+  for (const part of value.split(';').map((segment) => segment.trim()).filter((segment) => segment.length > 0)) {
+    const separator = part.indexOf('=');
+    if (separator <= 0) return 'is not a list of Key=value settings separated by semicolons';
+    settings.set(part.slice(0, separator).trim().toLowerCase(), part.slice(separator + 1).trim());
+  }
+  const key = settings.get('instrumentationkey');
+  if (key === undefined) return 'has no InstrumentationKey';
+  if (!GUID.test(key)) return 'has an InstrumentationKey that is not a GUID';
+  for (const [name, url] of settings) {
+    if (!name.endsWith('endpoint')) continue;
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed?.protocol !== 'https:') return `has a ${name} that is not an https:// URL`;
   }
   return null;
 }
@@ -252,6 +291,7 @@ export function loadConfig(env: Env): Config {
         r('CONNECTOR_INTEGRATION_METHOD', z.enum(['defenderPortal', 'azurePortal']).default('defenderPortal'), "How the workspace is integrated: 'defenderPortal' (onboarded to the unified portal) or 'azurePortal'.") ?? 'defenderPortal',
     },
     extraLinkHosts: localMode && simUrl ? [new URL(simUrl).hostname] : [],
+    applicationInsightsConnectionString: readConnectionString(env, problems),
   };
 
   if (pairs.length === 0 && !pairsJson && problems.length === 0) {
@@ -261,9 +301,22 @@ export function loadConfig(env: Env): Config {
   return config;
 }
 
+/** APPLICATIONINSIGHTS_CONNECTION_STRING, checked; a problem names the variable, never the value. */
+function readConnectionString(env: Env, problems: string[]): string | undefined {
+  const value = env['APPLICATIONINSIGHTS_CONNECTION_STRING']?.trim();
+  if (!value) return undefined;
+  const problem = connectionStringProblem(value);
+  if (problem === null) return value;
+  problems.push(
+    `APPLICATIONINSIGHTS_CONNECTION_STRING: ${problem}. Copy the connection string from the Application Insights resource's Overview page (InstrumentationKey=...;IngestionEndpoint=https://...), or unset it to export no telemetry.`,
+  );
+  return undefined;
+}
+
 /**
- * The configuration as it may be printed or logged: the portal secrets, the bot password and the
- * database URL's password are replaced. Certificate and token files are named, never read.
+ * The configuration as it may be printed or logged: the portal secrets, the bot password, the
+ * database URL's password and the Application Insights connection string are replaced. Certificate
+ * and token files are named, never read.
  */
 export function printableConfig(config: Config): unknown {
   const databaseUrl = config.databaseUrl?.replace(/^(postgres(?:ql)?:\/\/[^:/@]*):[^@]*@/, '$1:[redacted]@');
@@ -273,5 +326,6 @@ export function printableConfig(config: Config): unknown {
     bot: { ...config.bot, password: config.bot.password ? '[redacted]' : undefined },
     pairs: config.pairs.map((pair) => ({ ...pair, identity: printableIdentity(pair.identity) })),
     appIdentity: config.appIdentity ? { ...config.appIdentity, identity: printableIdentity(config.appIdentity.identity) } : undefined,
+    applicationInsightsConnectionString: config.applicationInsightsConnectionString ? '[redacted]' : undefined,
   };
 }

@@ -30,10 +30,24 @@ export interface PortalCursor {
   idsAtSince: string[];
 }
 
+/** When a watcher last finished listing a portal: the instant its listing started. */
+export interface PortalListing {
+  pairId: string;
+  portal: Portal;
+  listedAt: string;
+}
+
 export interface CursorRepository {
   get(pairId: string, portal: Portal): Promise<PortalCursor | null>;
   /** Unconditional upsert: one watcher per (pair, portal) runs at a time (see LeaseRepository). */
   set(pairId: string, portal: Portal, cursor: PortalCursor): Promise<void>;
+  /**
+   * Records a completed listing. Never moves back: a replica that lost the watcher's lease in the
+   * middle of a poll may finish after the new holder's newer listing.
+   */
+  recordListing(listing: PortalListing): Promise<void>;
+  /** The last completed listing of every (pair, portal) ever listed. */
+  listings(): Promise<PortalListing[]>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -219,7 +233,11 @@ export interface EditRequestRepository {
   insertOrGet(request: NewEditRequest): Promise<{ request: StoredEditRequest; duplicate: boolean }>;
   get(id: string): Promise<StoredEditRequest | null>;
   getByIdempotencyKey(key: string): Promise<StoredEditRequest | null>;
-  /** Returns the updated request, or null when there is no request with this id. */
+  /**
+   * Replaces the outcome of a request that is still 'accepted' and returns the updated request. A
+   * final outcome is never replaced: null when the request is final already (another try of its
+   * job finished it, even one running at the same time) or does not exist.
+   */
   update(id: string, update: EditRequestUpdate): Promise<StoredEditRequest | null>;
   /** Requests still 'accepted', oldest first: what crash recovery must resume. */
   listUnfinished(limit?: number): Promise<StoredEditRequest[]>;

@@ -115,6 +115,16 @@ export interface JobInfo<T> {
   output: unknown;
 }
 
+/** A queue's jobs by state, as pg-boss's monitor last counted them (about once a minute). */
+export interface QueueCounts {
+  queue: string;
+  /** Waiting and due: a worker may fetch them now. */
+  ready: number;
+  /** Waiting for their start time (retries in backoff, scheduled jobs). */
+  deferred: number;
+  active: number;
+}
+
 export interface JobQueue {
   /** Idempotent; creates the dead letter queue first when one is named. */
   createQueue(definition: QueueDefinition): Promise<void>;
@@ -126,6 +136,11 @@ export interface JobQueue {
   work<T>(queue: string, handler: (job: QueueJob<T>) => Promise<void>, options?: WorkOptions): Promise<string>;
   /** Jobs of a queue, for status pages and tests. */
   findJobs<T>(queue: string, filter?: { id?: string; data?: object }): Promise<JobInfo<T>[]>;
+  /**
+   * The counts of the named queues that exist. They come from pg-boss's queue table, which its
+   * monitor refreshes (monitorIntervalSeconds, 60 s by default), so every replica reads the same.
+   */
+  counts(queues: readonly string[]): Promise<QueueCounts[]>;
   stop(options?: { graceful?: boolean; timeoutMs?: number }): Promise<void>;
 }
 
@@ -139,6 +154,11 @@ export interface JobQueueConfig {
   maxConnections?: number;
   /** How often pg-boss runs maintenance (expiry, retention), seconds. Default: pg-boss's. */
   superviseIntervalSeconds?: number;
+  /**
+   * How often pg-boss recounts its queues for counts(), seconds (it needs a maintenance pass too, so
+   * the recount waits for the longer of the two). Default: pg-boss's (60).
+   */
+  monitorIntervalSeconds?: number;
   /** How often cron schedules are evaluated, seconds. Default: pg-boss's (30). */
   cronWorkerIntervalSeconds?: number;
 }
@@ -182,6 +202,7 @@ export async function createJobQueue(config: JobQueueConfig): Promise<JobQueue> 
   const common = {
     schema,
     ...(config.superviseIntervalSeconds !== undefined ? { superviseIntervalSeconds: config.superviseIntervalSeconds } : {}),
+    ...(config.monitorIntervalSeconds !== undefined ? { monitorIntervalSeconds: config.monitorIntervalSeconds } : {}),
     ...(config.cronWorkerIntervalSeconds !== undefined ? { cronWorkerIntervalSeconds: config.cronWorkerIntervalSeconds } : {}),
   };
   const boss =
@@ -276,6 +297,12 @@ export async function createJobQueue(config: JobQueueConfig): Promise<JobQueue> 
     async findJobs<T>(queue: string, filter: { id?: string; data?: object } = {}) {
       const jobs = await boss.findJobs<T>(queue, { ...(filter.id !== undefined ? { id: filter.id } : {}), ...(filter.data !== undefined ? { data: filter.data } : {}) });
       return jobs.map(toJobInfo);
+    },
+
+    async counts(queues) {
+      const rows = await boss.getQueues([...queues]);
+      // Blocked jobs wait on a flow parent; the bridge sends none, and they are not due either.
+      return rows.map((row) => ({ queue: row.name, ready: row.readyCount, deferred: row.deferredCount + row.blockedCount, active: row.activeCount }));
     },
 
     async stop(options = {}) {

@@ -7,6 +7,11 @@ import type { JobQueue } from './queue.ts';
 /** pg-boss's minimum heartbeat; its supervisor (superviseIntervalSeconds) notices a missed one. */
 export const SYNC_JOB_HEARTBEAT_SECONDS = 10;
 
+/** Where a sync queue's jobs go once their retries are exhausted. */
+export function deadLetterQueueOf(queue: string): string {
+  return `${queue}-dead`;
+}
+
 export interface SyncJobQueueOptions {
   /** pg-boss fetch interval; its floor is 0.5 s, which bounds added latency per job. */
   pollingIntervalSeconds?: number;
@@ -28,7 +33,7 @@ export function createSyncJobQueue(queue: JobQueue, options: SyncJobQueueOptions
         // A replica killed mid-job stops heartbeating: pg-boss fails the job after this long and
         // retries it, instead of leaving it 'active' (and its key blocked) until it expires.
         heartbeatSeconds: SYNC_JOB_HEARTBEAT_SECONDS,
-        deadLetter: `${definition.name}-dead`,
+        deadLetter: deadLetterQueueOf(definition.name),
       });
     },
     send(name, data, sendOptions = {}) {

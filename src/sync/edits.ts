@@ -5,7 +5,7 @@
 import { actorName, type BridgeComment } from '../domain/attribution.ts';
 import type { FieldChange } from '../domain/change-events.ts';
 import { PORTALS, type Incident, type IncidentComment, type Portal } from '../domain/incident.ts';
-import type { EditChanges, EditOutcome, FieldName } from '../domain/edits.ts';
+import { isFinalEditState, type EditChanges, type EditOutcome, type FieldName } from '../domain/edits.ts';
 import { CodedError, PortalError } from '../domain/errors.ts';
 import type { IncidentLink, StoredEditRequest } from '../store/ports.ts';
 import type { EditRequest, SubmitResult } from './api.ts';
@@ -89,17 +89,23 @@ function commentSettleMs(context: SyncContext): number {
 }
 
 /**
- * Saves the outcome; when a card would show it differently, the 'edit-outcome' event that makes the
- * notifier show it commits in the same transaction. Returns what is saved now.
+ * Saves the outcome over `saved`; when a card would show it differently, the 'edit-outcome' event
+ * that makes the notifier show it commits in the same transaction. A final outcome is never
+ * replaced (another try of the job may have finished the request meanwhile): then nothing is saved
+ * or announced, and the stored outcome is returned. An outcome is counted when it becomes final,
+ * so once per request. Returns what is saved now.
  */
 async function saveOutcome(context: SyncContext, request: StoredEditRequest, saved: EditOutcome, next: EditOutcome): Promise<EditOutcome> {
-  await context.store.transaction(async (tx) => {
-    await tx.editRequests.update(request.id, { outcome: next });
-    if (!outcomeVisiblyChanged(saved, next)) return;
-    const link = await tx.links.get(next.linkId);
-    if (link) await tx.changeEvents.append([changeEvent(link, { kind: 'edit-outcome', changes: [], actor: request.actor, editRequestId: request.id, outcome: next, occurredAt: next.updatedAt })]);
+  const stored = await context.store.transaction(async (tx) => {
+    if (!(await tx.editRequests.update(request.id, { outcome: next }))) return (await tx.editRequests.get(request.id))?.outcome ?? null;
+    if (outcomeVisiblyChanged(saved, next)) {
+      const link = await tx.links.get(next.linkId);
+      if (link) await tx.changeEvents.append([changeEvent(link, { kind: 'edit-outcome', changes: [], actor: request.actor, editRequestId: request.id, outcome: next, occurredAt: next.updatedAt })]);
+    }
+    return next;
   });
-  return next;
+  if (stored === next && isFinalEditState(next.state)) context.metrics?.recordEditOutcome(next.state);
+  return stored ?? saved;
 }
 
 interface Target {
@@ -289,8 +295,14 @@ export async function verifyEdit(context: SyncContext, requestId: string, attemp
   if (!request || request.outcome.state !== 'accepted') return;
   const target = await resolveTarget(context, request.linkId);
   if (!target) return;
-  const outcome = await withIncidentLock(context, target.link.linkId, `verify:${requestId}`, () => readBackAndRecord(context, request, request.outcome, request.outcome, target, false));
-  if (outcome.state !== 'accepted') return;
+  const outcome = await withIncidentLock(context, target.link.linkId, `verify:${requestId}`, async () => {
+    // Another job for this request (a verification queued twice after a lost answer) may have
+    // finished it while this one waited: its outcome is final, and is neither saved again nor recounted.
+    const current = await context.store.editRequests.get(requestId);
+    if (current?.outcome.state !== 'accepted') return null;
+    return readBackAndRecord(context, current, current.outcome, current.outcome, target, false);
+  });
+  if (outcome?.state !== 'accepted') return;
   const next = attempt + 1;
   const schedule = verifySchedule(context);
   if (next < schedule.length) {

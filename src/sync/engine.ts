@@ -9,6 +9,7 @@ import { changeEvent, toIncidentView } from './events.ts';
 import { runSyncLinkJob, type SyncLinkJobData } from './quarantine.ts';
 import { QUEUES, type SyncContext } from './sync-context.ts';
 import { createWatcher, type PollStats } from './watcher.ts';
+import { untraced } from '../observability/tracing.ts';
 
 export interface SyncEngineOptions {
   replicaId: string;
@@ -36,6 +37,7 @@ export function createSyncEngine(context: SyncContext, options: SyncEngineOption
   const timers = new Set<NodeJS.Timeout>();
   let stopped = true;
   const inFlight = new Set<Promise<unknown>>();
+  const trace = context.trace ?? untraced;
 
   function track<T>(promise: Promise<T>): Promise<T> {
     inFlight.add(promise);
@@ -51,7 +53,7 @@ export function createSyncEngine(context: SyncContext, options: SyncEngineOption
       const lease = await context.store.leases.tryAcquire(`watch:${watcher.pairId}`, options.replicaId, leaseMs);
       state.holdsLease = lease !== null;
       if (!lease) return options.pollIntervalMs;
-      state.lastStats = await watcher.pollOnce();
+      state.lastStats = await trace('incident-bridge poll', { 'incident_bridge.pair': watcher.pairId }, () => watcher.pollOnce());
       state.lastSuccessAt = context.clock().toISOString();
       state.lastError = undefined;
       state.polls++;
@@ -120,10 +122,16 @@ export function createSyncEngine(context: SyncContext, options: SyncEngineOption
       for (const definition of definitions) await context.queue.define(definition);
       await context.queue.work<SyncLinkJobData>(QUEUES.syncLink, { concurrency: options.syncConcurrency ?? 8 }, async (data, job) => {
         // The sync-link queue keeps one job per link; the lease also keeps it apart from edits.
-        await withIncidentLock(context, data.linkId, `sync:${data.linkId}`, () => runSyncLinkJob(context, data, { fresh: job.retryCount > 0 }));
+        await trace('incident-bridge sync-link', { 'incident_bridge.link': data.linkId }, () =>
+          withIncidentLock(context, data.linkId, `sync:${data.linkId}`, () => runSyncLinkJob(context, data, { fresh: job.retryCount > 0 })),
+        );
       });
-      await context.queue.work<{ requestId: string }>(QUEUES.applyEdit, { concurrency: 2 }, (data) => applyEdit(context, data.requestId));
-      await context.queue.work<{ requestId: string; attempt: number }>(QUEUES.verifyEdit, { concurrency: 2 }, (data) => verifyEdit(context, data.requestId, data.attempt));
+      await context.queue.work<{ requestId: string }>(QUEUES.applyEdit, { concurrency: 2 }, (data) =>
+        trace('incident-bridge apply-edit', { 'incident_bridge.request': data.requestId }, () => applyEdit(context, data.requestId)),
+      );
+      await context.queue.work<{ requestId: string; attempt: number }>(QUEUES.verifyEdit, { concurrency: 2 }, (data) =>
+        trace('incident-bridge verify-edit', { 'incident_bridge.request': data.requestId }, () => verifyEdit(context, data.requestId, data.attempt)),
+      );
       const resumed = await resumeUnfinishedEdits(context);
       if (resumed > 0) context.log.info({ resumed }, 'resumed unfinished edit requests');
       stopped = false;

@@ -1,6 +1,8 @@
 // What the sync engine's parts share: the store, the portal clients of each pair, a clock, ids
 // and a logger. Built once in the composition root; tests build it over fakes.
 import type { Logger } from 'pino';
+import type { Traced } from '../observability/tracing.ts';
+import type { EditState } from '../domain/edits.ts';
 import type { Portal } from '../domain/incident.ts';
 import type { Store } from '../store/ports.ts';
 import type { JobQueue, PortalClient, SentinelPortalClient } from './ports.ts';
@@ -17,6 +19,8 @@ export interface SyncMetrics {
   recordQuarantined(pairId: string, portal: Portal): void;
   /** The dispatcher parked a change event for a consumer (dispatcher.ts). */
   recordParkedEvent(consumer: string): void;
+  /** An edit request's outcome became final (completed, partial or failed): once per request. */
+  recordEditOutcome(state: EditState): void;
 }
 
 export interface SyncContext {
@@ -28,6 +32,8 @@ export interface SyncContext {
   log: Logger;
   /** Absent in tests that do not look at metrics. */
   metrics?: SyncMetrics;
+  /** Traces polls, link syncs and edit jobs (when telemetry is on). Default: untraced. */
+  trace?: Traced;
   /**
    * Seconds between read-backs of a field only the portals' own sync can carry (default
    * VERIFY_SCHEDULE_SECONDS in edits.ts). Tests compress it; production keeps the default.

@@ -179,6 +179,7 @@ export function createWatcher(context: SyncContext, options: WatcherOptions) {
     const held = new Map((await context.store.quarantine.list(pairId, MAX_QUARANTINE_LIST_LIMIT)).map((record) => [quarantineId(record), record]));
 
     const nextCursors: Array<{ portal: Portal; since: string; idsAtSince: string[] }> = [];
+    const listedAt = new Map<Portal, number>();
 
     for (const portal of ['defender', 'sentinel'] as const) {
       const client = portal === 'defender' ? pair.defender : pair.sentinel;
@@ -188,6 +189,7 @@ export function createWatcher(context: SyncContext, options: WatcherOptions) {
       // re-list from there, never further back: after a burst the cursor stays at its newest change,
       // and re-listing the whole burst on every idle poll would spend Graph's budget for nothing.
       const startedAt = context.clock().getTime();
+      listedAt.set(portal, startedAt);
       const previous = lastListStart.get(portal);
       const sinceMs = cursor ? Math.min(Date.parse(cursor.since), (previous ?? Date.parse(cursor.since)) - overlapMs) : undefined;
       lastListStart.set(portal, startedAt);
@@ -227,6 +229,9 @@ export function createWatcher(context: SyncContext, options: WatcherOptions) {
     for (const { portal, since, idsAtSince } of nextCursors) {
       await context.store.cursors.set(pairId, portal, { since, idsAtSince });
     }
+    // Every change a portal committed before its listing started is now stored and queued: the
+    // sync lag metric counts from there.
+    for (const [portal, at] of listedAt) await context.store.cursors.recordListing({ pairId, portal, listedAt: new Date(at).toISOString() });
     return stats;
   }
 

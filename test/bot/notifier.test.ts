@@ -14,6 +14,7 @@ import { createFakeSender } from './support/fake-sender.ts';
 import { waitFor } from './support/harness.ts';
 import { createTenantPolicy, type TenantPolicy } from '../../src/bot/tenant-policy.ts';
 import { cardHash } from '../../src/bot/card-hash.ts';
+import { createRecordingMetrics } from '../fakes/recording-metrics.ts';
 
 const CHANNEL = '19:soc@thread.tacv2';
 const OTHER_CHANNEL = '19:mssp@thread.tacv2';
@@ -98,7 +99,8 @@ async function setup(options: { channels?: Record<string, SubscriptionFilters>; 
     await store.conversations.upsert({ id, reference: reference(id), scope: 'channel', tenantId: options.tenantOf?.[id] ?? 'tenant-a', channelId: id });
     await store.subscriptions.add({ id: `sub-${id}`, conversationId: id, filters, createdBy: null });
   }
-  const guarded = createGuardedSender({ sender, rateLimits: store.rateLimits, conversations: store.conversations, now: clock.now, sleep: clock.sleep, random: () => 0 });
+  const metrics = createRecordingMetrics();
+  const guarded = createGuardedSender({ sender, rateLimits: store.rateLimits, conversations: store.conversations, now: clock.now, sleep: clock.sleep, random: () => 0, metrics });
   /** The latest edit outcome per incident, as the store would answer it. */
   const outcomes = new Map<string, EditOutcome>();
   const makeNotifier = (holderId = options.holderId ?? 'replica-a', schedule: Schedule = manualSchedule, coalesceWindowMs?: number) =>
@@ -117,8 +119,9 @@ async function setup(options: { channels?: Record<string, SubscriptionFilters>; 
       schedule,
       ...(coalesceWindowMs !== undefined ? { coalesceWindowMs } : {}),
       onError: (error) => errors.push(error),
+      metrics,
     });
-  return { clock, store, sender, errors, outcomes, makeNotifier, notifier: makeNotifier() };
+  return { clock, store, sender, errors, outcomes, metrics, makeNotifier, notifier: makeNotifier() };
 }
 
 describe('tenant scope (MSSP pairs)', () => {
@@ -491,5 +494,66 @@ describe('no card update is lost to a stop or a crash', () => {
     expect(errors).toHaveLength(DEFAULT_MAX_REFRESH_ATTEMPTS);
     await clock.sleep(DEFAULT_CLAIM_STALE_AFTER_MS + 1);
     expect(await sweeper.sweep()).toBe(0);
+  });
+});
+
+describe('metrics', () => {
+  test('fan-out counts the conversations an event reached, and each burst and each send is counted by how it ended', async () => {
+    const { metrics, notifier } = await setup({ channels: { [CHANNEL]: {}, [OTHER_CHANNEL]: { minSeverity: 'high' } } });
+    await notifier.handle(event(sampleView(), { kind: 'created' }));
+    await notifier.flush();
+    expect(metrics.fanOut).toEqual([{ kind: 'created', conversations: 1 }]);
+    await notifier.handle(event(withSeverity(sampleView(), 'high')));
+    await notifier.flush();
+    // The posted card follows the incident, and the other channel now matches too.
+    expect(metrics.fanOut.at(-1)).toEqual({ kind: 'updated', conversations: 2 });
+    expect(metrics.deliveries).toEqual(['delivered', 'delivered', 'delivered']);
+    expect(metrics.sends).toEqual([
+      { operation: 'send', result: 'ok' },
+      expect.objectContaining({ result: 'ok' }),
+      expect.objectContaining({ result: 'ok' }),
+      expect.objectContaining({ result: 'ok' }),
+    ]);
+    expect(metrics.sends.map((send) => send.operation).sort()).toEqual(['reply', 'send', 'send', 'update']);
+  });
+
+  test("Teams' 429 is counted with the wait it asked for; a removed bot's send and burst are counted failed, and later changes reach nobody", async () => {
+    const { sender, metrics, notifier } = await setup();
+    sender.failures.push({ op: 'send', status: 429, retryAfter: '5' });
+    await notifier.handle(event(sampleView(), { kind: 'created' }));
+    await notifier.flush();
+    expect(metrics.throttled).toEqual(['send']);
+    expect(metrics.waits.filter((wait) => wait.reason === 'retry').map((wait) => wait.seconds)).toEqual([5]);
+    expect(metrics.sends).toEqual([{ operation: 'send', result: 'ok' }]);
+
+    sender.failures.push({ op: 'update', status: 403, errorCode: 'BotNotInConversationRoster' });
+    await notifier.handle(event(withSeverity(sampleView(), 'high')));
+    await notifier.flush();
+    expect(metrics.sends.at(-1)).toEqual({ operation: 'update', result: 'conversation-gone' });
+    await notifier.handle(event(withSeverity(sampleView(), 'low')));
+    await notifier.flush();
+    expect(metrics.deliveries).toEqual(['delivered', 'failed']);
+    expect(metrics.fanOut.at(-1)).toEqual({ kind: 'updated', conversations: 0 });
+  });
+
+  test('a burst for a conversation deactivated while it waited in its window is counted skipped', async () => {
+    const { store, metrics, notifier } = await setup();
+    await notifier.handle(event(sampleView(), { kind: 'created' }));
+    await store.conversations.deactivate(CHANNEL, 'the bot was removed');
+    await notifier.flush();
+    expect(metrics.deliveries).toEqual(['skipped']);
+  });
+
+  test('a flood in one conversation waits for rate-limit tokens, and the waits are counted', async () => {
+    const { metrics, notifier } = await setup();
+    for (let i = 0; i < 12; i += 1) {
+      const view = sampleView({ linkId: `link-${i}`, defenderId: String(100 + i) });
+      await notifier.handle(event(view, { kind: 'created', linkId: view.linkId }));
+    }
+    await notifier.flush();
+    expect(metrics.sends.filter((send) => send.result === 'ok')).toHaveLength(12);
+    const waited = metrics.waits.filter((wait) => wait.reason === 'rate-limit');
+    expect(waited.length).toBeGreaterThan(0);
+    expect(waited.every((wait) => wait.seconds > 0)).toBe(true);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config/config.ts';
+import { connectionStringProblem, loadConfig, printableConfig } from '../../src/config/config.ts';
 import { readEnvironment } from '../../src/config/env-files.ts';
 import { localEnv, problemsOf } from './support/local-env.ts';
 
@@ -145,6 +145,37 @@ describe('loadConfig', () => {
   test('capability profile is configurable and validated', () => {
     expect(loadConfig(localEnv({ DEFENDER_WRITABLE_FIELDS: 'status,tags' })).sync.defenderWritableFields).toEqual(['status', 'tags']);
     expect(problemsOf(localEnv({ DEFENDER_WRITABLE_FIELDS: 'status,colour' }))[0]).toMatch(/^DEFENDER_WRITABLE_FIELDS/);
+  });
+});
+
+describe('APPLICATIONINSIGHTS_CONNECTION_STRING', () => {
+  const KEY = '3f2b8c1d-4e5a-4b6c-8d7e-9f0a1b2c3d4e';
+  const VALID = `InstrumentationKey=${KEY};IngestionEndpoint=https://westeurope-5.in.applicationinsights.azure.com/;LiveEndpoint=https://westeurope.livediagnostics.monitor.azure.com/;ApplicationId=0a1b2c3d`;
+
+  test('unset exports nothing; a connection string from the portal is taken as is, and the printable form hides it', () => {
+    expect(loadConfig(localEnv()).applicationInsightsConnectionString).toBeUndefined();
+    expect(loadConfig(localEnv({ APPLICATIONINSIGHTS_CONNECTION_STRING: '  ' })).applicationInsightsConnectionString).toBeUndefined();
+    const config = loadConfig(localEnv({ APPLICATIONINSIGHTS_CONNECTION_STRING: VALID }));
+    expect(config.applicationInsightsConnectionString).toBe(VALID);
+    expect(loadConfig(localEnv({ APPLICATIONINSIGHTS_CONNECTION_STRING: `instrumentationkey=${KEY}` })).applicationInsightsConnectionString).toBe(`instrumentationkey=${KEY}`);
+    const printed = JSON.stringify(printableConfig(config));
+    expect(printed).not.toContain(KEY);
+    expect(printed).toContain('"applicationInsightsConnectionString":"[redacted]"');
+  });
+
+  test.each([
+    ['an instrumentation key alone', KEY, 'is not a list of Key=value settings'],
+    ['no InstrumentationKey', 'IngestionEndpoint=https://dc.services.visualstudio.com/', 'has no InstrumentationKey'],
+    ['a key that is no GUID', `InstrumentationKey=${KEY.slice(0, 30)};`, 'InstrumentationKey that is not a GUID'],
+    ['a plain-HTTP endpoint', `InstrumentationKey=${KEY};IngestionEndpoint=http://collector.internal/`, 'ingestionendpoint that is not an https:// URL'],
+    ['an overlong value', `InstrumentationKey=${KEY};Tail=${'x'.repeat(4100)}`, 'longer than 4096 characters'],
+  ])('%s is refused at start, naming the variable and never the value', (_what, value, reason) => {
+    const problems = problemsOf(localEnv({ APPLICATIONINSIGHTS_CONNECTION_STRING: value }));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^APPLICATIONINSIGHTS_CONNECTION_STRING: /);
+    expect(problems[0]).toContain(reason);
+    expect(problems[0]).not.toContain(KEY.slice(0, 30));
+    expect(connectionStringProblem(value)).not.toBeNull();
   });
 });
 

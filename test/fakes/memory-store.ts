@@ -34,6 +34,7 @@ import {
   type ParkedEvent,
   type ParkedEventRepository,
   type PortalCursor,
+  type PortalListing,
   type QuarantineKey,
   type QuarantinedRecord,
   type QuarantineRepository,
@@ -59,6 +60,7 @@ export interface MemoryStoreOptions {
 
 interface State {
   cursors: Map<string, PortalCursor>;
+  listings: Map<string, PortalListing>;
   links: Map<string, IncidentLink>;
   editRequests: Map<string, StoredEditRequest>;
   events: ChangeEvent[];
@@ -86,6 +88,7 @@ interface State {
 function emptyState(): State {
   return {
     cursors: new Map(),
+    listings: new Map(),
     links: new Map(),
     editRequests: new Map(),
     events: [],
@@ -178,6 +181,13 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       op(() => {
         state.cursors.set(`${pairId}\u0000${portal}`, { since: cursor.since, idsAtSince: [...new Set(cursor.idsAtSince)] });
       }),
+    recordListing: (listing) =>
+      op(() => {
+        const key = `${listing.pairId}\u0000${listing.portal}`;
+        const known = state.listings.get(key);
+        if (!known || Date.parse(known.listedAt) < Date.parse(listing.listedAt)) state.listings.set(key, { ...listing, listedAt: new Date(listing.listedAt).toISOString() });
+      }),
+    listings: () => op(() => [...state.listings.values()].sort((a, b) => (a.pairId + a.portal).localeCompare(b.pairId + b.portal)).map((listing) => ({ ...listing }))),
   };
 
   const liveFirst = (a: IncidentLink, b: IncidentLink) =>
@@ -306,7 +316,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       op(() => {
         assertEditState(update.outcome.state);
         const request = state.editRequests.get(id);
-        if (request === undefined) return null;
+        if (request === undefined || request.outcome.state !== 'accepted') return null;
         request.outcome = copy(update.outcome);
         request.updatedAt = nowIso();
         return copy(request);

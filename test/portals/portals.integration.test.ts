@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createRecordingMetrics } from '../fakes/recording-metrics.ts';
 import { startSimulators } from '../../src/simulators/index.ts';
 import { PortalError } from '../../src/domain/errors.ts';
 import type { Incident } from '../../src/domain/incident.ts';
@@ -213,6 +214,35 @@ describe('portal clients against the simulators', () => {
       const [first, second] = attempts;
       if (first?.at !== undefined && second?.at !== undefined) expect(timeOf(second) - timeOf(first)).toBeGreaterThanOrEqual(1000);
     }
+  });
+
+  test('each request a client sends is recorded with its operation and status, retries and 429s included', async () => {
+    const { incidentId } = await helpers.raiseAlert('Count me', 'recorded');
+    const defenderRequests = createRecordingMetrics();
+    const sentinelRequests = createRecordingMetrics();
+    const recordedDefender = createDefenderClient({ ...clientOptions(), graphEndpoint: sims.url, requests: defenderRequests });
+    const recordedSentinel = createSentinelClient({ ...clientOptions(), armEndpoint: sims.url, ...WORKSPACE, requests: sentinelRequests });
+
+    await helpers.control('POST', 'faults', { api: 'graph', method: 'GET', pathPattern: `incidents/${incidentId}`, status: 429, retryAfterSeconds: 1, count: 1 });
+    await recordedDefender.get(incidentId);
+    await collect(recordedDefender.listChangedSince(undefined));
+    await recordedDefender.update(incidentId, { tags: ['counted'] });
+    await recordedDefender.addComment(incidentId, { kind: 'comment', author: 'Jane Doe', text: 'Counted' }, 'key-counted');
+    const calls = defenderRequests.requests.map((request) => `${request.operation} ${request.status}`);
+    expect(calls.slice(0, 2)).toEqual(['get 429', 'get 200']);
+    // The listing's pages, then the PATCH (whose answer carries no alerts, so it is read back) and the comment.
+    expect(calls.slice(2, -3).length).toBeGreaterThanOrEqual(1);
+    expect(calls.slice(2, -3).every((call) => call === 'list 200')).toBe(true);
+    expect(calls.slice(-3)).toEqual(['write 200', 'get 200', 'comment 200']);
+
+    const mirrored = await waitFor('the Sentinel mirror', () => recordedSentinel.findByProviderIncidentId(incidentId));
+    const conflict = { error: { code: 'Conflict', message: `Newer version of resource '${mirrored.id}' exists. Data was not saved` } };
+    await helpers.control('POST', 'faults', { api: 'arm', method: 'PUT', pathPattern: `incidents/${mirrored.id}`, status: 409, count: 1, body: conflict });
+    sentinelRequests.requests.length = 0;
+    await recordedSentinel.update(mirrored.id, { title: 'Counted (renamed)' });
+    await recordedSentinel.addComment(mirrored.id, { kind: 'comment', author: 'Jane Doe', text: 'Counted' }, 'key-counted');
+    await recordedSentinel.listComments(mirrored.id);
+    expect(sentinelRequests.requests.map((request) => `${request.operation} ${request.status}`)).toEqual(['get 200', 'write 409', 'get 200', 'write 200', 'comment 201', 'list 200']);
   });
 
   test('throttled beyond the budget: PortalError throttled with retryAfterSeconds', async () => {

@@ -1,12 +1,13 @@
 // A real restify server on an ephemeral loopback port, a real CloudAdapter, and a fake Bot
 // Connector (the service Teams' activities name as serviceUrl) to receive the bot's replies.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, jest, test } from '@jest/globals';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { SignJWT } from 'jose';
 import type { TurnContext } from 'botbuilder';
-import { authenticationFailureStatus, createBotAdapter } from '../../src/bot/adapter.ts';
+import { authenticationFailureStatus, createBotAdapter, type InvokeMetrics } from '../../src/bot/adapter.ts';
+import { createRecordingMetrics } from '../fakes/recording-metrics.ts';
 import { createBotApplication } from '../../src/bot/app.ts';
 import { renderIncidentCard } from '../../src/cards/incident-card.ts';
 import { buildChangeNoticeText } from '../../src/cards/change-notice.ts';
@@ -16,35 +17,9 @@ import { createHealthChecks } from '../../src/observability/health-checks.ts';
 import { createMemoryStore } from '../fakes/memory-store.ts';
 import { createFakeBridge, sampleView } from '../fakes/bridge.ts';
 import { createFakeSender } from '../bot/support/fake-sender.ts';
+import { startFakeConnector } from '../bot/support/fake-connector.ts';
 import { messageActivity, invokeActivity, TENANT } from '../bot/support/activities.ts';
 import { createTenantPolicy } from '../../src/bot/tenant-policy.ts';
-
-interface ConnectorCall {
-  method: string;
-  url: string;
-  body: Record<string, unknown> | null;
-}
-
-/** Answers like the Bot Connector: activities get an id; member lookups 404 (no roster here). */
-async function startFakeConnector(): Promise<{ server: Server; url: string; calls: ConnectorCall[] }> {
-  const calls: ConnectorCall[] = [];
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    let raw = '';
-    req.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
-    req.on('end', () => {
-      calls.push({ method: req.method ?? '', url: req.url ?? '', body: raw ? (JSON.parse(raw) as Record<string, unknown>) : null });
-      res.setHeader('content-type', 'application/json');
-      if (req.method === 'POST' && /\/v3\/conversations\/[^/]+\/activities/.test(req.url ?? '')) {
-        res.end(JSON.stringify({ id: `sent-${calls.length}` }));
-        return;
-      }
-      res.statusCode = 404;
-      res.end(JSON.stringify({ error: { code: 'NotFound', message: 'not here' } }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, calls };
-}
 
 function botDeps() {
   const store = createMemoryStore();
@@ -82,6 +57,8 @@ function logCapture() {
 }
 
 interface StartOptions {
+  metrics?: InvokeMetrics;
+  clock?: () => number;
   botId?: string;
   health?: HealthProbe;
   run?: (context: TurnContext) => Promise<boolean>;
@@ -93,6 +70,8 @@ async function start(options: StartOptions = {}) {
   const log = options.log ?? (process.env['BOT_TEST_LOG'] ? createLogger({ level: 'debug' }) : createSilentLogger());
   const adapter = createBotAdapter({
     log,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
     ...(options.botId ? { botId: options.botId, botPassword: 'not-a-real-secret', botTenantId: '99999999-0000-4000-8000-000000000001', proxy: { host: '127.0.0.1', port: network.port } } : {}),
   });
   const app = options.run ? { run: options.run } : createBotApplication(botDeps());
@@ -137,7 +116,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await new Promise<void>((resolve) => connector.server.close(() => resolve()));
+  await connector.close();
   await network.close();
 });
 
@@ -159,6 +138,20 @@ describe('/api/messages in local mode (no bot id)', () => {
     expect(body.value.type).toBe('AdaptiveCard');
     // The per-user answer must not overwrite the card message for everyone.
     expect(connector.calls.filter((call) => call.method === 'PUT')).toHaveLength(0);
+  });
+
+  test("invokes are timed from arrival to answer under a name from Teams' set; messages are not", async () => {
+    const metrics = createRecordingMetrics();
+    // Each reading of the clock is 1.5 s after the one before: arrival, then the answer.
+    let now = 0;
+    const { base } = await start({ metrics, clock: () => (now += 1500) });
+    await post(base, JSON.stringify({ ...invokeActivity('refreshCard', { linkId: 'link-1' }), serviceUrl: connector.url }));
+    await post(base, JSON.stringify({ ...messageActivity('/help'), serviceUrl: connector.url }));
+    await post(base, JSON.stringify({ ...invokeActivity('refreshCard', { linkId: 'link-1' }), name: 'incident 4711 of Jane Doe', serviceUrl: connector.url }));
+    expect(metrics.invokes).toEqual([
+      { name: 'adaptiveCard/action', status: 200, seconds: 1.5 },
+      { name: 'other', status: expect.any(Number), seconds: 1.5 },
+    ]);
   });
 });
 

@@ -32,7 +32,8 @@ export function queueContract(open: () => Promise<{ db: Db; schema: string; clea
     db = opened.db;
     bossSchema = opened.schema;
     cleanup = opened.cleanup;
-    queue = await createJobQueue({ db: opened.db, schema: opened.schema, onError: (error) => errors.push(error) });
+    // Recounted every second, so that counts() follows within the test's patience.
+    queue = await createJobQueue({ db: opened.db, schema: opened.schema, superviseIntervalSeconds: 1, monitorIntervalSeconds: 1, onError: (error) => errors.push(error) });
   });
   afterAll(async () => {
     await queue?.stop({ graceful: false });
@@ -92,6 +93,27 @@ export function queueContract(open: () => Promise<{ db: Db; schema: string; clea
       expect(attempts).toBe(2);
       const dead = await waitFor(async () => (await q().findJobs<{ marker: string }>(deadLetter, { data: { marker } }))[0], 'the dead letter job');
       expect(dead.data).toEqual({ marker });
+    });
+
+    test('counts: ready, deferred and active jobs of the named queues, as pg-boss last counted them', async () => {
+      const queueName = name('counted');
+      const deadLetter = name('counted_dlq');
+      await q().createQueue({ name: queueName, deadLetter });
+      await q().send(queueName, { n: 1 });
+      await q().send(queueName, { n: 2 });
+      await q().send(queueName, { n: 3 }, { startAfter: 3600 });
+      await q().send(deadLetter, { n: 4 });
+      const counts = await waitFor(async () => {
+        const current = await q().counts([queueName, deadLetter, name('missing')]);
+        return current.find((count) => count.queue === queueName)?.ready === 2 ? current : undefined;
+      }, 'the queues to be recounted', 20_000);
+      expect(counts).toEqual(
+        expect.arrayContaining([
+          { queue: queueName, ready: 2, deferred: 1, active: 0 },
+          { queue: deadLetter, ready: 1, deferred: 0, active: 0 },
+        ]),
+      );
+      expect(counts).toHaveLength(2);
     });
 
     test('singletonKey on a short-policy queue keeps one queued job per key', async () => {

@@ -50,7 +50,7 @@ function setup(store: Store, replicaId = 'replica-a'): Setup {
     clock,
     newId: () => `id-${++runs}`,
     log: pino({ level: 'debug' }, sink),
-    metrics: { recordQuarantined: () => undefined, recordParkedEvent: (consumer) => parkedMetric.push(consumer) },
+    metrics: { recordQuarantined: () => undefined, recordParkedEvent: (consumer) => parkedMetric.push(consumer), recordEditOutcome: () => undefined },
   };
   return { context, logs, parkedMetric, dispatcher: createDispatcher(context, { replicaId }) };
 }

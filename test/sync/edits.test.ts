@@ -6,6 +6,7 @@ import { applyEdit, verifyEdit } from '../../src/sync/edits.ts';
 import { recordCommentSent } from '../../src/sync/outcome.ts';
 import { QUEUES } from '../../src/sync/sync-context.ts';
 import { analyst, startEditBench } from './support/edit-bench.ts';
+import { createRecordingMetrics } from '../fakes/recording-metrics.ts';
 
 const count = (texts: string[], body: string) => texts.filter((text) => commentFingerprint(text) === body).length;
 
@@ -84,5 +85,32 @@ describe('outcome', () => {
     const after = await bench.outcome(id);
     expect(after.perPortal.defender.severity).toEqual({ state: 'viaOtherRoute', verified: true });
     expect(after.state).toBe('partial');
+  });
+});
+
+describe('final outcomes are counted once per request', () => {
+  test('an edit that completes is counted once, and a try of its job that runs again counts nothing', async () => {
+    const metrics = createRecordingMetrics();
+    const bench = await startEditBench({ metrics });
+    const id = await bench.submit({ tagsAdd: ['counted'] });
+    await bench.applyAll([id]);
+    await bench.applyAll([id]);
+    expect(metrics.editOutcomes).toEqual(['completed']);
+  });
+
+  test('two verifications of one request that run at once: one finishes it, the other neither replaces nor recounts it', async () => {
+    const metrics = createRecordingMetrics();
+    const bench = await startEditBench({ metrics });
+    bench.portals.sentinel.refuseWrites = 1;
+    const id = await bench.submit({ severity: 'high' });
+    await bench.applyAll([id]);
+    expect((await bench.outcome(id)).state).toBe('accepted');
+    bench.portals.portalUser('defender', () => ({ severity: 'high' }));
+    const events = async () => (await bench.context.store.changeEvents.readPending('outcome-probe', 1000)).filter((event) => event.kind === 'edit-outcome' && event.outcome?.state === 'partial');
+    // A verification job queued twice (its answer was lost): both tries hold the same lease name.
+    await Promise.all([verifyEdit(bench.context, id, 0), verifyEdit(bench.context, id, 0)]);
+    expect((await bench.outcome(id)).state).toBe('partial');
+    expect(metrics.editOutcomes).toEqual(['partial']);
+    expect(await events()).toHaveLength(1);
   });
 });

@@ -40,7 +40,7 @@ function setup(store: Store): Setup {
     },
   });
   const quarantined: Array<[string, Portal]> = [];
-  const metrics: SyncMetrics = { recordQuarantined: (pairId, portal) => quarantined.push([pairId, portal]), recordParkedEvent: () => undefined };
+  const metrics: SyncMetrics = { recordQuarantined: (pairId, portal) => quarantined.push([pairId, portal]), recordParkedEvent: () => undefined, recordEditOutcome: () => undefined };
   const defender = createMemoryPortal('defender');
   const sentinel = createMemoryPortal('sentinel');
   const queue = createMemoryJobQueue();

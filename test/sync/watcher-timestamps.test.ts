@@ -118,3 +118,29 @@ describe('watcher cursor and portal timestamps', () => {
     expect(s.logs.some((line) => line.msg === 'stored cursor is no instant; listing from the start')).toBe(true);
   });
 });
+
+describe('listings for the sync lag', () => {
+  test("a completed poll records when each portal's listing started, also for a portal with no incident; a failed poll records nothing", async () => {
+    const s = setup();
+    s.defender.put(incidentNo(1, at(1)));
+    const watcher = createWatcher(s.context, { pairId: PAIR });
+    const started = new Date(s.now()).toISOString();
+    await watcher.pollOnce();
+    expect(await s.store.cursors.listings()).toEqual([
+      { pairId: PAIR, portal: 'defender', listedAt: started },
+      { pairId: PAIR, portal: 'sentinel', listedAt: started },
+    ]);
+
+    s.advance(5000);
+    const listChangedSince = s.sentinel.listChangedSince.bind(s.sentinel);
+    s.sentinel.listChangedSince = () => {
+      throw new Error('ARM is unreachable');
+    };
+    await expect(watcher.pollOnce()).rejects.toThrow('ARM is unreachable');
+    expect((await s.store.cursors.listings()).map((listing) => listing.listedAt)).toEqual([started, started]);
+
+    s.sentinel.listChangedSince = listChangedSince;
+    await watcher.pollOnce();
+    expect((await s.store.cursors.listings()).map((listing) => listing.listedAt)).toEqual([new Date(s.now()).toISOString(), new Date(s.now()).toISOString()]);
+  });
+});

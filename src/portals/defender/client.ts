@@ -11,7 +11,8 @@ import { invalidResponse } from '../http/errors.ts';
 import { type FetchLike } from '../http/fetch.ts';
 import { resolveRetryOptions, type RetryPolicyOptions, type Sleep } from '../http/retry.ts';
 import { isObject, isoInstant, str } from '../wire.ts';
-import { connectGraph, graphFailureToPortalError } from './graph-pipeline.ts';
+import type { PortalOperation, PortalRequestRecorder } from '../http/request-recorder.ts';
+import { connectGraph, forOperation, graphFailureToPortalError } from './graph-pipeline.ts';
 import { domainPatchToGraph, graphCommentToDomain, graphIncidentToDomain } from './mapping.ts';
 
 /** Documented maximum: `$top` above 50 is refused with 400 ("The limit of '50' for Top query has been exceeded"). */
@@ -34,6 +35,8 @@ export interface DefenderClientSettings {
    */
   expandAlerts?: boolean;
   logger?: PortalLogger;
+  /** Told about every request sent (metrics). */
+  requests?: PortalRequestRecorder;
   /** Test seams. */
   credential?: TokenCredential;
   fetch?: FetchLike;
@@ -64,14 +67,14 @@ export function createDefenderClient(options: DefenderClientOptions): PortalClie
     }
   }
 
-  function request(path: string) {
+  function request(path: string, operation: PortalOperation) {
     // Without this header Graph reports awaitingAction as unknownFutureValue (evolvable enum).
-    return client.api(path).header('Prefer', 'include-unknown-enum-members');
+    return forOperation(client.api(path), operation).header('Prefer', 'include-unknown-enum-members');
   }
 
   async function readIncident(id: string): Promise<Incident | null> {
     try {
-      const req = request(incidentPath(id));
+      const req = request(incidentPath(id), 'get');
       const raw: unknown = await (expandAlerts ? req.expand('alerts') : req).get();
       return graphIncidentToDomain(raw, { log });
     } catch (error) {
@@ -93,7 +96,7 @@ export function createDefenderClient(options: DefenderClientOptions): PortalClie
     async *listChangedSince(since: string | undefined, listOptions: ListChangedOptions = {}): AsyncIterable<Incident[]> {
       const top = Math.max(1, Math.min(GRAPH_MAX_PAGE_SIZE, Math.floor(listOptions.pageSize ?? GRAPH_MAX_PAGE_SIZE)));
       const signal = listOptions.signal;
-      let req = request('/security/incidents').top(top);
+      let req = request('/security/incidents', 'list').top(top);
       // Inclusive: an incident updated exactly at the cursor is listed again; the caller de-duplicates.
       if (since !== undefined) req = req.filter(`lastUpdateDateTime ge ${isoInstant(since, 'since')}`);
       if (expandAlerts) req = req.expand('alerts');
@@ -108,7 +111,7 @@ export function createDefenderClient(options: DefenderClientOptions): PortalClie
           // Never follow (and send a token) to a host we were not configured for.
           throw invalidResponse('defender', 'list incidents', `@odata.nextLink points to another origin (${new URL(nextLink).origin})`);
         }
-        let nextReq = request(nextLink);
+        let nextReq = request(nextLink, 'list');
         if (signal) nextReq = nextReq.option('signal', signal);
         page = await call('list incidents (next page)', () => nextReq.get(), signal);
       }
@@ -132,7 +135,7 @@ export function createDefenderClient(options: DefenderClientOptions): PortalClie
       if (patch === null) return current ?? (await mustRead(id));
       assertWritable('defender', writable, patch);
       const body = domainPatchToGraph(patch, log);
-      const raw: unknown = await call(`PATCH incident ${id}`, () => request(incidentPath(id)).patch(body));
+      const raw: unknown = await call(`PATCH incident ${id}`, () => request(incidentPath(id), 'write').patch(body));
       if (isObject(raw) && Array.isArray(raw.alerts)) return graphIncidentToDomain(raw, { log });
       // A PATCH changes no alert, so the alert-derived facts of the view we wrote on top of still
       // hold: reuse them instead of spending a GET of the Graph budget (150 requests/min).
@@ -148,7 +151,7 @@ export function createDefenderClient(options: DefenderClientOptions): PortalClie
     async addComment(id: string, bridgeComment: BridgeComment, _commentKey: string): Promise<IncidentComment> {
       const comment = formatBridgeComment(bridgeComment);
       const raw: unknown = await call(`POST comment on incident ${id}`, () =>
-        request(`${incidentPath(id)}/comments`).post({ '@odata.type': 'microsoft.graph.security.alertComment', comment }),
+        request(`${incidentPath(id)}/comments`, 'comment').post({ '@odata.type': 'microsoft.graph.security.alertComment', comment }),
       );
       // The response is the incident's whole comment list; ours is the newest with this text.
       const list = isObject(raw) && Array.isArray(raw.value) ? raw.value.map(graphCommentToDomain) : [];

@@ -3,7 +3,17 @@
 // https) -> a fetch handler that sends through our TLS-trusting fetch. The SDK's own RetryHandler
 // is not used: it sleeps with its own timer (tests could not inject time), retries only 429/503/504,
 // and has no bound on the total wait.
-import { AuthenticationHandler, Client, GraphClientError, GraphError, type AuthenticationProvider, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
+import {
+  AuthenticationHandler,
+  Client,
+  GraphClientError,
+  GraphError,
+  type AuthenticationProvider,
+  type Context,
+  type GraphRequest,
+  type Middleware,
+  type MiddlewareOptions,
+} from '@microsoft/microsoft-graph-client';
 import type { TokenCredential } from '@azure/identity';
 import { PortalError, type PortalErrorSource } from '../../domain/errors.ts';
 import { createPortalConnection, GRAPH_SCOPE, type PortalConnectionOptions } from '../http/credential.ts';
@@ -12,6 +22,7 @@ import { realSleep } from '../http/retry.ts';
 import { abortedByCaller, portalErrorFromHttp, portalErrorFromNetwork } from '../http/errors.ts';
 import type { FetchLike } from '../http/fetch.ts';
 import { decideRetry, parseRetryAfterSeconds, type RetryPolicyOptions, type Sleep } from '../http/retry.ts';
+import { UNRECORDED, type PortalOperation, type PortalRequestRecorder } from '../http/request-recorder.ts';
 
 export interface GraphPipelineOptions {
   graphEndpoint: string;
@@ -21,6 +32,7 @@ export interface GraphPipelineOptions {
   sleep: Sleep;
   random: () => number;
   now: () => number;
+  requests: PortalRequestRecorder;
 }
 
 /** A Graph connection's settings: where, as whom, and the test seams (fetch, sleep, random, clock). */
@@ -30,6 +42,8 @@ export type GraphConnectionOptions = PortalConnectionOptions & {
   sleep?: Sleep;
   random?: () => number;
   now?: () => number;
+  /** Told about every request sent (metrics). Default: nobody. */
+  requests?: PortalRequestRecorder;
 };
 
 /** The Graph client over the portals' TLS trust, credential and retry policy. */
@@ -43,7 +57,21 @@ export function connectGraph(options: GraphConnectionOptions, retry: RetryPolicy
     sleep: options.sleep ?? realSleep,
     random: options.random ?? Math.random,
     now: options.now ?? Date.now,
+    requests: options.requests ?? UNRECORDED,
   });
+}
+
+/** A request's operation, for the request recorder: carried as the SDK's per-request middleware option. */
+export class PortalOperationOption implements MiddlewareOptions {
+  readonly operation: PortalOperation;
+  constructor(operation: PortalOperation) {
+    this.operation = operation;
+  }
+}
+
+/** Names what `request` is for; a request without a name is recorded as 'other'. */
+export function forOperation(request: GraphRequest, operation: PortalOperation): GraphRequest {
+  return request.middlewareOptions([new PortalOperationOption(operation)]);
 }
 
 /** A token failure, carried through the SDK untouched (it rethrows GraphClientError as is). */
@@ -91,7 +119,8 @@ class RetryMiddleware implements Middleware {
   async execute(context: Context): Promise<void> {
     const next = this.#next;
     if (!next) throw new Error('RetryMiddleware has no next middleware');
-    const { retry, sleep, random, now } = this.#options;
+    const { retry, sleep, random, now, requests } = this.#options;
+    const operation = (context.middlewareControl?.getMiddlewareOptions(PortalOperationOption) as PortalOperationOption | undefined)?.operation ?? 'other';
     const callerSignal = context.options?.signal ?? undefined;
     const method = (context.options?.method ?? 'GET').toUpperCase();
     // The AuthenticationHandler appends its header ("…, Bearer …" on a second pass), so every
@@ -115,6 +144,7 @@ class RetryMiddleware implements Middleware {
       }
       const response = failure === undefined ? context.response : undefined;
       const status = response?.status;
+      requests.recordRequest(operation, status);
       const decision = decideRetry(
         {
           retriesSoFar,

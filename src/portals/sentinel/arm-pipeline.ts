@@ -10,11 +10,12 @@
 // One wire shape (the spec's JSON) then serves mapping, tests and the simulator contract alike.
 import { SecurityInsights } from '@azure/arm-securityinsight';
 import type { TokenCredential } from '@azure/identity';
-import { createHttpHeaders, createPipelineRequest, type HttpClient, type PipelinePolicy, type PipelineResponse } from '@azure/core-rest-pipeline';
+import { createHttpHeaders, createPipelineRequest, type HttpClient, type PipelinePolicy, type PipelineRequest, type PipelineResponse } from '@azure/core-rest-pipeline';
 import type { Portal } from '../../domain/incident.ts';
 import { ARM_SCOPE } from '../http/credential.ts';
 import { abortedByCaller, invalidResponse, portalErrorFromHttp, portalErrorFromNetwork } from '../http/errors.ts';
 import { decideRetry, parseRetryAfterSeconds, type RetryPolicyOptions, type Sleep } from '../http/retry.ts';
+import { UNRECORDED, type PortalOperation, type PortalRequestRecorder } from '../http/request-recorder.ts';
 
 export interface ArmPipelineOptions {
   armEndpoint: string;
@@ -26,6 +27,8 @@ export interface ArmPipelineOptions {
   sleep: Sleep;
   random: () => number;
   now: () => number;
+  /** Told about every request sent, retries included (metrics). Default: nobody. */
+  requests?: PortalRequestRecorder;
 }
 
 export interface ArmResponse {
@@ -40,11 +43,21 @@ export interface ArmRequester {
    * `pathOrUrl`: a path under the endpoint (api-version is added) or an absolute nextLink of the
    * same origin (used verbatim: it carries api-version and $skipToken).
    */
-  send(method: 'GET' | 'PUT' | 'POST' | 'DELETE', pathOrUrl: string, options?: { body?: unknown; signal?: AbortSignal; apiVersion?: string; what?: string }): Promise<ArmResponse>;
+  send(
+    method: 'GET' | 'PUT' | 'POST' | 'DELETE',
+    pathOrUrl: string,
+    options?: { body?: unknown; signal?: AbortSignal; apiVersion?: string; what?: string; operation?: PortalOperation },
+  ): Promise<ArmResponse>;
 }
 
-/** Retries for the ARM pipeline, in the Retry phase (replacing the default policy). */
-export function createArmRetryPolicy(options: Pick<ArmPipelineOptions, 'retry' | 'sleep' | 'random' | 'now'>): PipelinePolicy {
+/**
+ * Retries for the ARM pipeline, in the Retry phase (replacing the default policy). `attempted` is
+ * told about each attempt that was sent: its status, or undefined when no response came.
+ */
+export function createArmRetryPolicy(
+  options: Pick<ArmPipelineOptions, 'retry' | 'sleep' | 'random' | 'now'>,
+  attempted: (request: PipelineRequest, status: number | undefined) => void = () => undefined,
+): PipelinePolicy {
   return {
     name: 'incidentBridgeRetryPolicy',
     async sendRequest(request, next) {
@@ -61,6 +74,7 @@ export function createArmRetryPolicy(options: Pick<ArmPipelineOptions, 'retry' |
           if (callerSignal?.aborted) throw error;
           failure = error;
         }
+        attempted(request, response?.status);
         const retryAfterSeconds = response ? parseRetryAfterSeconds(response.headers.get('retry-after'), options.now()) : undefined;
         const decision = decideRetry(
           {
@@ -97,8 +111,14 @@ export function createArmRequester(options: ArmPipelineOptions, portal: Portal =
     credentialScopes: [ARM_SCOPE],
     httpClient: options.httpClient,
   });
+  // What each request is for, as its caller named it, for the request recorder.
+  const operations = new WeakMap<PipelineRequest, PortalOperation>();
+  const requests = options.requests ?? UNRECORDED;
   client.pipeline.removePolicy({ phase: 'Retry' });
-  client.pipeline.addPolicy(createArmRetryPolicy(options), { phase: 'Retry' });
+  client.pipeline.addPolicy(
+    createArmRetryPolicy(options, (request, status) => requests.recordRequest(operations.get(request) ?? 'other', status)),
+    { phase: 'Retry' },
+  );
 
   return {
     endpoint,
@@ -119,6 +139,7 @@ export function createArmRequester(options: ArmPipelineOptions, portal: Portal =
         ...(requestOptions.body !== undefined ? { body: JSON.stringify(requestOptions.body) } : {}),
         ...(requestOptions.signal ? { abortSignal: requestOptions.signal } : {}),
       });
+      operations.set(request, requestOptions.operation ?? 'other');
       let response: PipelineResponse;
       try {
         response = await client.sendRequest(request);

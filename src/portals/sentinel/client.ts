@@ -52,7 +52,7 @@ export function createSentinelClient(options: SentinelClientOptions): SentinelPo
   async function* pages(firstPath: string, what: string, signal?: AbortSignal): AsyncGenerator<unknown[]> {
     let next: string | undefined = firstPath;
     while (next) {
-      const page = ok(await requester.send('GET', next, { what, ...(signal ? { signal } : {}) }), what);
+      const page = ok(await requester.send('GET', next, { what, operation: 'list', ...(signal ? { signal } : {}) }), what);
       if (!isObject(page) || !Array.isArray(page.value)) throw invalidResponse('sentinel', what, 'the page has no value array');
       yield page.value;
       next = str(page.nextLink) || undefined;
@@ -73,7 +73,7 @@ export function createSentinelClient(options: SentinelClientOptions): SentinelPo
 
   async function readRaw(id: string): Promise<unknown | null> {
     const what = `GET incident ${id}`;
-    const response = await requester.send('GET', incidentPath(id), { what });
+    const response = await requester.send('GET', incidentPath(id), { what, operation: 'get' });
     if (response.status === 404) return null;
     const raw = ok(response, what);
     remember(raw);
@@ -144,7 +144,7 @@ export function createSentinelClient(options: SentinelClientOptions): SentinelPo
         if (patch === null) return armIncidentToDomain(current, mapping);
         assertWritable('sentinel', writable, patch);
         const body = applyPatchToArm(current, patch, log);
-        const response = await requester.send('PUT', incidentPath(id), { body, what });
+        const response = await requester.send('PUT', incidentPath(id), { body, what, operation: 'write' });
         if (response.status === 409 || response.status === 412) {
           lastConflict = armFailure('sentinel', what, response, now());
           log.warn({ portal: 'sentinel', incidentId: id, attempt }, 'etag conflict; re-reading and re-applying');
@@ -168,7 +168,7 @@ export function createSentinelClient(options: SentinelClientOptions): SentinelPo
       const commentId = commentIdFromKey(commentKey);
       const what = `PUT comment on incident ${id}`;
       const body = { properties: { message: formatBridgeComment(comment) } };
-      const raw = ok(await requester.send('PUT', `${incidentPath(id)}/comments/${commentId}`, { body, what }), what);
+      const raw = ok(await requester.send('PUT', `${incidentPath(id)}/comments/${commentId}`, { body, what, operation: 'comment' }), what);
       const written = armCommentToDomain(raw);
       if (!written) throw invalidResponse('sentinel', what, 'the comment has no message');
       return written;

@@ -3,6 +3,7 @@ import type { TokenCredential } from '@azure/identity';
 import { createPortalConnection, type PortalAuthority, type PortalIdentity } from '../http/credential.ts';
 import { realSleep, resolveRetryOptions, type RetryPolicyOptions, type Sleep } from '../http/retry.ts';
 import type { PortalLogger } from '../capability.ts';
+import type { PortalRequestRecorder } from '../http/request-recorder.ts';
 import { createArmRequester, type ArmRequester } from './arm-pipeline.ts';
 
 /** The stable api-version the incident client pins (explicitly: the SDK's default is 2022-09-01-preview). */
@@ -20,6 +21,8 @@ export interface ArmWorkspaceSettings {
   apiVersion?: string;
   retry?: Partial<RetryPolicyOptions>;
   logger?: PortalLogger;
+  /** Told about every request sent (metrics). */
+  requests?: PortalRequestRecorder;
   /** Test seams. */
   credential?: TokenCredential;
   sleep?: Sleep;
@@ -52,6 +55,7 @@ export function createArmWorkspace(options: ArmWorkspaceOptions): ArmWorkspace {
     sleep: options.sleep ?? realSleep,
     random: options.random ?? Math.random,
     now,
+    ...(options.requests ? { requests: options.requests } : {}),
   });
   const basePath =
     `/subscriptions/${encodeURIComponent(options.subscriptionId)}/resourceGroups/${encodeURIComponent(options.resourceGroup)}` +

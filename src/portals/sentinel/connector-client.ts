@@ -63,7 +63,7 @@ export function createConnectorSettingsClient(options: ConnectorSettingsClientOp
     let next: string | undefined = path;
     let first = true;
     while (next) {
-      const page = ok(await requester.send('GET', next, { what, ...(first && apiVersion ? { apiVersion } : {}) }), what);
+      const page = ok(await requester.send('GET', next, { what, operation: 'connector', ...(first && apiVersion ? { apiVersion } : {}) }), what);
       first = false;
       if (!isObject(page) || !Array.isArray(page.value)) throw invalidResponse('sentinel', what, 'the page has no value array');
       for (const raw of page.value) {
@@ -79,7 +79,7 @@ export function createConnectorSettingsClient(options: ConnectorSettingsClientOp
     const connectors = await listAll(`${basePath}/dataConnectors`, 'list data connectors', preview);
     const rules = await listAll(`${basePath}/alertRules`, 'list alert rules');
     const what = 'GET settings/EntityAnalytics';
-    const response = await requester.send('GET', `${basePath}/settings/${ENTITY_ANALYTICS_SETTING}`, { what, apiVersion: preview });
+    const response = await requester.send('GET', `${basePath}/settings/${ENTITY_ANALYTICS_SETTING}`, { what, operation: 'connector', apiVersion: preview });
     const entityAnalytics = response.status === 404 ? null : toArmResource(ok(response, what));
     return { connector: connectors.find((c) => c.kind === MTP_CONNECTOR_KIND) ?? null, rules, entityAnalytics };
   }
@@ -107,6 +107,7 @@ export function createConnectorSettingsClient(options: ConnectorSettingsClientOp
         const response = await requester.send('PUT', `${basePath}/${write.path}/${encodeURIComponent(write.name)}`, {
           body: write.body,
           what,
+          operation: 'connector',
           ...(apiVersion ? { apiVersion } : {}),
         });
         ok(response, what);
@@ -120,6 +121,7 @@ export function createConnectorSettingsClient(options: ConnectorSettingsClientOp
         await requester.send('POST', `${basePath}/dataConnectorsCheckRequirements`, {
           body: { kind: MTP_CONNECTOR_KIND, properties: { tenantId: options.tenantId } },
           what,
+          operation: 'connector',
           apiVersion: preview,
         }),
         what,

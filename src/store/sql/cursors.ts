@@ -1,7 +1,7 @@
 import type { Portal } from '../../domain/incident.ts';
 import type { Db } from '../db.ts';
-import type { CursorRepository, PortalCursor } from '../ports.ts';
-import { fromJson, json } from './rows.ts';
+import type { CursorRepository, PortalCursor, PortalListing } from '../ports.ts';
+import { fromJson, iso, isoParam, json } from './rows.ts';
 
 export function createSqlCursorRepository(db: Db): CursorRepository {
   return {
@@ -19,6 +19,17 @@ export function createSqlCursorRepository(db: Db): CursorRepository {
          ON CONFLICT (pair_id, portal) DO UPDATE SET since = EXCLUDED.since, ids_at_since = EXCLUDED.ids_at_since, updated_at = now()`,
         [pairId, portal, cursor.since, json([...new Set(cursor.idsAtSince)])],
       );
+    },
+    async recordListing(listing: PortalListing): Promise<void> {
+      await db.query(
+        `INSERT INTO portal_listings (pair_id, portal, listed_at) VALUES ($1, $2, $3)
+         ON CONFLICT (pair_id, portal) DO UPDATE SET listed_at = GREATEST(portal_listings.listed_at, EXCLUDED.listed_at)`,
+        [listing.pairId, listing.portal, isoParam(listing.listedAt, 'listedAt')],
+      );
+    },
+    async listings(): Promise<PortalListing[]> {
+      const { rows } = await db.query<{ pair_id: string; portal: Portal; listed_at: unknown }>(`SELECT pair_id, portal, listed_at FROM portal_listings ORDER BY pair_id, portal`);
+      return rows.map((row) => ({ pairId: row.pair_id, portal: row.portal, listedAt: iso(row.listed_at) }));
     },
   };
 }

@@ -70,7 +70,13 @@ export function createSqlEditRequestRepository(db: Db): EditRequestRepository {
     getByIdempotencyKey,
 
     async update(id, update) {
-      return one(`UPDATE edit_requests SET state = $2, outcome = $3::jsonb, updated_at = now() WHERE id = $1 RETURNING *`, [id, stateOf(update.outcome), json(update.outcome)]);
+      // A concurrent update of the same row waits for this one to commit and then re-checks the
+      // state of the committed row (READ COMMITTED), so of two tries finishing a request one wins.
+      return one(`UPDATE edit_requests SET state = $2, outcome = $3::jsonb, updated_at = now() WHERE id = $1 AND state = 'accepted' RETURNING *`, [
+        id,
+        stateOf(update.outcome),
+        json(update.outcome),
+      ]);
     },
 
     async listUnfinished(limit) {

@@ -24,5 +24,25 @@ export function cursorContract(ctx: ContractContext): void {
       await ctx.store().cursors.set(pairId, 'defender', { since: '2024-01-02T00:00:00Z', idsAtSince: ['7', '8', '7'] });
       expect(await ctx.store().cursors.get(pairId, 'defender')).toEqual({ since: '2024-01-02T00:00:00Z', idsAtSince: ['7', '8'] });
     });
+
+    test('a listing is recorded per (pair, portal), and an older one never replaces a newer one', async () => {
+      const pairId = uid('pair');
+      const other = uid('pair');
+      await ctx.store().cursors.recordListing({ pairId, portal: 'defender', listedAt: '2024-05-01T10:00:02.000Z' });
+      await ctx.store().cursors.recordListing({ pairId, portal: 'sentinel', listedAt: '2024-05-01T10:00:01.000Z' });
+      await ctx.store().cursors.recordListing({ pairId: other, portal: 'defender', listedAt: '2024-05-01T09:00:00.000Z' });
+      // A replica that lost the lease mid-poll finishes after the new holder: its listing is older.
+      await ctx.store().cursors.recordListing({ pairId, portal: 'defender', listedAt: '2024-05-01T10:00:00.000Z' });
+      await ctx.store().cursors.recordListing({ pairId, portal: 'sentinel', listedAt: '2024-05-01T10:00:03.000Z' });
+      const mine = (await ctx.store().cursors.listings()).filter((listing) => listing.pairId === pairId || listing.pairId === other);
+      expect(mine).toEqual(
+        expect.arrayContaining([
+          { pairId, portal: 'defender', listedAt: '2024-05-01T10:00:02.000Z' },
+          { pairId, portal: 'sentinel', listedAt: '2024-05-01T10:00:03.000Z' },
+          { pairId: other, portal: 'defender', listedAt: '2024-05-01T09:00:00.000Z' },
+        ]),
+      );
+      expect(mine).toHaveLength(3);
+    });
   });
 }

@@ -62,6 +62,19 @@ export function editRequestContract(ctx: ContractContext): void {
       await expect(repo().update(request.id, { outcome: { ...completed, state: 'received' as never } })).rejects.toMatchObject({ code: 'invalid-argument' });
     });
 
+    test('a final outcome is never replaced; of N concurrent updates that finish a request exactly one applies', async () => {
+      const request = draft();
+      await repo().insertOrGet(request);
+      const results = await Promise.all(
+        (['completed', 'partial', 'failed'] as const).flatMap((state) => Array.from({ length: ctx.concurrency }, () => repo().update(request.id, { outcome: outcomeOf(request.id, state) }))),
+      );
+      const applied = results.filter((result) => result !== null);
+      expect(applied).toHaveLength(1);
+      expect((await repo().get(request.id))?.outcome).toEqual(applied[0]?.outcome);
+      expect(await repo().update(request.id, { outcome: outcomeOf(request.id, 'accepted') })).toBeNull();
+      expect((await repo().get(request.id))?.outcome.state).toBe(applied[0]?.outcome.state);
+    });
+
     test('listUnfinished returns the requests still accepted, oldest first', async () => {
       const [a, b, c] = [draft(), draft(), draft()];
       for (const request of [a, b, c]) await repo().insertOrGet(request);

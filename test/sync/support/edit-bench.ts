@@ -6,7 +6,7 @@ import { createSilentLogger } from '../../../src/observability/logger.ts';
 import type { EditChanges, EditOutcome } from '../../../src/domain/edits.ts';
 import { applyEdit, submitEdit } from '../../../src/sync/edits.ts';
 import { syncLink } from '../../../src/sync/link-sync.ts';
-import type { SyncContext } from '../../../src/sync/sync-context.ts';
+import type { SyncContext, SyncMetrics } from '../../../src/sync/sync-context.ts';
 import { createMemoryJobQueue, type MemoryJobQueue } from '../../fakes/memory-job-queue.ts';
 import { createMemoryStore } from '../../fakes/memory-store.ts';
 import { createFakePortals, type FakePortals } from '../../fakes/portals.ts';
@@ -26,7 +26,7 @@ export function analyst(n: number): Actor {
   return { objectId: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`, displayName: `Analyst ${n}` };
 }
 
-export async function startEditBench(options: { delay?: () => number; commentSettleSeconds?: number } = {}): Promise<EditBench> {
+export async function startEditBench(options: { delay?: () => number; commentSettleSeconds?: number; metrics?: SyncMetrics } = {}): Promise<EditBench> {
   const store = createMemoryStore();
   const queue = createMemoryJobQueue();
   const portals = createFakePortals(options.delay ? { delay: options.delay } : {});
@@ -39,6 +39,7 @@ export async function startEditBench(options: { delay?: () => number; commentSet
     log: createSilentLogger(),
     verifyScheduleSeconds: [1],
     commentSettleSeconds: options.commentSettleSeconds ?? 0,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
   };
   const linkId = 'link-1';
   await store.links.save(
