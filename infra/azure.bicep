@@ -85,9 +85,13 @@ param postgresAdminPassword string
 param postgresSkuName string = 'Standard_B1ms'
 param postgresSkuTier string = 'Burstable'
 
+@description('Application Insights for the bridge\'s traces and metrics (OpenTelemetry, APPLICATIONINSIGHTS_CONNECTION_STRING); false: none.')
+param enableApplicationInsights bool = true
+
 var names = {
   identity: '${resourceBaseName}-id'
   logs: '${resourceBaseName}-logs'
+  insights: '${resourceBaseName}-insights'
   vnet: '${resourceBaseName}-vnet'
   registry: 'acr${resourceBaseName}'
   keyVault: 'kv-${resourceBaseName}'
@@ -120,6 +124,19 @@ resource logs 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
   properties: {
     sku: { name: 'PerGB2018' }
     retentionInDays: 30
+  }
+}
+
+// Workspace-based Application Insights: the bridge exports its OpenTelemetry traces and metrics
+// there when it is given the connection string (kept in Key Vault like the other settings that
+// carry a key).
+resource insights 'Microsoft.Insights/components@2020-02-02' = if (enableApplicationInsights) {
+  name: names.insights
+  location: location
+  kind: 'web'
+  properties: {
+    Application_Type: 'web'
+    WorkspaceResourceId: logs.id
   }
 }
 
@@ -250,6 +267,14 @@ resource botPasswordSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (
   }
 }
 
+resource insightsConnectionSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (enableApplicationInsights) {
+  parent: keyVault
+  name: 'appinsights-connection-string'
+  properties: {
+    value: enableApplicationInsights ? insights.properties.ConnectionString : ''
+  }
+}
+
 resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: keyVault
   name: guid(keyVault.id, identity.id, roles.keyVaultSecretsUser)
@@ -324,7 +349,8 @@ var appSecrets = concat(
     { name: 'database-url', keyVaultUrl: '${vaultSecretsUrl}/${databaseUrlSecret.name}', identity: identity.id }
   ],
   portalUsesSecret ? [{ name: 'azure-client-secret', keyVaultUrl: '${vaultSecretsUrl}/azure-client-secret', identity: identity.id }] : [],
-  botUsesSecret ? [{ name: 'bot-password', keyVaultUrl: '${vaultSecretsUrl}/bot-password', identity: identity.id }] : []
+  botUsesSecret ? [{ name: 'bot-password', keyVaultUrl: '${vaultSecretsUrl}/bot-password', identity: identity.id }] : [],
+  enableApplicationInsights ? [{ name: 'appinsights-connection-string', keyVaultUrl: '${vaultSecretsUrl}/appinsights-connection-string', identity: identity.id }] : []
 )
 
 // Every name here is a variable the bridge's configuration reads (src/config/config.ts); a test
@@ -355,7 +381,8 @@ var appEnv = concat(
     { name: 'CONNECTOR_INTEGRATION_METHOD', value: connectorIntegrationMethod }
   ],
   portalUsesSecret ? [{ name: 'AZURE_CLIENT_SECRET', secretRef: 'azure-client-secret' }] : [],
-  botUsesSecret ? [{ name: 'BOT_PASSWORD', secretRef: 'bot-password' }] : []
+  botUsesSecret ? [{ name: 'BOT_PASSWORD', secretRef: 'bot-password' }] : [],
+  enableApplicationInsights ? [{ name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', secretRef: 'appinsights-connection-string' }] : []
 )
 
 // Liveness says only that the process works; readiness that it can serve (store, portals). A

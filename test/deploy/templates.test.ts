@@ -151,7 +151,12 @@ describe('container settings', () => {
 
   test('secrets reach the container only as Key Vault references read with the managed identity', () => {
     const secretRefs = [...appEnv.matchAll(/\{ name: '([A-Z_]+)', secretRef: '([a-z-]+)' \}/g)].map((match) => [match[1], match[2]]);
-    expect(Object.fromEntries(secretRefs)).toEqual({ DATABASE_URL: 'database-url', AZURE_CLIENT_SECRET: 'azure-client-secret', BOT_PASSWORD: 'bot-password' });
+    expect(Object.fromEntries(secretRefs)).toEqual({
+      DATABASE_URL: 'database-url',
+      AZURE_CLIENT_SECRET: 'azure-client-secret',
+      BOT_PASSWORD: 'bot-password',
+      APPLICATIONINSIGHTS_CONNECTION_STRING: 'appinsights-connection-string',
+    });
     const secrets = block(bicep, 'var appSecrets = ', ')');
     for (const [, secret] of secretRefs) {
       expect(secrets).toMatch(new RegExp(`\\{ name: '${secret}', keyVaultUrl: '\\$\\{vaultSecretsUrl\\}/[^']+', identity: identity\\.id \\}`));
