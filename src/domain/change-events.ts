@@ -24,7 +24,8 @@ export interface IncidentView {
 }
 
 export interface FieldChange {
-  field: 'title' | 'description' | 'severity' | 'status' | 'classification' | 'owner' | 'tags' | 'productNames' | 'additionalData' | 'comment' | 'lastModifiedBy';
+  /** 'alerts': Defender's alerts or their evidence changed; from/to are { ids, digest } (sync/snapshot.ts AlertsFact). */
+  field: 'title' | 'description' | 'severity' | 'status' | 'classification' | 'owner' | 'tags' | 'productNames' | 'additionalData' | 'alerts' | 'comment' | 'lastModifiedBy';
   from: unknown;
   to: unknown;
   /** Where the change was made. */
