@@ -18,7 +18,10 @@ import type { PairPortals, SyncContext } from './sync/sync-context.ts';
 import { createBotAdapter } from './bot/adapter.ts';
 import { createBotApplication } from './bot/app.ts';
 import { createBackgroundTasks } from './bot/background.ts';
-import { createCloudAdapterSender } from './bot/teams-sender.ts';
+import { createCloudAdapterSender, createProactiveTurns } from './bot/teams-sender.ts';
+import { createTeamsRoster } from './bot/teams-roster.ts';
+import { createPeopleResolver } from './bot/people.ts';
+import { createOwnerNotices } from './bot/owner-notices.ts';
 import { createGuardedSender } from './bot/guarded-sender.ts';
 import { createNotifier } from './bot/notifier.ts';
 import { createIdentityResolver } from './bot/identity.ts';
@@ -179,6 +182,7 @@ export async function startBridge(config: Config, options: StartOptions): Promis
     // Teams side.
     const adapter = createBotAdapter({ botId: config.bot.id, botPassword: config.bot.password, botTenantId: config.bot.tenantId, botType: config.bot.type, log: log.child({ component: 'bot' }) });
     const sender = createGuardedSender({ sender: createCloudAdapterSender(adapter, config.bot.id), rateLimits: store.rateLimits, conversations: store.conversations, log });
+    const roster = createTeamsRoster(createProactiveTurns(adapter, config.bot.id));
     const builders = { renderIncidentCard, buildChangeNoticeText };
     const access = { analysts: config.access.analysts, approvers: config.access.approvers, localMode: config.localMode };
     const tenants = createTenantPolicy({ botTenantId: config.bot.tenantId, allowedTenants: config.allowedTenants, pairs: config.pairs });
@@ -197,17 +201,20 @@ export async function startBridge(config: Config, options: StartOptions): Promis
       integrationMethod: simulators?.control.config().integrationMethod ?? config.approvals.integrationMethod,
     });
     // Roles by group: the person's groups are read in their own tenant's directory (Graph).
+    const directories = createTenantDirectories({
+      sources: { pairs: config.pairs, app: config.appIdentity },
+      graphEndpoint: endpoints.graph,
+      authorityHost: endpoints.authorityHost,
+      ...(caCertPem ? { caCertPem } : {}),
+    });
     const groupsOf = createGroupMembership({
-      directory: createTenantDirectories({
-        sources: { pairs: config.pairs, app: config.appIdentity },
-        graphEndpoint: endpoints.graph,
-        authorityHost: endpoints.authorityHost,
-        ...(caCertPem ? { caCertPem } : {}),
-      }),
+      directory: directories,
       groupIds: candidateGroupIds(access),
       log: log.child({ component: 'roles' }),
     });
     const roles = createRoleResolver(access, groupsOf);
+    // Owners and escalation contacts: conversation rosters to mention them, directories to name and find them.
+    const people = createPeopleResolver({ roster, directory: directories, log: log.child({ component: 'people' }) });
     const approvals = createApprovalService({
       connector: {
         read: () => connector.read(),
@@ -268,9 +275,13 @@ export async function startBridge(config: Config, options: StartOptions): Promis
       tenants,
       holderId: replicaId,
       allowedLinkHosts,
+      people,
       log: log.child({ component: 'notifier' }),
     });
     const unsubscribe = engine.api.subscribe(notifier);
+    const unsubscribeOwners = engine.api.subscribe(
+      createOwnerNotices({ conversations: store.conversations, notices: store.notices, people, sender, tenants, log: log.child({ component: 'owner-notices' }) }),
+    );
 
     // Probes come often (load balancers, every few seconds, on every replica) while Graph allows 150
     // requests a minute per app: a portal is asked at most once per PORTAL_CHECK_TTL_MS per replica.
@@ -311,6 +322,7 @@ export async function startBridge(config: Config, options: StartOptions): Promis
     const port = await http.listen(options.port ?? config.port, '0.0.0.0');
     closers.push(async () => {
       unsubscribe();
+      unsubscribeOwners();
       await notifier.close();
       await tasks.idle();
       await http.close();

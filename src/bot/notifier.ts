@@ -38,6 +38,9 @@ import { cardHash, outcomeFor } from './card-hash.ts';
 import { cardActivity, textActivity } from './card-activity.ts';
 import { SendError } from './guarded-sender.ts';
 import { canSee, type TenantPolicy } from './tenant-policy.ts';
+import { ownerMentionActivity } from './mentions.ts';
+import { isOwner, type PeopleResolver } from './people.ts';
+import type { Activity } from 'botbuilder';
 
 export type Schedule = (callback: () => void, delayMs: number) => () => void;
 
@@ -69,6 +72,8 @@ export interface NotifierOptions {
   maxClaimWaits?: number;
   /** Called for every failed batch, after it was logged; the loop keeps going. */
   onError?: (error: unknown, context: { conversationId: string; linkId: string }) => void;
+  /** Finds a new owner in the conversation's roster, to mention them in the threaded notice. Without it owners are named. */
+  people?: Pick<PeopleResolver, 'memberIn'>;
 }
 
 export interface Notifier extends ChangeConsumer {
@@ -245,7 +250,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
     }
     await options.cards.recordUpdate(conversationId, linkId, shown.hash, now().toISOString());
     const notice = options.builders.buildChangeNoticeText(event);
-    if (notice.trim().length > 0) await options.sender.reply(reference, activityId, textActivity(notice));
+    if (notice.trim().length > 0) await options.sender.reply(reference, activityId, await noticeActivity(conversation, event, notice));
 
     async function post(): Promise<void> {
       try {
@@ -257,6 +262,17 @@ export function createNotifier(options: NotifierOptions): Notifier {
         throw error;
       }
     }
+  }
+
+  /**
+   * The threaded notice; when the burst gave the incident a new owner who is a member of this
+   * conversation, it ends by mentioning them (a mention built from the roster, never from incident text).
+   */
+  async function noticeActivity(conversation: ConversationRecord, event: ChangeEvent, notice: string): Promise<Partial<Activity>> {
+    const owner = event.changes.find((change) => change.field === 'owner')?.to;
+    if (!options.people || !isOwner(owner)) return textActivity(notice);
+    const member = await options.people.memberIn(conversation, owner);
+    return member ? ownerMentionActivity(notice, member) : textActivity(notice);
   }
 
   /** The incident's registered copies in the conversation, brought up to date in place. */

@@ -82,3 +82,13 @@ export function subscriptionListText(subscriptions: readonly SubscriptionRecord[
 export function subscribedText(subscription: SubscriptionRecord): string {
   return `Subscribed (id \`${esc(subscription.id, 64)}\`): ${esc(describeFilters(subscription.filters), 300)}. New and changed incidents will appear here as cards.`;
 }
+
+/**
+ * The personal notice to an incident's new owner: which incident, who gave it to them and where,
+ * and how to open its card. Incident text and names are escaped (a chat message is Markdown).
+ */
+export function ownerNoticeText(incident: { ref: string; title: string; severity: string }, by: string, where: string): string {
+  const title = esc(incident.title, 120) || '(untitled incident)';
+  const who = by.trim() ? ` by ${esc(by, 80)}` : '';
+  return `You are now the owner of incident ${esc(incident.ref, 40)}: ${title} (${esc(incident.severity, 20)}), assigned${who} ${esc(where, 40)}. Type ${commandText(`/incident ${incident.ref}`)} to see its card.`;
+}

@@ -319,6 +319,12 @@ export interface ConversationRepository {
   /** Returns false when the conversation is unknown. */
   deactivate(id: string, reason: string): Promise<boolean>;
   listActive(filter?: { tenantId?: string }): Promise<ConversationRecord[]>;
+  /**
+   * A person's active personal chat with the bot (the chat whose reference's `user` is them), found
+   * by Entra object id or, failing that, by UPN (case-insensitive); null when the bot is not
+   * installed for them. The most recently updated one when there are several.
+   */
+  findPersonal(person: { objectId?: string | undefined; upn?: string | undefined }): Promise<ConversationRecord | null>;
 }
 
 export interface SubscriptionFilters {
@@ -347,6 +353,16 @@ export interface SubscriptionRepository {
   listForConversation(conversationId: string): Promise<SubscriptionRecord[]>;
   /** Subscriptions of active conversations only: what the notifier matches events against. */
   listActive(): Promise<SubscriptionRecord[]>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sent notices (notices sent once, whichever replica or redelivery gets there first)
+
+export interface NoticeLogRepository {
+  /** Claims the notice `key` before sending it: true for the first claimer, false ever after. */
+  claim(key: string, at: string): Promise<boolean>;
+  /** Gives up a claim whose send failed, so that a redelivery may send it. False when there was none. */
+  release(key: string): Promise<boolean>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -603,6 +619,7 @@ export interface Repositories {
   leases: LeaseRepository;
   quarantine: QuarantineRepository;
   parkedEvents: ParkedEventRepository;
+  notices: NoticeLogRepository;
 }
 
 export interface Store extends Repositories {

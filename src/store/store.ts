@@ -11,6 +11,7 @@ import { createSqlCursorRepository } from './sql/cursors.ts';
 import { createSqlEditRequestRepository } from './sql/edit-requests.ts';
 import { createSqlLeaseRepository } from './sql/leases.ts';
 import { createSqlLinkRepository } from './sql/links.ts';
+import { createSqlNoticeLogRepository } from './sql/notices.ts';
 import { createSqlParkedEventRepository } from './sql/parked-events.ts';
 import { createSqlQuarantineRepository } from './sql/quarantine.ts';
 import { createSqlRateLimitRepository } from './sql/rate-limits.ts';
@@ -34,6 +35,7 @@ export function createSqlRepositories(db: Db): Repositories {
     leases: createSqlLeaseRepository(db),
     quarantine: createSqlQuarantineRepository(db),
     parkedEvents: createSqlParkedEventRepository(db),
+    notices: createSqlNoticeLogRepository(db),
   };
 }
 

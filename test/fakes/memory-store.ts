@@ -29,6 +29,7 @@ import {
   type Lease,
   type LeaseRepository,
   type LinkRepository,
+  type NoticeLogRepository,
   type ParkedEvent,
   type ParkedEventRepository,
   type PortalCursor,
@@ -75,6 +76,8 @@ interface State {
   leases: Map<string, { holderId: string; expiresAt: number }>;
   quarantine: Map<string, QuarantinedRecord>;
   parked: Map<string, ParkedEvent>;
+  /** Sent notice key -> when it was claimed. */
+  notices: Map<string, string>;
   /** Recency counter per record (the SQL store's touch_seq / created_seq). */
   tick: number;
   order: Map<string, number>;
@@ -100,6 +103,7 @@ function emptyState(): State {
     leases: new Map(),
     quarantine: new Map(),
     parked: new Map(),
+    notices: new Map(),
     tick: 0,
     order: new Map(),
   };
@@ -378,6 +382,28 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
             .sort((a, b) => compareText(a.id, b.id)),
         ),
       ),
+    findPersonal: (person) =>
+      op(() => {
+        const fold = (value: unknown) => (typeof value === 'string' ? value.toLowerCase() : undefined);
+        const userOf = (c: ConversationRecord) => (c.reference['user'] ?? {}) as Record<string, unknown>;
+        const byId = (c: ConversationRecord) => person.objectId !== undefined && fold(userOf(c)['aadObjectId']) === fold(person.objectId);
+        const byUpn = (c: ConversationRecord) => person.upn !== undefined && fold(userOf(c)['userPrincipalName']) === fold(person.upn);
+        const found = [...state.conversations.values()]
+          .filter((c) => c.active && c.scope === 'personal' && (byId(c) || byUpn(c)))
+          .sort((a, b) => Number(byId(b)) - Number(byId(a)) || compareText(b.updatedAt, a.updatedAt))[0];
+        return copy(found ?? null);
+      }),
+  };
+
+  const notices: NoticeLogRepository = {
+    claim: (key, at) =>
+      op(() => {
+        if (key === '') throw new StoreError('invalid-argument', 'A notice needs a non-empty key.');
+        if (state.notices.has(key)) return false;
+        state.notices.set(key, at);
+        return true;
+      }),
+    release: (key) => op(() => state.notices.delete(key)),
   };
 
   const subscriptions: SubscriptionRepository = {
@@ -724,7 +750,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       }),
   };
 
-  const repositories: Repositories = { cursors, links, editRequests, changeEvents, conversations, subscriptions, cards, approvals, settings, audit, rateLimits, leases, quarantine, parkedEvents };
+  const repositories: Repositories = { cursors, links, editRequests, changeEvents, conversations, subscriptions, cards, approvals, settings, audit, rateLimits, leases, quarantine, parkedEvents, notices };
   return {
     ...repositories,
     async transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {

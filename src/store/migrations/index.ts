@@ -5,6 +5,7 @@ import { migration002 } from './002-quarantine.ts';
 import { migration003 } from './003-parked-events.ts';
 import { migration004 } from './004-edit-outcomes.ts';
 import { migration005 } from './005-card-copies.ts';
+import { migration006 } from './006-owner-notices.ts';
 
 export interface Migration {
   version: number;
@@ -13,4 +14,4 @@ export interface Migration {
   statements: readonly string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006];

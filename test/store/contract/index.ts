@@ -9,6 +9,7 @@ import { cursorContract } from './cursors.contract.ts';
 import { editRequestContract } from './edit-requests.contract.ts';
 import { leaseContract } from './leases.contract.ts';
 import { linkContract } from './links.contract.ts';
+import { noticeLogContract } from './notices.contract.ts';
 import { parkedEventContract } from './parked-events.contract.ts';
 import { quarantineContract } from './quarantine.contract.ts';
 import { rateLimitContract } from './rate-limits.contract.ts';
@@ -28,4 +29,5 @@ export function allContracts(ctx: ContractContext): void {
   leaseContract(ctx);
   quarantineContract(ctx);
   parkedEventContract(ctx);
+  noticeLogContract(ctx);
 }
