@@ -22,6 +22,10 @@ import { createCloudAdapterSender, createProactiveTurns } from './bot/teams-send
 import { createTeamsRoster } from './bot/teams-roster.ts';
 import { createPeopleResolver } from './bot/people.ts';
 import { createOwnerNotices } from './bot/owner-notices.ts';
+import { createTriageJobs, workTriageJobs } from './triage/jobs.ts';
+import { createEscalationNotices, createTriageRecorder, fireEscalation } from './triage/escalation.ts';
+import { createTriageSettings } from './triage/settings.ts';
+import { postScheduledDigest } from './triage/digests.ts';
 import { createGuardedSender } from './bot/guarded-sender.ts';
 import { createNotifier } from './bot/notifier.ts';
 import { createIdentityResolver } from './bot/identity.ts';
@@ -234,7 +238,12 @@ export async function startBridge(config: Config, options: StartOptions): Promis
     const connectorCards: { publisher: ConnectorCardPublisher | null } = { publisher: null };
     const identity = createIdentityResolver({ log });
     const approverDirectory = createApproverDirectory(store.settings);
+    // Acknowledgement deadlines and digests: durable jobs on the same queue, settings per conversation.
+    const triageJobs = await createTriageJobs(jobs);
+    const triageDeps = { store, jobs: triageJobs, tenants, clock: () => new Date(), log: log.child({ component: 'triage' }) };
+    const triageSettings = createTriageSettings({ ...triageDeps, directory: directories });
     const app = createBotApplication({
+      triage: triageSettings,
       bridge: engine.api,
       conversations: store.conversations,
       subscriptions: store.subscriptions,
@@ -276,12 +285,14 @@ export async function startBridge(config: Config, options: StartOptions): Promis
       holderId: replicaId,
       allowedLinkHosts,
       people,
+      escalations: createEscalationNotices({ store, notices: store.notices, people }),
       log: log.child({ component: 'notifier' }),
     });
     const unsubscribe = engine.api.subscribe(notifier);
     const unsubscribeOwners = engine.api.subscribe(
       createOwnerNotices({ conversations: store.conversations, notices: store.notices, people, sender, tenants, log: log.child({ component: 'owner-notices' }) }),
     );
+    const unsubscribeTriage = engine.api.subscribe(createTriageRecorder(triageDeps));
 
     // Probes come often (load balancers, every few seconds, on every replica) while Graph allows 150
     // requests a minute per app: a portal is asked at most once per PORTAL_CHECK_TTL_MS per replica.
@@ -323,12 +334,21 @@ export async function startBridge(config: Config, options: StartOptions): Promis
     closers.push(async () => {
       unsubscribe();
       unsubscribeOwners();
+      unsubscribeTriage();
       await notifier.close();
       await tasks.idle();
       await http.close();
     });
 
     if (options.startSync !== false) {
+      await workTriageJobs(jobs, {
+        escalationDue: async (job) => {
+          await fireEscalation(triageDeps, job);
+        },
+        digestDue: async (job) => {
+          await postScheduledDigest({ ...triageDeps, sender }, job);
+        },
+      });
       await engine.start();
       closers.push(() => engine.stop());
     }

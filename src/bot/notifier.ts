@@ -26,7 +26,7 @@
 import type { ChangeConsumer } from '../sync/api.ts';
 import type { ChangeEvent, ChangeEventKind, IncidentView } from '../domain/change-events.ts';
 import type { EditOutcome } from '../domain/edits.ts';
-import type { CardRecord, CardRepository, ConversationRecord, ConversationRepository, SubscriptionRepository } from '../store/ports.ts';
+import type { CardRecord, CardRepository, ConversationRecord, ConversationRepository, NoticeLogRepository, SubscriptionRepository } from '../store/ports.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createSilentLogger } from '../observability/logger.ts';
 import type { IncidentCardOptions } from '../cards/incident-card.ts';
@@ -74,6 +74,18 @@ export interface NotifierOptions {
   onError?: (error: unknown, context: { conversationId: string; linkId: string }) => void;
   /** Finds a new owner in the conversation's roster, to mention them in the threaded notice. Without it owners are named. */
   people?: Pick<PeopleResolver, 'memberIn'>;
+  /** Acknowledgement deadlines: a card's overdue state, and the reply when a deadline passes. Without it neither is shown. */
+  escalations?: EscalationNotices;
+}
+
+/** What the notifier needs to show deadlines (src/triage/escalation.ts implements it). */
+export interface EscalationNotices {
+  /** When the incident's deadline in the conversation passed, while it is still not acknowledged; else null. */
+  overdueSince(conversationId: string, view: IncidentView): Promise<string | null>;
+  /** The reply for an 'escalated' event in its conversation, or null when there is nothing to say (the policy was removed). */
+  replyFor(conversation: ConversationRecord, event: ChangeEvent): Promise<Partial<Activity> | null>;
+  /** Where each reply is claimed before it is sent, so a redelivery or another replica never sends it twice. */
+  notices: NoticeLogRepository;
 }
 
 export interface Notifier extends ChangeConsumer {
@@ -96,7 +108,7 @@ const defaultSchedule: Schedule = (callback, delayMs) => {
 };
 
 /** The events that may post a new announced card; outcomes and registrations only update cards. */
-const POSTING_KINDS: ReadonlySet<ChangeEventKind> = new Set(['created', 'updated', 'merged']);
+const POSTING_KINDS: ReadonlySet<ChangeEventKind> = new Set(['created', 'updated', 'merged', 'escalated']);
 
 /** A card as it should look now: what it shows, its hash, and its rendering (made at most once). */
 interface ShownCard {
@@ -200,42 +212,68 @@ export function createNotifier(options: NotifierOptions): Notifier {
     if (!canSee(options.tenants.scopeOf(conversation.tenantId), event.pairId)) return;
     const view = event.incident;
     const outcome = outcomeFor(view, await options.latestOutcome(linkId));
-    const cardOptions = { mode: 'analyst' as const, outcome, now: now().toISOString(), ...(options.allowedLinkHosts ? { allowedLinkHosts: options.allowedLinkHosts } : {}) };
-    const hash = cardHash(view, outcome);
+    // Overdue is per conversation: its deadline passed here, and nobody has acknowledged it since.
+    const overdueSince = options.escalations ? await options.escalations.overdueSince(conversationId, view) : null;
+    const cardOptions = {
+      mode: 'analyst' as const,
+      outcome,
+      now: now().toISOString(),
+      ...(overdueSince ? { overdueSince } : {}),
+      ...(options.allowedLinkHosts ? { allowedLinkHosts: options.allowedLinkHosts } : {}),
+    };
+    const hash = cardHash(view, outcome, overdueSince);
     const shown: ShownCard = { view, hash, render: () => renderShared(hash, view, cardOptions) };
 
-    if (burst.announce) await deliverAnnounced(burst, conversation, event, shown);
+    const cardId = burst.announce ? await deliverAnnounced(burst, conversation, event, shown) : null;
+    if (cardId) await sendEscalations(burst, conversation, cardId);
     await updateCopies(conversation, linkId, shown);
   }
 
-  /** The conversation's one announced card of the incident: posted once, then updated with a threaded notice. */
-  async function deliverAnnounced(burst: PendingBurst, conversation: ConversationRecord, event: ChangeEvent, shown: ShownCard): Promise<void> {
+  /** Each deadline that passed in the burst gets one reply in the card's thread, naming who should act. */
+  async function sendEscalations(burst: PendingBurst, conversation: ConversationRecord, cardId: string): Promise<void> {
+    const escalations = options.escalations;
+    if (!escalations) return;
+    for (const escalated of burst.events.filter((queued) => queued.kind === 'escalated' && queued.escalation?.conversationId === conversation.id)) {
+      const key = `escalation:${conversation.id}:${escalated.linkId}:${escalated.escalation?.dueAt ?? ''}`;
+      const reply = await escalations.replyFor(conversation, escalated);
+      if (!reply || !(await escalations.notices.claim(key, now().toISOString()))) continue;
+      try {
+        await options.sender.reply(conversation.reference, cardId, reply);
+      } catch (error) {
+        await escalations.notices.release(key);
+        throw error;
+      }
+    }
+  }
+
+  /**
+   * The conversation's one announced card of the incident: posted once, then updated with a threaded
+   * notice. Returns the card's activity id when the conversation shows it, else null.
+   */
+  async function deliverAnnounced(burst: PendingBurst, conversation: ConversationRecord, event: ChangeEvent, shown: ShownCard): Promise<string | null> {
     const { conversationId, linkId } = burst;
     const reference = conversation.reference;
     const mayPost = burst.events.some((queued) => POSTING_KINDS.has(queued.kind));
     let card: CardRecord | null = await options.cards.get(conversationId, linkId);
     if (!card || card.state !== 'posted') {
-      if (!card && !mayPost) return;
+      if (!card && !mayPost) return null;
       const claim = await options.cards.claim(conversationId, linkId, options.holderId, now().toISOString(), staleAfterMs);
-      if (claim.claimed) {
-        await post();
-        return;
-      }
+      if (claim.claimed) return post();
       card = claim.card;
       if (card.state !== 'posted' || !card.activityId) {
         // Another replica is posting this card right now: come back after it recorded the post.
         if (burst.claimWaits >= maxClaimWaits) {
           log.warn({ conversationId, linkId }, 'gave up waiting for another replica to post the card');
-          return;
+          return null;
         }
         for (const queued of burst.events) enqueue(conversationId, queued, true, burst.claimWaits + 1);
-        return;
+        return null;
       }
     }
 
-    if (card.lastHash === shown.hash) return; // nothing new to show: a redelivery or an echo
     const activityId = card.activityId;
-    if (!activityId) return;
+    if (!activityId) return null;
+    if (card.lastHash === shown.hash) return activityId; // nothing new to show: a redelivery or an echo
     try {
       await options.sender.update(reference, activityId, cardActivity(shown.render(), shown.view));
     } catch (error) {
@@ -243,20 +281,21 @@ export function createNotifier(options: NotifierOptions): Notifier {
         // Someone deleted the card: forget it and post a fresh one.
         await options.cards.remove(conversationId, linkId);
         const claim = await options.cards.claim(conversationId, linkId, options.holderId, now().toISOString(), staleAfterMs);
-        if (claim.claimed) await post();
-        return;
+        return claim.claimed ? post() : null;
       }
       throw error;
     }
     await options.cards.recordUpdate(conversationId, linkId, shown.hash, now().toISOString());
     const notice = options.builders.buildChangeNoticeText(event);
     if (notice.trim().length > 0) await options.sender.reply(reference, activityId, await noticeActivity(conversation, event, notice));
+    return activityId;
 
-    async function post(): Promise<void> {
+    async function post(): Promise<string> {
       try {
         const sent = await options.sender.send(reference, cardActivity(shown.render(), shown.view));
         const recorded = await options.cards.markPosted(conversationId, linkId, options.holderId, sent.id, shown.hash, now().toISOString());
         if (!recorded) log.warn({ conversationId, linkId, activityId: sent.id }, 'posted a card but the claim had been taken over; another replica may have posted too');
+        return sent.id;
       } catch (error) {
         await options.cards.releaseClaim(conversationId, linkId, options.holderId).catch(() => false);
         throw error;
@@ -307,6 +346,11 @@ export function createNotifier(options: NotifierOptions): Notifier {
       // Throwing here (store unreachable) makes the engine redeliver the event later.
       if (event.kind === 'card-registered') {
         if (event.target) enqueue(event.target.conversationId, event, false);
+        return;
+      }
+      // A deadline passed in one conversation: its card turns overdue and its thread hears of it.
+      if (event.kind === 'escalated') {
+        if (event.escalation) enqueue(event.escalation.conversationId, event, true);
         return;
       }
       const subscriptions = await options.subscriptions.listActive();

@@ -8,13 +8,14 @@ import type { EditOutcome } from '../domain/edits.ts';
 import type { CardRepository, ConversationRepository, SubscriptionRepository } from '../store/ports.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { AdaptiveCard } from '../cards/render.ts';
-import type { AccessPolicy, GroupsOf, Role, RoleDecision } from './access.ts';
+import { isAnalyst, type AccessPolicy, type GroupsOf, type Role, type RoleDecision } from './access.ts';
 import { resolveRole } from './roles.ts';
 import type { BackgroundTasks } from './background.ts';
 import { restrictionOf, scopeOfActivity, type TenantPolicy } from './tenant-policy.ts';
 import type { IdentityResolver } from './identity.ts';
 import type { CardBuilders, ProactiveReference } from './ports.ts';
 import type { CardMode } from '../cards/incident-view-model.ts';
+import type { TriageSettings } from '../triage/settings.ts';
 import { cardActivity, withFreshNonce } from './card-activity.ts';
 import { cardHash, outcomeFor } from './card-hash.ts';
 import { baseConversationId, conversationDraftFrom } from './conversation-reference.ts';
@@ -38,6 +39,8 @@ export interface RouteDeps {
   allowedLinkHosts: string[] | undefined;
   /** Longest an invoke handler waits for the sync engine before answering (Teams: ~5 s). */
   invokeDeadlineMs: number;
+  /** Per-conversation triage settings, forgotten when the bot leaves a conversation. */
+  triage?: Pick<TriageSettings, 'forgetConversation'>;
 }
 
 /** The actor's role, and why their groups did not count when they could not be checked (for the refusal). */
@@ -48,6 +51,18 @@ export function roleDecisionFor(deps: RouteDeps, actor: Actor): Promise<RoleDeci
 /** The actor's role; group membership is looked up only when a direct match is not enough. */
 export async function roleFor(deps: RouteDeps, actor: Actor): Promise<Role> {
   return (await roleDecisionFor(deps, actor)).role;
+}
+
+/**
+ * True when the turn's sender is an analyst; otherwise answers with `refusal` (and why their groups
+ * did not count, when they could not be checked) and returns false.
+ */
+export async function requireAnalyst(deps: RouteDeps, context: TurnContext, refusal: string): Promise<boolean> {
+  const actor = await deps.identity.actorOf(context);
+  const decision = actor ? await roleDecisionFor(deps, actor) : null;
+  if (decision && isAnalyst(decision.role)) return true;
+  await context.sendActivity([refusal, decision?.groupProblem].filter(Boolean).join(' '));
+  return false;
 }
 
 /** Incident reads as the turn's conversation may make them: only the pairs its tenant sees. */

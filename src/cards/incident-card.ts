@@ -28,6 +28,8 @@ export interface IncidentCardOptions {
   allowedLinkHosts?: string[];
   /** Unified portal base (e.g. "https://security.microsoft.com") when Sentinel is onboarded to it. */
   unifiedPortalBase?: string;
+  /** When the incident's acknowledgement deadline passed in this card's conversation, if it did and nobody acknowledged it since. */
+  overdueSince?: string;
 }
 
 /**
@@ -50,6 +52,7 @@ export function renderIncidentCard(view: IncidentView, options: IncidentCardOpti
       outcome: options.outcome ?? null,
       now: options.now,
       sectionLimits,
+      ...(options.overdueSince !== undefined ? { overdueSince: options.overdueSince } : {}),
       ...(options.unifiedPortalBase !== undefined ? { unifiedPortalBase: options.unifiedPortalBase } : {}),
       ...(options.allowedLinkHosts !== undefined ? { allowedLinkHosts: options.allowedLinkHosts } : {}),
     });

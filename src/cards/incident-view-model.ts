@@ -9,6 +9,7 @@ import { SEVERITIES } from '../domain/incident.ts';
 import type { IncidentView, PortalSyncState } from '../domain/change-events.ts';
 import type { EditOutcome, FieldName, FieldOutcome } from '../domain/edits.ts';
 import { fromTeams, parseBridgeComment } from '../domain/attribution.ts';
+import { isAcknowledged, isClosed } from '../domain/triage.ts';
 import { buildAlertSections, DEFAULT_SECTION_LIMITS, type AlertSectionsViewModel, type SectionLimits } from './alert-sections.ts';
 import { formatUtc, parseInstant, relativeTime, SEVERITY_MARKERS } from './card-text.ts';
 import { escapeForTextBlock } from './escape.ts';
@@ -36,6 +37,8 @@ export interface IncidentCardViewModelOptions {
   allowedLinkHosts?: readonly string[];
   /** How many alerts and evidence items the collapsible sections show (default DEFAULT_SECTION_LIMITS). */
   sectionLimits?: SectionLimits;
+  /** When the incident's acknowledgement deadline passed in the card's conversation (it is overdue there). */
+  overdueSince?: string;
 }
 
 export interface FactViewModel {
@@ -77,6 +80,11 @@ export interface IncidentCardViewModel {
   nonce: string;
   /** Edit actions are shown (analyst mode, incident not merged away). */
   canEdit: boolean;
+  /** Acknowledge is offered: an analyst's card of an incident nobody owns or works on yet. */
+  canAcknowledge: boolean;
+  /** "⏰ Overdue: not acknowledged by its 10:15 UTC deadline (25 min ago)", or ''. */
+  overdueNotice: string;
+  isOverdue: boolean;
   title: string;
   /** "Defender 29 · Sentinel 412 · created 3 h ago" */
   subtitle: string;
@@ -144,10 +152,17 @@ export function buildIncidentCardViewModel(view: IncidentView, options: Incident
   const severity = primary?.severity ?? 'unknown';
   const comments = latestComments(view, nowMs);
 
+  const acknowledged = isAcknowledged([view.defender, view.sentinel]);
+  const overdueMs = acknowledged ? null : parseInstant(options.overdueSince);
+  const overdueNotice = overdueMs === null ? '' : `⏰ Overdue: not acknowledged by its ${formatUtc(overdueMs)} deadline (${relativeTime(overdueMs, nowMs)})`;
+
   return {
     linkId: view.linkId,
     nonce: NONCE_PLACEHOLDER,
     canEdit,
+    canAcknowledge: canEdit && !acknowledged && !isClosed([view.defender, view.sentinel]),
+    overdueNotice,
+    isOverdue: overdueNotice !== '',
     title: primary ? escapeForTextBlock(primary.title, LIMITS.title) || '(untitled incident)' : '(incident not found)',
     subtitle: subtitle(view, nowMs),
     severityText: severityText(view),

@@ -28,7 +28,7 @@ import { isAnalyst } from '../access.ts';
 import { effectiveTagEdit, validateCardAction, type CardAction } from '../card-action-data.ts';
 import { baseConversationId } from '../conversation-reference.ts';
 import { cardActionIdempotencyKey } from '../idempotency.ts';
-import { ownerFromActor } from '../identity.ts';
+import { acknowledgeChanges, ownerFromActor } from '../identity.ts';
 import { cannotAssignMeText, notAnalystText } from '../replies.ts';
 import { reportUnexpected } from '../unexpected-error.ts';
 import { incidentsFor, renderIncident, roleDecisionFor, withinDeadline, type RouteDeps } from '../route-deps.ts';
@@ -74,6 +74,8 @@ function changesFor(action: Exclude<CardAction, { verb: 'refreshCard' }>, actor:
       const me = ownerFromActor(actor);
       return me ? { owner: me } : cannotAssignMeText('plain');
     }
+    case 'acknowledge':
+      return acknowledgeChanges(actor) ?? cannotAssignMeText('plain');
     case 'editTags': {
       const { add, remove } = effectiveTagEdit(action.tags, currentTags(view));
       if (add.length === 0 && remove.length === 0) return 'Nothing to change: the incident already has those tags.';

@@ -6,6 +6,7 @@ import { migration003 } from './003-parked-events.ts';
 import { migration004 } from './004-edit-outcomes.ts';
 import { migration005 } from './005-card-copies.ts';
 import { migration006 } from './006-owner-notices.ts';
+import { migration007 } from './007-escalation-triage.ts';
 
 export interface Migration {
   version: number;
@@ -14,4 +15,4 @@ export interface Migration {
   statements: readonly string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007];

@@ -10,6 +10,7 @@ import { editRequestContract } from './edit-requests.contract.ts';
 import { leaseContract } from './leases.contract.ts';
 import { linkContract } from './links.contract.ts';
 import { noticeLogContract } from './notices.contract.ts';
+import { escalationContract } from './escalations.contract.ts';
 import { parkedEventContract } from './parked-events.contract.ts';
 import { quarantineContract } from './quarantine.contract.ts';
 import { rateLimitContract } from './rate-limits.contract.ts';
@@ -30,4 +31,5 @@ export function allContracts(ctx: ContractContext): void {
   quarantineContract(ctx);
   parkedEventContract(ctx);
   noticeLogContract(ctx);
+  escalationContract(ctx);
 }
