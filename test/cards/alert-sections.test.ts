@@ -10,6 +10,7 @@ import type { IncidentView } from '../../src/domain/change-events.ts';
 import { alertDetailsFromGraph } from '../../src/portals/defender/alert-mapping.ts';
 import { actionsOf, textBlocksOf } from '../bot/support/harness.ts';
 import { defenderIncident, NOW, SIM_HOST, typicalView } from './fixtures/incidents.ts';
+import { graphAlertsOf, ORDINARY_TEXT } from '../../bench/support/large-incident.ts';
 
 const NOW_MS = Date.parse(NOW);
 
@@ -148,33 +149,12 @@ describe('alert sections view model', () => {
 });
 
 describe('card size', () => {
-  function graphAlerts(count: number, evidencePerAlert: number, text: (i: number, j: number) => string) {
-    return Array.from({ length: count }, (_, i) => ({
-      id: `da${i}`,
-      title: text(i, -1),
-      serviceSource: 'microsoftDefenderForEndpoint',
-      severity: ['low', 'medium', 'high'][i % 3],
-      status: i % 4 === 0 ? 'resolved' : 'new',
-      firstActivityDateTime: '2026-03-02T08:00:00Z',
-      lastActivityDateTime: '2026-03-02T09:00:00Z',
-      mitreTechniques: ['T1059.001', 'T1105', 'T1027', 'T1204.002', 'T1566.001', 'T1071.001', 'T1547.001'],
-      alertWebUrl: `https://security.microsoft.com/alerts/da${i}?tid=b3c1b5fc-828c-45fa-a1e1-10d74f6d6e9c`,
-      evidence: Array.from({ length: evidencePerAlert }, (_, j) => ({
-        '@odata.type': '#microsoft.graph.security.processEvidence',
-        processId: i * 100 + j,
-        mdeDeviceId: `device-${i}`,
-        processCommandLine: text(i, j),
-        imageFile: { fileName: `${text(i, j)}.exe` },
-      })),
-    }));
-  }
-
   test.each([
-    ['ordinary text', (i: number, j: number) => `Suspicious process ${i}/${j} spawned by winword.exe`],
+    ['ordinary text', ORDINARY_TEXT],
     ['the longest text kept, in a wide script', (i: number, j: number) => `${'雪'.repeat(600)}${i}${j}`],
     ['grapheme-heavy emoji', (i: number, j: number) => `${'👩🏽‍💻'.repeat(300)}${i}${j}`],
   ])('200 alerts naming 1,000 evidence items (%s) render within the budget, with "+N more" and the Defender link', (_name, text) => {
-    const details = alertDetailsFromGraph(graphAlerts(200, 5, text));
+    const details = alertDetailsFromGraph(graphAlertsOf(200, 5, text));
     expect(details.evidenceTotal).toBe(1000);
     const card = renderIncidentCard(viewWith(details, 200), { mode: 'analyst', now: NOW });
     assertValidCard(card);
@@ -188,7 +168,7 @@ describe('card size', () => {
   });
 
   test('an ordinary incident shows a screenful of each section, unshortened', () => {
-    const details = alertDetailsFromGraph(graphAlerts(12, 3, (i, j) => `proc-${i}-${j}`));
+    const details = alertDetailsFromGraph(graphAlertsOf(12, 3, (i, j) => (j < 0 ? `Alert ${i}` : `proc-${i}-${j}`)));
     const card = renderIncidentCard(viewWith(details, 12), { mode: 'analyst', now: NOW });
     expect(actionsOf(card, 'Action.OpenUrl').filter((action) => action['title'] === 'Open alert')).toHaveLength(DEFAULT_SECTION_LIMITS.alerts);
     expect(textBlocksOf(card).filter((line) => line.includes(' · 1 alert'))).toHaveLength(DEFAULT_SECTION_LIMITS.evidence);
