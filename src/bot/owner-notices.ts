@@ -9,6 +9,9 @@
 //   Defender owner is looked up in the incident's tenant directory), else by UPN.
 // - The chat's tenant must be allowed to see the incident's pair (tenant-policy.ts): an MSSP
 //   customer never hears of another customer's incidents.
+// - Only fresh news: a change older than MAX_NOTICE_AGE_MS is not told. A consumer new to a
+//   deployment is delivered the outbox from its start, and years of assignments must not arrive
+//   in people's chats at once; nor, after an outage, hours-old ones.
 import type { ChangeConsumer } from '../sync/api.ts';
 import type { ChangeEvent } from '../domain/change-events.ts';
 import { PORTAL_NAMES, SEVERITY_WORDS, wordOf } from '../domain/display-words.ts';
@@ -33,6 +36,9 @@ export interface OwnerNoticesOptions {
   now?: () => Date;
 }
 
+/** How old an owner change may be and still be told to its owner. */
+export const MAX_NOTICE_AGE_MS = 30 * 60_000;
+
 function samePerson(actor: Actor, owner: Owner): boolean {
   const equal = (a: string | undefined, b: string | undefined) => !!a && !!b && a.trim().toLowerCase() === b.trim().toLowerCase();
   return equal(actor.upn, owner.upn) || equal(actor.objectId, owner.objectId);
@@ -55,7 +61,7 @@ export function createOwnerNotices(options: OwnerNoticesOptions): ChangeConsumer
   return {
     name: 'owner-notices',
     async handle(event) {
-      if (event.kind !== 'updated') return;
+      if (event.kind !== 'updated' || !(now().getTime() - Date.parse(event.occurredAt) <= MAX_NOTICE_AGE_MS)) return;
       const change = event.changes.find((candidate) => candidate.field === 'owner');
       if (!change || !isOwner(change.to)) return;
       const owner = change.to;

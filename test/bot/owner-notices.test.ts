@@ -1,7 +1,7 @@
 // The new owner's personal notice: once, in their personal chat with the bot, only when the bot is
 // installed for them and their tenant may see the incident, never for assigning themselves.
 import { describe, expect, test } from '@jest/globals';
-import { createOwnerNotices } from '../../src/bot/owner-notices.ts';
+import { createOwnerNotices, MAX_NOTICE_AGE_MS } from '../../src/bot/owner-notices.ts';
 import type { PeopleResolver } from '../../src/bot/people.ts';
 import { createTenantPolicy } from '../../src/bot/tenant-policy.ts';
 import type { ChangeEvent, FieldChange } from '../../src/domain/change-events.ts';
@@ -46,7 +46,7 @@ function ownerEvent(change: Partial<FieldChange>, overrides: Partial<ChangeEvent
     pairId: view.pairId,
     incident: view,
     changes: [{ field: 'owner', from: null, to: { upn: 'Megan@contoso.com' }, portal: 'defender', by: 'Jane Doe', ...change } as FieldChange],
-    occurredAt: '2026-03-02T10:00:00.000Z',
+    occurredAt: new Date().toISOString(),
     ...overrides,
   };
 }
@@ -81,6 +81,13 @@ describe('owner notices', () => {
     const other = await setup({ chatTenant: 'tenant-b' });
     await other.consumer.handle(ownerEvent({}));
     expect(other.sender.records).toEqual([]);
+  });
+
+  test('an owner change older than half an hour is not told (a new consumer replays the whole outbox)', async () => {
+    const { sender, consumer } = await setup();
+    await consumer.handle(ownerEvent({}, { occurredAt: new Date(Date.now() - MAX_NOTICE_AGE_MS - 60_000).toISOString() }));
+    await consumer.handle(ownerEvent({}, { occurredAt: 'not a time' }));
+    expect(sender.records).toEqual([]);
   });
 
   test('a failed send releases the claim, so the redelivered event tells them', async () => {
