@@ -242,8 +242,10 @@ export async function startBridge(config: Config, options: StartOptions): Promis
     const triageJobs = await createTriageJobs(jobs);
     const triageDeps = { store, jobs: triageJobs, tenants, clock: () => new Date(), log: log.child({ component: 'triage' }) };
     const triageSettings = createTriageSettings({ ...triageDeps, directory: directories });
+    const escalationNotices = createEscalationNotices({ store, notices: store.notices, people });
     const app = createBotApplication({
       triage: triageSettings,
+      overdueSince: escalationNotices.overdueSince,
       bridge: engine.api,
       conversations: store.conversations,
       subscriptions: store.subscriptions,
@@ -285,7 +287,7 @@ export async function startBridge(config: Config, options: StartOptions): Promis
       holderId: replicaId,
       allowedLinkHosts,
       people,
-      escalations: createEscalationNotices({ store, notices: store.notices, people }),
+      escalations: escalationNotices,
       log: log.child({ component: 'notifier' }),
     });
     const unsubscribe = engine.api.subscribe(notifier);

@@ -50,6 +50,8 @@ export interface BotDeps {
   features?: Array<(app: Application<TurnState>) => void>;
   /** Acknowledgement deadlines and digests (/escalation, /digest); without it those commands answer with help. */
   triage?: TriageSettings;
+  /** When an incident became overdue in a conversation (triage/escalation.ts); without it cards never show overdue. */
+  overdueSince?: RouteDeps['overdueSince'];
 }
 
 export function resolveRouteDeps(deps: BotDeps): RouteDeps {
@@ -72,6 +74,7 @@ export function resolveRouteDeps(deps: BotDeps): RouteDeps {
     allowedLinkHosts: deps.allowedLinkHosts,
     invokeDeadlineMs: deps.invokeDeadlineMs ?? 4000,
     ...(deps.triage ? { triage: deps.triage } : {}),
+    ...(deps.overdueSince ? { overdueSince: deps.overdueSince } : {}),
   };
 }
 

@@ -41,6 +41,8 @@ export interface RouteDeps {
   invokeDeadlineMs: number;
   /** Per-conversation triage settings, forgotten when the bot leaves a conversation. */
   triage?: Pick<TriageSettings, 'forgetConversation'>;
+  /** When the incident's acknowledgement deadline passed in a conversation (its cards show it overdue there). */
+  overdueSince?: (conversationId: string, view: IncidentView) => Promise<string | null>;
 }
 
 /** The actor's role, and why their groups did not count when they could not be checked (for the refusal). */
@@ -86,12 +88,18 @@ export function incidentsFor(deps: RouteDeps, context: TurnContext): ScopedIncid
   };
 }
 
-/** The incident's card as its messages show it: the view and the outcome of its latest edit. */
-export function renderIncident(deps: RouteDeps, view: IncidentView, mode: CardMode, outcome: EditOutcome | null): AdaptiveCard {
+/** When the incident became overdue in the turn's conversation, if it is; what its cards there show. */
+export async function overdueIn(deps: RouteDeps, context: TurnContext, view: IncidentView): Promise<string | null> {
+  return deps.overdueSince ? deps.overdueSince(baseConversationId(context.activity.conversation.id), view) : null;
+}
+
+/** The incident's card as its messages show it: the view, the outcome of its latest edit, and whether it is overdue there. */
+export function renderIncident(deps: RouteDeps, view: IncidentView, mode: CardMode, outcome: EditOutcome | null, overdueSince: string | null = null): AdaptiveCard {
   const card = deps.builders.renderIncidentCard(view, {
     mode,
     outcome: outcomeFor(view, outcome),
     now: deps.now().toISOString(),
+    ...(overdueSince ? { overdueSince } : {}),
     ...(deps.allowedLinkHosts ? { allowedLinkHosts: deps.allowedLinkHosts } : {}),
   });
   return withFreshNonce(card);
@@ -103,7 +111,8 @@ export function renderIncident(deps: RouteDeps, view: IncidentView, mode: CardMo
  */
 export async function replyWithIncidentCard(deps: RouteDeps, context: TurnContext, view: IncidentView, mode: CardMode, outcome?: EditOutcome): Promise<void> {
   const shown = outcome ?? (await deps.bridge.latestEditOutcome(view.linkId));
-  const sent = await context.sendActivity(cardActivity(renderIncident(deps, view, mode, shown), view));
+  const overdueSince = await overdueIn(deps, context, view);
+  const sent = await context.sendActivity(cardActivity(renderIncident(deps, view, mode, shown, overdueSince), view));
   if (!sent?.id) return;
   // The notifier sends to stored conversations: this turn proves this one is reachable.
   await deps.conversations.upsert(conversationDraftFrom(context.activity, referenceOf(context)));
@@ -112,7 +121,7 @@ export async function replyWithIncidentCard(deps: RouteDeps, context: TurnContex
     conversationId: baseConversationId(context.activity.conversation.id),
     activityId: sent.id,
     linkId: view.linkId,
-    shownHash: cardHash(view, shown),
+    shownHash: cardHash(view, shown, overdueSince),
   });
 }
 

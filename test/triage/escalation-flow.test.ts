@@ -6,8 +6,8 @@ import { describe, expect, test } from '@jest/globals';
 import { sampleView } from '../fakes/bridge.ts';
 import type { ChangeEvent, IncidentView } from '../../src/domain/change-events.ts';
 import { fireEscalation } from '../../src/triage/escalation.ts';
-import { ALICE, CHANNEL_ID, messageActivity } from '../bot/support/activities.ts';
-import { createHarness } from '../bot/support/harness.ts';
+import { ALICE, CHANNEL_ID, invokeActivity, messageActivity } from '../bot/support/activities.ts';
+import { cardsOf, createHarness, invokeAnswerOf } from '../bot/support/harness.ts';
 
 const T0 = '2026-03-02T10:00:00.000Z';
 const at = (minutes: number) => new Date(Date.parse(T0) + minutes * 60_000).toISOString();
@@ -69,6 +69,11 @@ describe('acknowledgement deadlines', () => {
     expect(replies).toHaveLength(1);
     expect(replies[0]?.activity.text).toBe('⏰ Incident 29 (High) was not acknowledged within 15 min. <at>SOC On-call</at>, Shift Lead: please take it, or acknowledge it from the card.');
     expect(replies[0]?.activity.entities).toEqual([{ type: 'mention', text: '<at>SOC On-call</at>', mentioned: { id: '29:oncall', name: 'SOC On-call' } }]);
+
+    // Whoever refreshes the card, or asks for it, sees it overdue too.
+    const refreshed = invokeAnswerOf(await h.turn(invokeActivity('refreshCard', { linkId: 'link-1' }, { replyToId: card?.id ?? '' })));
+    expect(JSON.stringify(refreshed.value)).toContain('⏰ Overdue');
+    expect(JSON.stringify(cardsOf(await h.turn(messageActivity('/incident 29', { scope: 'channel' }))))).toContain('⏰ Overdue');
 
     // A redelivered 'escalated' event replies nothing more.
     await h.bridge.emit((await h.store.changeEvents.readAfter(0)).find((candidate) => candidate.kind === 'escalated')!);

@@ -91,6 +91,7 @@ export function createHarness(options: HarnessOptions = {}) {
   const jobs = createFakeTriageJobs();
   const triageDeps = { store, jobs, tenants, clock: clock.now, log };
   const triage = createTriageSettings({ ...triageDeps, directory: options.directory ?? testDirectory });
+  const escalationNotices = createEscalationNotices({ store, notices: store.notices, people });
   const notifier = createNotifier({
     subscriptions: store.subscriptions,
     conversations: store.conversations,
@@ -103,7 +104,7 @@ export function createHarness(options: HarnessOptions = {}) {
     // Windows close when a test settles.
     schedule: () => () => undefined,
     people,
-    escalations: createEscalationNotices({ store, notices: store.notices, people }),
+    escalations: escalationNotices,
     now: clock.now,
     log,
   });
@@ -123,6 +124,7 @@ export function createHarness(options: HarnessOptions = {}) {
     tasks,
     log,
     triage,
+    overdueSince: escalationNotices.overdueSince,
     now: clock.now,
     newId: () => `sub${nextSubscription++}`,
     ...(options.invokeDeadlineMs !== undefined ? { invokeDeadlineMs: options.invokeDeadlineMs } : {}),
