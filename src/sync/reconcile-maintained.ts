@@ -121,10 +121,13 @@ export function decideMaintained(context: MaintainedContext): MaintainedDecision
   };
 }
 
-/** The ids of the kept alerts and a digest of what a card shows of them and their evidence. */
+/**
+ * The ids of the kept alerts and a digest of what they are and what they name. Not their activity
+ * times: an ongoing alert's last activity moves with every event it sees, which is not news.
+ */
 export function alertsFact(details: AlertDetails): AlertsFact {
   const shown = {
-    alerts: details.alerts.map((alert) => [alert.id, alert.title, alert.severity, alert.status, alert.lastActivityAt]),
+    alerts: details.alerts.map((alert) => [alert.id, alert.title, alert.severity, alert.status]),
     evidence: details.evidence.map((item) => [item.kind, item.name, item.detail, item.verdict, item.alertCount]),
     evidenceTotal: details.evidenceTotal,
   };

@@ -35,9 +35,14 @@ export interface EscalationDeps {
 }
 
 /** Brings a conversation's timer of one incident in line with the deadline it has there now. */
-async function applyDeadline(deps: EscalationDeps, policy: EscalationPolicy, subscriptions: readonly SubscriptionRecord[], record: TriageRecord): Promise<void> {
+async function applyDeadline(
+  deps: EscalationDeps,
+  policy: EscalationPolicy,
+  conversation: ConversationRecord | null,
+  subscriptions: readonly SubscriptionRecord[],
+  record: TriageRecord,
+): Promise<void> {
   const now = deps.clock().toISOString();
-  const conversation = await deps.store.conversations.get(policy.conversationId);
   const dueAt =
     conversation?.active === true
       ? deadlineOf(record, {
@@ -72,7 +77,7 @@ export function createTriageRecorder(deps: EscalationDeps): ChangeConsumer {
       const policies = await deps.store.escalations.listPolicies();
       if (policies.length === 0) return;
       const subscriptions = await deps.store.subscriptions.listActive();
-      for (const policy of policies) await applyDeadline(deps, policy, subscriptions, record);
+      for (const policy of policies) await applyDeadline(deps, policy, await deps.store.conversations.get(policy.conversationId), subscriptions, record);
     },
   };
 }
@@ -80,8 +85,9 @@ export function createTriageRecorder(deps: EscalationDeps): ChangeConsumer {
 /** Timers for the open, unacknowledged incidents a conversation's (new) policy covers; pending ones it no longer covers are cancelled. */
 export async function applyPolicy(deps: EscalationDeps, policy: EscalationPolicy): Promise<void> {
   const subscriptions = await deps.store.subscriptions.listActive();
+  const conversation = await deps.store.conversations.get(policy.conversationId);
   const records = await deps.store.triage.listActive(deps.clock().toISOString());
-  for (const record of records) if (record.open) await applyDeadline(deps, policy, subscriptions, record);
+  for (const record of records) if (record.open) await applyDeadline(deps, policy, conversation, subscriptions, record);
 }
 
 /**

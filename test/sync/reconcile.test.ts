@@ -492,6 +492,8 @@ describe("Defender's alerts and evidence", () => {
     const resolved = { ...pair.defender, alertDetails: details([alert('a1', 'resolved')]), lastUpdatedAt: at(10) };
     expect(run({ defender: resolved, sentinel: pair.sentinel, snapshot }).changes.map((change) => change.field)).toContain('alerts');
     expectQuiet(run({ defender: { ...pair.defender, alertDetails: details([alert('a1')]) }, sentinel: pair.sentinel, snapshot }));
+    // An ongoing alert's last activity moving is not news.
+    expectQuiet(run({ defender: { ...pair.defender, alertDetails: details([{ ...alert('a1'), lastActivityAt: at(30) }]) }, sentinel: pair.sentinel, snapshot }));
   });
 
   test('a view read without its alerts (a PATCH answer) forgets nothing and announces nothing', () => {

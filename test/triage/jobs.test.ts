@@ -21,6 +21,11 @@ import { uid, waitFor } from '../store/support/fixtures.ts';
 import { describePostgres, dropSchema, POSTGRES_URL, uniqueSchemaName } from '../store/support/postgres.ts';
 
 const log = createSilentLogger();
+/**
+ * PGlite, pg-boss and the store start in a few seconds, but the machines these run on are shared:
+ * generous. Time itself is virtual: long waits are jumps (TestClock.setTime), short ones ticks.
+ */
+const TEST_TIMEOUT_MS = 90_000;
 const tenants = createTenantPolicy({ allowedTenants: ['tenant-a'], pairs: [] });
 const CONVERSATION = '19:soc@thread.tacv2';
 
@@ -82,14 +87,15 @@ describe('on PGlite, on a virtual clock', () => {
     await store.escalations.scheduleTimer(CONVERSATION, 'link-a', dueAt, '2026-03-02T10:00:00.000Z');
     await replica.jobs.sendEscalation({ conversationId: CONVERSATION, linkId: 'link-a', dueAt });
     await replica.jobs.sendEscalation({ conversationId: CONVERSATION, linkId: 'link-a', dueAt });
-    await clock.tick(14 * 60_000);
+    await clock.setTime('2026-03-02T10:14:30Z');
+    await clock.tick(20_000);
     expect(await escalatedEvents(store)).toEqual([]);
-    await clock.tick(2 * 60_000);
+    await clock.tick(20_000);
     await waitFor(async () => ((await escalatedEvents(store)).length > 0 ? true : undefined), 'the escalation');
-    await clock.tick(60_000);
+    await clock.tick(30_000);
     expect((await escalatedEvents(store)).map((event) => event.escalation)).toEqual([{ conversationId: CONVERSATION, dueAt }]);
     expect(await store.escalations.getTimer(CONVERSATION, 'link-a')).toMatchObject({ state: 'fired' });
-  });
+  }, TEST_TIMEOUT_MS);
 
   test('a deadline survives a restart: the job sent before it runs after it', async () => {
     const clock = new TestClock('2026-03-02T10:00:00Z');
@@ -100,12 +106,13 @@ describe('on PGlite, on a virtual clock', () => {
     await store.escalations.scheduleTimer(CONVERSATION, 'link-b', dueAt, '2026-03-02T10:00:00.000Z');
     await before.jobs.sendEscalation({ conversationId: CONVERSATION, linkId: 'link-b', dueAt });
     await before.queue.stop({ graceful: true, timeoutMs: 1000 });
-    await clock.tick(5 * 60_000);
+    await clock.setTime('2026-03-02T10:05:00Z');
     await startReplica(db, store, clock);
-    await clock.tick(11 * 60_000);
+    await clock.setTime('2026-03-02T10:15:00Z');
+    await clock.tick(20_000);
     await waitFor(async () => ((await escalatedEvents(store)).length > 0 ? true : undefined), 'the escalation after the restart');
     expect(await escalatedEvents(store)).toHaveLength(1);
-  });
+  }, TEST_TIMEOUT_MS);
 
   test('a daily digest at 09:00 Europe/Amsterdam stays at 09:00 local time across both daylight-saving changes, once a day', async () => {
     const clock = new TestClock('2026-03-27T12:00:00Z');
@@ -130,7 +137,7 @@ describe('on PGlite, on a virtual clock', () => {
     await clock.tick(60_000);
     expect(postedAt()).toEqual(['2026-03-28 08:00', '2026-03-29 07:00', '2026-10-24 06:58', '2026-10-24 07:00', '2026-10-25 08:00']);
     expect(replica.sender.records.every((record) => record.op === 'send' && record.conversationId === CONVERSATION)).toBe(true);
-  });
+  }, TEST_TIMEOUT_MS);
 
   test('a digest for a conversation the bot left is not posted, and its schedule goes', async () => {
     const clock = new TestClock('2026-03-02T08:58:00Z');
@@ -142,7 +149,7 @@ describe('on PGlite, on a virtual clock', () => {
     await clock.tick(3 * 60_000);
     await waitFor(async () => ((await replica.jobs.digestSchedule(CONVERSATION)) === null ? true : undefined), 'the schedule to go');
     expect(replica.sender.records).toEqual([]);
-  });
+  }, TEST_TIMEOUT_MS);
 });
 
 describePostgres('two replicas on one PostgreSQL database', () => {
@@ -172,13 +179,15 @@ describePostgres('two replicas on one PostgreSQL database', () => {
       await b.jobs.sendEscalation({ conversationId: CONVERSATION, linkId, dueAt });
     }
     await b.jobs.scheduleDigest(CONVERSATION, '10:30', 'UTC');
-    await clock.tick(16 * 60_000);
+    await clock.setTime('2026-03-02T10:15:00Z');
+    await clock.tick(20_000);
     await waitFor(async () => ((await escalatedEvents(a.store)).length >= linkIds.length ? true : undefined), 'every escalation');
-    await clock.tick(16 * 60_000);
+    await clock.setTime('2026-03-02T10:29:00Z');
+    await clock.tick(90_000);
     await waitFor(async () => (a.sender.records.length + b.sender.records.length > 0 ? true : undefined), 'the digest');
-    await clock.tick(2 * 60_000);
+    await clock.tick(60_000);
     const escalated = await escalatedEvents(a.store);
     expect(escalated.map((event) => event.linkId).sort()).toEqual([...linkIds].sort());
     expect(a.sender.records.length + b.sender.records.length).toBe(1);
-  });
+  }, TEST_TIMEOUT_MS);
 });

@@ -82,7 +82,8 @@ function readAccount(account: JsonObject): { name: string; detail: string; key: 
   const displayName = text(account.displayName);
   const name = upn || onPremises || displayName || text(account.azureAdUserId) || text(account.userSid);
   if (!name) return null;
-  const key = (text(account.azureAdUserId) || upn || onPremises || text(account.userSid) || displayName).toLowerCase();
+  // The UPN first: alerts name the same person with or without the other ids, rarely without it.
+  const key = (upn || text(account.azureAdUserId) || onPremises || text(account.userSid) || displayName).toLowerCase();
   return { name, detail: displayName && displayName !== name ? displayName : '', key };
 }
 
