@@ -9,11 +9,16 @@
 //      the per-tenant limit allows: calls / requests-per-second.
 //   3. Teams API calls per change per channel, and 429s: answered by the connector, and unhandled
 //      (a send given up, or a channel left without its update).
+//   4. The incident card of a 200-alert incident naming 1,000 evidence items (issue 12): its size
+//      as Teams counts it (UTF-8 and UTF-16 bytes of the card JSON) against the card budget, how
+//      many alerts and evidence items it shows, and how long mapping the alerts and rendering the
+//      card take (p50/p95 over BENCH_RENDERS renders), for ordinary text and for the longest text
+//      kept in a wide script.
 //
 // Settings (environment): BENCH_CHANNELS (500), BENCH_TENANT_RPS (30, the low end of Teams'
 // documented "30–50"), BENCH_INVOKES (300), BENCH_INVOKE_CONCURRENCY (8),
 // BENCH_CONNECTOR_LATENCY_MS (30, a network hop), BENCH_STORE (memory | pglite: where the shared
-// rate-limit buckets, cards and subscriptions live).
+// rate-limit buckets, cards and subscriptions live), BENCH_RENDERS (50).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +37,9 @@ import { createFakeBridge, sampleView } from '../test/fakes/bridge.ts';
 import { startMockConnector, type MockConnector } from './support/mock-connector.ts';
 import { changeEvent, createSendPath, seedSubscribedChannels, waitUntil, withSeverity } from './support/send-path.ts';
 import { createTenantPolicy } from '../src/bot/tenant-policy.ts';
+import { cardSize, INCIDENT_CARD_BUDGET_BYTES } from '../src/cards/card-size.ts';
+import { alertDetailsFromGraph } from '../src/portals/defender/alert-mapping.ts';
+import { graphAlertsOf, ORDINARY_TEXT, type AlertText } from './support/large-incident.ts';
 
 function numberSetting(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -47,6 +55,7 @@ const INVOKES = numberSetting('BENCH_INVOKES', 300);
 const INVOKE_CONCURRENCY = numberSetting('BENCH_INVOKE_CONCURRENCY', 8);
 const LATENCY_MS = Number(process.env['BENCH_CONNECTOR_LATENCY_MS'] ?? 30);
 const STORE_KIND = process.env['BENCH_STORE'] ?? 'memory';
+const RENDERS = numberSetting('BENCH_RENDERS', 50);
 const TENANT = 'tenant-bench';
 
 function percentile(sorted: number[], p: number): number {
@@ -213,6 +222,55 @@ async function benchFanOut(connector: MockConnector) {
 }
 
 // ------------------------------------------------------------------------------------------------
+// 4. A 200-alert incident's card
+
+function benchLargeCard(text: AlertText) {
+  const alerts = graphAlertsOf(200, 5, text);
+  const mapTimes: number[] = [];
+  let details = alertDetailsFromGraph(alerts);
+  for (let i = 0; i < RENDERS; i += 1) {
+    const started = performance.now();
+    details = alertDetailsFromGraph(alerts);
+    mapTimes.push(performance.now() - started);
+  }
+  const view = sampleView({ linkId: 'link-large' });
+  if (view.defender) view.defender = { ...view.defender, alertDetails: details, additionalData: { ...view.defender.additionalData, alertsCount: alerts.length } };
+  const now = new Date().toISOString();
+  renderIncidentCard(view, { mode: 'analyst', now }); // warm-up: template parse, JIT
+  const renderTimes: number[] = [];
+  let card = renderIncidentCard(view, { mode: 'analyst', now });
+  for (let i = 0; i < RENDERS; i += 1) {
+    const started = performance.now();
+    card = renderIncidentCard(view, { mode: 'analyst', now });
+    renderTimes.push(performance.now() - started);
+  }
+  const json = JSON.stringify(card);
+  return {
+    size: cardSize(card),
+    alertsShown: (json.match(/"title":"Open alert"/g) ?? []).length,
+    evidenceShown: (json.match(/ · \d+ alerts?/g) ?? []).length,
+    evidenceTotal: details.evidenceTotal,
+    mapTimes: mapTimes.sort((a, b) => a - b),
+    renderTimes: renderTimes.sort((a, b) => a - b),
+  };
+}
+
+function printLargeCard(): boolean {
+  console.log('');
+  console.log(`Incident card of a 200-alert incident naming 1,000 evidence items (budget ${INCIDENT_CARD_BUDGET_BYTES.toLocaleString('en-US')} bytes, the larger of UTF-8 and UTF-16; ${RENDERS} renders after a warm-up)`);
+  let fits = true;
+  for (const [name, text] of [['ordinary text', ORDINARY_TEXT], ['longest text kept, CJK', (i: number, j: number) => `${'雪'.repeat(600)}${i}-${j}`]] as const) {
+    const large = benchLargeCard(text);
+    const bytes = Math.max(large.size.utf8Bytes, large.size.utf16Bytes);
+    fits &&= bytes <= INCIDENT_CARD_BUDGET_BYTES;
+    console.log(`  ${name}: card ${large.size.utf8Bytes.toLocaleString('en-US')} bytes UTF-8, ${large.size.utf16Bytes.toLocaleString('en-US')} bytes UTF-16 (${((bytes / INCIDENT_CARD_BUDGET_BYTES) * 100).toFixed(0)}% of the budget); shows ${large.alertsShown} of 200 alerts and ${large.evidenceShown} of ${large.evidenceTotal.toLocaleString('en-US')} evidence items`);
+    console.log(`    render (view -> card, fitted to the budget): p50 ${ms(percentile(large.renderTimes, 50))}  p95 ${ms(percentile(large.renderTimes, 95))}; mapping 200 Graph alerts: p50 ${ms(percentile(large.mapTimes, 50))}  p95 ${ms(percentile(large.mapTimes, 95))}`);
+  }
+  console.log(`  target (within the budget): ${fits ? 'met' : 'MISSED'}`);
+  return fits;
+}
+
+// ------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const connector = await startMockConnector({ tenantRequestsPerSecond: TENANT_RPS, latencyMs: LATENCY_MS });
@@ -246,7 +304,8 @@ async function main(): Promise<void> {
     console.log(`Peak accepted load seen by the connector: ${peak.tenantPerSecond} per second for the tenant (limit ${TENANT_RPS}); per conversation ${JSON.stringify(peak.conversation)}`);
     const otherErrors = fan.errors.filter((error) => !(error instanceof SendError && error.code === 'throttled'));
     for (const error of otherErrors.slice(0, 5)) console.log(`  error: ${error instanceof Error ? error.message : String(error)}`);
-    if (invokeP95 > 1000 || ratio > 1.2 || unhandled > 0 || fan.duplicates > 0 || otherErrors.length > 0) process.exitCode = 1;
+    const cardFits = printLargeCard();
+    if (invokeP95 > 1000 || ratio > 1.2 || unhandled > 0 || fan.duplicates > 0 || otherErrors.length > 0 || !cardFits) process.exitCode = 1;
   } finally {
     await connector.close();
   }

@@ -20,7 +20,14 @@ import { QUEUES, type PairPortals, type SyncContext } from './sync/sync-context.
 import { createBotAdapter } from './bot/adapter.ts';
 import { createBotApplication } from './bot/app.ts';
 import { createBackgroundTasks } from './bot/background.ts';
-import { createCloudAdapterSender } from './bot/teams-sender.ts';
+import { createCloudAdapterSender, createProactiveTurns } from './bot/teams-sender.ts';
+import { createTeamsRoster } from './bot/teams-roster.ts';
+import { createPeopleResolver } from './bot/people.ts';
+import { createOwnerNotices } from './bot/owner-notices.ts';
+import { createTriageJobs, workTriageJobs } from './triage/jobs.ts';
+import { createEscalationNotices, createTriageRecorder, fireEscalation } from './triage/escalation.ts';
+import { createTriageSettings } from './triage/settings.ts';
+import { postScheduledDigest } from './triage/digests.ts';
 import { createGuardedSender } from './bot/guarded-sender.ts';
 import { createNotifier } from './bot/notifier.ts';
 import { createIdentityResolver } from './bot/identity.ts';
@@ -200,6 +207,7 @@ export async function startBridge(config: Config, options: StartOptions): Promis
     // Teams side.
     const adapter = createBotAdapter({ botId: config.bot.id, botPassword: config.bot.password, botTenantId: config.bot.tenantId, botType: config.bot.type, log: log.child({ component: 'bot' }), metrics });
     const sender = createGuardedSender({ sender: createCloudAdapterSender(adapter, config.bot.id), rateLimits: store.rateLimits, conversations: store.conversations, log, metrics });
+    const roster = createTeamsRoster(createProactiveTurns(adapter, config.bot.id));
     const builders = { renderIncidentCard, buildChangeNoticeText };
     const access = { analysts: config.access.analysts, approvers: config.access.approvers, localMode: config.localMode };
     const tenants = createTenantPolicy({ botTenantId: config.bot.tenantId, allowedTenants: config.allowedTenants, pairs: config.pairs });
@@ -219,17 +227,20 @@ export async function startBridge(config: Config, options: StartOptions): Promis
       integrationMethod: simulators?.control.config().integrationMethod ?? config.approvals.integrationMethod,
     });
     // Roles by group: the person's groups are read in their own tenant's directory (Graph).
+    const directories = createTenantDirectories({
+      sources: { pairs: config.pairs, app: config.appIdentity },
+      graphEndpoint: endpoints.graph,
+      authorityHost: endpoints.authorityHost,
+      ...(caCertPem ? { caCertPem } : {}),
+    });
     const groupsOf = createGroupMembership({
-      directory: createTenantDirectories({
-        sources: { pairs: config.pairs, app: config.appIdentity },
-        graphEndpoint: endpoints.graph,
-        authorityHost: endpoints.authorityHost,
-        ...(caCertPem ? { caCertPem } : {}),
-      }),
+      directory: directories,
       groupIds: candidateGroupIds(access),
       log: log.child({ component: 'roles' }),
     });
     const roles = createRoleResolver(access, groupsOf);
+    // Owners and escalation contacts: conversation rosters to mention them, directories to name and find them.
+    const people = createPeopleResolver({ roster, directory: directories, log: log.child({ component: 'people' }) });
     const approvals = createApprovalService({
       connector: {
         read: () => connector.read(),
@@ -249,7 +260,14 @@ export async function startBridge(config: Config, options: StartOptions): Promis
     const connectorCards: { publisher: ConnectorCardPublisher | null } = { publisher: null };
     const identity = createIdentityResolver({ log });
     const approverDirectory = createApproverDirectory(store.settings);
+    // Acknowledgement deadlines and digests: durable jobs on the same queue, settings per conversation.
+    const triageJobs = await createTriageJobs(jobs);
+    const triageDeps = { store, jobs: triageJobs, tenants, clock: () => new Date(), log: log.child({ component: 'triage' }) };
+    const triageSettings = createTriageSettings({ ...triageDeps, directory: directories });
+    const escalationNotices = createEscalationNotices({ store, notices: store.notices, people });
     const app = createBotApplication({
+      triage: triageSettings,
+      overdueSince: escalationNotices.overdueSince,
       bridge: engine.api,
       conversations: store.conversations,
       subscriptions: store.subscriptions,
@@ -292,11 +310,15 @@ export async function startBridge(config: Config, options: StartOptions): Promis
       tenants,
       holderId: replicaId,
       allowedLinkHosts,
+      people,
+      escalations: escalationNotices,
       log: log.child({ component: 'notifier' }),
       metrics,
       ...(options.trace ? { trace: options.trace } : {}),
     });
     engine.api.subscribe(notifier);
+    engine.api.subscribe(createOwnerNotices({ conversations: store.conversations, notices: store.notices, people, sender, tenants, log: log.child({ component: 'owner-notices' }) }));
+    engine.api.subscribe(createTriageRecorder(triageDeps));
 
     const health = createHealthChecks({
       store: { description: db.target.kind === 'pglite' ? 'PGlite (embedded)' : 'PostgreSQL server', ping: () => db.query('select 1') },
@@ -325,6 +347,14 @@ export async function startBridge(config: Config, options: StartOptions): Promis
     });
 
     if (options.startSync !== false) {
+      await workTriageJobs(jobs, {
+        escalationDue: async (job) => {
+          await fireEscalation(triageDeps, job);
+        },
+        digestDue: async (job) => {
+          await postScheduledDigest({ ...triageDeps, sender }, job);
+        },
+      });
       await engine.start();
       shutdown.add({ name: 'sync engine', drain: () => engine.stop() });
       // Card updates another replica (or this process before a restart) recorded but did not send.

@@ -77,8 +77,10 @@ export interface MockConnectorOptions {
   latencyMs?: number;
   /** Clock in milliseconds; default performance.now. */
   now?: () => number;
-  /** Roster answers for GET members; default: a member named after the id. */
-  members?: Record<string, { name?: string; userPrincipalName?: string; email?: string; aadObjectId?: string }>;
+  /** Roster answers for GET members, by the id asked (Teams id, UPN or object id); default: a member named after the id. */
+  members?: Record<string, { id?: string; name?: string; userPrincipalName?: string; email?: string; aadObjectId?: string }>;
+  /** Only `members` are in the conversations: anyone else is answered 404 MemberNotFoundInConversation, as Teams does. */
+  rosterOnly?: boolean;
 }
 
 export interface MockConnector {
@@ -272,6 +274,10 @@ export async function startMockConnector(options: MockConnectorOptions = {}): Pr
     switch (route.op) {
       case 'member': {
         const known = options.members?.[route.userId!];
+        if (!known && options.rosterOnly) {
+          answer(res, 404, errorBody('MemberNotFoundInConversation', 'The member is not part of the conversation.'));
+          return;
+        }
         answer(res, 200, { id: route.userId, name: known?.name ?? route.userId, ...known });
         return;
       }

@@ -63,6 +63,8 @@ export interface SendPathOptions {
   onError?: NotifierOptions['onError'];
   /** Default: every tenant sees every pair (these runs measure sending, not tenancy). */
   tenants?: TenantPolicy;
+  /** To mention new owners in threaded notices (NotifierOptions.people). */
+  people?: NotifierOptions['people'];
 }
 
 const EVERY_TENANT: TenantPolicy = { scopeOf: (tenantId) => (tenantId ? { kind: 'all' } : null) };
@@ -98,6 +100,7 @@ export function createSendPath(options: SendPathOptions): SendPath {
     log,
     ...(options.coalesceWindowMs !== undefined ? { coalesceWindowMs: options.coalesceWindowMs } : {}),
     ...(options.onError ? { onError: options.onError } : {}),
+    ...(options.people ? { people: options.people } : {}),
   });
   return { sender, notifier };
 }

@@ -16,6 +16,8 @@ import { registerCommands } from './routes/commands.ts';
 import { registerHelp } from './routes/help.ts';
 import { registerInstallWelcome } from './routes/install-welcome.ts';
 import { registerSubscriptions } from './routes/subscriptions.ts';
+import { registerTriageCommands } from './routes/triage.ts';
+import type { TriageSettings } from '../triage/settings.ts';
 import { registerTenantGate } from './routes/tenant-gate.ts';
 import type { TenantPolicy } from './tenant-policy.ts';
 
@@ -46,6 +48,10 @@ export interface BotDeps {
   invokeDeadlineMs?: number;
   /** More features (e.g. connector approvals); their routes come first (see createBotApplication). */
   features?: Array<(app: Application<TurnState>) => void>;
+  /** Acknowledgement deadlines and digests (/escalation, /digest); without it those commands answer with help. */
+  triage?: TriageSettings;
+  /** When an incident became overdue in a conversation (triage/escalation.ts); without it cards never show overdue. */
+  overdueSince?: RouteDeps['overdueSince'];
 }
 
 export function resolveRouteDeps(deps: BotDeps): RouteDeps {
@@ -67,6 +73,8 @@ export function resolveRouteDeps(deps: BotDeps): RouteDeps {
     newId: deps.newId ?? (() => randomBytes(6).toString('hex')),
     allowedLinkHosts: deps.allowedLinkHosts,
     invokeDeadlineMs: deps.invokeDeadlineMs ?? 4000,
+    ...(deps.triage ? { triage: deps.triage } : {}),
+    ...(deps.overdueSince ? { overdueSince: deps.overdueSince } : {}),
   };
 }
 
@@ -91,6 +99,7 @@ export function createBotApplication(deps: BotDeps): Application<TurnState> {
   registerCardActions(app, routeDeps);
   registerInstallWelcome(app, routeDeps);
   registerSubscriptions(app, routeDeps);
+  if (deps.triage) registerTriageCommands(app, routeDeps, deps.triage);
   registerCommands(app, routeDeps);
   registerHelp(app, routeDeps);
   return app;

@@ -18,6 +18,7 @@ export type CardAction =
   | { verb: 'editTags'; linkId: string; tags: TagEdit }
   | { verb: 'addComment'; linkId: string; comment: string }
   | { verb: 'assignToMe'; linkId: string }
+  | { verb: 'acknowledge'; linkId: string }
   | { verb: 'refreshCard'; linkId: string };
 
 export type CardActionResult = { ok: true; action: CardAction } | { ok: false; reason: string };
@@ -84,6 +85,7 @@ export function validateCardAction(verb: unknown, rawData: unknown): CardActionR
         return { ok: true, action: { verb: typedVerb, linkId, comment } };
       }
       case 'assignToMe':
+      case 'acknowledge':
       case 'refreshCard':
         return { ok: true, action: { verb: typedVerb, linkId } };
     }

@@ -9,8 +9,9 @@ export function outcomeFor(view: IncidentView, outcome: EditOutcome | null): Edi
   return outcome && outcome.linkId === view.linkId ? outcome : null;
 }
 
-export function cardHash(view: IncidentView, outcome: EditOutcome | null): string {
+/** `overdueSince`: when the incident's deadline passed in the card's conversation (the card says so), if it did. */
+export function cardHash(view: IncidentView, outcome: EditOutcome | null, overdueSince?: string | null): string {
   // The rendering itself carries a fresh nonce and the current time, so it differs on every call:
   // the hash covers what the card shows instead.
-  return hashOf({ view, outcome: outcomeShown(outcomeFor(view, outcome)) });
+  return hashOf({ view, outcome: outcomeShown(outcomeFor(view, outcome)), ...(overdueSince ? { overdueSince } : {}) });
 }

@@ -5,6 +5,7 @@
 // (the Agents Playground does) saves the lookup.
 import { TeamsInfo, type TurnContext } from 'botbuilder';
 import { isEntraObjectId, type Actor, type Owner } from '../domain/incident.ts';
+import type { EditChanges } from '../domain/edits.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createSilentLogger } from '../observability/logger.ts';
 import type { MemberInfo } from './ports.ts';
@@ -106,4 +107,13 @@ export function ownerFromActor(actor: Actor): Owner | null {
   const objectId = isEntraObjectId(actor.objectId) ? actor.objectId : undefined;
   if (!objectId && !actor.upn) return null;
   return { ...(objectId ? { objectId } : {}), ...(actor.upn ? { upn: actor.upn } : {}), displayName: actor.displayName };
+}
+
+/**
+ * Acknowledging: the acting person takes ownership and the incident goes in progress, as one edit
+ * request (both portals, one outcome). Null when the person cannot be an owner (ownerFromActor).
+ */
+export function acknowledgeChanges(actor: Actor): EditChanges | null {
+  const me = ownerFromActor(actor);
+  return me ? { owner: me, status: 'inProgress' } : null;
 }

@@ -18,8 +18,12 @@ export function incidentListReply(views: readonly IncidentView[], limit: number,
 }
 
 function openCommand(view: IncidentView): OpenCommand | null {
-  if (!isIncidentRef(view.linkId)) return null;
   const sentinelNumber = view.sentinel?.incidentNumber;
-  const known = view.defender?.id ?? (sentinelNumber !== undefined ? String(sentinelNumber) : view.linkId);
-  return { text: `/incident ${view.linkId}`, displayText: `/incident ${isIncidentRef(known) ? known : view.linkId}` };
+  return openIncidentCommand(view.linkId, view.defender?.id ?? (sentinelNumber !== undefined ? String(sentinelNumber) : view.linkId));
+}
+
+/** "Open card": `/incident <link id>` sent for the analyst, shown in the chat as `/incident <ref>` (the id they know). */
+export function openIncidentCommand(linkId: string, ref: string): OpenCommand | null {
+  if (!isIncidentRef(linkId)) return null;
+  return { text: `/incident ${linkId}`, displayText: `/incident ${isIncidentRef(ref) ? ref : linkId}` };
 }

@@ -37,6 +37,7 @@ import type {
   ChangeEventRepository,
   ConversationRecord,
   ConversationRepository,
+  NoticeLogRepository,
   SubscriptionRepository,
 } from '../store/ports.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -51,6 +52,9 @@ import { cardActivity, textActivity } from './card-activity.ts';
 import { SendError } from './guarded-sender.ts';
 import { canSee, type TenantPolicy } from './tenant-policy.ts';
 import { untraced, type Traced } from '../observability/tracing.ts';
+import { ownerMentionActivity } from './mentions.ts';
+import { isOwner, type PeopleResolver } from './people.ts';
+import type { Activity } from 'botbuilder';
 
 export type Schedule = (callback: () => void, delayMs: number) => () => void;
 
@@ -107,6 +111,20 @@ export interface NotifierOptions {
   metrics?: NotifierMetrics;
   /** Traces each burst's delivery (when telemetry is on). Default: untraced. */
   trace?: Traced;
+  /** Finds a new owner in the conversation's roster, to mention them in the threaded notice. Without it owners are named. */
+  people?: Pick<PeopleResolver, 'memberIn'>;
+  /** Acknowledgement deadlines: a card's overdue state, and the reply when a deadline passes. Without it neither is shown. */
+  escalations?: EscalationNotices;
+}
+
+/** What the notifier needs to show deadlines (src/triage/escalation.ts implements it). */
+export interface EscalationNotices {
+  /** When the incident's deadline in the conversation passed, while it is still not acknowledged; else null. */
+  overdueSince(conversationId: string, view: IncidentView): Promise<string | null>;
+  /** The reply for an 'escalated' event in its conversation, or null when there is nothing to say (the policy was removed). */
+  replyFor(conversation: ConversationRecord, event: ChangeEvent): Promise<Partial<Activity> | null>;
+  /** Where each reply is claimed before it is sent, so a redelivery or another replica never sends it twice. */
+  notices: NoticeLogRepository;
 }
 
 export interface Notifier extends ChangeConsumer {
@@ -135,7 +153,13 @@ const defaultSchedule: Schedule = (callback, delayMs) => {
 };
 
 /** The events that may post a new announced card; outcomes and registrations only update cards. */
-const POSTING_KINDS: ReadonlySet<ChangeEventKind> = new Set(['created', 'updated', 'merged']);
+const POSTING_KINDS: ReadonlySet<ChangeEventKind> = new Set(['created', 'updated', 'merged', 'escalated']);
+
+/** How the announced card stands after a burst: waiting for another replica's post, or shown (or not) in the conversation. */
+type AnnouncedCard = { waiting: true; cardId: null } | { waiting: false; cardId: string | null };
+const WAITING: AnnouncedCard = { waiting: true, cardId: null };
+const NOT_SHOWN: AnnouncedCard = { waiting: false, cardId: null };
+const shownAs = (cardId: string): AnnouncedCard => ({ waiting: false, cardId });
 
 /** A card as it should look now: what it shows, its hash, and its rendering (made at most once). */
 interface ShownCard {
@@ -265,47 +289,71 @@ export function createNotifier(options: NotifierOptions): Notifier {
     if (!canSee(options.tenants.scopeOf(conversation.tenantId), event.pairId)) return 'skipped';
     const view = event.incident;
     const outcome = outcomeFor(view, await options.latestOutcome(linkId));
-    const cardOptions = { mode: 'analyst' as const, outcome, now: now().toISOString(), ...(options.allowedLinkHosts ? { allowedLinkHosts: options.allowedLinkHosts } : {}) };
-    const hash = cardHash(view, outcome);
+    // Overdue is per conversation: its deadline passed here, and nobody has acknowledged it since.
+    const overdueSince = options.escalations ? await options.escalations.overdueSince(conversationId, view) : null;
+    const cardOptions = {
+      mode: 'analyst' as const,
+      outcome,
+      now: now().toISOString(),
+      ...(overdueSince ? { overdueSince } : {}),
+      ...(options.allowedLinkHosts ? { allowedLinkHosts: options.allowedLinkHosts } : {}),
+    };
+    const hash = cardHash(view, outcome, overdueSince);
     const shown: ShownCard = { view, hash, render: () => renderShared(hash, view, cardOptions) };
 
-    const announced = burst.announce ? await deliverAnnounced(burst, conversation, event, shown) : true;
+    const announced: AnnouncedCard = burst.announce ? await deliverAnnounced(burst, conversation, event, shown) : { waiting: false, cardId: null };
+    if (announced.cardId) await sendEscalations(burst, conversation, announced.cardId);
     await updateCopies(conversation, linkId, shown);
-    return announced ? 'delivered' : 'waiting';
+    return announced.waiting ? 'waiting' : 'delivered';
+  }
+
+  /** Each deadline that passed in the burst gets one reply in the card's thread, naming who should act. */
+  async function sendEscalations(burst: PendingBurst, conversation: ConversationRecord, cardId: string): Promise<void> {
+    const escalations = options.escalations;
+    if (!escalations) return;
+    for (const escalated of burst.events.filter((queued) => queued.kind === 'escalated' && queued.escalation?.conversationId === conversation.id)) {
+      const key = `escalation:${conversation.id}:${escalated.linkId}:${escalated.escalation?.dueAt ?? ''}`;
+      const reply = await escalations.replyFor(conversation, escalated);
+      if (!reply || !(await escalations.notices.claim(key, now().toISOString()))) continue;
+      try {
+        await options.sender.reply(conversation.reference, cardId, reply);
+      } catch (error) {
+        await escalations.notices.release(key);
+        throw error;
+      }
+    }
   }
 
   /**
    * The conversation's one announced card of the incident: posted once, then updated with a threaded
-   * notice. false when it waits for another replica that is posting the card.
+   * notice. Says whether it waits for another replica that is posting the card, else the card's
+   * activity id when the conversation shows it.
    */
-  async function deliverAnnounced(burst: PendingBurst, conversation: ConversationRecord, event: ChangeEvent, shown: ShownCard): Promise<boolean> {
+  async function deliverAnnounced(burst: PendingBurst, conversation: ConversationRecord, event: ChangeEvent, shown: ShownCard): Promise<AnnouncedCard> {
     const { conversationId, linkId } = burst;
     const reference = conversation.reference;
     const mayPost = burst.events.some((queued) => POSTING_KINDS.has(queued.kind));
     let card: CardRecord | null = await options.cards.get(conversationId, linkId);
     if (!card || card.state !== 'posted') {
-      if (!card && !mayPost) return true;
+      if (!card && !mayPost) return NOT_SHOWN;
       const claim = await options.cards.claim(conversationId, linkId, options.holderId, now().toISOString(), staleAfterMs);
-      if (claim.claimed) {
-        await post();
-        return true;
-      }
+      if (claim.claimed) return shownAs(await post());
       card = claim.card;
       if (card.state !== 'posted' || !card.activityId) {
         // Another replica is posting this card right now: come back after it recorded the post.
         if (burst.claimWaits >= maxClaimWaits) {
           // The refresh stays: once its claim is stale a sweep brings the posted card up to date.
           log.warn({ conversationId, linkId }, 'gave up waiting for another replica to post the card');
-          return false;
+          return WAITING;
         }
         for (const queued of burst.events) enqueue(conversationId, queued, true, burst.claimWaits + 1);
-        return false;
+        return WAITING;
       }
     }
 
-    if (card.lastHash === shown.hash) return true; // nothing new to show: a redelivery or an echo
     const activityId = card.activityId;
-    if (!activityId) return true;
+    if (!activityId) return NOT_SHOWN;
+    if (card.lastHash === shown.hash) return shownAs(activityId); // nothing new to show: a redelivery or an echo
     try {
       await options.sender.update(reference, activityId, cardActivity(shown.render(), shown.view));
     } catch (error) {
@@ -313,26 +361,37 @@ export function createNotifier(options: NotifierOptions): Notifier {
         // Someone deleted the card: forget it and post a fresh one.
         await options.cards.remove(conversationId, linkId);
         const claim = await options.cards.claim(conversationId, linkId, options.holderId, now().toISOString(), staleAfterMs);
-        if (claim.claimed) await post();
-        return true;
+        return claim.claimed ? shownAs(await post()) : NOT_SHOWN;
       }
       throw error;
     }
     await options.cards.recordUpdate(conversationId, linkId, shown.hash, now().toISOString());
     const notice = options.builders.buildChangeNoticeText(event);
-    if (notice.trim().length > 0) await options.sender.reply(reference, activityId, textActivity(notice));
-    return true;
+    if (notice.trim().length > 0) await options.sender.reply(reference, activityId, await noticeActivity(conversation, event, notice));
+    return shownAs(activityId);
 
-    async function post(): Promise<void> {
+    async function post(): Promise<string> {
       try {
         const sent = await options.sender.send(reference, cardActivity(shown.render(), shown.view));
         const recorded = await options.cards.markPosted(conversationId, linkId, options.holderId, sent.id, shown.hash, now().toISOString());
         if (!recorded) log.warn({ conversationId, linkId, activityId: sent.id }, 'posted a card but the claim had been taken over; another replica may have posted too');
+        return sent.id;
       } catch (error) {
         await options.cards.releaseClaim(conversationId, linkId, options.holderId).catch(() => false);
         throw error;
       }
     }
+  }
+
+  /**
+   * The threaded notice; when the burst gave the incident a new owner who is a member of this
+   * conversation, it ends by mentioning them (a mention built from the roster, never from incident text).
+   */
+  async function noticeActivity(conversation: ConversationRecord, event: ChangeEvent, notice: string): Promise<Partial<Activity>> {
+    const owner = event.changes.find((change) => change.field === 'owner')?.to;
+    if (!options.people || !isOwner(owner)) return textActivity(notice);
+    const member = await options.people.memberIn(conversation, owner);
+    return member ? ownerMentionActivity(notice, member) : textActivity(notice);
   }
 
   /** The incident's registered copies in the conversation, brought up to date in place. */
@@ -364,6 +423,8 @@ export function createNotifier(options: NotifierOptions): Notifier {
   async function targetsOf(event: ChangeEvent): Promise<CardRefreshMark[]> {
     const mark = (conversationId: string, announce: boolean): CardRefreshMark => ({ conversationId, linkId: event.linkId, announce, seq: event.seq });
     if (event.kind === 'card-registered') return event.target ? [mark(event.target.conversationId, false)] : [];
+    // A deadline passed in one conversation: its card turns overdue and its thread hears of it.
+    if (event.kind === 'escalated') return event.escalation ? [mark(event.escalation.conversationId, true)] : [];
     const subscriptions = await options.subscriptions.listActive();
     const announced = new Set(POSTING_KINDS.has(event.kind) ? conversationsToNotify(subscriptions, event) : []);
     const subscribed = new Set(subscriptions.map((subscription) => subscription.conversationId));

@@ -40,3 +40,34 @@ export interface MemberInfo {
   email?: string;
   name?: string;
 }
+
+/** A member of a Teams conversation, as the roster (TeamsInfo.getMember) describes them. */
+export interface TeamsMember {
+  /** The Teams user id ("29:…"): what a mention entity names. */
+  id: string;
+  name: string;
+  aadObjectId?: string;
+  userPrincipalName?: string;
+}
+
+/**
+ * A conversation's roster: is this person (by Entra object id or UPN, both of which Teams'
+ * get-member accepts) a member of it? Implemented over the Bot Framework (teams-roster.ts).
+ */
+export interface ConversationRoster {
+  /** The member, or null when the person is not in the conversation. Throws when Teams cannot say. */
+  member(reference: ProactiveReference, person: string): Promise<TeamsMember | null>;
+}
+
+/** A user in an Entra directory (Microsoft Graph GET /users/{id | upn}). */
+export interface DirectoryPerson {
+  objectId: string;
+  upn: string;
+  displayName: string;
+}
+
+/** Tenants' directories, as the bot asks them about people (src/portals/directory implements it). */
+export interface PersonDirectory {
+  /** The user in `tenantId`'s directory, or null when there is none. Throws when the directory cannot say. */
+  findUser(tenantId: string, user: { objectId?: string | undefined; upn?: string | undefined }): Promise<DirectoryPerson | null>;
+}

@@ -3,9 +3,14 @@
 // and our own command lines through commandText. An invoke's answer to a card click is plain text
 // instead: texts used there take a TextFormat.
 import { escapeForTextBlock } from '../cards/escape.ts';
-import type { SubscriptionRecord } from '../store/ports.ts';
+import type { EscalationPolicy, SubscriptionRecord } from '../store/ports.ts';
 import { COMMAND_NAMES, COMMAND_USAGE, CONNECTOR_USAGE } from './commands/parse.ts';
 import { describeFilters } from './subscription-filter.ts';
+import { SEVERITY_WORDS } from '../domain/display-words.ts';
+import { formatDuration, type DeadlineSeverity } from '../domain/triage.ts';
+
+/** Severities as a deadline list reads them: most urgent first. */
+const DEADLINE_ORDER: readonly DeadlineSeverity[] = ['high', 'medium', 'low', 'informational'];
 
 const esc = (text: unknown, max = 200) => escapeForTextBlock(text, max);
 
@@ -81,4 +86,41 @@ export function subscriptionListText(subscriptions: readonly SubscriptionRecord[
 
 export function subscribedText(subscription: SubscriptionRecord): string {
   return `Subscribed (id \`${esc(subscription.id, 64)}\`): ${esc(describeFilters(subscription.filters), 300)}. New and changed incidents will appear here as cards.`;
+}
+
+/**
+ * The personal notice to an incident's new owner: which incident, who gave it to them and where,
+ * and how to open its card. Incident text and names are escaped (a chat message is Markdown).
+ */
+export function ownerNoticeText(incident: { ref: string; title: string; severity: string }, by: string, where: string): string {
+  const title = esc(incident.title, 120) || '(untitled incident)';
+  const who = by.trim() ? ` by ${esc(by, 80)}` : '';
+  return `You are now the owner of incident ${esc(incident.ref, 40)}: ${title} (${esc(incident.severity, 20)}), assigned${who} ${esc(where, 40)}. Type ${commandText(`/incident ${incident.ref}`)} to see its card.`;
+}
+
+/** A conversation's acknowledgement deadlines as the analyst set them, with how to change them. */
+export function escalationSettingsText(policy: EscalationPolicy | null): string {
+  if (!policy) {
+    return `This conversation has no acknowledgement deadlines. Set them with ${commandText('/escalation high=15m medium=4h to oncall@contoso.com')}.`;
+  }
+  const deadlines = DEADLINE_ORDER.filter((severity) => policy.deadlines[severity] !== undefined)
+    .map((severity) => `${SEVERITY_WORDS[severity]} within ${formatDuration(policy.deadlines[severity] ?? 0)}`)
+    .join(', ');
+  const contacts = policy.contacts.map((contact) => esc(contact.displayName ? `${contact.displayName} (${contact.upn})` : contact.upn, 200)).join(', ');
+  return [
+    `Incidents here must be acknowledged: ${deadlines}. Overdue ones are escalated to ${contacts}.`,
+    `Change this with ${commandText('/escalation')} and new deadlines, or turn it off with ${commandText('/escalation off')}.`,
+  ].join('\n\n');
+}
+
+export function unknownContactsText(upns: readonly string[]): string {
+  return `Nothing was changed: ${upns.map((upn) => esc(upn, 120)).join(', ')} ${upns.length === 1 ? 'is' : 'are'} not in your organisation's directory. Check the spelling of the sign-in name.`;
+}
+
+export function directoryUnavailableText(): string {
+  return 'Nothing was changed: the people to escalate to could not be checked in the directory just now. Try again in a minute; if it persists, an administrator finds the cause in the bridge\'s log.';
+}
+
+export function digestScheduledText(time: string, timeZone: string): string {
+  return `The digest will be posted here every day at ${esc(time, 5)} (${esc(timeZone, 64)}). ${commandText('/digest')} posts one now; ${commandText('/digest off')} stops it.`;
 }

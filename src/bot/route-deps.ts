@@ -8,13 +8,14 @@ import type { EditOutcome } from '../domain/edits.ts';
 import type { CardRepository, ConversationRepository, SubscriptionRepository } from '../store/ports.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { AdaptiveCard } from '../cards/render.ts';
-import type { AccessPolicy, GroupsOf, Role, RoleDecision } from './access.ts';
+import { isAnalyst, type AccessPolicy, type GroupsOf, type Role, type RoleDecision } from './access.ts';
 import { resolveRole } from './roles.ts';
 import type { BackgroundTasks } from './background.ts';
 import { restrictionOf, scopeOfActivity, type TenantPolicy } from './tenant-policy.ts';
 import type { IdentityResolver } from './identity.ts';
 import type { CardBuilders, ProactiveReference } from './ports.ts';
 import type { CardMode } from '../cards/incident-view-model.ts';
+import type { TriageSettings } from '../triage/settings.ts';
 import { cardActivity, withFreshNonce } from './card-activity.ts';
 import { cardHash, outcomeFor } from './card-hash.ts';
 import { baseConversationId, conversationDraftFrom } from './conversation-reference.ts';
@@ -38,6 +39,10 @@ export interface RouteDeps {
   allowedLinkHosts: string[] | undefined;
   /** Longest an invoke handler waits for the sync engine before answering (Teams: ~5 s). */
   invokeDeadlineMs: number;
+  /** Per-conversation triage settings, forgotten when the bot leaves a conversation. */
+  triage?: Pick<TriageSettings, 'forgetConversation'>;
+  /** When the incident's acknowledgement deadline passed in a conversation (its cards show it overdue there). */
+  overdueSince?: (conversationId: string, view: IncidentView) => Promise<string | null>;
 }
 
 /** The actor's role, and why their groups did not count when they could not be checked (for the refusal). */
@@ -48,6 +53,18 @@ export function roleDecisionFor(deps: RouteDeps, actor: Actor): Promise<RoleDeci
 /** The actor's role; group membership is looked up only when a direct match is not enough. */
 export async function roleFor(deps: RouteDeps, actor: Actor): Promise<Role> {
   return (await roleDecisionFor(deps, actor)).role;
+}
+
+/**
+ * True when the turn's sender is an analyst; otherwise answers with `refusal` (and why their groups
+ * did not count, when they could not be checked) and returns false.
+ */
+export async function requireAnalyst(deps: RouteDeps, context: TurnContext, refusal: string): Promise<boolean> {
+  const actor = await deps.identity.actorOf(context);
+  const decision = actor ? await roleDecisionFor(deps, actor) : null;
+  if (decision && isAnalyst(decision.role)) return true;
+  await context.sendActivity([refusal, decision?.groupProblem].filter(Boolean).join(' '));
+  return false;
 }
 
 /** Incident reads as the turn's conversation may make them: only the pairs its tenant sees. */
@@ -71,12 +88,18 @@ export function incidentsFor(deps: RouteDeps, context: TurnContext): ScopedIncid
   };
 }
 
-/** The incident's card as its messages show it: the view and the outcome of its latest edit. */
-export function renderIncident(deps: RouteDeps, view: IncidentView, mode: CardMode, outcome: EditOutcome | null): AdaptiveCard {
+/** When the incident became overdue in the turn's conversation, if it is; what its cards there show. */
+export async function overdueIn(deps: RouteDeps, context: TurnContext, view: IncidentView): Promise<string | null> {
+  return deps.overdueSince ? deps.overdueSince(baseConversationId(context.activity.conversation.id), view) : null;
+}
+
+/** The incident's card as its messages show it: the view, the outcome of its latest edit, and whether it is overdue there. */
+export function renderIncident(deps: RouteDeps, view: IncidentView, mode: CardMode, outcome: EditOutcome | null, overdueSince: string | null = null): AdaptiveCard {
   const card = deps.builders.renderIncidentCard(view, {
     mode,
     outcome: outcomeFor(view, outcome),
     now: deps.now().toISOString(),
+    ...(overdueSince ? { overdueSince } : {}),
     ...(deps.allowedLinkHosts ? { allowedLinkHosts: deps.allowedLinkHosts } : {}),
   });
   return withFreshNonce(card);
@@ -88,7 +111,8 @@ export function renderIncident(deps: RouteDeps, view: IncidentView, mode: CardMo
  */
 export async function replyWithIncidentCard(deps: RouteDeps, context: TurnContext, view: IncidentView, mode: CardMode, outcome?: EditOutcome): Promise<void> {
   const shown = outcome ?? (await deps.bridge.latestEditOutcome(view.linkId));
-  const sent = await context.sendActivity(cardActivity(renderIncident(deps, view, mode, shown), view));
+  const overdueSince = await overdueIn(deps, context, view);
+  const sent = await context.sendActivity(cardActivity(renderIncident(deps, view, mode, shown, overdueSince), view));
   if (!sent?.id) return;
   // The notifier sends to stored conversations: this turn proves this one is reachable.
   await deps.conversations.upsert(conversationDraftFrom(context.activity, referenceOf(context)));
@@ -97,7 +121,7 @@ export async function replyWithIncidentCard(deps: RouteDeps, context: TurnContex
     conversationId: baseConversationId(context.activity.conversation.id),
     activityId: sent.id,
     linkId: view.linkId,
-    shownHash: cardHash(view, shown),
+    shownHash: cardHash(view, shown, overdueSince),
   });
 }
 

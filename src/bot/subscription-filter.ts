@@ -5,14 +5,33 @@
 // A linked incident has two views (Defender and Sentinel) that can briefly disagree while a change
 // is in flight; a criterion holds when either view satisfies it, so a subscriber is never left out
 // because one portal has not caught up yet.
-import { SEVERITIES, type Incident, type Severity } from '../domain/incident.ts';
+import { SEVERITIES, type Incident, type Severity, type Status } from '../domain/incident.ts';
 import type { ChangeEvent, IncidentView } from '../domain/change-events.ts';
 import type { SubscriptionFilters, SubscriptionRecord } from '../store/ports.ts';
 import { friendlyProductName } from '../cards/product-names.ts';
 import { statusCommandWord } from './commands/parse.ts';
 
-function views(view: IncidentView): Incident[] {
-  return [view.defender, view.sentinel].filter((incident): incident is Incident => incident !== null);
+/**
+ * What subscription filters look at, per portal view of an incident: small enough to keep beside
+ * an incident's triage record (the digest and the escalation timers match incidents without their
+ * full views).
+ */
+export interface FilterSubject {
+  pairId: string;
+  sides: Array<{ severity: Severity; status: Status; tags: string[]; productNames: string[]; tenantId?: string }>;
+}
+
+export function filterSubjectOf(pairId: string, view: IncidentView): FilterSubject {
+  const sides = [view.defender, view.sentinel]
+    .filter((incident): incident is Incident => incident !== null)
+    .map((incident) => ({
+      severity: incident.severity,
+      status: incident.status,
+      tags: [...incident.tags],
+      productNames: [...incident.additionalData.productNames],
+      ...(incident.tenantId ? { tenantId: incident.tenantId } : {}),
+    }));
+  return { pairId, sides };
 }
 
 /** informational=0 … high=3; 'unknown' (Defender only) ranks below everything. */
@@ -35,34 +54,38 @@ function productMatches(wanted: string, reported: string): boolean {
   return [reported, friendlyProductName(reported)].some((name) => fold(name).replace(/[\s_-]+/g, '').includes(needle));
 }
 
-export function matchesFilters(filters: SubscriptionFilters, event: Pick<ChangeEvent, 'pairId' | 'incident'>): boolean {
-  const incidents = views(event.incident);
-  if (incidents.length === 0) return false;
+export function matchesSubject(filters: SubscriptionFilters, subject: FilterSubject): boolean {
+  const sides = subject.sides;
+  if (sides.length === 0) return false;
 
   if (filters.minSeverity !== undefined) {
     const floor = severityRank(filters.minSeverity);
-    if (!incidents.some((incident) => severityRank(incident.severity) >= floor)) return false;
+    if (!sides.some((side) => severityRank(side.severity) >= floor)) return false;
   }
   if (filters.statuses !== undefined && filters.statuses.length > 0) {
     const statuses = filters.statuses;
-    if (!incidents.some((incident) => statuses.includes(incident.status))) return false;
+    if (!sides.some((side) => statuses.includes(side.status))) return false;
   }
   if (filters.tags !== undefined && filters.tags.length > 0) {
     const wanted = filters.tags.map(fold);
-    if (!incidents.some((incident) => incident.tags.some((tag) => wanted.includes(fold(tag))))) return false;
+    if (!sides.some((side) => side.tags.some((tag) => wanted.includes(fold(tag))))) return false;
   }
   if (filters.products !== undefined && filters.products.length > 0) {
     const wanted = filters.products;
-    const reported = incidents.flatMap((incident) => incident.additionalData.productNames);
+    const reported = sides.flatMap((side) => side.productNames);
     if (!wanted.some((product) => reported.some((name) => productMatches(product, name)))) return false;
   }
   if (filters.pairIds !== undefined && filters.pairIds.length > 0) {
     // "tenant=" names a configured pair id, or the Entra tenant id itself.
     const wanted = filters.pairIds.map(fold);
-    const known = [event.pairId, ...incidents.map((incident) => incident.tenantId ?? '')].map(fold);
+    const known = [subject.pairId, ...sides.map((side) => side.tenantId ?? '')].map(fold);
     if (!wanted.some((value) => known.includes(value))) return false;
   }
   return true;
+}
+
+export function matchesFilters(filters: SubscriptionFilters, event: Pick<ChangeEvent, 'pairId' | 'incident'>): boolean {
+  return matchesSubject(filters, filterSubjectOf(event.pairId, event.incident));
 }
 
 /** The conversation ids to notify: each conversation once, however many of its subscriptions match. */

@@ -18,13 +18,14 @@ import { toThreadReference, toTopLevelReference } from './conversation-reference
 
 type TurnResult<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
-export function createCloudAdapterSender(adapter: CloudAdapter, botAppId: string | undefined): TeamsSender {
+/** Runs work in a proactive turn on a stored reference, returning its result or throwing its error. */
+export type ProactiveTurns = <T>(reference: ProactiveReference, work: (context: TurnContext) => Promise<T>) => Promise<T>;
+
+export function createProactiveTurns(adapter: CloudAdapter, botAppId: string | undefined): ProactiveTurns {
   // Without an app id (local clients), botbuilder sends anonymously; '' is what it expects then.
   const appId = botAppId ?? '';
-
-  /** Runs `work` in a proactive turn and returns its result, or throws its error. */
-  async function inProactiveTurn<T>(reference: ProactiveReference, work: (context: TurnContext) => Promise<T>): Promise<T> {
-    let result: TurnResult<T> | undefined;
+  return async (reference, work) => {
+    let result: TurnResult<Awaited<ReturnType<typeof work>>> | undefined;
     await adapter.continueConversationAsync(appId, reference, async (context) => {
       try {
         result = { ok: true, value: await work(context) };
@@ -32,10 +33,14 @@ export function createCloudAdapterSender(adapter: CloudAdapter, botAppId: string
         result = { ok: false, error };
       }
     });
-    if (!result) throw new CodedError('send-failed', 'The proactive turn ended before the message was sent; check the bot adapter middleware.');
+    if (!result) throw new CodedError('send-failed', 'The proactive turn ended before its work was done; check the bot adapter middleware.');
     if (!result.ok) throw result.error;
     return result.value;
-  }
+  };
+}
+
+export function createCloudAdapterSender(adapter: CloudAdapter, botAppId: string | undefined): TeamsSender {
+  const inProactiveTurn = createProactiveTurns(adapter, botAppId);
 
   async function sendIn(reference: ProactiveReference, activity: Partial<Activity>): Promise<{ id: string }> {
     const id = await inProactiveTurn(reference, async (context) => (await context.sendActivity(activity))?.id);

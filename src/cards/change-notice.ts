@@ -5,7 +5,9 @@
 import { CLASSIFICATION_WORDS, FIELD_WORDS, ownerWord, PORTAL_NAMES, SEVERITY_WORDS, statusWord, wordOf } from '../domain/display-words.ts';
 import type { Owner, Portal } from '../domain/incident.ts';
 import type { ChangeEvent, FieldChange } from '../domain/change-events.ts';
+import { compareAlerts } from '../domain/alerts.ts';
 import { escapeForTextBlock } from './escape.ts';
+import { friendlyProductName } from './product-names.ts';
 
 const VALUE_MAX = 60;
 const NAME_MAX = 60;
@@ -24,8 +26,13 @@ export function buildChangeNoticeText(event: ChangeEvent): string {
   }
 
   const outcome = outcomeNotice(event);
-  const groups = groupByAuthor(event.changes.filter(isShown));
-  if (groups.length === 0) return outcome ?? (event.kind === 'updated' ? `Incident ${subject} updated` : '');
+  const alerts = alertsNotice(event);
+  // A new alert names its source: "new alert sources" beside it would say it twice.
+  const shownChanges = event.changes.filter((change) => isShown(change) && change.field !== 'alerts' && !(alerts && change.field === 'productNames'));
+  const groups = groupByAuthor(shownChanges);
+  if (groups.length === 0) return [alerts, outcome].filter(Boolean).join('\n\n') || (event.kind === 'updated' ? `Incident ${subject} updated` : '');
+  // Alerts that only changed state (resolved with their incident) are not news beside the change that did it.
+  const alertsLine = alerts === ALERTS_UPDATED ? undefined : alerts;
   const clauses: string[] = [];
   let shown = 0;
   for (const group of groups) {
@@ -43,9 +50,48 @@ export function buildChangeNoticeText(event: ChangeEvent): string {
     const where = group.fromTeams ? 'from Teams' : `in ${PORTAL_NAMES[group.portal]}`;
     clauses.push([`${capitalise(first)}${who} ${where}`, ...parts.slice(1)].join('; '));
   }
-  const hidden = event.changes.filter(isShown).length - shown;
+  const hidden = shownChanges.length - shown;
   const changes = clauses.join('. ') + (hidden > 0 ? `; +${hidden} more` : '');
-  return outcome ? `${changes}\n\n${outcome}` : changes;
+  return [alertsLine, changes, outcome].filter(Boolean).join('\n\n');
+}
+
+/** New alerts named in the notice; more are counted. */
+const NEW_ALERTS_NAMED = 2;
+const ALERTS_UPDATED = 'Alerts and evidence updated';
+
+/**
+ * "New alert: Suspicious PowerShell command line (Defender for Endpoint, High)", for alerts that
+ * joined the incident; "Alerts and evidence updated" when only what they show changed.
+ */
+function alertsNotice(event: ChangeEvent): string | undefined {
+  const change = event.changes.find((candidate) => candidate.field === 'alerts');
+  if (!change) return undefined;
+  const before = new Set(alertIds(change.from));
+  const added = alertIds(change.to).filter((id) => !before.has(id));
+  const known = event.incident.defender?.alertDetails?.alerts ?? [];
+  const named = added.flatMap((id) => known.filter((alert) => alert.id === id)).sort(compareAlerts);
+  // More joined than the bridge keeps (it keeps the most relevant): the alert count says how many.
+  const counts = event.changes.find((candidate) => candidate.field === 'additionalData');
+  const joined = Math.max(added.length, alertCountOf(counts?.to) - alertCountOf(counts?.from));
+  if (joined === 0) return ALERTS_UPDATED;
+  const lines = named.slice(0, NEW_ALERTS_NAMED).map((alert) => {
+    const source = friendlyProductName(alert.serviceSource);
+    const about = [source ? escapeForTextBlock(source, NAME_MAX) : '', wordOf(SEVERITY_WORDS, alert.severity) ?? ''].filter(Boolean).join(', ');
+    return `New alert: ${escapeForTextBlock(alert.title, VALUE_MAX) || '(untitled alert)'}${about ? ` (${about})` : ''}`;
+  });
+  const more = joined - lines.length;
+  if (lines.length === 0) return `${joined} new alert${joined === 1 ? '' : 's'}`;
+  return more > 0 ? `${lines.join('; ')}; +${more} more new alert${more === 1 ? '' : 's'}` : lines.join('; ');
+}
+
+function alertIds(value: unknown): string[] {
+  if (typeof value !== 'object' || value === null || !Array.isArray((value as { ids?: unknown }).ids)) return [];
+  return ((value as { ids: unknown[] }).ids).filter((id): id is string => typeof id === 'string');
+}
+
+function alertCountOf(value: unknown): number {
+  const count = typeof value === 'object' && value !== null ? (value as { alertsCount?: unknown }).alertsCount : undefined;
+  return typeof count === 'number' && Number.isSafeInteger(count) && count >= 0 ? count : 0;
 }
 
 /** A line for an edit from Teams that did not fully apply; nothing while it runs or once it succeeded. */

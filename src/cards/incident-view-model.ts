@@ -4,16 +4,21 @@
 // error reasons) goes through escapeForTextBlock here and nowhere else.
 import { CLASSIFICATION_WORDS, FIELD_WORDS, ownerWord, PORTAL_NAMES, SEVERITY_WORDS, statusWord, wordOf } from '../domain/display-words.ts';
 import { MAX_COMMENT_CHARS, MAX_TAG_EDIT_TEXT_CHARS } from '../domain/edit-input.ts';
-import type { Incident, IncidentComment, Portal, Severity, Status } from '../domain/incident.ts';
+import type { Incident, IncidentComment, Portal, Status } from '../domain/incident.ts';
 import { SEVERITIES } from '../domain/incident.ts';
 import type { IncidentView, PortalSyncState } from '../domain/change-events.ts';
 import type { EditOutcome, FieldName, FieldOutcome } from '../domain/edits.ts';
 import { fromTeams, parseBridgeComment } from '../domain/attribution.ts';
+import { isAcknowledged, isClosed } from '../domain/triage.ts';
+import { buildAlertSections, DEFAULT_SECTION_LIMITS, type AlertSectionsViewModel, type SectionLimits } from './alert-sections.ts';
+import { formatUtc, parseInstant, relativeTime, SEVERITY_MARKERS } from './card-text.ts';
 import { escapeForTextBlock } from './escape.ts';
 import { friendlyProductNames } from './product-names.ts';
 import { safeOpenUrl } from './safe-links.ts';
 import type { CardTextColor } from './text-colors.ts';
 import { NONCE_PLACEHOLDER } from './verbs.ts';
+
+export { relativeTime, SEVERITY_MARKERS } from './card-text.ts';
 
 export type CardMode = 'analyst' | 'readOnly';
 
@@ -30,6 +35,10 @@ export interface IncidentCardViewModelOptions {
   unifiedPortalBase?: string;
   /** Extra https hosts allowed for links (the local simulators); see safe-links.ts. */
   allowedLinkHosts?: readonly string[];
+  /** How many alerts and evidence items the collapsible sections show (default DEFAULT_SECTION_LIMITS). */
+  sectionLimits?: SectionLimits;
+  /** When the incident's acknowledgement deadline passed in the card's conversation (it is overdue there). */
+  overdueSince?: string;
 }
 
 export interface FactViewModel {
@@ -71,6 +80,11 @@ export interface IncidentCardViewModel {
   nonce: string;
   /** Edit actions are shown (analyst mode, incident not merged away). */
   canEdit: boolean;
+  /** Acknowledge is offered: an analyst's card of an incident nobody owns or works on yet. */
+  canAcknowledge: boolean;
+  /** "⏰ Overdue: not acknowledged by its 10:15 UTC deadline (25 min ago)", or ''. */
+  overdueNotice: string;
+  isOverdue: boolean;
   title: string;
   /** "Defender 29 · Sentinel 412 · created 3 h ago" */
   subtitle: string;
@@ -90,6 +104,8 @@ export interface IncidentCardViewModel {
   mergedNotice: string;
   isMerged: boolean;
   links: LinkViewModel[];
+  /** The collapsible Alerts and Evidence sections (alert-sections.ts). */
+  sections: AlertSectionsViewModel;
   severityChoices: ChoiceViewModel[];
   currentSeverity: string;
   commentMaxLength: number;
@@ -115,14 +131,7 @@ export const LIMITS = {
 } as const;
 
 // Colours: text-colors.ts says why text is only ever `default` or `accent`. Severity and states
-// get their hue from an emoji, which keeps its colours on light and dark themes alike.
-export const SEVERITY_MARKERS: Record<Severity, string> = {
-  high: '🔴',
-  medium: '🟠',
-  low: '🟡',
-  informational: '🔵',
-  unknown: '⚪',
-};
+// get their hue from an emoji (card-text.ts), which keeps its colours on light and dark themes alike.
 const SYNC_STATE_TEXT: Record<PortalSyncState, { text: string; color: CardTextColor }> = {
   inSync: { text: '✅ In sync', color: 'default' },
   pending: { text: '⏳ Pending', color: 'accent' },
@@ -143,10 +152,17 @@ export function buildIncidentCardViewModel(view: IncidentView, options: Incident
   const severity = primary?.severity ?? 'unknown';
   const comments = latestComments(view, nowMs);
 
+  const acknowledged = isAcknowledged([view.defender, view.sentinel]);
+  const overdueMs = acknowledged ? null : parseInstant(options.overdueSince);
+  const overdueNotice = overdueMs === null ? '' : `⏰ Overdue: not acknowledged by its ${formatUtc(overdueMs)} deadline (${relativeTime(overdueMs, nowMs)})`;
+
   return {
     linkId: view.linkId,
     nonce: NONCE_PLACEHOLDER,
     canEdit,
+    canAcknowledge: canEdit && !acknowledged && !isClosed([view.defender, view.sentinel]),
+    overdueNotice,
+    isOverdue: overdueNotice !== '',
     title: primary ? escapeForTextBlock(primary.title, LIMITS.title) || '(untitled incident)' : '(incident not found)',
     subtitle: subtitle(view, nowMs),
     severityText: severityText(view),
@@ -162,6 +178,7 @@ export function buildIncidentCardViewModel(view: IncidentView, options: Incident
     mergedNotice: merged,
     isMerged: merged !== '',
     links: links(view, options),
+    sections: buildAlertSections(view, options.sectionLimits ?? DEFAULT_SECTION_LIMITS, nowMs, options.allowedLinkHosts ?? []),
     severityChoices: SEVERITIES.map((value) => ({ title: SEVERITY_WORDS[value], value })),
     currentSeverity: severity === 'unknown' ? 'medium' : severity,
     // The inputs accept what an edit may carry (domain/edit-input.ts), no more and no less.
@@ -433,29 +450,4 @@ function unifiedPortalUrl(view: IncidentView, base: string, extraHosts: readonly
   const url = new URL(`incident2/${xdrId}/overview`, root.endsWith('/') ? root : `${root}/`);
   if (tenantId && /^[0-9A-Za-z-]{1,64}$/.test(tenantId)) url.searchParams.set('tid', tenantId);
   return safeOpenUrl(url.href, extraHosts);
-}
-
-function parseInstant(value: unknown): number | null {
-  if (typeof value !== 'string' || value === '') return null;
-  const ms = Date.parse(value);
-  return Number.isFinite(ms) ? ms : null;
-}
-
-/** "just now", "5 min ago", "3 h ago", "2 d ago"; older than a week: the UTC date. */
-export function relativeTime(thenMs: number, nowMs: number): string {
-  const seconds = Math.round((nowMs - thenMs) / 1000);
-  if (seconds < 0) return formatUtc(thenMs); // clock skew or a future date: say exactly when
-  if (seconds < 60) return 'just now';
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes} min ago`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 24) return `${hours} h ago`;
-  const days = Math.floor(hours / 24);
-  if (days <= 7) return `${days} d ago`;
-  return formatUtc(thenMs);
-}
-
-function formatUtc(ms: number): string {
-  const iso = new Date(ms).toISOString();
-  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 }

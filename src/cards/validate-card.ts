@@ -72,6 +72,7 @@ function checkCard(card: unknown, path: string, problems: CardProblem[], topLeve
   if (topLevel) {
     checkStrings(card, path, problems);
     checkInputIds(card, problems);
+    checkToggleTargets(card, problems);
   }
 }
 
@@ -173,6 +174,29 @@ function checkInputIds(card: Record<string, unknown>, problems: CardProblem[]): 
     Object.values(node).forEach(visit);
   };
   visit(card);
+}
+
+/** Element ids are unique, and every Action.ToggleVisibility names elements the card has. */
+function checkToggleTargets(card: Record<string, unknown>, problems: CardProblem[]): void {
+  const ids = new Set<string>();
+  const targets: string[] = [];
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (!isObject(node)) return;
+    const type = node['type'];
+    if (typeof type === 'string' && ELEMENT_TYPES.has(type) && !type.startsWith('Input.') && typeof node['id'] === 'string') {
+      if (ids.has(node['id'])) problems.push({ path: `element '${node['id']}'`, message: 'element ids must be unique in a card' });
+      ids.add(node['id']);
+    }
+    if (type === 'Action.ToggleVisibility') {
+      const elements = node['targetElements'];
+      if (!Array.isArray(elements) || elements.length === 0) problems.push({ path: 'Action.ToggleVisibility', message: 'needs targetElements' });
+      else for (const target of elements) targets.push(typeof target === 'string' ? target : isObject(target) && typeof target['elementId'] === 'string' ? target['elementId'] : '');
+    }
+    Object.values(node).forEach(visit);
+  };
+  visit(card);
+  for (const target of targets) if (!ids.has(target)) problems.push({ path: `Action.ToggleVisibility '${target}'`, message: 'targets an element the card does not have' });
 }
 
 function requireId(element: Record<string, unknown>, path: string, problems: CardProblem[]): void {

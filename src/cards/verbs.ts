@@ -11,6 +11,8 @@ export const CARD_VERBS = {
   addComment: 'addComment',
   /** Assigns the incident to the person who clicked. */
   assignToMe: 'assignToMe',
+  /** Takes ownership and sets the status to in progress, in one edit (shown while nobody has acknowledged it). */
+  acknowledge: 'acknowledge',
   /** Re-reads the incident and answers with a fresh card; also the Universal Actions refresh verb. */
   refreshCard: 'refreshCard',
 } as const;

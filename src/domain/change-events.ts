@@ -24,7 +24,8 @@ export interface IncidentView {
 }
 
 export interface FieldChange {
-  field: 'title' | 'description' | 'severity' | 'status' | 'classification' | 'owner' | 'tags' | 'productNames' | 'additionalData' | 'comment' | 'lastModifiedBy';
+  /** 'alerts': Defender's alerts or their evidence changed; from/to are { ids, digest } (sync/snapshot.ts AlertsFact). */
+  field: 'title' | 'description' | 'severity' | 'status' | 'classification' | 'owner' | 'tags' | 'productNames' | 'additionalData' | 'alerts' | 'comment' | 'lastModifiedBy';
   from: unknown;
   to: unknown;
   /** Where the change was made. */
@@ -37,12 +38,13 @@ export interface FieldChange {
   overridden?: { portal: Portal; value: unknown };
 }
 
-export const CHANGE_EVENT_KINDS = ['created', 'updated', 'merged', 'edit-outcome', 'card-registered'] as const;
+export const CHANGE_EVENT_KINDS = ['created', 'updated', 'merged', 'edit-outcome', 'card-registered', 'escalated'] as const;
 /**
  * 'created' | 'updated' | 'merged': the incident changed. 'edit-outcome': an analyst's edit request
  * moved on (written, verified, failed); `outcome` says how, recorded in the same transaction.
  * 'card-registered': a card message of the incident was posted outside the announcements (`target`),
- * to be kept current from now on.
+ * to be kept current from now on. 'escalated': the incident was not acknowledged by a conversation's
+ * deadline (`escalation`), recorded with its timer's firing.
  */
 export type ChangeEventKind = (typeof CHANGE_EVENT_KINDS)[number];
 
@@ -63,5 +65,7 @@ export interface ChangeEvent {
   outcome?: EditOutcome;
   /** Set on 'card-registered' events: the message to keep current. */
   target?: { conversationId: string; activityId: string };
+  /** Set on 'escalated' events: the conversation whose deadline passed, and that deadline. */
+  escalation?: { conversationId: string; dueAt: string };
   occurredAt: string;
 }

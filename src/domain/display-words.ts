@@ -2,6 +2,7 @@
 // notices, /list and the bot's replies, so that the same incident never reads "Active" in one
 // place and "new" in another, and no raw enum value ("truePositive", "inProgress") reaches a person.
 // Pure; imports only the domain.
+import type { AlertStatus, EvidenceKind, EvidenceVerdict } from './alerts.ts';
 import type { FieldName } from './edits.ts';
 import type { Classification, Owner, Portal, Severity, Status } from './incident.ts';
 
@@ -43,6 +44,33 @@ export function statusWord(portal: Portal, status: unknown): string | undefined 
   if (portal === 'sentinel' && status === 'active') return STATUS_WORDS.inProgress;
   return wordOf(STATUS_WORDS, status);
 }
+
+/** Defender's words for an alert's status. */
+export const ALERT_STATUS_WORDS: Record<AlertStatus, string> = {
+  new: 'New',
+  inProgress: 'In progress',
+  resolved: 'Resolved',
+  unknown: 'Unknown status',
+};
+
+/** Headings of the card's evidence groups, in the portal's words. */
+export const EVIDENCE_KIND_WORDS: Record<EvidenceKind, string> = {
+  account: 'Accounts',
+  device: 'Devices',
+  ip: 'IP addresses',
+  mailbox: 'Mailboxes',
+  file: 'Files',
+  process: 'Processes',
+  url: 'URLs',
+};
+
+/** An automated investigation's verdict on evidence; nothing is said of 'unknown'. */
+export const EVIDENCE_VERDICT_WORDS: Record<EvidenceVerdict, string> = {
+  malicious: 'Malicious',
+  suspicious: 'Suspicious',
+  unknown: '',
+  noThreatsFound: 'No threats found',
+};
 
 /** How an edit's fields are named in its outcome, on the card and in notices. */
 export const FIELD_WORDS: Record<FieldName, string> = {

@@ -1,6 +1,7 @@
 // The one incident model the bridge reasons about. Both portal clients map their wire formats
 // to and from it; sync, cards and commands never see a Graph or ARM DTO.
-// Pure: imports nothing of ours.
+// Pure: imports nothing of ours but the alert records it carries (types only).
+import type { AlertDetails } from './alerts.ts';
 
 export const PORTALS = ['defender', 'sentinel'] as const;
 export type Portal = (typeof PORTALS)[number];
@@ -80,6 +81,11 @@ export interface Incident {
   /** Tags the portal set itself: Graph systemTags <-> Sentinel AutoAssigned labels. Read-only. */
   systemTags: string[];
   additionalData: AdditionalData;
+  /**
+   * Defender only, when its alerts were read (`$expand=alerts`): the alerts and the evidence they
+   * name, bounded (domain/alerts.ts). Undefined otherwise: unknown, not "none".
+   */
+  alertDetails?: AlertDetails;
   comments: IncidentComment[];
   /**
    * Sentinel serves comments apart from the incident (additionalData.commentsCount tells how many);

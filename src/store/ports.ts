@@ -339,6 +339,12 @@ export interface ConversationRepository {
   /** Returns false when the conversation is unknown. */
   deactivate(id: string, reason: string): Promise<boolean>;
   listActive(filter?: { tenantId?: string }): Promise<ConversationRecord[]>;
+  /**
+   * A person's active personal chat with the bot (the chat whose reference's `user` is them), found
+   * by Entra object id or, failing that, by UPN (case-insensitive); null when the bot is not
+   * installed for them. The most recently updated one when there are several.
+   */
+  findPersonal(person: { objectId?: string | undefined; upn?: string | undefined }): Promise<ConversationRecord | null>;
 }
 
 export interface SubscriptionFilters {
@@ -367,6 +373,115 @@ export interface SubscriptionRepository {
   listForConversation(conversationId: string): Promise<SubscriptionRecord[]>;
   /** Subscriptions of active conversations only: what the notifier matches events against. */
   listActive(): Promise<SubscriptionRecord[]>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sent notices (notices sent once, whichever replica or redelivery gets there first)
+
+export interface NoticeLogRepository {
+  /** Claims the notice `key` before sending it: true for the first claimer, false ever after. */
+  claim(key: string, at: string): Promise<boolean>;
+  /** Gives up a claim whose send failed, so that a redelivery may send it. False when there was none. */
+  release(key: string): Promise<boolean>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Acknowledgement deadlines and escalation (per conversation)
+
+/** The severities a deadline can be set for. */
+export type DeadlineSeverity = Exclude<Severity, 'unknown'>;
+
+export interface EscalationContact {
+  upn: string;
+  /** Entra object id, when the directory knew them. */
+  objectId?: string;
+  displayName?: string;
+}
+
+export interface EscalationPolicy {
+  conversationId: string;
+  /** Seconds from an incident's creation (or from when the policy was set, if later) to its deadline. */
+  deadlines: Partial<Record<DeadlineSeverity, number>>;
+  contacts: EscalationContact[];
+  updatedBy: Actor | null;
+  updatedAt: string;
+}
+
+export const ESCALATION_TIMER_STATES = ['pending', 'cancelled', 'fired'] as const;
+export type EscalationTimerState = (typeof ESCALATION_TIMER_STATES)[number];
+
+/** One incident's acknowledgement deadline in one conversation. */
+export interface EscalationTimer {
+  conversationId: string;
+  linkId: string;
+  dueAt: string;
+  state: EscalationTimerState;
+  updatedAt: string;
+}
+
+export interface EscalationRepository {
+  getPolicy(conversationId: string): Promise<EscalationPolicy | null>;
+  /** Inserts or replaces a conversation's policy. */
+  setPolicy(policy: Omit<EscalationPolicy, 'updatedAt'>): Promise<EscalationPolicy>;
+  /** Removes the policy and every timer of the conversation. False when there was no policy. */
+  deletePolicy(conversationId: string): Promise<boolean>;
+  listPolicies(): Promise<EscalationPolicy[]>;
+  /**
+   * Sets a pending deadline: inserts it, or moves a still pending one to `dueAt`. A timer that fired
+   * or was cancelled stays as it is (an incident escalates once per conversation). Returns the timer
+   * as it is now.
+   */
+  scheduleTimer(conversationId: string, linkId: string, dueAt: string, now: string): Promise<EscalationTimer>;
+  /** Cancels the pending timers of an incident (every conversation, or one); returns how many. */
+  cancelTimers(linkId: string, now: string, conversationId?: string): Promise<number>;
+  /**
+   * Fires a pending timer due at exactly `dueAt` (a timer moved since is not this one): true for the
+   * one caller that fired it, false for everyone else, whatever the replicas.
+   */
+  fireTimer(conversationId: string, linkId: string, dueAt: string, now: string): Promise<boolean>;
+  /** A conversation's timers in one state, soonest due first. */
+  listTimers(conversationId: string, state: EscalationTimerState): Promise<EscalationTimer[]>;
+  getTimer(conversationId: string, linkId: string): Promise<EscalationTimer | null>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Triage records (what the digest and the deadlines read, without portal calls)
+
+/** One incident's triage facts, kept current from the change events. */
+export interface TriageRecord {
+  linkId: string;
+  pairId: string;
+  /** How analysts name it: the Defender id, else the Sentinel number. */
+  ref: string;
+  title: string;
+  severity: Severity;
+  open: boolean;
+  /** Someone owns it (either portal). */
+  assigned: boolean;
+  acknowledged: boolean;
+  /** The incident's creation in its portal. */
+  createdAt: string;
+  /** When the bridge first saw it acknowledged; null while it is not. */
+  acknowledgedAt: string | null;
+  /** Acknowledged already when the bridge first saw it: no time to acknowledge is known. */
+  acknowledgedOnFirstSight: boolean;
+  /** When the bridge saw it closed; null while open. */
+  resolvedAt: string | null;
+  /** What subscription filters match on (bot/subscription-filter.ts FilterSubject), as opaque JSON. */
+  subject: JsonObject;
+  updatedAt: string;
+}
+
+export interface TriageRepository {
+  get(linkId: string): Promise<TriageRecord | null>;
+  /** Inserts or replaces the record of `record.linkId`. */
+  put(record: Omit<TriageRecord, 'updatedAt'>): Promise<TriageRecord>;
+  /**
+   * Records that are open, or were created, acknowledged or resolved at or after `since`; oldest
+   * created first. Records of links merged into another are left out. At most `limit` (default
+   * 5,000, at most 20,000).
+   */
+  listActive(since: string, limit?: number): Promise<TriageRecord[]>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -669,6 +784,9 @@ export interface Repositories {
   quarantine: QuarantineRepository;
   parkedEvents: ParkedEventRepository;
   cardRefreshes: CardRefreshRepository;
+  notices: NoticeLogRepository;
+  escalations: EscalationRepository;
+  triage: TriageRepository;
 }
 
 export interface Store extends Repositories {

@@ -28,7 +28,16 @@
 //   process, so one is always attached (loops never throw out of a timer).
 // - stop({ graceful, timeout }) waits for active handlers up to `timeout` ms, then fails what is
 //   still running so it retries elsewhere; with a custom db adapter it does not close PGlite.
-import { PgBoss, fromPglite, type Job, type JobResult, type JobWithMetadata } from 'pg-boss';
+// - Schedules: `schedule(name, cron, data, { tz, key, missed })` keeps one row per (queue, key) in
+//   pg-boss's own table (an upsert), evaluated in `tz` with cron-parser, so a daily 09:00 stays
+//   09:00 local time across daylight-saving changes. Every instance runs a cron pass every
+//   `cronMonitorIntervalSeconds` (default 30) but only the one that claims the pass (a row update
+//   on the database's clock) sends, and the job it sends for an occurrence is throttled to one per
+//   occurrence: once across replicas. `missed: 'once'` sends one job for the latest occurrence that
+//   came due while no pass ran (all replicas down). Keys allow only [\w.\-/].
+// - `clock`: the source of time and timers; a `TestClock` drives an instance by hand and is
+//   attached to the schema (job_now()), so JavaScript and PostgreSQL agree on "now" (tests).
+import { PgBoss, fromPglite, type Clock, type Job, type JobResult, type JobWithMetadata } from 'pg-boss';
 import type { Db } from './db.ts';
 import { StoreError } from './errors.ts';
 import { assertSchemaName } from './schema-name.ts';
@@ -125,9 +134,28 @@ export interface QueueCounts {
   active: number;
 }
 
+/** A recurring job of a queue (pg-boss schedule). */
+export interface RecurringJob<T> {
+  key: string;
+  /** Five-field cron (minute hour day-of-month month day-of-week). */
+  cron: string;
+  /** IANA time zone the cron is read in. */
+  timeZone: string;
+  data: T;
+}
+
 export interface JobQueue {
   /** Idempotent; creates the dead letter queue first when one is named. */
   createQueue(definition: QueueDefinition): Promise<void>;
+  /**
+   * Sends `data` to `queue` at every occurrence of `cron` in `timeZone`, once per occurrence across
+   * every replica; one schedule per (queue, key): scheduling a key again replaces it. An occurrence
+   * missed while no replica ran is sent once when one runs again.
+   */
+  schedule<T extends object>(queue: string, recurring: RecurringJob<T>): Promise<void>;
+  /** Removes the schedule of `key`, if any. */
+  unschedule(queue: string, key: string): Promise<void>;
+  schedules<T>(queue: string): Promise<RecurringJob<T>[]>;
   send<T extends object>(queue: string, data: T, options?: SendOptions): Promise<string | null>;
   /**
    * Runs `handler` for each job; a throw fails that job (retried per the queue's settings, then
@@ -160,7 +188,11 @@ export interface JobQueueConfig {
    */
   monitorIntervalSeconds?: number;
   /** How often cron schedules are evaluated, seconds. Default: pg-boss's (30). */
+  cronMonitorIntervalSeconds?: number;
+  /** How often the jobs schedules send are fetched, seconds. Default: pg-boss's (5). */
   cronWorkerIntervalSeconds?: number;
+  /** pg-boss's clock; tests pass a TestClock to move time by hand. Default: the system clock. */
+  clock?: Clock;
 }
 
 const DEFAULT_QUEUE: Required<Omit<QueueDefinition, 'name' | 'deadLetter' | 'policy' | 'heartbeatSeconds'>> = {
@@ -203,7 +235,9 @@ export async function createJobQueue(config: JobQueueConfig): Promise<JobQueue> 
     schema,
     ...(config.superviseIntervalSeconds !== undefined ? { superviseIntervalSeconds: config.superviseIntervalSeconds } : {}),
     ...(config.monitorIntervalSeconds !== undefined ? { monitorIntervalSeconds: config.monitorIntervalSeconds } : {}),
+    ...(config.cronMonitorIntervalSeconds !== undefined ? { cronMonitorIntervalSeconds: config.cronMonitorIntervalSeconds } : {}),
     ...(config.cronWorkerIntervalSeconds !== undefined ? { cronWorkerIntervalSeconds: config.cronWorkerIntervalSeconds } : {}),
+    ...(config.clock !== undefined ? { clock: config.clock } : {}),
   };
   const boss =
     target.kind === 'pglite'
@@ -253,6 +287,26 @@ export async function createJobQueue(config: JobQueueConfig): Promise<JobQueue> 
 
   return {
     createQueue,
+
+    async schedule(queue, recurring) {
+      assertKnown(queue);
+      try {
+        await boss.schedule(queue, recurring.cron, recurring.data, { tz: recurring.timeZone, key: recurring.key, missed: 'once' });
+      } catch (error) {
+        const invalid = error instanceof Error && (error.name === 'AssertionError' || error instanceof RangeError);
+        throw new StoreError(invalid ? 'invalid-argument' : 'query-failed', `Could not schedule "${recurring.key}" on job queue "${queue}": ${(error as Error).message}`, { cause: error });
+      }
+    },
+
+    async unschedule(queue, key) {
+      assertKnown(queue);
+      await boss.unschedule(queue, key);
+    },
+
+    async schedules<T>(queue: string) {
+      const rows = await boss.getSchedules(queue);
+      return rows.map((row) => ({ key: row.key, cron: row.cron, timeZone: row.timezone, data: (row.data ?? {}) as T }));
+    },
 
     async send(queue, data, options = {}) {
       assertKnown(queue);

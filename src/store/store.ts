@@ -12,6 +12,9 @@ import { createSqlCursorRepository } from './sql/cursors.ts';
 import { createSqlEditRequestRepository } from './sql/edit-requests.ts';
 import { createSqlLeaseRepository } from './sql/leases.ts';
 import { createSqlLinkRepository } from './sql/links.ts';
+import { createSqlNoticeLogRepository } from './sql/notices.ts';
+import { createSqlEscalationRepository } from './sql/escalations.ts';
+import { createSqlTriageRepository } from './sql/triage.ts';
 import { createSqlParkedEventRepository } from './sql/parked-events.ts';
 import { createSqlQuarantineRepository } from './sql/quarantine.ts';
 import { createSqlRateLimitRepository } from './sql/rate-limits.ts';
@@ -36,6 +39,9 @@ export function createSqlRepositories(db: Db): Repositories {
     quarantine: createSqlQuarantineRepository(db),
     parkedEvents: createSqlParkedEventRepository(db),
     cardRefreshes: createSqlCardRefreshRepository(db),
+    notices: createSqlNoticeLogRepository(db),
+    escalations: createSqlEscalationRepository(db),
+    triage: createSqlTriageRepository(db),
   };
 }
 

@@ -50,7 +50,7 @@ export function toIncidentView(link: IncidentLink): IncidentView {
 }
 
 /** What a change event says; the link gives the rest. */
-export type ChangeEventInput = Pick<ChangeEvent, 'kind' | 'changes' | 'actor' | 'editRequestId' | 'outcome' | 'target' | 'occurredAt'>;
+export type ChangeEventInput = Pick<ChangeEvent, 'kind' | 'changes' | 'actor' | 'editRequestId' | 'outcome' | 'target' | 'escalation' | 'occurredAt'>;
 
 /**
  * The id is a digest of what the event says, so appending the same event again after a crash adds
@@ -62,7 +62,9 @@ export function changeEvent(link: IncidentLink, input: ChangeEventInput): NewCha
       ? [link.linkId, input.kind, input.editRequestId, outcomeShown(input.outcome ?? null)]
       : input.kind === 'card-registered'
         ? [link.linkId, input.kind, input.target, input.occurredAt]
-        : [link.linkId, input.kind, input.changes, input.editRequestId ?? null];
+        : input.kind === 'escalated'
+          ? [link.linkId, input.kind, input.escalation]
+          : [link.linkId, input.kind, input.changes, input.editRequestId ?? null];
   const id = createHash('sha256').update(JSON.stringify(identity)).digest('hex').slice(0, 40);
   return {
     id,
@@ -75,6 +77,7 @@ export function changeEvent(link: IncidentLink, input: ChangeEventInput): NewCha
     ...(input.editRequestId ? { editRequestId: input.editRequestId } : {}),
     ...(input.outcome ? { outcome: input.outcome } : {}),
     ...(input.target ? { target: input.target } : {}),
+    ...(input.escalation ? { escalation: input.escalation } : {}),
     occurredAt: input.occurredAt,
   };
 }

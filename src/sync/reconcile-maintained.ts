@@ -1,12 +1,15 @@
 // Facts the portals maintain themselves: product names, alert-derived data, last-modified-by.
 // The bridge never writes them; it announces when they change. Pure. Rules in reconcile.ts.
+import { createHash } from 'node:crypto';
+import type { AlertDetails } from '../domain/alerts.ts';
 import type { Incident, Portal } from '../domain/incident.ts';
 import type { FieldChange } from '../domain/change-events.ts';
 import { stringSetsEqual } from './projection.ts';
-import type { AlertFacts, ObservedFact, SyncedSnapshot } from './snapshot.ts';
+import type { AlertFacts, AlertsFact, ObservedFact, SyncedSnapshot } from './snapshot.ts';
 
 type Maintained = SyncedSnapshot['maintained'];
-type FactName = keyof Maintained;
+/** The facts both portals report; alerts are Defender's alone (observeAlerts). */
+type FactName = Exclude<keyof Maintained, 'alerts'>;
 
 interface FactModel<V> {
   read(incident: Incident): V;
@@ -105,12 +108,46 @@ export function decideMaintained(context: MaintainedContext): MaintainedDecision
     }
     return next;
   };
+  const alerts = observeAlerts(context.defender, context.previous?.alerts);
+  if (alerts.change) changes.push(alerts.change);
   return {
     maintained: {
       productNames: observe('productNames'),
       additionalData: observe('additionalData'),
       lastModifiedBy: observe('lastModifiedBy'),
+      ...(alerts.fact ? { alerts: alerts.fact } : {}),
     },
     changes,
+  };
+}
+
+/**
+ * The ids of the kept alerts and a digest of what they are and what they name. Not their activity
+ * times: an ongoing alert's last activity moves with every event it sees, which is not news.
+ */
+export function alertsFact(details: AlertDetails): AlertsFact {
+  const shown = {
+    alerts: details.alerts.map((alert) => [alert.id, alert.title, alert.severity, alert.status]),
+    evidence: details.evidence.map((item) => [item.kind, item.name, item.detail, item.verdict, item.alertCount]),
+    evidenceTotal: details.evidenceTotal,
+  };
+  return {
+    ids: details.alerts.map((alert) => alert.id).sort(),
+    digest: createHash('sha256').update(JSON.stringify(shown)).digest('hex').slice(0, 32),
+  };
+}
+
+/**
+ * Defender's alerts: a change is announced when what a card shows of them moves (a new alert, one
+ * resolved, new evidence). First sight, and a view read without its alerts, announce nothing.
+ */
+function observeAlerts(defender: Incident, previous: ObservedFact<AlertsFact> | undefined): { fact?: ObservedFact<AlertsFact>; change?: FieldChange } {
+  if (!defender.alertDetails) return previous ? { fact: previous } : {};
+  const value = alertsFact(defender.alertDetails);
+  if (!previous) return { fact: { announced: value, defender: value } };
+  if (previous.announced.digest === value.digest) return { fact: { ...previous, defender: value } };
+  return {
+    fact: { announced: value, defender: value },
+    change: { field: 'alerts', from: previous.announced, to: value, portal: 'defender', by: defender.lastModifiedBy },
   };
 }

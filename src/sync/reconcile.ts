@@ -27,8 +27,9 @@
  *    without one.
  * 3. Tags are a set merged per element: agreed ∪ added-on-either − removed-on-either, so concurrent
  *    tag edits on both portals all survive. A Sentinel incident seen for the first time only adds.
- * 4. Product names, alert data and last-modified-by are maintained by the portals: never written,
- *    announced when a portal's value moves to something not yet announced. A portal catching up
+ * 4. Product names, alert data, Defender's alerts and their evidence, and last-modified-by are
+ *    maintained by the portals: never written, announced when a portal's value moves to something
+ *    not yet announced. A portal catching up
  *    with the other is silent; so are changes to last-modified-by that name the bridge itself
  *    (`bridgeIdentities`, or any change on a portal the bridge wrote since the last poll) or that
  *    accompany another announced change from the same portal.

@@ -35,6 +35,16 @@ export interface AlertFacts {
 }
 
 /**
+ * What an incident's alerts show on a card, as a fact to announce changes of: the ids of the alerts
+ * the bridge keeps, and a digest of everything a card shows of them and their evidence (so a new
+ * alert, an alert resolved, or evidence added to one is a change). Defender's only.
+ */
+export interface AlertsFact {
+  ids: string[];
+  digest: string;
+}
+
+/**
  * A portal-maintained fact: what was last announced, and what each portal last showed. The two
  * portals may legitimately disagree (each counts alerts its own way), so a change is announced
  * when a portal's value moves AND differs from what was already announced; a portal catching up
@@ -76,6 +86,8 @@ export interface SyncedSnapshot extends SyncedFieldValues {
     productNames: ObservedFact<string[]>;
     additionalData: ObservedFact<AlertFacts>;
     lastModifiedBy: ObservedFact<string>;
+    /** Absent in snapshots stored before alerts were read, and until Defender's alerts are first read. */
+    alerts?: ObservedFact<AlertsFact>;
   };
   /** Keyed by fingerprintKey(commentFingerprint(text)). */
   comments: Record<string, CommentTally>;
@@ -154,12 +166,17 @@ function isAlertFacts(value: unknown): boolean {
   return isRecord(value) && typeof value.alertsCount === 'number' && isStringArray(value.tactics) && isStringArray(value.techniques);
 }
 
+function isAlertsFact(value: unknown): boolean {
+  return isRecord(value) && isStringArray(value.ids) && typeof value.digest === 'string';
+}
+
 function isMaintained(value: unknown): boolean {
   return (
     isRecord(value) &&
     isFact(value.productNames, isStringArray) &&
     isFact(value.additionalData, isAlertFacts) &&
-    isFact(value.lastModifiedBy, (item) => typeof item === 'string')
+    isFact(value.lastModifiedBy, (item) => typeof item === 'string') &&
+    (value.alerts === undefined || isFact(value.alerts, isAlertsFact))
   );
 }
 

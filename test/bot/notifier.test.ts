@@ -170,6 +170,22 @@ describe('one card per incident per conversation', () => {
     expect(reply?.activity.text).toContain('Jane Doe');
   });
 
+  test('a new alert updates the card in place, its Alerts section listing it, and the thread says "New alert: …"', async () => {
+    const { sender, notifier } = await setup();
+    const view = sampleView();
+    await notifier.handle(event(view, { kind: 'created' }));
+    await notifier.flush();
+    const withAlert = structuredClone(view);
+    const alert = { id: 'da7', title: 'Impossible travel activity', serviceSource: 'microsoftDefenderForCloudApps', severity: 'medium' as const, status: 'new' as const, firstActivityAt: '2024-05-01T09:00:00Z', lastActivityAt: '2024-05-01T09:30:00Z', techniques: [], webUrl: '' };
+    if (withAlert.defender) withAlert.defender.alertDetails = { alerts: [alert], evidence: [], evidenceTotal: 0 };
+    await notifier.handle(event(withAlert, { changes: [{ field: 'alerts', from: { ids: [], digest: 'a' }, to: { ids: ['da7'], digest: 'b' }, portal: 'defender', by: 'Microsoft Defender XDR' }] }));
+    await notifier.flush();
+    expect(sender.of('send')).toHaveLength(1);
+    expect(sender.of('update')).toHaveLength(1);
+    expect(JSON.stringify(sender.of('update')[0]?.activity)).toContain('Impossible travel activity');
+    expect(sender.of('reply').map((record) => record.activity.text)).toEqual(['New alert: Impossible travel activity (Defender for Cloud Apps, Medium)']);
+  });
+
   test('each subscribed conversation gets its own single card', async () => {
     const { sender, notifier } = await setup({ channels: { [CHANNEL]: {}, [OTHER_CHANNEL]: {} } });
     await notifier.handle(event(sampleView(), { kind: 'created' }));

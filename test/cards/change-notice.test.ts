@@ -143,3 +143,51 @@ describe('buildChangeNoticeText', () => {
     );
   });
 });
+
+describe('alert notices', () => {
+  const alert = (id: string, title: string, severity: 'high' | 'low' = 'high') => ({
+    id,
+    title,
+    serviceSource: 'microsoftDefenderForIdentity',
+    severity,
+    status: 'new' as const,
+    firstActivityAt: NOW,
+    lastActivityAt: NOW,
+    techniques: [],
+    webUrl: '',
+  });
+  const withAlerts = (alerts: ReturnType<typeof alert>[]) =>
+    typicalView({ defender: defenderIncident({ alertDetails: { alerts, evidence: [], evidenceTotal: 0 } }) });
+  const alertsChange = (from: string[], to: string[]): FieldChange => ({ field: 'alerts', from: { ids: from, digest: 'a' }, to: { ids: to, digest: 'b' }, portal: 'defender', by: 'Microsoft Defender XDR' });
+
+  test('a correlated alert: "New alert: <title> (<source>, <severity>)", escaped; new sources are not said twice', () => {
+    const incident = withAlerts([alert('a1', 'Old'), alert('a2', 'Suspected DCSync [click](https://evil.example)')]);
+    const text = buildChangeNoticeText(
+      event(
+        [
+          alertsChange(['a1'], ['a1', 'a2']),
+          { field: 'productNames', from: ['x'], to: ['x', 'y'], portal: 'defender', by: 'Microsoft Defender XDR' },
+          { field: 'additionalData', from: { alertsCount: 1 }, to: { alertsCount: 2 }, portal: 'defender', by: 'Microsoft Defender XDR' },
+        ],
+        { incident },
+      ),
+    );
+    expect(text).toBe('New alert: Suspected DCSync \\[click\\]\u200B\\(https:\u200B//evil.example\\) (Defender for Identity, High)');
+  });
+
+  test('more new alerts than are named are counted, those the bridge did not keep included', () => {
+    const incident = withAlerts([alert('a1', 'One'), alert('a2', 'Two', 'low'), alert('a3', 'Three')]);
+    const text = buildChangeNoticeText(
+      event([alertsChange([], ['a1', 'a2', 'a3']), { field: 'additionalData', from: { alertsCount: 0 }, to: { alertsCount: 5 }, portal: 'defender', by: 'X' }], { incident }),
+    );
+    expect(text).toBe('New alert: One (Defender for Identity, High); New alert: Three (Defender for Identity, High); +3 more new alerts');
+  });
+
+  test('alerts whose evidence or status changed are said to have changed, unless a field change beside them says why', () => {
+    const incident = withAlerts([alert('a1', 'One')]);
+    expect(buildChangeNoticeText(event([alertsChange(['a1'], ['a1'])], { incident }))).toBe('Alerts and evidence updated');
+    expect(
+      buildChangeNoticeText(event([alertsChange(['a1'], ['a1']), { field: 'severity', from: 'medium', to: 'high', portal: 'defender', by: 'Defender' }], { incident })),
+    ).toBe('Severity Medium → High by Defender in Defender');
+  });
+});

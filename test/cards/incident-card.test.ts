@@ -8,7 +8,7 @@ import { assertValidCard, validateCard } from '../../src/cards/validate-card.ts'
 import { ALL_CARD_VERBS, NONCE_PLACEHOLDER } from '../../src/cards/verbs.ts';
 import { buildIncidentCardViewModel } from '../../src/cards/incident-view-model.ts';
 import { MAX_COMMENT_CHARS } from '../../src/domain/edit-input.ts';
-import { defenderIncident, hostileView, NOW, outcome, SIM_HOST, typicalView } from './fixtures/incidents.ts';
+import { defenderIncident, hostileView, NOW, outcome, sentinelIncident, SIM_HOST, typicalView } from './fixtures/incidents.ts';
 
 /** Every node of the card with the given type, depth-first. */
 function findAll(node: unknown, type: string): Record<string, unknown>[] {
@@ -98,10 +98,30 @@ describe('renderIncidentCard snapshots', () => {
   });
 });
 
+describe('overdue', () => {
+  const unacknowledged = () => typicalView({ defender: defenderIncident({ owner: null }), sentinel: sentinelIncident({ owner: null, status: 'new' }) });
+
+  test('a card whose deadline passed in its conversation says so at the top, until someone acknowledges it', () => {
+    const card = renderIncidentCard(unacknowledged(), { mode: 'analyst', now: NOW, overdueSince: '2026-03-02T09:35:00Z' });
+    assertValidCard(card);
+    expect(card.body?.[0]).toMatchObject({ type: 'Container', style: 'attention', items: [{ text: '⏰ Overdue: not acknowledged by its 2026-03-02 09:35 UTC deadline (25 min ago)' }] });
+    expect(allText(renderIncidentCard(typicalView(), { mode: 'analyst', now: NOW, overdueSince: '2026-03-02T09:35:00Z' }))).not.toContain('Overdue');
+    expect(allText(renderIncidentCard(unacknowledged(), { mode: 'analyst', now: NOW }))).not.toContain('Overdue');
+  });
+});
+
 describe('renderIncidentCard behaviour', () => {
-  test('analyst mode offers every edit verb; every action carries linkId and the nonce placeholder', () => {
-    const card = renderIncidentCard(typicalView(), { mode: 'analyst', now: NOW });
+  test('analyst mode offers every edit verb (Acknowledge while nobody has); every action carries linkId and the nonce placeholder', () => {
+    const unacknowledged = typicalView({
+      defender: defenderIncident({ owner: null }),
+      sentinel: sentinelIncident({ owner: null, status: 'new' }),
+    });
+    const card = renderIncidentCard(unacknowledged, { mode: 'analyst', now: NOW });
+    assertValidCard(card);
     expect(new Set(verbs(card))).toEqual(new Set(ALL_CARD_VERBS));
+    expect(card.actions?.[0]).toMatchObject({ type: 'Action.Execute', title: 'Acknowledge', verb: 'acknowledge' });
+    expect(verbs(renderIncidentCard(typicalView(), { mode: 'analyst', now: NOW }))).not.toContain('acknowledge');
+    expect(verbs(renderIncidentCard(unacknowledged, { mode: 'readOnly', now: NOW }))).not.toContain('acknowledge');
     for (const action of findAll(card.actions, 'Action.Execute')) {
       expect(action['data']).toEqual({ linkId: 'link-29', nonce: NONCE_PLACEHOLDER });
     }

@@ -8,7 +8,10 @@
 // 2. Both simulated portals show the edits under the analyst's name, and the analyst as owner. Severity: Graph cannot write
 //    it, so the bridge writes Sentinel and the portals' own mirroring (nativeSync on) carries it to
 //    Defender; the bridge leaves an audit comment in Defender naming the analyst.
-// 3. A connector change approved in the Playground (issue 5). The Playground has ONE signed-in user
+// 3. Issue 12: the card's Alerts and Evidence sections opened (the sample alert carries evidence in
+//    Graph's shapes), a second incident acknowledged from its card (owner and status in both
+//    portals), and "/digest" answered with the digest card. Screenshots for the README.
+// 4. A connector change approved in the Playground (issue 5). The Playground has ONE signed-in user
 //    (its TenantManager fixes "me" from .m365agentsplayground.yml's currentUser; the UI has no user
 //    switcher) and ignores the card's `refresh` (no per-user views). So: the Playground user (Alex,
 //    an approver) sets the approvers' channel in the UI; the request is filed over HTTP as another
@@ -22,10 +25,11 @@ import { SETTING_KEYS } from '../../src/store/ports.ts';
 import { createConnectorSettingsClient } from '../../src/portals/index.ts';
 import { ADDED_TAG, HOSTILE_COMMENT, describeIncidentCardFlow, targetSeverity, type FlowSession } from './support/incident-card-flow.ts';
 import { PLAYGROUND_DEFAULTS } from './support/playground.ts';
-import { startProductOverSimulators, waitUntil, type ProductBot } from './support/product.ts';
+import { SAMPLE_EVIDENCE, startProductOverSimulators, waitUntil, type ProductBot } from './support/product.ts';
 import { E2E_RESULTS } from './support/results.ts';
 const STEP_TIMEOUT_MS = 30_000;
 const ATTRIBUTION = `[${PLAYGROUND_DEFAULTS.userName} via incident-bridge]`;
+const CHANGE_NOTE = `[${PLAYGROUND_DEFAULTS.userName} via incident-bridge · change]`;
 
 /** The Playground's default users (its built-in .m365agentsplayground.yml): the signed-in approver and a colleague. */
 const ALEX = { id: 'user-id-0', name: PLAYGROUND_DEFAULTS.userName, aadObjectId: '00000000-0000-0000-0000-0000000000020' };
@@ -80,9 +84,88 @@ describeIncidentCardFlow('issues 4 and 5 in the Agents Playground (the real prod
           expect(defender.assignedTo).toBe(PLAYGROUND_DEFAULTS.userPrincipalName);
           const defenderComments = defender.comments.map((comment) => withoutRef(comment.comment));
           expect(defenderComments).toContain(`${ATTRIBUTION} ${HOSTILE_COMMENT}`);
-          const notes = defenderComments.filter((text) => text.startsWith(`[${PLAYGROUND_DEFAULTS.userName} via incident-bridge · change] `));
-          expect(notes.some((text) => /changed severity to (Low|Medium|High|Informational)/.test(text))).toBe(true);
+          // The change note is marked as one: "[Alex Wilber via incident-bridge · change] severity High".
+          expect(defenderComments.some((text) => text.startsWith(CHANGE_NOTE) && /severity/i.test(text))).toBe(true);
           expect(bot.backgroundErrors()).toEqual([]);
+        })();
+      },
+      STEP_TIMEOUT_MS,
+    );
+
+    test(
+      "the card's Alerts and Evidence sections open: the alert with its source, severity, MITRE techniques and Defender link; the evidence defanged, never a link",
+      async () => {
+        const { ui, card, screenshotsDir, step } = session();
+        await step('8a-alerts', async () => {
+          // An Action.OpenUrl renders as a button with the link role, labelled by its title (its URL in `title`).
+          const openAlert = card.getByRole('link', { name: 'Open alert' });
+          expect(await openAlert.isVisible()).toBe(false);
+          await ui.clickAction(card, 'Alerts (1)');
+          await openAlert.waitFor({ state: 'visible' });
+          await card.getByText('Defender for Endpoint · Medium', { exact: false }).waitFor();
+          await card.getByText('MITRE T1059.001, T1105', { exact: false }).waitFor();
+          await ui.clickAction(card, `Evidence (${SAMPLE_EVIDENCE.length})`);
+          await card.getByText('fin-laptop-07[.]contoso[.]example — Windows11 23H2 · 1 alert', { exact: false }).waitFor();
+          // The attacker's URL is shown defanged (the URL and the process's command line), and no
+          // link anywhere on the card points to it.
+          expect(await card.getByText('evil[.]example/stage2[.]ps1', { exact: false }).count()).toBe(2);
+          expect(await card.locator('a[href*="evil.example"], [title*="evil.example"]').count()).toBe(0);
+          await ui.screenshot(card, join(screenshotsDir, 'incident-card-alerts.png'));
+        })();
+      },
+      STEP_TIMEOUT_MS,
+    );
+
+    test(
+      'Acknowledge on a new incident\'s card takes it and sets it in progress, in both portals',
+      async () => {
+        const { bot, ui, step } = session();
+        await step('8b-acknowledge', async () => {
+          const second = await bot.raiseIncident({ serviceSource: 'azureAdIdentityProtection', title: 'Unfamiliar sign-in properties for jenny.kim', severity: 'high', category: 'InitialAccess', mitreTechniques: ['T1078'] });
+          const cards = ui.cardsContaining('Unfamiliar sign-in properties for jenny.kim');
+          await cards.first().waitFor();
+          const card = cards.first();
+          await card.locator('button[title="Acknowledge"]').waitFor();
+          await ui.clickAction(card, 'Acknowledge');
+          // One edit: owner and status in one notice, from Teams.
+          await ui.waitForBotText(/tatus Active → In progress/);
+          await ui.factValue(card, 'Status').getByText('In progress').waitFor();
+          expect(await card.locator('button[title="Acknowledge"]').count()).toBe(0);
+          const control = bot.simulators.control;
+          const defender = await waitUntil('Defender to show the acknowledgement', () => {
+            const incident = control.defenderIncidents().find((candidate) => candidate.id === second.defenderId);
+            return incident?.status === 'inProgress' && incident.assignedTo === PLAYGROUND_DEFAULTS.userPrincipalName ? incident : null;
+          });
+          expect(defender.assignedTo).toBe(PLAYGROUND_DEFAULTS.userPrincipalName);
+          const sentinel = await waitUntil('Sentinel to show the acknowledgement', () => {
+            const incident = control.sentinelCounterpart(second.defenderId);
+            return incident?.status === 'Active' && incident.owner.userPrincipalName === PLAYGROUND_DEFAULTS.userPrincipalName ? incident : null;
+          });
+          expect(sentinel.status).toBe('Active');
+        })();
+      },
+      STEP_TIMEOUT_MS,
+    );
+
+    test(
+      '"@bot /digest" posts the digest card: open incidents by severity, the last 24 hours, medians',
+      async () => {
+        const { bot, ui, screenshotsDir, step } = session();
+        await step('8c-digest', async () => {
+          // One more, which nobody takes: the digest lists it as the oldest unassigned.
+          const unassigned = 'Mass download by a single user';
+          await bot.raiseIncident({ serviceSource: 'microsoftCloudAppSecurity', title: unassigned, severity: 'low', category: 'Exfiltration' });
+          await ui.cardsContaining(unassigned).first().waitFor();
+          await ui.sendMessage('/digest', { mentionBot: true });
+          await ui.waitForBotText('Incident digest');
+          const digest = ui.cardsContaining('Incident digest').last();
+          await digest.getByText('Median time to acknowledge (7 d)').waitFor();
+          // The sample incident, the acknowledged one and the unassigned one: all open, all raised today.
+          await digest.getByText(/^3 open · as of/).waitFor();
+          expect((await ui.factValue(digest, 'New in the last 24 h').innerText()).trim()).toBe('3');
+          await digest.getByText('Oldest unassigned (1)').waitFor();
+          await digest.getByText(unassigned, { exact: false }).waitFor();
+          await ui.screenshot(digest, join(screenshotsDir, 'digest.png'));
         })();
       },
       STEP_TIMEOUT_MS,

@@ -31,6 +31,12 @@ import {
   type Lease,
   type LeaseRepository,
   type LinkRepository,
+  type NoticeLogRepository,
+  type EscalationPolicy,
+  type EscalationRepository,
+  type EscalationTimer,
+  type TriageRecord,
+  type TriageRepository,
   type ParkedEvent,
   type ParkedEventRepository,
   type PortalCursor,
@@ -52,6 +58,8 @@ import { retryAfterMsFor, validateBucket } from '../../src/store/sql/rate-limits
 import { assertParkedEvent, DEFAULT_PARKED_LIST_LIMIT, MAX_PARKED_LIST_LIMIT } from '../../src/store/sql/parked-events.ts';
 import { assertQuarantineEntry, DEFAULT_QUARANTINE_LIST_LIMIT, MAX_QUARANTINE_LIST_LIMIT } from '../../src/store/sql/quarantine.ts';
 import { isStorableText } from '../../src/domain/untrusted-text.ts';
+import { isoParam } from '../../src/store/sql/rows.ts';
+import { DEFAULT_TRIAGE_LIST_LIMIT, MAX_TRIAGE_LIST_LIMIT } from '../../src/store/sql/triage.ts';
 
 export interface MemoryStoreOptions {
   /** Clock for createdAt/updatedAt and lease expiry. Default: the real clock. */
@@ -80,6 +88,11 @@ interface State {
   quarantine: Map<string, QuarantinedRecord>;
   parked: Map<string, ParkedEvent>;
   refreshes: Map<string, CardRefresh>;
+  /** Sent notice key -> when it was claimed. */
+  notices: Map<string, string>;
+  escalationPolicies: Map<string, EscalationPolicy>;
+  escalationTimers: Map<string, EscalationTimer>;
+  triage: Map<string, TriageRecord>;
   /** Recency counter per record (the SQL store's touch_seq / created_seq). */
   tick: number;
   order: Map<string, number>;
@@ -107,6 +120,10 @@ function emptyState(): State {
     quarantine: new Map(),
     parked: new Map(),
     refreshes: new Map(),
+    notices: new Map(),
+    escalationPolicies: new Map(),
+    escalationTimers: new Map(),
+    triage: new Map(),
     tick: 0,
     order: new Map(),
   };
@@ -394,6 +411,111 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
             .sort((a, b) => compareText(a.id, b.id)),
         ),
       ),
+    findPersonal: (person) =>
+      op(() => {
+        const fold = (value: unknown) => (typeof value === 'string' ? value.toLowerCase() : undefined);
+        const userOf = (c: ConversationRecord) => (c.reference['user'] ?? {}) as Record<string, unknown>;
+        const byId = (c: ConversationRecord) => person.objectId !== undefined && fold(userOf(c)['aadObjectId']) === fold(person.objectId);
+        const byUpn = (c: ConversationRecord) => person.upn !== undefined && fold(userOf(c)['userPrincipalName']) === fold(person.upn);
+        const found = [...state.conversations.values()]
+          .filter((c) => c.active && c.scope === 'personal' && (byId(c) || byUpn(c)))
+          .sort((a, b) => Number(byId(b)) - Number(byId(a)) || compareText(b.updatedAt, a.updatedAt))[0];
+        return copy(found ?? null);
+      }),
+  };
+
+  const timerKey = (conversationId: string, linkId: string) => `${conversationId}\u0000${linkId}`;
+  const escalations: EscalationRepository = {
+    getPolicy: (conversationId) => op(() => copy(state.escalationPolicies.get(conversationId) ?? null)),
+    setPolicy: (policy) =>
+      op(() => {
+        if (policy.conversationId === '') throw new StoreError('invalid-argument', 'An escalation policy needs a conversation id.');
+        const stored: EscalationPolicy = copy({ ...policy, updatedAt: nowIso() });
+        state.escalationPolicies.set(policy.conversationId, stored);
+        return copy(stored);
+      }),
+    deletePolicy: (conversationId) =>
+      op(() => {
+        for (const [key, timer] of state.escalationTimers) if (timer.conversationId === conversationId) state.escalationTimers.delete(key);
+        return state.escalationPolicies.delete(conversationId);
+      }),
+    listPolicies: () => op(() => copy([...state.escalationPolicies.values()].sort((a, b) => compareText(a.conversationId, b.conversationId)))),
+    scheduleTimer: (conversationId, linkId, dueAt, now) =>
+      op(() => {
+        const key = timerKey(conversationId, linkId);
+        const existing = state.escalationTimers.get(key);
+        const due = isoParam(dueAt, 'dueAt');
+        if (!existing) state.escalationTimers.set(key, { conversationId, linkId, dueAt: due, state: 'pending', updatedAt: isoParam(now, 'now') });
+        else if (existing.state === 'pending' && existing.dueAt !== due) state.escalationTimers.set(key, { ...existing, dueAt: due, updatedAt: isoParam(now, 'now') });
+        return copy(state.escalationTimers.get(key) as EscalationTimer);
+      }),
+    cancelTimers: (linkId, now, conversationId) =>
+      op(() => {
+        let cancelled = 0;
+        for (const timer of state.escalationTimers.values()) {
+          if (timer.linkId !== linkId || timer.state !== 'pending' || (conversationId !== undefined && timer.conversationId !== conversationId)) continue;
+          timer.state = 'cancelled';
+          timer.updatedAt = isoParam(now, 'now');
+          cancelled += 1;
+        }
+        return cancelled;
+      }),
+    fireTimer: (conversationId, linkId, dueAt, now) =>
+      op(() => {
+        const timer = state.escalationTimers.get(timerKey(conversationId, linkId));
+        if (!timer || timer.state !== 'pending' || timer.dueAt !== isoParam(dueAt, 'dueAt')) return false;
+        timer.state = 'fired';
+        timer.updatedAt = isoParam(now, 'now');
+        return true;
+      }),
+    listTimers: (conversationId, timerState) =>
+      op(() =>
+        copy(
+          [...state.escalationTimers.values()]
+            .filter((timer) => timer.conversationId === conversationId && timer.state === timerState)
+            .sort((a, b) => compareText(a.dueAt, b.dueAt) || compareText(a.linkId, b.linkId)),
+        ),
+      ),
+    getTimer: (conversationId, linkId) => op(() => copy(state.escalationTimers.get(timerKey(conversationId, linkId)) ?? null)),
+  };
+
+  const triage: TriageRepository = {
+    get: (linkId) => op(() => copy(state.triage.get(linkId) ?? null)),
+    put: (record) =>
+      op(() => {
+        if (record.linkId === '') throw new StoreError('invalid-argument', 'A triage record needs a link id.');
+        const stored: TriageRecord = copy({
+          ...record,
+          createdAt: isoParam(record.createdAt, 'createdAt'),
+          acknowledgedAt: record.acknowledgedAt === null ? null : isoParam(record.acknowledgedAt, 'acknowledgedAt'),
+          resolvedAt: record.resolvedAt === null ? null : isoParam(record.resolvedAt, 'resolvedAt'),
+          updatedAt: nowIso(),
+        });
+        state.triage.set(record.linkId, stored);
+        return copy(stored);
+      }),
+    listActive: (since, limit) =>
+      op(() => {
+        const from = isoParam(since, 'since');
+        const latest = (record: TriageRecord) => [record.createdAt, record.acknowledgedAt, record.resolvedAt].filter((at): at is string => at !== null).sort().at(-1) ?? '';
+        return copy(
+          [...state.triage.values()]
+            .filter((record) => (record.open || latest(record) >= from) && !state.links.get(record.linkId)?.mergedIntoLinkId)
+            .sort((a, b) => compareText(a.createdAt, b.createdAt) || compareText(a.linkId, b.linkId))
+            .slice(0, clampLimit(limit, DEFAULT_TRIAGE_LIST_LIMIT, MAX_TRIAGE_LIST_LIMIT)),
+        );
+      }),
+  };
+
+  const notices: NoticeLogRepository = {
+    claim: (key, at) =>
+      op(() => {
+        if (key === '') throw new StoreError('invalid-argument', 'A notice needs a non-empty key.');
+        if (state.notices.has(key)) return false;
+        state.notices.set(key, at);
+        return true;
+      }),
+    release: (key) => op(() => state.notices.delete(key)),
   };
 
   const subscriptions: SubscriptionRepository = {
@@ -794,7 +916,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       }),
   };
 
-  const repositories: Repositories = { cursors, links, editRequests, changeEvents, conversations, subscriptions, cards, approvals, settings, audit, rateLimits, leases, quarantine, parkedEvents, cardRefreshes };
+  const repositories: Repositories = { cursors, links, editRequests, changeEvents, conversations, subscriptions, cards, approvals, settings, audit, rateLimits, leases, quarantine, parkedEvents, cardRefreshes, notices, escalations, triage };
   return {
     ...repositories,
     async transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {

@@ -121,4 +121,21 @@ describe('group membership through Microsoft Graph', () => {
     expect(refused).toMatchObject({ portal: 'directory', code: 'unauthorized' });
     expect((refused as Error).message).toContain(SOC_TENANT);
   });
+
+  test('a user is found by object id or UPN with their name; an unknown one is null; a missing permission is a coded error', async () => {
+    const pair = { tenantId: PAIR_TENANT, identity: { clientId: READER.clientId, clientSecret: READER.clientSecret } };
+    const directories = createTenantDirectories({ graphEndpoint: sims.url, authorityHost: sims.url, caCertPem: sims.caCertPem, sources: { pairs: [pair], app: pair } });
+    const ann = { objectId: ANN.id, upn: ANN.userPrincipalName, displayName: 'Ann' };
+    expect(await directories.findUser(PAIR_TENANT, { objectId: ANN.id })).toEqual(ann);
+    expect(await directories.findUser(PAIR_TENANT, { upn: 'ANN@contoso.example' })).toEqual(ann);
+    expect(await directories.findUser(PAIR_TENANT, { upn: 'nobody@contoso.example' })).toBeNull();
+    expect(await directories.findUser(PAIR_TENANT, { upn: 'not a upn' })).toBeNull();
+    const noUsers = createTenantDirectories({
+      graphEndpoint: sims.url,
+      authorityHost: sims.url,
+      caCertPem: sims.caCertPem,
+      sources: { pairs: [{ tenantId: PAIR_TENANT, identity: { clientId: NO_GROUPS.clientId, clientSecret: NO_GROUPS.clientSecret } }], app: undefined },
+    });
+    expect(await noUsers.findUser(PAIR_TENANT, { upn: ANN.userPrincipalName }).catch((error: unknown) => error)).toMatchObject({ portal: 'directory', code: 'forbidden' });
+  });
 });

@@ -209,6 +209,23 @@ describe('portal-maintained facts', () => {
     expect(changesOf(incident, 'productNames')).toHaveLength(1);
   });
 
+  test("a correlated alert with evidence is announced once as an alerts change, and the view carries it with the evidence counted per alert", async () => {
+    const user = { '@odata.type': '#microsoft.graph.security.userEvidence', userAccount: { accountName: 'alice', domainName: 'CONTOSO', userPrincipalName: 'alice@contoso.com' } };
+    const incident = await h.newIncident('Alerts and evidence', { correlationKey: 'evidence-1' });
+    const raised = h.control.raiseAlert({ serviceSource: 'azureAdIdentityProtection', title: 'Unfamiliar sign-in properties', severity: 'high', correlationKey: 'evidence-1', evidence: [user] });
+    h.control.raiseAlert({ serviceSource: 'microsoftDefenderForCloudApps', title: 'Impossible travel activity', severity: 'medium', correlationKey: 'evidence-1', evidence: [user] });
+    await waitFor('an alerts change naming both new alerts', () => changesOf(incident, 'alerts').some((change) => (change.to as { ids: string[] }).ids.length === 3));
+    const link = await h.link(incident.defenderId);
+    const details = link?.defenderView?.alertDetails;
+    expect(details?.alerts.map((alert) => alert.title)).toEqual(expect.arrayContaining(['Unfamiliar sign-in properties', 'Impossible travel activity']));
+    expect(details?.alerts[0]?.id).toBe(raised.alertId); // open, high: the most relevant
+    expect(details?.evidence).toEqual([{ kind: 'account', name: 'alice@contoso.com', detail: '', verdict: 'unknown', alertCount: 2 }]);
+    await h.afterPolls(2);
+    const announcedIds = changesOf(incident, 'alerts').map((change) => (change.to as { ids: string[] }).ids.length);
+    expect(announcedIds.at(-1)).toBe(3);
+    expect(new Set(announcedIds).size).toBe(announcedIds.length);
+  });
+
   test('last-modified-by is announced on its own, never written', async () => {
     const incident = await h.newIncident('Last modified by');
     // summary is not a synced field: the only visible news is who touched the incident.

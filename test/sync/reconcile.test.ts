@@ -1,4 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
+import type { AlertDetails, IncidentAlert } from '../../src/domain/alerts.ts';
 import type { Incident } from '../../src/domain/incident.ts';
 import { CodedError } from '../../src/domain/errors.ts';
 import { formatBridgeComment } from '../../src/domain/attribution.ts';
@@ -456,6 +457,61 @@ describe('portal-maintained facts', () => {
     const defender = { ...pair.defender, title: 'x', lastModifiedBy: 'dana@contoso.com', lastUpdatedAt: at(10) };
     const result = run({ defender, sentinel: pair.sentinel, snapshot });
     expect(result.changes).toEqual([expect.objectContaining({ field: 'title', by: 'dana@contoso.com' })]);
+  });
+});
+
+describe("Defender's alerts and evidence", () => {
+  const alert = (id: string, status: IncidentAlert['status'] = 'new'): IncidentAlert => ({
+    id,
+    title: `Alert ${id}`,
+    serviceSource: 'microsoftDefenderForEndpoint',
+    severity: 'medium',
+    status,
+    firstActivityAt: at(0),
+    lastActivityAt: at(0),
+    techniques: [],
+    webUrl: '',
+  });
+  const details = (alerts: IncidentAlert[], evidence: AlertDetails['evidence'] = []): AlertDetails => ({ alerts, evidence, evidenceTotal: evidence.length });
+  const device = { kind: 'device' as const, name: 'ws-1', detail: '', verdict: 'unknown' as const, alertCount: 1 };
+
+  test('a new alert is announced once (ids before and after), with no write; Sentinel never reports alerts', () => {
+    const { pair, snapshot } = settle(defenderIncident({ alertDetails: details([alert('a1')]) }), sentinelIncident());
+    const defender = { ...pair.defender, alertDetails: details([alert('a1'), alert('a2')]), lastUpdatedAt: at(10), lastModifiedBy: 'Microsoft Defender XDR' };
+    const result = run({ defender, sentinel: pair.sentinel, snapshot });
+    expect(result.writes).toEqual({ defender: {}, sentinel: {} });
+    const change = result.changes.find((candidate) => candidate.field === 'alerts');
+    expect(change).toMatchObject({ portal: 'defender', from: { ids: ['a1'] }, to: { ids: ['a1', 'a2'] } });
+    expectQuiet(run({ defender, sentinel: { ...pair.sentinel, lastUpdatedAt: at(11) }, snapshot: result.nextSnapshot }));
+  });
+
+  test('evidence added to an alert, or an alert resolved, is a change too; the same alerts read again are not', () => {
+    const { pair, snapshot } = settle(defenderIncident({ alertDetails: details([alert('a1')]) }), sentinelIncident());
+    const withEvidence = { ...pair.defender, alertDetails: details([alert('a1')], [device]), lastUpdatedAt: at(10) };
+    expect(run({ defender: withEvidence, sentinel: pair.sentinel, snapshot }).changes.map((change) => change.field)).toContain('alerts');
+    const resolved = { ...pair.defender, alertDetails: details([alert('a1', 'resolved')]), lastUpdatedAt: at(10) };
+    expect(run({ defender: resolved, sentinel: pair.sentinel, snapshot }).changes.map((change) => change.field)).toContain('alerts');
+    expectQuiet(run({ defender: { ...pair.defender, alertDetails: details([alert('a1')]) }, sentinel: pair.sentinel, snapshot }));
+    // An ongoing alert's last activity moving is not news.
+    expectQuiet(run({ defender: { ...pair.defender, alertDetails: details([{ ...alert('a1'), lastActivityAt: at(30) }]) }, sentinel: pair.sentinel, snapshot }));
+  });
+
+  test('a view read without its alerts (a PATCH answer) forgets nothing and announces nothing', () => {
+    const { pair, snapshot } = settle(defenderIncident({ alertDetails: details([alert('a1')]) }), sentinelIncident());
+    const { alertDetails: _omitted, ...withoutAlerts } = pair.defender;
+    const result = run({ defender: withoutAlerts, sentinel: pair.sentinel, snapshot });
+    expectQuiet(result);
+    expect(result.nextSnapshot.maintained.alerts).toEqual(snapshot.maintained.alerts);
+  });
+
+  test('a snapshot stored before alerts were read is valid; the first read of the alerts is the starting point, not news', () => {
+    const { pair, snapshot } = settle(defenderIncident(), sentinelIncident());
+    const { alerts: _none, ...maintained } = snapshot.maintained;
+    const older = parseSyncedSnapshot(JSON.parse(JSON.stringify({ ...snapshot, maintained })));
+    expect(older?.maintained.alerts).toBeUndefined();
+    const result = run({ defender: { ...pair.defender, alertDetails: details([alert('a1')]) }, sentinel: pair.sentinel, snapshot: older });
+    expectQuiet(result);
+    expect(result.nextSnapshot.maintained.alerts?.announced.ids).toEqual(['a1']);
   });
 });
 

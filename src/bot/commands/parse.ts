@@ -14,6 +14,7 @@ import {
 } from '../../domain/incident.ts';
 import { commentProblem, MAX_COMMENT_CHARS, tagCountProblem, tagProblem } from '../../domain/edit-input.ts';
 import { parseWholeNumber, typedTextProblem } from '../../domain/untrusted-input.ts';
+import { parseDuration, type DeadlineSeverity } from '../../domain/triage.ts';
 import type { IncidentListFilter } from '../../sync/api.ts';
 import type { SubscriptionFilters } from '../../store/ports.ts';
 
@@ -29,6 +30,9 @@ export const COMMAND_NAMES = [
   'subscribe',
   'unsubscribe',
   'subscriptions',
+  'ack',
+  'escalation',
+  'digest',
 ] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
@@ -47,6 +51,9 @@ export const COMMAND_USAGE: Record<CommandName, string> = {
   subscribe: '/subscribe [minSeverity=high] [product=endpoint] [tag=x] [tenant=<pair>] [status=active]',
   unsubscribe: '/unsubscribe [<subscription id>|all]',
   subscriptions: '/subscriptions',
+  ack: '/ack <id>',
+  escalation: '/escalation [high=15m medium=4h ...] to <upn>[,<upn>...] | off',
+  digest: '/digest [daily HH:MM [time zone] | off]',
 };
 
 /** What the analyst asked to assign the incident to. */
@@ -63,7 +70,19 @@ export type Command =
   | { name: 'status'; ref: string; status: 'active' | 'inProgress' | 'resolved'; classification?: Classification }
   | { name: 'subscribe'; filters: SubscriptionFilters }
   | { name: 'unsubscribe'; target: { kind: 'ask' } | { kind: 'all' } | { kind: 'id'; id: string } }
-  | { name: 'subscriptions' };
+  | { name: 'subscriptions' }
+  | { name: 'ack'; ref: string }
+  | { name: 'escalation'; action: EscalationAction }
+  | { name: 'digest'; action: DigestAction };
+
+/** `/escalation` alone shows the settings; `off` clears them; otherwise deadlines per severity and who to escalate to. */
+export type EscalationAction =
+  | { kind: 'show' }
+  | { kind: 'off' }
+  | { kind: 'set'; deadlines: Partial<Record<DeadlineSeverity, number>>; contacts: string[] };
+
+/** `/digest` alone posts one now. */
+export type DigestAction = { kind: 'now' } | { kind: 'off' } | { kind: 'daily'; time: string; timeZone: string };
 
 export type ParseResult =
   | { kind: 'command'; command: Command }
@@ -353,6 +372,59 @@ function parseStatusArgs(tokens: string[]): { status: 'active' | 'inProgress' | 
   return { status, classification: parseClassification(classificationWord) };
 }
 
+/** The most escalation contacts a conversation may name: an on-call rota, not a distribution list. */
+export const MAX_ESCALATION_CONTACTS = 10;
+
+function parseEscalation(tokens: string[]): EscalationAction {
+  if (tokens.length === 0) return { kind: 'show' };
+  if (tokens.length === 1 && tokens[0]?.toLowerCase() === 'off') return { kind: 'off' };
+  const deadlines: Partial<Record<DeadlineSeverity, number>> = {};
+  let token = tokens.shift();
+  while (token !== undefined && token.toLowerCase() !== 'to') {
+    const match = /^([^=]+)=(.*)$/.exec(token);
+    if (!match) refuse(`'${shorten(token)}' is not a deadline; write severity=duration, e.g. high=15m`);
+    const severity = parseSeverity(match[1] ?? '');
+    if (deadlines[severity] !== undefined) refuse(`${severity} is given twice`);
+    const seconds = parseDuration(match[2] ?? '');
+    if (seconds === null) refuse(`'${shorten(match[2] ?? '')}' is not a duration; write minutes, hours or days from 1m to 30d, e.g. 15m, 4h, 2d`);
+    deadlines[severity] = seconds;
+    token = tokens.shift();
+  }
+  if (Object.keys(deadlines).length === 0) refuse('say which severities get a deadline, e.g. high=15m medium=4h');
+  if (token === undefined) refuse('say who to escalate to: end with to oncall@contoso.com');
+  const contacts = tokens.flatMap((word) => word.split(',')).map((word) => word.trim()).filter((word) => word.length > 0);
+  if (contacts.length === 0) refuse('say who to escalate to after "to", e.g. to oncall@contoso.com');
+  if (contacts.length > MAX_ESCALATION_CONTACTS) refuse(`name at most ${MAX_ESCALATION_CONTACTS} people to escalate to`);
+  for (const contact of contacts) {
+    refuseUnsafeLine('a name to escalate to', contact);
+    if (contact.length > MAX_UPN_LENGTH || !UPN_PATTERN.test(contact)) refuse(`'${shorten(contact)}' is not a user principal name like oncall@contoso.com`);
+  }
+  return { kind: 'set', deadlines, contacts: [...new Map(contacts.map((upn) => [upn.toLowerCase(), upn])).values()] };
+}
+
+/** An IANA time zone name as the runtime knows it ("europe/amsterdam" -> "Europe/Amsterdam"); null for anything else. */
+export function canonicalTimeZone(name: string): string | null {
+  if (name.length > 64 || !/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(name)) return null;
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+  } catch {
+    return null;
+  }
+}
+
+function parseDigest(tokens: string[]): DigestAction {
+  const [word, time, zone, ...extra] = tokens;
+  if (word === undefined) return { kind: 'now' };
+  if (word.toLowerCase() === 'off' && time === undefined) return { kind: 'off' };
+  if (word.toLowerCase() !== 'daily') refuse(`'${shorten(word)}' is not a digest setting; use daily HH:MM [time zone] or off`);
+  if (extra.length > 0) refuse('too many words');
+  const match = /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(time ?? '');
+  if (!match) refuse(time === undefined ? 'say at what time: daily 09:00' : `'${shorten(time)}' is not a time of day; write HH:MM from 00:00 to 23:59`);
+  const timeZone = zone === undefined ? 'UTC' : canonicalTimeZone(zone);
+  if (timeZone === null) refuse(`'${shorten(zone ?? '')}' is not a time zone; use an IANA name such as Europe/Amsterdam or America/New_York`);
+  return { kind: 'daily', time: `${(match[1] ?? '').padStart(2, '0')}:${match[2] ?? '00'}`, timeZone };
+}
+
 function noMoreArgs(tokens: string[]): void {
   if (tokens.length > 0) refuse('too many words');
 }
@@ -405,6 +477,15 @@ function parseArgs(name: CommandName, argText: string): Command {
     }
     case 'subscribe':
       return { name, filters: parseSubscriptionFilters(tokens) };
+    case 'ack': {
+      const ref = parseRef(tokens.shift());
+      noMoreArgs(tokens);
+      return { name, ref };
+    }
+    case 'escalation':
+      return { name, action: parseEscalation(tokens) };
+    case 'digest':
+      return { name, action: parseDigest(tokens) };
     case 'unsubscribe': {
       const word = tokens.shift();
       noMoreArgs(tokens);

@@ -28,10 +28,10 @@ import { isAnalyst } from '../access.ts';
 import { effectiveTagEdit, validateCardAction, type CardAction } from '../card-action-data.ts';
 import { baseConversationId } from '../conversation-reference.ts';
 import { cardActionIdempotencyKey } from '../idempotency.ts';
-import { ownerFromActor } from '../identity.ts';
+import { acknowledgeChanges, ownerFromActor } from '../identity.ts';
 import { cannotAssignMeText, notAnalystText } from '../replies.ts';
 import { reportUnexpected } from '../unexpected-error.ts';
-import { incidentsFor, renderIncident, roleDecisionFor, withinDeadline, type RouteDeps } from '../route-deps.ts';
+import { incidentsFor, overdueIn, renderIncident, roleDecisionFor, withinDeadline, type RouteDeps } from '../route-deps.ts';
 
 const ACTION_INVOKE_NAME = 'adaptiveCard/action';
 
@@ -74,6 +74,8 @@ function changesFor(action: Exclude<CardAction, { verb: 'refreshCard' }>, actor:
       const me = ownerFromActor(actor);
       return me ? { owner: me } : cannotAssignMeText('plain');
     }
+    case 'acknowledge':
+      return acknowledgeChanges(actor) ?? cannotAssignMeText('plain');
     case 'editTags': {
       const { add, remove } = effectiveTagEdit(action.tags, currentTags(view));
       if (add.length === 0 && remove.length === 0) return 'Nothing to change: the incident already has those tags.';
@@ -101,12 +103,13 @@ async function handle(deps: RouteDeps, context: TurnContext, verb: string, data:
   const decision = await roleDecisionFor(deps, actor);
   const analyst = isAnalyst(decision.role);
 
-  if (action.verb === 'refreshCard') return renderIncident(deps, view, analyst ? 'analyst' : 'readOnly', await deps.bridge.latestEditOutcome(view.linkId));
+  const overdueSince = await overdueIn(deps, context, view);
+  if (action.verb === 'refreshCard') return renderIncident(deps, view, analyst ? 'analyst' : 'readOnly', await deps.bridge.latestEditOutcome(view.linkId), overdueSince);
   if (!analyst) {
     // The invoke answer can carry one thing; the card without buttons goes to the clicker, the
     // reason as a message in the card's thread.
     await context.sendActivity(notAnalystText(decision.groupProblem));
-    return renderIncident(deps, view, 'readOnly', await deps.bridge.latestEditOutcome(view.linkId));
+    return renderIncident(deps, view, 'readOnly', await deps.bridge.latestEditOutcome(view.linkId), overdueSince);
   }
 
   const changes = changesFor(action, actor, view);
@@ -135,7 +138,7 @@ async function handle(deps: RouteDeps, context: TurnContext, verb: string, data:
       ? 'Working on it; the card will update when both portals have answered.'
       : 'Working on it; refresh the card in a moment to see what both portals answered.';
   }
-  return renderIncident(deps, view, 'analyst', early.value.outcome);
+  return renderIncident(deps, view, 'analyst', early.value.outcome, overdueSince);
 }
 
 /**

@@ -1,4 +1,4 @@
-// Incident commands typed in chat: /incident, /list, /severity, /tag, /comment, /assign, /status.
+// Incident commands typed in chat: /incident, /list, /severity, /tag, /comment, /assign, /status, /ack.
 // Edits become EditRequests carrying the analyst's identity; the reply is the incident card in its
 // pending state, registered so that the notifier updates it in place as the outcome moves on.
 import type { Application, TurnState } from '@microsoft/teams-ai';
@@ -9,17 +9,17 @@ import { isAnalyst } from '../access.ts';
 import type { Command, CommandName } from '../commands/parse.ts';
 import { registerSlashCommands } from './slash-command-route.ts';
 import { commandIdempotencyKey } from '../idempotency.ts';
-import { ownerFromActor } from '../identity.ts';
+import { acknowledgeChanges, ownerFromActor } from '../identity.ts';
 import { incidentListReply } from '../incident-list-reply.ts';
 import { cannotAssignMeText, notAnalystText, notFoundText } from '../replies.ts';
 import { incidentsFor, replyWithIncidentCard, roleDecisionFor, roleFor, type RouteDeps } from '../route-deps.ts';
 
-const HANDLED: ReadonlySet<CommandName> = new Set(['incident', 'list', 'severity', 'tag', 'comment', 'assign', 'status']);
+const HANDLED: ReadonlySet<CommandName> = new Set(['incident', 'list', 'severity', 'tag', 'comment', 'assign', 'status', 'ack']);
 const DEFAULT_LIST_LIMIT = 10;
 
-type EditCommand = Extract<Command, { name: 'severity' | 'tag' | 'comment' | 'assign' | 'status' }>;
+type EditCommand = Extract<Command, { name: 'severity' | 'tag' | 'comment' | 'assign' | 'status' | 'ack' }>;
 
-/** Null only for `/assign <id> me` when the sender identifies nobody (see ownerFromActor). */
+/** Null only for `/assign <id> me` and `/ack` when the sender identifies nobody (see ownerFromActor). */
 function changesFor(command: EditCommand, actor: Actor): EditChanges | null {
   switch (command.name) {
     case 'severity':
@@ -36,6 +36,8 @@ function changesFor(command: EditCommand, actor: Actor): EditChanges | null {
     }
     case 'status':
       return { status: command.status, ...(command.classification ? { classification: command.classification } : {}) };
+    case 'ack':
+      return acknowledgeChanges(actor);
   }
 }
 
@@ -94,6 +96,7 @@ async function run(deps: RouteDeps, context: TurnContext, command: Command): Pro
     case 'comment':
     case 'assign':
     case 'status':
+    case 'ack':
       await runEdit(deps, context, command);
       return;
     default:

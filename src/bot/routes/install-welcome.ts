@@ -23,6 +23,8 @@ async function forget(deps: RouteDeps, context: TurnContext, reason: string): Pr
   const id = baseConversationId(context.activity.conversation?.id ?? '');
   if (!id) return;
   await deps.conversations.deactivate(id, reason);
+  // What was set up for the conversation goes with the bot (acknowledgement deadlines, digests).
+  await deps.triage?.forgetConversation(id);
   deps.log.info({ conversationId: id, reason }, 'bot removed from conversation');
 }
 

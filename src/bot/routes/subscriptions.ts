@@ -3,25 +3,16 @@
 // listing them is open to everyone in the conversation.
 import type { Application, TurnState } from '@microsoft/teams-ai';
 import type { TurnContext } from 'botbuilder';
-import { isAnalyst } from '../access.ts';
 import type { Command, CommandName } from '../commands/parse.ts';
 import { registerSlashCommands } from './slash-command-route.ts';
 import { baseConversationId, conversationDraftFrom } from '../conversation-reference.ts';
 import { commandText, subscribedText, subscriptionListText } from '../replies.ts';
-import { referenceOf, roleDecisionFor, type RouteDeps } from '../route-deps.ts';
+import { referenceOf, requireAnalyst, type RouteDeps } from '../route-deps.ts';
 
 const HANDLED: ReadonlySet<CommandName> = new Set(['subscribe', 'unsubscribe', 'subscriptions']);
 
 /** Caps how many subscriptions one conversation collects (each one is matched on every change). */
 export const MAX_SUBSCRIPTIONS_PER_CONVERSATION = 20;
-
-async function requireAnalyst(deps: RouteDeps, context: TurnContext): Promise<boolean> {
-  const actor = await deps.identity.actorOf(context);
-  const decision = actor ? await roleDecisionFor(deps, actor) : null;
-  if (decision && isAnalyst(decision.role)) return true;
-  await context.sendActivity(['Only analysts can change what this conversation is subscribed to.', decision?.groupProblem].filter(Boolean).join(' '));
-  return false;
-}
 
 async function run(deps: RouteDeps, context: TurnContext, command: Command): Promise<void> {
   const conversationId = baseConversationId(context.activity.conversation.id);
@@ -31,7 +22,7 @@ async function run(deps: RouteDeps, context: TurnContext, command: Command): Pro
       return;
     }
     case 'subscribe': {
-      if (!(await requireAnalyst(deps, context))) return;
+      if (!(await requireAnalyst(deps, context, 'Only analysts can change what this conversation is subscribed to.'))) return;
       const existing = await deps.subscriptions.listForConversation(conversationId);
       if (existing.length >= MAX_SUBSCRIPTIONS_PER_CONVERSATION) {
         await context.sendActivity(`This conversation already has ${existing.length} subscriptions; remove one first (${commandText('/subscriptions')} lists them).`);
@@ -46,7 +37,7 @@ async function run(deps: RouteDeps, context: TurnContext, command: Command): Pro
       return;
     }
     case 'unsubscribe': {
-      if (!(await requireAnalyst(deps, context))) return;
+      if (!(await requireAnalyst(deps, context, 'Only analysts can change what this conversation is subscribed to.'))) return;
       const mine = await deps.subscriptions.listForConversation(conversationId);
       const target = command.target;
       let remove = mine;

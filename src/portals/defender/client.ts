@@ -139,7 +139,9 @@ export function createDefenderClient(options: DefenderClientOptions): PortalClie
       if (isObject(raw) && Array.isArray(raw.alerts)) return graphIncidentToDomain(raw, { log });
       // A PATCH changes no alert, so the alert-derived facts of the view we wrote on top of still
       // hold: reuse them instead of spending a GET of the Graph budget (150 requests/min).
-      if (isObject(raw) && typeof raw.id === 'string' && current?.id === id) return { ...graphIncidentToDomain(raw, { log }), additionalData: current.additionalData };
+      if (isObject(raw) && typeof raw.id === 'string' && current?.id === id) {
+        return { ...graphIncidentToDomain(raw, { log }), additionalData: current.additionalData, ...(current.alertDetails ? { alertDetails: current.alertDetails } : {}) };
+      }
       // The PATCH response carries no alerts (and may be empty): read back for the full picture.
       return mustRead(id);
     },

@@ -18,6 +18,7 @@ import { storableComment, storableIncident } from '../../domain/untrusted-text.t
 import type { PortalLogger } from '../capability.ts';
 import { invalidResponse } from '../http/errors.ts';
 import { camelEnum, int, isObject, portalInstant, str, strArray, unique, uniqueSorted } from '../wire.ts';
+import { alertDetailsFromGraph } from './alert-mapping.ts';
 
 /** Fields PATCH /security/incidents/{id} accepts (documented 2022 + 2025 revisions, plus severity when profiled). */
 export interface GraphIncidentPatch {
@@ -169,6 +170,7 @@ export function graphIncidentToDomain(raw: unknown, context: GraphMappingContext
   if (determination) incident.determination = camelEnum(determination);
   if (resolvingComment) incident.classificationComment = resolvingComment;
   if (redirectIncidentId) incident.redirectIncidentId = redirectIncidentId;
+  if (alerts) incident.alertDetails = alertDetailsFromGraph(alerts);
   return storableIncident(incident);
 }
 

@@ -11,6 +11,7 @@
 import { PortalError } from '../../domain/errors.ts';
 import type { PortalIdentity } from '../../domain/portal-identity.ts';
 import { createGroupMembershipClient, type DirectoryUserKey, type GroupMembershipClient, type GroupMembershipClientOptions } from './group-membership.ts';
+import { createDirectoryUsersClient, type DirectoryPerson, type DirectoryUsersClient } from './users.ts';
 
 export interface TenantIdentity {
   tenantId: string;
@@ -39,35 +40,42 @@ export function directoryIdentityFor(tenantId: string, sources: DirectoryIdentit
 
 export type TenantDirectoriesOptions = Omit<GroupMembershipClientOptions, 'tenantId' | keyof PortalIdentity> & {
   sources: DirectoryIdentitySources;
-  /** Test seam: how a tenant's client is made. */
+  /** Test seams: how a tenant's clients are made. */
   createClient?: (options: GroupMembershipClientOptions) => GroupMembershipClient;
+  createUsersClient?: (options: GroupMembershipClientOptions) => DirectoryUsersClient;
 };
 
 export interface TenantDirectories {
   memberGroups(tenantId: string, user: DirectoryUserKey, groupIds: readonly string[]): Promise<string[]>;
+  /** The user in `tenantId`'s directory, or null when there is none. */
+  findUser(tenantId: string, user: DirectoryUserKey): Promise<DirectoryPerson | null>;
 }
 
 export function createTenantDirectories(options: TenantDirectoriesOptions): TenantDirectories {
-  const { sources, createClient = createGroupMembershipClient, ...common } = options;
-  // One client (credential, token cache, connection pool) per tenant; served tenants are few.
-  const clients = new Map<string, GroupMembershipClient>();
-  return {
-    async memberGroups(tenantId, user, groupIds) {
-      const key = tenantId.trim().toLowerCase();
-      let client = clients.get(key);
-      if (!client) {
-        const reader = directoryIdentityFor(tenantId, sources);
-        if (!reader) {
-          throw new PortalError(
-            'directory',
-            'unauthorized',
-            `the bridge has no identity in tenant ${tenantId} to read its directory: add a SYNC_PAIRS pair in that tenant, or use an AZURE_* app registration that is consented there (a managed identity reads its own tenant only).`,
-          );
-        }
-        client = createClient({ ...common, tenantId: reader.tenantId, ...reader.identity });
-        clients.set(key, client);
+  const { sources, createClient = createGroupMembershipClient, createUsersClient = createDirectoryUsersClient, ...common } = options;
+  // One client of each kind (credential, token cache, connection pool) per tenant; served tenants are few.
+  const clients = new Map<string, { groups: GroupMembershipClient; users: DirectoryUsersClient }>();
+  function clientsOf(tenantId: string) {
+    const key = tenantId.trim().toLowerCase();
+    let tenant = clients.get(key);
+    if (!tenant) {
+      const reader = directoryIdentityFor(tenantId, sources);
+      if (!reader) {
+        throw new PortalError(
+          'directory',
+          'unauthorized',
+          `the bridge has no identity in tenant ${tenantId} to read its directory: add a SYNC_PAIRS pair in that tenant, or use an AZURE_* app registration that is consented there (a managed identity reads its own tenant only).`,
+        );
       }
-      return client.memberGroups(user, groupIds);
-    },
+      const clientOptions = { ...common, tenantId: reader.tenantId, ...reader.identity };
+      tenant = { groups: createClient(clientOptions), users: createUsersClient(clientOptions) };
+      clients.set(key, tenant);
+    }
+    return tenant;
+  }
+  return {
+    // Async: a tenant without an identity rejects, as a failed lookup does.
+    memberGroups: async (tenantId, user, groupIds) => clientsOf(tenantId).groups.memberGroups(user, groupIds),
+    findUser: async (tenantId, user) => clientsOf(tenantId).users.findUser(user),
   };
 }

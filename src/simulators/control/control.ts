@@ -26,7 +26,8 @@ export interface RaiseAlertRequest {
   severity: string;
   description?: string;
   category?: string;
-  entities?: unknown[];
+  /** alertEvidence entries in Graph's shapes (checked when the alert is raised). */
+  evidence?: unknown[];
   correlationKey?: string;
   mitreTechniques?: string[];
 }
@@ -77,7 +78,7 @@ export interface SimulatorControl {
 
 export function parseRaiseAlert(input: unknown): RaiseAlertRequest | string {
   if (!isPlainObject(input)) return 'body must be a JSON object';
-  const { serviceSource, title, severity, description, category, entities, correlationKey, mitreTechniques } = input;
+  const { serviceSource, title, severity, description, category, evidence, correlationKey, mitreTechniques } = input;
   const sources = [...Object.keys(SERVICE_SOURCES), ...Object.keys(SERVICE_SOURCE_ALIASES)];
   if (typeof serviceSource !== 'string' || !resolveServiceSource(serviceSource)) return `'serviceSource' must be one of ${sources.join(', ')}`;
   if (typeof title !== 'string' || title === '') return "'title' must be a non-empty string";
@@ -85,13 +86,13 @@ export function parseRaiseAlert(input: unknown): RaiseAlertRequest | string {
   if (!sev || sev === 'unknownFutureValue') return "'severity' must be one of unknown, informational, low, medium, high";
   if (description !== undefined && typeof description !== 'string') return "'description' must be a string";
   if (category !== undefined && typeof category !== 'string') return "'category' must be a string";
-  if (entities !== undefined && !Array.isArray(entities)) return "'entities' must be an array";
+  if (evidence !== undefined && !Array.isArray(evidence)) return "'evidence' must be an array of alertEvidence objects";
   if (correlationKey !== undefined && (typeof correlationKey !== 'string' || correlationKey === '')) return "'correlationKey' must be a non-empty string";
   if (mitreTechniques !== undefined && (!Array.isArray(mitreTechniques) || !mitreTechniques.every((t) => typeof t === 'string'))) return "'mitreTechniques' must be an array of strings";
   const request: RaiseAlertRequest = { serviceSource, title, severity: sev };
   if (description !== undefined) request.description = description;
   if (category !== undefined) request.category = category;
-  if (entities !== undefined) request.entities = entities;
+  if (evidence !== undefined) request.evidence = evidence;
   if (correlationKey !== undefined) request.correlationKey = correlationKey;
   if (mitreTechniques !== undefined) request.mitreTechniques = mitreTechniques as string[];
   return request;

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { severityRank } from './catalog.ts';
 import type { ServiceSourceInfo } from './catalog.ts';
 import { SimError } from './errors.ts';
+import { completeEvidence } from './evidence.ts';
 import { fieldsFromDefender, mirroredDifferences } from './mirror.ts';
 import type { MirroredComment } from './mirror.ts';
 import type { AlertComment, DefenderAlert, DefenderIncident, SimState } from '../state/model.ts';
@@ -19,7 +20,8 @@ export interface RaiseAlertInput {
   description?: string;
   category?: string;
   mitreTechniques?: string[];
-  entities?: unknown[];
+  /** alertEvidence entries in Graph's shapes; completed and checked by completeEvidence. */
+  evidence?: unknown[];
   correlationKey?: string;
 }
 
@@ -106,6 +108,9 @@ export function createDefenderPortal(deps: DefenderPortalDeps): DefenderPortal {
   function raiseAlert(input: RaiseAlertInput): { alertId: string; incidentId: string } {
     const state = deps.state();
     const at = now();
+    // Checked before anything changes: a refused alert leaves no trace.
+    const evidence = completeEvidence(input.evidence ?? [], at);
+    if (typeof evidence === 'string') throw new SimError('bad-request', evidence);
     const number = state.defender.nextAlertNumber++;
     // Defender alert ids look like da<.NET ticks>_<number>, e.g. da637551227677560813_-961444813.
     const ticks = (BigInt(deps.clock().getTime()) + 62_135_596_800_000n) * 10_000n;
@@ -161,7 +166,7 @@ export function createDefenderPortal(deps: DefenderPortalDeps): DefenderPortal {
       determination: 'unknown',
       assignedTo: null,
       mitreTechniques: input.mitreTechniques ?? [],
-      evidence: input.entities ?? [],
+      evidence,
       createdDateTime: at,
       lastUpdateDateTime: at,
       firstActivityDateTime: at,
@@ -186,10 +191,21 @@ export function createDefenderPortal(deps: DefenderPortalDeps): DefenderPortal {
     const state = deps.state();
     const incident = defenderIncident(id);
     const before = fieldsFromDefender(incident, alertsOf(state.defender, incident));
+    const wasResolved = incident.status === 'resolved';
     for (const [field, value] of Object.entries(changes)) {
       if (value !== undefined) (incident as unknown as Record<string, unknown>)[field] = Array.isArray(value) ? [...value] : value;
     }
     incident.lastUpdateDateTime = now();
+    // Resolving an incident resolves its alerts (chosen: the portal's "resolve incident" does so;
+    // reopening leaves them resolved).
+    if (!wasResolved && incident.status === 'resolved') {
+      for (const alert of alertsOf(state.defender, incident)) {
+        if (alert.status === 'resolved') continue;
+        alert.status = 'resolved';
+        alert.resolvedDateTime = incident.lastUpdateDateTime;
+        alert.lastUpdateDateTime = incident.lastUpdateDateTime;
+      }
+    }
     incident.lastModifiedBy = modifiedBy;
     deps.changed();
     if (mirroredDifferences(fieldsFromDefender(incident, alertsOf(state.defender, incident)), before).length > 0) deps.events.incidentChanged(id);

@@ -7,6 +7,8 @@ import { migration004 } from './004-edit-outcomes.ts';
 import { migration005 } from './005-card-copies.ts';
 import { migration006 } from './006-card-refreshes.ts';
 import { migration007 } from './007-portal-listings.ts';
+import { migration008 } from './008-owner-notices.ts';
+import { migration009 } from './009-escalation-triage.ts';
 
 export interface Migration {
   version: number;
@@ -15,4 +17,4 @@ export interface Migration {
   statements: readonly string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009];

@@ -73,5 +73,18 @@ export function createSqlConversationRepository(db: Db): ConversationRepository 
       );
       return rows.map(map);
     },
+
+    async findPersonal(person) {
+      if (!person.objectId && !person.upn) return null;
+      const { rows } = await db.query<ConversationRow>(
+        `SELECT * FROM conversations
+         WHERE active AND scope = 'personal'
+           AND (lower(reference->'user'->>'aadObjectId') = lower($1) OR lower(reference->'user'->>'userPrincipalName') = lower($2))
+         ORDER BY (lower(reference->'user'->>'aadObjectId') = lower($1)) DESC NULLS LAST, updated_at DESC
+         LIMIT 1`,
+        [person.objectId ?? null, person.upn ?? null],
+      );
+      return rows[0] === undefined ? null : map(rows[0]);
+    },
   };
 }

@@ -18,6 +18,11 @@ import { createFakeSender } from './fake-sender.ts';
 import { CHANNEL_ID } from './activities.ts';
 import { createNotifier } from '../../../src/bot/notifier.ts';
 import { createGuardedSender } from '../../../src/bot/guarded-sender.ts';
+import { createPeopleResolver } from '../../../src/bot/people.ts';
+import type { DirectoryPerson, PersonDirectory, TeamsMember } from '../../../src/bot/ports.ts';
+import { createEscalationNotices, createTriageRecorder } from '../../../src/triage/escalation.ts';
+import { createTriageSettings } from '../../../src/triage/settings.ts';
+import { createFakeTriageJobs } from '../../fakes/triage-jobs.ts';
 
 /** A channel's stored conversation reference, as install or /subscribe would store it. */
 function channelReference(conversationId: string) {
@@ -31,6 +36,10 @@ function channelReference(conversationId: string) {
 
 export interface HarnessOptions {
   access?: Partial<AccessPolicy>;
+  /** The triage features' directory; default: one that knows DIRECTORY_PEOPLE. */
+  directory?: PersonDirectory;
+  /** Roster members by UPN (lower case) in every conversation; default: none. */
+  members?: Record<string, TeamsMember>;
   lookupMember?: MemberLookup;
   groupsOf?: GroupsOf;
   invokeDeadlineMs?: number;
@@ -45,8 +54,31 @@ export const rosterWithAlice: MemberLookup = async (context) => {
   throw new Error('member not found');
 };
 
+/** People the default test directory knows (escalation contacts). */
+export const DIRECTORY_PEOPLE: DirectoryPerson[] = [
+  { objectId: 'cccccccc-0000-4000-8000-000000000003', upn: 'oncall@contoso.com', displayName: 'SOC On-call' },
+  { objectId: 'dddddddd-0000-4000-8000-000000000004', upn: 'lead@contoso.com', displayName: 'Shift Lead' },
+];
+
+export const testDirectory: PersonDirectory = {
+  async findUser(_tenantId, user) {
+    return DIRECTORY_PEOPLE.find((person) => person.upn.toLowerCase() === user.upn?.toLowerCase() || person.objectId === user.objectId) ?? null;
+  },
+};
+
 export function createHarness(options: HarnessOptions = {}) {
-  const store = createMemoryStore();
+  // Real time, shifted by what tests set or advance: timestamps keep their order, deadlines come when told.
+  let offsetMs = 0;
+  const clock = {
+    now: () => new Date(Date.now() + offsetMs),
+    advance: (ms: number) => {
+      offsetMs += ms;
+    },
+    set: (iso: string) => {
+      offsetMs = Date.parse(iso) - Date.now();
+    },
+  };
+  const store = createMemoryStore({ now: clock.now });
   const bridge = createFakeBridge({ cards: store.cards });
   bridge.put(sampleView());
   const sender = createFakeSender();
@@ -54,6 +86,12 @@ export function createHarness(options: HarnessOptions = {}) {
   const tasks = createBackgroundTasks(log);
   const builders = { renderIncidentCard, buildChangeNoticeText };
   const tenants = options.tenants ?? createTenantPolicy({ allowedTenants: [TENANT], pairs: [] });
+  const members = options.members ?? {};
+  const people = createPeopleResolver({ roster: { member: async (_reference, person) => members[person.toLowerCase()] ?? null }, directory: options.directory ?? testDirectory });
+  const jobs = createFakeTriageJobs();
+  const triageDeps = { store, jobs, tenants, clock: clock.now, log };
+  const triage = createTriageSettings({ ...triageDeps, directory: options.directory ?? testDirectory });
+  const escalationNotices = createEscalationNotices({ store, notices: store.notices, people });
   const notifier = createNotifier({
     subscriptions: store.subscriptions,
     conversations: store.conversations,
@@ -67,9 +105,13 @@ export function createHarness(options: HarnessOptions = {}) {
     holderId: 'test-replica',
     // Windows close when a test settles.
     schedule: () => () => undefined,
+    people,
+    escalations: escalationNotices,
+    now: clock.now,
     log,
   });
   bridge.subscribe(notifier);
+  bridge.subscribe(createTriageRecorder(triageDeps));
   let nextSubscription = 1;
   const app = createBotApplication({
     bridge,
@@ -83,6 +125,9 @@ export function createHarness(options: HarnessOptions = {}) {
     ...(options.groupsOf ? { groupsOf: options.groupsOf } : {}),
     tasks,
     log,
+    triage,
+    overdueSince: escalationNotices.overdueSince,
+    now: clock.now,
     newId: () => `sub${nextSubscription++}`,
     ...(options.invokeDeadlineMs !== undefined ? { invokeDeadlineMs: options.invokeDeadlineMs } : {}),
   });
@@ -118,7 +163,18 @@ export function createHarness(options: HarnessOptions = {}) {
     await notifier.flush();
   }
 
-  return { store, bridge, sender, tasks, notifier, app, adapter, turn, postedCard, settle };
+  /**
+   * What the dispatcher does in production: delivers the change events appended to the store's
+   * outbox (by the escalation job) to the bridge's consumers.
+   */
+  async function deliverOutbox(): Promise<void> {
+    for (const event of await store.changeEvents.readPending('harness')) {
+      await bridge.emit(event);
+      await store.changeEvents.ack('harness', event.seq);
+    }
+  }
+
+  return { store, bridge, sender, tasks, notifier, app, adapter, turn, postedCard, settle, clock, jobs, triage, triageDeps, deliverOutbox };
 }
 
 export function textsOf(replies: Partial<Activity>[]): string[] {

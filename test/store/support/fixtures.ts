@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Actor, Incident, Portal } from '../../../src/domain/incident.ts';
 import type { ConnectorConfig } from '../../../src/domain/connector.ts';
-import type { LinkDraft, NewApprovalRequest } from '../../../src/store/ports.ts';
+import type { LinkDraft, NewApprovalRequest, TriageRecord } from '../../../src/store/ports.ts';
 
 /** A short unique id: tests share one store per backend and isolate by id, not by truncation. */
 export function uid(prefix = 'x'): string {
@@ -79,4 +79,24 @@ export async function waitFor<T>(probe: () => Promise<T | undefined>, what: stri
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/** An open, unassigned incident's triage record, created an hour before `createdAt`'s default. */
+export function triageRecordDraft(overrides: Partial<TriageRecord> = {}): Omit<TriageRecord, 'updatedAt'> {
+  return {
+    linkId: uid('link'),
+    pairId: 'default',
+    ref: '29',
+    title: 'Suspicious sign-in',
+    severity: 'medium',
+    open: true,
+    assigned: false,
+    acknowledged: false,
+    createdAt: '2026-03-02T09:00:00.000Z',
+    acknowledgedAt: null,
+    acknowledgedOnFirstSight: false,
+    resolvedAt: null,
+    subject: { pairId: 'default', sides: [] },
+    ...overrides,
+  };
 }
