@@ -20,6 +20,7 @@ import { DEFAULT_ARM_BUCKET, DEFAULT_GRAPH_REQUESTS_PER_MINUTE } from '../src/si
 import type { RunningSimulators } from '../src/simulators/index.ts';
 import { replicaEnvironment, startReplica, waitFor, type ReplicaProcess } from '../test/reliability/support/replica-process.ts';
 import { startLocalSimulators } from '../test/reliability/support/simulators.ts';
+import { formatFigureTable, type FigureRow } from './support/figure-table.ts';
 
 const quick = process.argv.includes('--quick');
 const BURST = quick ? 200 : 2000;
@@ -29,8 +30,7 @@ const POLL_SECONDS = 2; // the product default (src/config/config.ts)
 const GRAPH_PAGE = 50; // Graph $top maximum
 const POSTGRES_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-interface Row { figure: string; measured: string; reference: string; target: string; verdict: string }
-const rows: Row[] = [];
+const rows: FigureRow[] = [];
 const note = (message: string) => process.stdout.write(`  .. ${message}\n`);
 
 function percentile(values: number[], p: number): number {
@@ -217,10 +217,7 @@ async function main(): Promise<void> {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   }
 
-  const widths = (['figure', 'measured', 'reference', 'target', 'verdict'] as const).map((key) => Math.max(key.length, ...rows.map((row) => row[key].length)));
-  const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`;
-  process.stdout.write(`\n${line(['figure', 'measured', 'reference', 'target', 'verdict'])}\n${line(widths.map((w) => '-'.repeat(w)))}\n`);
-  for (const row of rows) process.stdout.write(`${line([row.figure, row.measured, row.reference, row.target, row.verdict])}\n`);
+  process.stdout.write(`\n${formatFigureTable(rows)}\n`);
   process.stdout.write(`\nbench ran ${((Date.now() - benchStarted) / 1000).toFixed(0)} s\n`);
 }
 

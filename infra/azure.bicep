@@ -76,6 +76,9 @@ param approvers string = ''
 @allowed(['defenderPortal', 'azurePortal'])
 param connectorIntegrationMethod string = 'defenderPortal'
 
+@description('The Teams app id (manifest id; atk provision creates it). War rooms add the app to their chat by it; empty: no war rooms.')
+param teamsAppId string = ''
+
 param postgresAdminLogin string = 'incidentbridge'
 
 @secure()
@@ -379,6 +382,7 @@ var appEnv = concat(
     { name: 'ANALYSTS', value: analysts }
     { name: 'APPROVERS', value: approvers }
     { name: 'CONNECTOR_INTEGRATION_METHOD', value: connectorIntegrationMethod }
+    { name: 'TEAMS_APP_ID', value: teamsAppId }
   ],
   portalUsesSecret ? [{ name: 'AZURE_CLIENT_SECRET', secretRef: 'azure-client-secret' }] : [],
   botUsesSecret ? [{ name: 'BOT_PASSWORD', secretRef: 'bot-password' }] : [],

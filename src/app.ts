@@ -14,7 +14,7 @@ import { startSimulators, type RunningSimulators, type SimulatorApp, type Simula
 import { openStore } from './store/store.ts';
 import { createJobQueue } from './store/queue.ts';
 import { createSyncJobQueue, deadLetterQueueOf } from './store/sync-job-queue.ts';
-import { createConnectorSettingsClient, createDefenderClient, createSentinelClient, createTenantDirectories } from './portals/index.ts';
+import { createConnectorSettingsClient, createDefenderClient, createSentinelClient, createTenantChats, createTenantDirectories } from './portals/index.ts';
 import { createSyncEngine } from './sync/engine.ts';
 import { QUEUES, type PairPortals, type SyncContext } from './sync/sync-context.ts';
 import { createBotAdapter } from './bot/adapter.ts';
@@ -30,6 +30,7 @@ import { createTriageSettings } from './triage/settings.ts';
 import { postScheduledDigest } from './triage/digests.ts';
 import { createGuardedSender } from './bot/guarded-sender.ts';
 import { createNotifier } from './bot/notifier.ts';
+import { createWarRoomService, type WarRoomService } from './bot/war-room.ts';
 import { createIdentityResolver } from './bot/identity.ts';
 import { candidateGroupIds } from './bot/access.ts';
 import { createGroupMembership } from './bot/group-membership.ts';
@@ -98,6 +99,8 @@ function simulatorOptionsFor(config: Config, overrides: Partial<SimulatorOptions
     // The workspace's onboarding is configuration, not an ARM property: the simulated portals model
     // the configured one (Defender-portal: incidents in Sentinel at once; Azure portal: after a delay).
     integrationMethod: config.approvals.integrationMethod,
+    // The bridge's Teams app in the simulated organisation catalog, so war rooms can install it.
+    teamsApps: config.teamsAppId ? [{ externalId: config.teamsAppId, displayName: 'Incident Bridge', ...(config.bot.id ? { botId: config.bot.id } : {}) }] : [],
     ...overrides,
   };
 }
@@ -108,8 +111,12 @@ function simulatorOptionsFor(config: Config, overrides: Partial<SimulatorOptions
  * simulators serve them, but the SDK finds them through the platform's variables), so none here.
  */
 function simulatedAppFor(identity: PortalIdentity): SimulatorApp | undefined {
-  // User.Read.All + GroupMember.Read.All: what roles by group need (README, "Roles by group").
-  const grants = { graphRoles: ['SecurityIncident.ReadWrite.All', 'User.Read.All', 'GroupMember.Read.All'], armAccess: true };
+  // User.Read.All + GroupMember.Read.All: what roles by group need (README, "Roles by group");
+  // Chat.Create, AppCatalog.Read.All, TeamsAppInstallation.ReadWriteForChat.All: war rooms.
+  const grants = {
+    graphRoles: ['SecurityIncident.ReadWrite.All', 'User.Read.All', 'GroupMember.Read.All', 'Chat.Create', 'AppCatalog.Read.All', 'TeamsAppInstallation.ReadWriteForChat.All'],
+    armAccess: true,
+  };
   if (identity.credentialType === undefined || identity.credentialType === 'secret') return { clientId: identity.clientId, clientSecret: identity.clientSecret, ...grants };
   if (identity.credentialType !== 'certificate') return undefined;
   const certificate = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(readFileSync(identity.certificatePath, 'utf8'))?.[0];
@@ -256,6 +263,26 @@ export async function startBridge(config: Config, options: StartOptions): Promis
       expiryMs: config.approvals.expiryHours * 3600_000,
     });
 
+    // War rooms: a Teams group chat per incident, in the tenant of the conversation that asks, with
+    // the identity that acts there (as for group membership).
+    const teamsAppId = config.teamsAppId;
+    const chats = createTenantChats({
+      sources: { pairs: config.pairs, app: config.appIdentity },
+      graphEndpoint: endpoints.graph,
+      authorityHost: endpoints.authorityHost,
+      ...(caCertPem ? { caCertPem } : {}),
+    });
+    const warRooms: WarRoomService | undefined = teamsAppId
+      ? createWarRoomService({
+          warRooms: store.warRooms,
+          bridge: engine.api,
+          chats: { createGroupChat: chats.createGroupChat, installApp: (tenantId, chatId) => chats.installApp(tenantId, chatId, teamsAppId) },
+          holderId: replicaId,
+          now: () => new Date(),
+          log: log.child({ component: 'war-rooms' }),
+        })
+      : undefined;
+
     // registerConnectorRoutes runs inside createBotApplication and returns the card publisher.
     const connectorCards: { publisher: ConnectorCardPublisher | null } = { publisher: null };
     const identity = createIdentityResolver({ log });
@@ -278,6 +305,8 @@ export async function startBridge(config: Config, options: StartOptions): Promis
       groupsOf,
       allowedLinkHosts,
       tasks,
+      ...(warRooms ? { warRooms } : {}),
+      sender,
       log: log.child({ component: 'bot' }),
       features: [
         (application) => {
@@ -307,6 +336,7 @@ export async function startBridge(config: Config, options: StartOptions): Promis
       sender,
       builders,
       latestOutcome: (linkId) => engine.api.latestEditOutcome(linkId),
+      ...(warRooms ? { warRoomOf: (linkId: string) => warRooms.linkOf(linkId) } : {}),
       tenants,
       holderId: replicaId,
       allowedLinkHosts,
@@ -333,6 +363,8 @@ export async function startBridge(config: Config, options: StartOptions): Promis
     const http = createHttpServer({ adapter, app, health, metrics, botAuthentication: config.bot.id !== undefined, shutdownGraceMs: DEFAULT_SHUTDOWN_GRACE_MS, log: log.child({ component: 'http' }) });
     const port = await http.listen(options.port ?? config.port, '0.0.0.0');
     shutdown.add({ name: 'http server', drain: () => http.close() });
+    // The simulated Teams delivers install events (a war room chat's) to the bot, as Teams would.
+    simulators?.teams.setBotEndpoint(`http://127.0.0.1:${port}/api/messages`);
     shutdown.add({ name: 'background tasks', drain: () => tasks.idle() });
     shutdown.add({
       name: 'teams notifier',

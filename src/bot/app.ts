@@ -9,7 +9,8 @@ import { createSilentLogger } from '../observability/logger.ts';
 import { noGroups, type AccessPolicy, type GroupsOf } from './access.ts';
 import { createBackgroundTasks, type BackgroundTasks } from './background.ts';
 import { createIdentityResolver, type MemberLookup } from './identity.ts';
-import type { CardBuilders } from './ports.ts';
+import type { CardBuilders, TeamsSender } from './ports.ts';
+import type { WarRoomService } from './war-room.ts';
 import type { RouteDeps } from './route-deps.ts';
 import { registerCardActions } from './routes/card-actions.ts';
 import { registerCommands } from './routes/commands.ts';
@@ -19,6 +20,8 @@ import { registerSubscriptions } from './routes/subscriptions.ts';
 import { registerTriageCommands } from './routes/triage.ts';
 import type { TriageSettings } from '../triage/settings.ts';
 import { registerTenantGate } from './routes/tenant-gate.ts';
+import { registerWarRoom } from './routes/war-room.ts';
+import { registerIncidentSearch } from './routes/incident-search.ts';
 import type { TenantPolicy } from './tenant-policy.ts';
 
 export interface BotDeps {
@@ -46,6 +49,10 @@ export interface BotDeps {
   newId?: () => string;
   /** Default 4 s: under Teams' ~5 s invoke deadline, with room for the network. */
   invokeDeadlineMs?: number;
+  /** War rooms (a Teams group chat per incident); unset: /warroom and the card's button say they are not set up. */
+  warRooms?: WarRoomService;
+  /** Proactive sends, for answers that arrive after a turn ended (a war room opened late). */
+  sender?: TeamsSender;
   /** More features (e.g. connector approvals); their routes come first (see createBotApplication). */
   features?: Array<(app: Application<TurnState>) => void>;
   /** Acknowledgement deadlines and digests (/escalation, /digest); without it those commands answer with help. */
@@ -75,6 +82,8 @@ export function resolveRouteDeps(deps: BotDeps): RouteDeps {
     invokeDeadlineMs: deps.invokeDeadlineMs ?? 4000,
     ...(deps.triage ? { triage: deps.triage } : {}),
     ...(deps.overdueSince ? { overdueSince: deps.overdueSince } : {}),
+    warRooms: deps.warRooms,
+    sender: deps.sender,
   };
 }
 
@@ -96,6 +105,10 @@ export function createBotApplication(deps: BotDeps): Application<TurnState> {
   // before registerCardActions, whose last invoke route answers every unknown adaptiveCard/action
   // (first match wins): after it, a feature's verbs (e.g. connectorApprove) were never reached.
   for (const register of deps.features ?? []) register(app);
+  // Before the card actions (its verb) and the install welcome (a war room chat gets the incident's
+  // card instead of the welcome).
+  registerWarRoom(app, routeDeps);
+  registerIncidentSearch(app, routeDeps);
   registerCardActions(app, routeDeps);
   registerInstallWelcome(app, routeDeps);
   registerSubscriptions(app, routeDeps);

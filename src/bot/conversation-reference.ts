@@ -40,7 +40,21 @@ export function toThreadReference(reference: ProactiveReference, rootMessageId: 
 interface TeamsChannelData {
   tenant?: { id?: string };
   team?: { id?: string };
-  channel?: { id?: string };
+  channel?: { id?: string; type?: string };
+}
+
+/** Private and shared channels each have their own members and apps; standard ones share the team's. */
+export type ChannelKind = 'standard' | 'private' | 'shared';
+
+/**
+ * The kind of channel an activity comes from, as Teams says in channelData.channel.type
+ * ("standard", "private", "shared"; Microsoft Learn, "Apps for shared and private channels").
+ * Undefined outside channels; an activity without the type is a standard channel's.
+ */
+export function channelKindOf(activity: Partial<Activity>): ChannelKind | undefined {
+  if (activity.conversation?.conversationType !== 'channel') return undefined;
+  const type = (activity.channelData as TeamsChannelData | undefined)?.channel?.type?.toLowerCase();
+  return type === 'private' || type === 'shared' ? type : 'standard';
 }
 
 /** Everything the store keeps about a conversation, from an incoming activity and its reference. */

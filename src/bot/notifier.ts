@@ -12,9 +12,10 @@
 // - Bursts are coalesced per (conversation, incident) for `coalesceWindowMs`: reconcile often emits
 //   several events for one incident in one poll, and Teams allows 7 sends per second per
 //   conversation. One burst = one update + one reply.
-// - Every card shows the incident and the outcome of its latest edit (read from the store when the
-//   burst is sent, so the latest outcome always wins). Edit outcomes arrive as 'edit-outcome' events,
-//   committed with the outcome itself: nothing polls for them, and nothing else writes a card.
+// - Every card shows the incident, the outcome of its latest edit and its war room (both read from
+//   the store when the burst is sent, so the latest always wins). Edit outcomes arrive as
+//   'edit-outcome' events, committed with the outcome itself, and a new war room as a 'war-room'
+//   event: nothing polls for them, and nothing else writes a card.
 // - Card copies (answers to commands, registered through 'card-registered' events) are updated in
 //   place too, without threaded notices; outcome and registration events never post a new card.
 // - Redelivered events are harmless: the card record keeps a hash of what the card shows, and an
@@ -29,6 +30,7 @@
 import type { ChangeConsumer } from '../sync/api.ts';
 import type { ChangeEvent, ChangeEventKind, IncidentView } from '../domain/change-events.ts';
 import type { EditOutcome } from '../domain/edits.ts';
+import type { WarRoomLink } from '../domain/war-room.ts';
 import type {
   CardRecord,
   CardRefreshMark,
@@ -85,6 +87,8 @@ export interface NotifierOptions {
   builders: CardBuilders;
   /** The outcome of an incident's latest edit request (BridgeApi.latestEditOutcome). */
   latestOutcome: (linkId: string) => Promise<EditOutcome | null>;
+  /** The incident's war room, which its cards link (WarRoomService.linkOf). Default: none. */
+  warRoomOf?: (linkId: string) => Promise<WarRoomLink | null>;
   /** Which pairs each conversation's tenant may see: nothing is announced outside that. */
   tenants: TenantPolicy;
   /** This replica's id, recorded on card claims. */
@@ -287,7 +291,8 @@ export function createNotifier(options: NotifierOptions): Notifier {
     const event = mergeBurst(burst.events);
     // One MSSP customer's channel never gets another's incidents, whatever it subscribed to.
     if (!canSee(options.tenants.scopeOf(conversation.tenantId), event.pairId)) return 'skipped';
-    const view = event.incident;
+    const warRoom = await options.warRoomOf?.(linkId);
+    const view = warRoom ? { ...event.incident, warRoom } : event.incident;
     const outcome = outcomeFor(view, await options.latestOutcome(linkId));
     // Overdue is per conversation: its deadline passed here, and nobody has acknowledged it since.
     const overdueSince = options.escalations ? await options.escalations.overdueSince(conversationId, view) : null;
@@ -297,6 +302,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
       now: now().toISOString(),
       ...(overdueSince ? { overdueSince } : {}),
       ...(options.allowedLinkHosts ? { allowedLinkHosts: options.allowedLinkHosts } : {}),
+      offerWarRoom: options.warRoomOf !== undefined,
     };
     const hash = cardHash(view, outcome, overdueSince);
     const shown: ShownCard = { view, hash, render: () => renderShared(hash, view, cardOptions) };

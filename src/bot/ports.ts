@@ -71,3 +71,12 @@ export interface PersonDirectory {
   /** The user in `tenantId`'s directory, or null when there is none. Throws when the directory cannot say. */
   findUser(tenantId: string, user: { objectId?: string | undefined; upn?: string | undefined }): Promise<DirectoryPerson | null>;
 }
+
+/**
+ * War room chats in a tenant (src/portals/teams over Microsoft Graph): create a group chat, add the
+ * bridge's Teams app to it. Failures throw coded PortalErrors whose message says what to fix.
+ */
+export interface WarRoomChats {
+  createGroupChat(tenantId: string, request: { topic: string; members: readonly string[] }): Promise<{ chatId: string; webUrl: string }>;
+  installApp(tenantId: string, chatId: string): Promise<unknown>;
+}

@@ -4,6 +4,10 @@
 // instead: texts used there take a TextFormat.
 import { escapeForTextBlock } from '../cards/escape.ts';
 import type { EscalationPolicy, SubscriptionRecord } from '../store/ports.ts';
+import type { WarRoomLink } from '../domain/war-room.ts';
+import { safeTeamsUrl } from '../cards/safe-links.ts';
+import type { WarRoomAnswer } from './war-room.ts';
+import type { ChannelKind } from './conversation-reference.ts';
 import { COMMAND_NAMES, COMMAND_USAGE, CONNECTOR_USAGE } from './commands/parse.ts';
 import { describeFilters } from './subscription-filter.ts';
 import { SEVERITY_WORDS } from '../domain/display-words.ts';
@@ -84,8 +88,52 @@ export function subscriptionListText(subscriptions: readonly SubscriptionRecord[
   return `Subscriptions here:\n\n${lines.join('\n')}\n\nRemove one with ${commandText('/unsubscribe <id>')}, or all with ${commandText('/unsubscribe all')}.`;
 }
 
-export function subscribedText(subscription: SubscriptionRecord): string {
-  return `Subscribed (id \`${esc(subscription.id, 64)}\`): ${esc(describeFilters(subscription.filters), 300)}. New and changed incidents will appear here as cards.`;
+export function subscribedText(subscription: SubscriptionRecord, channel?: ChannelKind): string {
+  const text = `Subscribed (id \`${esc(subscription.id, 64)}\`): ${esc(describeFilters(subscription.filters), 300)}. New and changed incidents will appear here as cards.`;
+  if (channel === 'private') return `${text} This is a private channel: only its members see them.`;
+  if (channel === 'shared') return `${text} This is a shared channel: its members from other organisations see them too, and a click of theirs counts only if ANALYSTS names them.`;
+  return text;
+}
+
+/** Teams refused the bot's post in a private or shared channel: it is not in that channel's roster. */
+export function notInChannelText(channel: 'private' | 'shared'): string {
+  return [
+    `Nothing was subscribed: I cannot post cards in this ${channel} channel. Teams answered that the bot is not a member of it (BotNotInConversationRoster).`,
+    `A ${channel} channel has its own members and apps: add the Incident Bridge app to this channel itself (having it in the team is not enough), then type ${commandText('/subscribe')} again; or subscribe a standard channel of the team instead.`,
+  ].join(' ');
+}
+
+/**
+ * A war room's link: a Markdown link in a chat message, the bare URL in an invoke's plain answer.
+ * Only a Teams deep link that passes safeTeamsUrl is shown; parentheses are encoded so that the
+ * URL cannot end the Markdown link early.
+ */
+function warRoomLinkText(link: WarRoomLink, format: TextFormat): string {
+  const url = safeTeamsUrl(link.url);
+  if (!url) return 'its link is not a Teams link, so it is not shown';
+  return format === 'markdown' ? `[open the chat](${url.replace(/\(/g, '%28').replace(/\)/g, '%29')})` : url;
+}
+
+export function warRoomText(answer: WarRoomAnswer, format: TextFormat): string {
+  const reason = (text: string) => (format === 'markdown' ? esc(text, 600) : text.slice(0, 600));
+  switch (answer.kind) {
+    case 'opened':
+      return `War room opened with the incident's card: ${warRoomLinkText(answer.link, format)}.`;
+    case 'opened-without-bridge':
+      return `War room opened: ${warRoomLinkText(answer.link, format)}. I could not add myself to it, so the incident's card is not there yet: ${reason(answer.reason)} Ask again once that is fixed and I will join it.`;
+    case 'existing':
+      return `This incident already has a war room: ${warRoomLinkText(answer.link, format)}. To bring people in, add them in the chat.`;
+    case 'busy':
+      return "Someone is opening this incident's war room right now; its link appears on the card in a moment.";
+    case 'other-tenant':
+      return "This incident's war room is in another organisation's Teams, so it cannot be opened from here.";
+    case 'refused':
+      return `I could not open a war room: ${reason(answer.reason)}`;
+  }
+}
+
+export function warRoomUnavailableText(): string {
+  return "War rooms are not set up here: the bridge needs its Teams app's id (TEAMS_APP_ID) to add itself to the chat. Ask an administrator (README, \"War rooms\").";
 }
 
 /**

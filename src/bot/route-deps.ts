@@ -13,7 +13,8 @@ import { resolveRole } from './roles.ts';
 import type { BackgroundTasks } from './background.ts';
 import { restrictionOf, scopeOfActivity, type TenantPolicy } from './tenant-policy.ts';
 import type { IdentityResolver } from './identity.ts';
-import type { CardBuilders, ProactiveReference } from './ports.ts';
+import type { CardBuilders, ProactiveReference, TeamsSender } from './ports.ts';
+import type { WarRoomService } from './war-room.ts';
 import type { CardMode } from '../cards/incident-view-model.ts';
 import type { TriageSettings } from '../triage/settings.ts';
 import { cardActivity, withFreshNonce } from './card-activity.ts';
@@ -43,6 +44,10 @@ export interface RouteDeps {
   triage?: Pick<TriageSettings, 'forgetConversation'>;
   /** When the incident's acknowledgement deadline passed in a conversation (its cards show it overdue there). */
   overdueSince?: (conversationId: string, view: IncidentView) => Promise<string | null>;
+  /** War rooms; undefined when they are not set up (no TEAMS_APP_ID). */
+  warRooms: WarRoomService | undefined;
+  /** Proactive sends, for answers that arrive after a turn ended. */
+  sender: TeamsSender | undefined;
 }
 
 /** The actor's role, and why their groups did not count when they could not be checked (for the refusal). */
@@ -83,7 +88,10 @@ export function incidentsFor(deps: RouteDeps, context: TurnContext): ScopedIncid
   if (!scope) return { find: async () => null, list: async () => [] };
   const within = restrictionOf(scope);
   return {
-    find: (ref) => deps.bridge.findIncident(ref, within),
+    find: async (ref) => {
+      const view = await deps.bridge.findIncident(ref, within);
+      return view ? withWarRoom(deps, view) : null;
+    },
     list: (filter) => deps.bridge.listIncidents({ ...filter, ...within }),
   };
 }
@@ -91,6 +99,12 @@ export function incidentsFor(deps: RouteDeps, context: TurnContext): ScopedIncid
 /** When the incident became overdue in the turn's conversation, if it is; what its cards there show. */
 export async function overdueIn(deps: RouteDeps, context: TurnContext, view: IncidentView): Promise<string | null> {
   return deps.overdueSince ? deps.overdueSince(baseConversationId(context.activity.conversation.id), view) : null;
+}
+
+/** The view with its war room, which the cards link (the sync engine's views never carry it). */
+export async function withWarRoom(deps: Pick<RouteDeps, 'warRooms'>, view: IncidentView): Promise<IncidentView> {
+  const warRoom = await deps.warRooms?.linkOf(view.linkId);
+  return warRoom ? { ...view, warRoom } : view;
 }
 
 /** The incident's card as its messages show it: the view, the outcome of its latest edit, and whether it is overdue there. */
@@ -101,19 +115,21 @@ export function renderIncident(deps: RouteDeps, view: IncidentView, mode: CardMo
     now: deps.now().toISOString(),
     ...(overdueSince ? { overdueSince } : {}),
     ...(deps.allowedLinkHosts ? { allowedLinkHosts: deps.allowedLinkHosts } : {}),
+    offerWarRoom: deps.warRooms !== undefined,
   });
   return withFreshNonce(card);
 }
 
 /**
  * Answers the turn with the incident's card and registers the message, so the notifier keeps it
- * current like the announced cards. `outcome`: the one just submitted, else the latest.
+ * current like the announced cards. `outcome`: the one just submitted, else the latest. Returns
+ * the message's id, when Teams gave one.
  */
-export async function replyWithIncidentCard(deps: RouteDeps, context: TurnContext, view: IncidentView, mode: CardMode, outcome?: EditOutcome): Promise<void> {
+export async function replyWithIncidentCard(deps: RouteDeps, context: TurnContext, view: IncidentView, mode: CardMode, outcome?: EditOutcome): Promise<string | undefined> {
   const shown = outcome ?? (await deps.bridge.latestEditOutcome(view.linkId));
   const overdueSince = await overdueIn(deps, context, view);
   const sent = await context.sendActivity(cardActivity(renderIncident(deps, view, mode, shown, overdueSince), view));
-  if (!sent?.id) return;
+  if (!sent?.id) return undefined;
   // The notifier sends to stored conversations: this turn proves this one is reachable.
   await deps.conversations.upsert(conversationDraftFrom(context.activity, referenceOf(context)));
   await deps.bridge.registerCard({
@@ -123,6 +139,7 @@ export async function replyWithIncidentCard(deps: RouteDeps, context: TurnContex
     linkId: view.linkId,
     shownHash: cardHash(view, shown, overdueSince),
   });
+  return sent.id;
 }
 
 /** The reference of the conversation a turn happened in (for sends after the turn ended). */

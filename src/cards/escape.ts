@@ -131,17 +131,30 @@ function cutForEllipsis(value: string): string {
   return value.slice(0, lastStart).trimEnd();
 }
 
+/**
+ * One bounded line for text that some clients render as Markdown or HTML and others as plain text
+ * (a message extension's result preview): no backslash escapes, which a plain-text client would
+ * show; instead angle brackets become ‹ › (no tag, no mention) and links, expressions and
+ * auto-links are broken as in escapeForTextBlock's last step.
+ */
+export function toNeutralLine(text: unknown, maxLength: number): string {
+  return breakConstructs(toPlainLine(text, maxLength).replace(/</g, '‹').replace(/>/g, '›'));
+}
+
 function escapeMarkdown(value: string): string {
   let out = value.replace(MARKDOWN_SPECIALS, (ch) => `\\${ch}`);
   // An ordered-list marker is digits + "." or ")" at the start of a line; ")" is escaped above,
   // "." only there (escaping every dot would litter file names and hosts with backslashes).
   out = out.replace(/^(\d+)\./, '$1\\.');
-  // Break the constructs that matter even where backslashes are not honoured:
-  out = out
+  // Break the constructs that matter even where backslashes are not honoured.
+  return breakConstructs(out);
+}
+
+function breakConstructs(value: string): string {
+  return value
     .replace(/\](\\?)\(/g, `]${BREAK}$1(`) // [text](url) links
     .replace(/\{(\\?)\{/g, `{${BREAK}$1{`) // {{DATE(...)}} / {{TIME(...)}} / {{x}}
     .replace(/\$(\\?)\{/g, `$${BREAK}$1{`) // ${expression}
     .replace(/:(\\?)\/\//g, `:${BREAK}$1//`) // scheme://host auto-links
     .replace(/\b(www)\./gi, `$1${BREAK}.`); // www.host auto-links
-  return out;
 }

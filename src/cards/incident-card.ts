@@ -30,6 +30,8 @@ export interface IncidentCardOptions {
   unifiedPortalBase?: string;
   /** When the incident's acknowledgement deadline passed in this card's conversation, if it did and nobody acknowledged it since. */
   overdueSince?: string;
+  /** Offer the "War room" action (the bridge has war rooms set up); an existing war room is linked either way. */
+  offerWarRoom?: boolean;
 }
 
 /**
@@ -55,6 +57,7 @@ export function renderIncidentCard(view: IncidentView, options: IncidentCardOpti
       ...(options.overdueSince !== undefined ? { overdueSince: options.overdueSince } : {}),
       ...(options.unifiedPortalBase !== undefined ? { unifiedPortalBase: options.unifiedPortalBase } : {}),
       ...(options.allowedLinkHosts !== undefined ? { allowedLinkHosts: options.allowedLinkHosts } : {}),
+      ...(options.offerWarRoom !== undefined ? { offerWarRoom: options.offerWarRoom } : {}),
     });
     const card = renderTemplate('incident', viewModel);
     card['refresh'] = buildRefresh(view.linkId, options.refreshUserIds);

@@ -14,7 +14,8 @@ import { buildAlertSections, DEFAULT_SECTION_LIMITS, type AlertSectionsViewModel
 import { formatUtc, parseInstant, relativeTime, SEVERITY_MARKERS } from './card-text.ts';
 import { escapeForTextBlock } from './escape.ts';
 import { friendlyProductNames } from './product-names.ts';
-import { safeOpenUrl } from './safe-links.ts';
+import { safeOpenUrl, safeTeamsUrl } from './safe-links.ts';
+import { MAX_WAR_ROOM_PEOPLE_NAMED } from '../domain/war-room.ts';
 import type { CardTextColor } from './text-colors.ts';
 import { NONCE_PLACEHOLDER } from './verbs.ts';
 
@@ -39,6 +40,8 @@ export interface IncidentCardViewModelOptions {
   sectionLimits?: SectionLimits;
   /** When the incident's acknowledgement deadline passed in the card's conversation (it is overdue there). */
   overdueSince?: string;
+  /** Offer the "War room" action (war rooms are set up); default off. */
+  offerWarRoom?: boolean;
 }
 
 export interface FactViewModel {
@@ -82,9 +85,15 @@ export interface IncidentCardViewModel {
   canEdit: boolean;
   /** Acknowledge is offered: an analyst's card of an incident nobody owns or works on yet. */
   canAcknowledge: boolean;
+  /**
+   * "Assign to me" is offered: while Acknowledge is, it is the same and more (owner and in progress),
+   * and Teams shows at most six card actions.
+   */
   /** "⏰ Overdue: not acknowledged by its 10:15 UTC deadline (25 min ago)", or ''. */
   overdueNotice: string;
   isOverdue: boolean;
+  /** The "War room" action is shown: war rooms are set up, and this analyst's card's incident has none yet. */
+  canOpenWarRoom: boolean;
   title: string;
   /** "Defender 29 · Sentinel 412 · created 3 h ago" */
   subtitle: string;
@@ -110,6 +119,7 @@ export interface IncidentCardViewModel {
   currentSeverity: string;
   commentMaxLength: number;
   tagsMaxLength: number;
+  warRoomPeopleMaxLength: number;
   /** "Updated 10:42 UTC" — when this card was built. */
   footer: string;
 }
@@ -156,13 +166,15 @@ export function buildIncidentCardViewModel(view: IncidentView, options: Incident
   const overdueMs = acknowledged ? null : parseInstant(options.overdueSince);
   const overdueNotice = overdueMs === null ? '' : `⏰ Overdue: not acknowledged by its ${formatUtc(overdueMs)} deadline (${relativeTime(overdueMs, nowMs)})`;
 
+  const canAcknowledge = canEdit && !acknowledged && !isClosed([view.defender, view.sentinel]);
   return {
     linkId: view.linkId,
     nonce: NONCE_PLACEHOLDER,
     canEdit,
-    canAcknowledge: canEdit && !acknowledged && !isClosed([view.defender, view.sentinel]),
+    canAcknowledge,
     overdueNotice,
     isOverdue: overdueNotice !== '',
+    canOpenWarRoom: canEdit && options.offerWarRoom === true && view.warRoom === undefined,
     title: primary ? escapeForTextBlock(primary.title, LIMITS.title) || '(untitled incident)' : '(incident not found)',
     subtitle: subtitle(view, nowMs),
     severityText: severityText(view),
@@ -184,6 +196,8 @@ export function buildIncidentCardViewModel(view: IncidentView, options: Incident
     // The inputs accept what an edit may carry (domain/edit-input.ts), no more and no less.
     commentMaxLength: MAX_COMMENT_CHARS,
     tagsMaxLength: MAX_TAG_EDIT_TEXT_CHARS,
+    // Sign-in names are at most 256 characters (parse.ts), plus a separator each.
+    warRoomPeopleMaxLength: MAX_WAR_ROOM_PEOPLE_NAMED * 257,
     footer: `Card updated ${formatUtc(nowMs)}`,
   };
 }
@@ -433,6 +447,7 @@ function links(view: IncidentView, options: IncidentCardViewModelOptions): LinkV
   add('Open in Defender', safeOpenUrl(view.defender?.webUrl, extra));
   add('Open in Sentinel', safeOpenUrl(view.sentinel?.webUrl, extra));
   if (options.unifiedPortalBase) add('Open in unified portal', unifiedPortalUrl(view, options.unifiedPortalBase, extra));
+  add('Open war room', safeTeamsUrl(view.warRoom?.url));
   return result;
 }
 

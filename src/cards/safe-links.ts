@@ -28,3 +28,12 @@ export function safeOpenUrl(url: unknown, extraHosts: readonly string[] = []): s
   // "host:port", so a host allowed without a port admits 443 only, "localhost:8443" that port only.
   return allowed.has(parsed.host) ? parsed.href : null;
 }
+
+/** Where Graph's chat.webUrl points: Teams' own web host. A war room link goes nowhere else. */
+export const TEAMS_LINK_HOSTS: readonly string[] = ['teams.microsoft.com'];
+
+/** A Teams deep link (a chat's webUrl) that is safe to open, else null: https, no credentials, Teams' host. */
+export function safeTeamsUrl(url: unknown): string | null {
+  const safe = safeOpenUrl(url, TEAMS_LINK_HOSTS);
+  return safe !== null && TEAMS_LINK_HOSTS.includes(new URL(safe).host) ? safe : null;
+}

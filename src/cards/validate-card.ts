@@ -2,7 +2,7 @@
 // that matter for Teams, plus the bridge's own safety invariants. No full schema ships offline
 // (the adaptivecards package here is 1.2), so this checks what a broken template or a data bug
 // would break. Used by tests for every rendered card; cheap enough to run before each send.
-import { isCardVerb } from './verbs.ts';
+import { isCardVerb, WAR_ROOM_VERB } from './verbs.ts';
 
 export interface CardProblem {
   path: string;
@@ -135,7 +135,7 @@ function checkAction(action: unknown, path: string, problems: CardProblem[]): vo
   }
   if (type === 'Action.Execute') {
     if (typeof action['verb'] !== 'string' || action['verb'] === '') problems.push({ path: `${path}.verb`, message: 'Action.Execute needs a verb' });
-    else if (!isCardVerb(action['verb'])) problems.push({ path: `${path}.verb`, message: `unknown verb '${action['verb']}'` });
+    else if (!isCardVerb(action['verb']) && action['verb'] !== WAR_ROOM_VERB) problems.push({ path: `${path}.verb`, message: `unknown verb '${action['verb']}'` });
     const data = action['data'];
     if (!isObject(data) || typeof data['linkId'] !== 'string' || data['linkId'] === '') {
       problems.push({ path: `${path}.data.linkId`, message: 'every action carries the linkId' });

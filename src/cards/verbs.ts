@@ -19,6 +19,13 @@ export const CARD_VERBS = {
 
 export type CardVerb = (typeof CARD_VERBS)[keyof typeof CARD_VERBS];
 
+/**
+ * Opens the incident's war room (a Teams group chat; data.warRoomPeople: sign-in names typed in the
+ * Input.Text with that id). Not an edit of the incident: the war room feature routes it, before the
+ * edit verbs (src/bot/routes/war-room.ts).
+ */
+export const WAR_ROOM_VERB = 'openWarRoom';
+
 export const ALL_CARD_VERBS: readonly CardVerb[] = Object.values(CARD_VERBS);
 
 export function isCardVerb(value: unknown): value is CardVerb {

@@ -76,6 +76,11 @@ export interface Config {
    * key: printableConfig hides it.
    */
   applicationInsightsConnectionString: string | undefined;
+  /**
+   * The Teams app's id (its manifest id, TEAMS_APP_ID): war rooms install the app in their chat by
+   * it. Unset: war rooms are not offered.
+   */
+  teamsAppId: string | undefined;
 }
 
 export class ConfigError extends CodedError<'invalid-config'> {
@@ -292,6 +297,11 @@ export function loadConfig(env: Env): Config {
     },
     extraLinkHosts: localMode && simUrl ? [new URL(simUrl).hostname] : [],
     applicationInsightsConnectionString: readConnectionString(env, problems),
+    teamsAppId: r(
+      'TEAMS_APP_ID',
+      z.string().uuid('must be a GUID').optional(),
+      "The Teams app's id (manifest id; atk provision writes it): war rooms add the app to their chat by it. Unset: no war rooms.",
+    ),
   };
 
   if (pairs.length === 0 && !pairsJson && problems.length === 0) {

@@ -2,6 +2,7 @@
 // carries to Teams. Pure: imports nothing of ours but the incident and edit models.
 import type { Actor, Incident, Portal } from './incident.ts';
 import type { EditOutcome } from './edits.ts';
+import type { WarRoomLink } from './war-room.ts';
 
 /** The per-portal state shown on a card. */
 export type PortalSyncState =
@@ -21,6 +22,11 @@ export interface IncidentView {
   syncState: Record<Portal, PortalSyncState>;
   /** When a merge redirected this incident, the link it now lives in. */
   mergedIntoLinkId?: string;
+  /**
+   * The incident's war room, when it has one. The sync engine never sets it: the Teams side adds it
+   * (read from the store when a card is rendered), so that cards link the chat.
+   */
+  warRoom?: WarRoomLink;
 }
 
 export interface FieldChange {
@@ -38,13 +44,14 @@ export interface FieldChange {
   overridden?: { portal: Portal; value: unknown };
 }
 
-export const CHANGE_EVENT_KINDS = ['created', 'updated', 'merged', 'edit-outcome', 'card-registered', 'escalated'] as const;
+export const CHANGE_EVENT_KINDS = ['created', 'updated', 'merged', 'edit-outcome', 'card-registered', 'escalated', 'war-room'] as const;
 /**
  * 'created' | 'updated' | 'merged': the incident changed. 'edit-outcome': an analyst's edit request
  * moved on (written, verified, failed); `outcome` says how, recorded in the same transaction.
  * 'card-registered': a card message of the incident was posted outside the announcements (`target`),
  * to be kept current from now on. 'escalated': the incident was not acknowledged by a conversation's
- * deadline (`escalation`), recorded with its timer's firing.
+ * deadline (`escalation`), recorded with its timer's firing. 'war-room': the incident's war room chat
+ * was created; its cards link it from now on.
  */
 export type ChangeEventKind = (typeof CHANGE_EVENT_KINDS)[number];
 

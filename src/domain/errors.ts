@@ -21,8 +21,11 @@ export type PortalErrorCode =
   | 'not-writable' // the capability profile says this API cannot write the field
   | 'invalid-response'; // the portal answered with something that breaks its documented contract
 
-/** Which API failed: a portal's, or Microsoft Graph's directory (group membership for roles). */
-export type PortalErrorSource = 'defender' | 'sentinel' | 'directory';
+/**
+ * Which API failed: a portal's, Microsoft Graph's directory (group membership for roles), or
+ * Microsoft Graph's Teams API (war room chats).
+ */
+export type PortalErrorSource = 'defender' | 'sentinel' | 'directory' | 'teams';
 
 export class PortalError extends CodedError<PortalErrorCode> {
   readonly portal: PortalErrorSource;

@@ -13,3 +13,5 @@ export { DEFENDER_DEFAULT_WRITABLE, SENTINEL_DEFAULT_WRITABLE, type PortalLogger
 export { DEFAULT_RETRY_POLICY, type RetryPolicyOptions, type Sleep } from './http/retry.ts';
 export { createTenantDirectories, directoryIdentityFor, type DirectoryIdentitySources, type TenantDirectories, type TenantIdentity } from './directory/tenant-directories.ts';
 export { CHECK_MEMBER_GROUPS_MAX_IDS, DIRECTORY_RETRY_POLICY, createGroupMembershipClient, type GroupMembershipClient } from './directory/group-membership.ts';
+export { createTenantChats, type TenantChats } from './teams/tenant-chats.ts';
+export { TEAMS_PERMISSIONS, type CreatedChat, type GroupChatRequest } from './teams/chats-client.ts';

@@ -27,7 +27,13 @@ import { createDirectoryControlHandler, isDirectoryControlPath } from './directo
 import { tenantForArm, tenantForEntra, tenantForGraph } from './tenant-routing.ts';
 import { createIdentityRegistry, handleRegistryControl } from './entra/registry.ts';
 import { createReplayGuard } from './entra/client-assertion.ts';
+import { createTeamsService, type ConnectorCall, type DeliveredActivity, type SentMessage, type SimChannel, type SimChat } from './teams/service.ts';
+import { startConnector } from './teams/connector.ts';
+import { deliverInstall } from './teams/delivery.ts';
+import { createTeamsControlHandler, isTeamsControlPath } from './teams/control-routes.ts';
 
+export type { SimTeamsApp, SimChat, SimChannel, ChannelType, ConnectorCall, SentMessage, DeliveredActivity } from './teams/service.ts';
+export { catalogIdFor } from './teams/service.ts';
 export type { SimulatorOptions, SimulatorApp, RuntimeConfig, IntegrationMethod, ArmBucketOptions, AdditionalTenantOptions, FederatedIdentityCredential, FederationIssuer } from './options.ts';
 export { MANAGED_IDENTITY_API_VERSION } from './entra/managed-identity.ts';
 export type { SimulatorControl, RaiseAlertRequest, ConfigPatch, SentinelAnalystChanges } from './control/control.ts';
@@ -54,8 +60,26 @@ export interface RunningSimulators {
   controlFor(tenantId: string): SimulatorControl;
   /** The directory of any tenant, with portals or directory-only; throws for an unknown tenant. */
   directoryFor(tenantId: string): SimDirectory;
+  /** The simulated Teams: chats, the Bot Connector the bot sends to, and where the bot listens. */
+  teams: SimulatedTeams;
   /** Stops listening and timers, then flushes state to disk. */
   close(): Promise<void>;
+}
+
+export interface SimulatedTeams {
+  /** The simulated Bot Connector (plain HTTP on loopback): the serviceUrl of what Teams delivers. */
+  connectorUrl: string;
+  /** Where install events go (the bot's /api/messages); the bridge sets it once it listens. */
+  setBotEndpoint(url: string): void;
+  chats(tenantId?: string): SimChat[];
+  /** Messages the bot sent through the simulated connector, oldest first. */
+  messages(): SentMessage[];
+  calls(): readonly ConnectorCall[];
+  deliveries(): readonly DeliveredActivity[];
+  /** Declares a team channel the connector serves: standard, private or shared, bot added or not. */
+  declareChannel(channel: SimChannel): void;
+  /** Resolves once every install event triggered so far reached the bot (or failed to). */
+  idle(): Promise<void>;
 }
 
 export async function startSimulators(options: SimulatorOptions): Promise<RunningSimulators> {
@@ -74,6 +98,19 @@ export async function startSimulators(options: SimulatorOptions): Promise<Runnin
   // App registrations, managed identities and federation issuers are the directory's, shared by all tenants.
   const registry = createIdentityRegistry(resolved.apps, resolved.federationIssuers);
   const replay = createReplayGuard();
+  // Teams: one app catalog, one set of chats and one Bot Connector for every tenant.
+  const teams = createTeamsService(resolved.teamsApps);
+  const connector = await startConnector(teams, clock);
+  let botEndpoint = resolved.botEndpoint;
+  const deliveries = new Set<Promise<void>>();
+  const onInstalled = (chat: SimChat) => {
+    // After the 201 is on its way, as Teams notifies the bot asynchronously.
+    const delivery = new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
+      deliverInstall(chat, { teams, botEndpoint: () => botEndpoint, connectorUrl: () => connector.url, clock, onError }),
+    );
+    deliveries.add(delivery);
+    void delivery.finally(() => deliveries.delete(delivery));
+  };
 
   const tenantFor = (workspace: TenantWorkspace, stateFile: string, runtime: RuntimeConfig): TenantPortal =>
     createTenantPortal({
@@ -95,6 +132,8 @@ export async function startSimulators(options: SimulatorOptions): Promise<Runnin
       requestLog,
       onAuthenticated,
       onError,
+      teams,
+      onInstalled,
     });
   const primary = tenantFor(
     { tenantId: resolved.tenantId, subscriptionId: resolved.subscriptionId, resourceGroup: resolved.resourceGroup, workspace: resolved.workspace },
@@ -109,7 +148,7 @@ export async function startSimulators(options: SimulatorOptions): Promise<Runnin
   for (const tenant of tenants) await tenant.start();
   const directoryOnly = resolved.directoryTenants.map((tenantId) =>
     createDirectoryTenant(
-      { tenantId, baseUrl: () => baseUrl, apps: registry.apps, issuers: registry.issuers, replay, identityHeader: resolved.identityHeader, key, clock, tokenLifetimeSeconds: resolved.tokenLifetimeSeconds, onAuthenticated },
+      { tenantId, baseUrl: () => baseUrl, apps: registry.apps, issuers: registry.issuers, replay, identityHeader: resolved.identityHeader, key, clock, tokenLifetimeSeconds: resolved.tokenLifetimeSeconds, onAuthenticated, teams, onInstalled },
       createDirectory(sampleDirectory(tenantId)),
     ),
   );
@@ -119,6 +158,12 @@ export async function startSimulators(options: SimulatorOptions): Promise<Runnin
   const identityTenant = (tenantId: string) => identityTenants.find((candidate) => candidate.tenantId.toLowerCase() === tenantId.toLowerCase());
 
   const controlHandlers = new Map(tenants.map((tenant) => [tenant.tenantId.toLowerCase(), createControlHandler(tenant.control)]));
+  const teamsControl = createTeamsControlHandler(teams, {
+    get: () => botEndpoint,
+    set: (url) => {
+      botEndpoint = url;
+    },
+  });
   const server = createSimServer({
     key: tls.serverKeyPem,
     cert: tls.serverCertPem,
@@ -136,6 +181,7 @@ export async function startSimulators(options: SimulatorOptions): Promise<Runnin
             control: async (request: SimRequest) => {
               const registration = handleRegistryControl(registry, request);
               if (registration) return registration;
+              if (isTeamsControlPath(request.path)) return teamsControl(request);
               // `?tenant=<id>` picks another tenant's control; without it, the primary's.
               const tenant = request.url.searchParams.get('tenant');
               if (isDirectoryControlPath(request.path)) {
@@ -165,6 +211,9 @@ export async function startSimulators(options: SimulatorOptions): Promise<Runnin
       server.off('error', reject);
       resolve();
     });
+  }).catch(async (error: unknown) => {
+    await connector.close();
+    throw error;
   });
   const port = (server.address() as AddressInfo).port;
   baseUrl = `https://localhost:${port}`;
@@ -182,6 +231,20 @@ export async function startSimulators(options: SimulatorOptions): Promise<Runnin
       if (!tenant) throw new Error(`simulators: no tenant '${tenantId}'; configured tenants: ${tenants.map((t) => t.tenantId).join(', ')}`);
       return tenant.control;
     },
+    teams: {
+      connectorUrl: connector.url,
+      setBotEndpoint(url) {
+        botEndpoint = url;
+      },
+      chats: (tenantId) => teams.chats(tenantId),
+      messages: () => [...teams.messages.values()],
+      calls: () => teams.calls,
+      deliveries: () => teams.deliveries,
+      declareChannel: (channel) => teams.declareChannel(channel),
+      async idle() {
+        await Promise.all([...deliveries]);
+      },
+    },
     directoryFor(tenantId) {
       const tenant = identityTenant(tenantId);
       if (!tenant) throw new Error(`simulators: no tenant '${tenantId}'; configured tenants: ${identityTenants.map((t) => t.tenantId).join(', ')}`);
@@ -191,6 +254,7 @@ export async function startSimulators(options: SimulatorOptions): Promise<Runnin
       if (closed) return;
       closed = true;
       for (const tenant of tenants) tenant.scenario.stop();
+      await connector.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -33,12 +33,23 @@ export function readSimulatorEnv(env: NodeJS.ProcessEnv): SimulatorOptions {
     host: env.SIM_HOST ?? '127.0.0.1',
     tenantId: env.AZURE_TENANT_ID ?? '00000000-0000-4000-8000-000000000001',
     apps: clientId && clientSecret
-      ? [{ clientId, clientSecret, graphRoles: ['SecurityIncident.ReadWrite.All', 'SecurityAlert.Read.All'], armAccess: true }]
+      ? [
+          {
+            clientId,
+            clientSecret,
+            // The incidents, and war rooms (a chat, the catalog, installing the app in the chat).
+            graphRoles: ['SecurityIncident.ReadWrite.All', 'SecurityAlert.Read.All', 'Chat.Create', 'AppCatalog.Read.All', 'TeamsAppInstallation.ReadWriteForChat.All'],
+            armAccess: true,
+          },
+        ]
       : [],
     subscriptionId: env.SENTINEL_SUBSCRIPTION_ID ?? '00000000-0000-4000-8000-000000000002',
     resourceGroup: env.SENTINEL_RESOURCE_GROUP ?? 'rg-sentinel-sim',
     workspace: env.SENTINEL_WORKSPACE ?? 'law-sentinel-sim',
     integrationMethod: integrationMethod as IntegrationMethod,
+    // The bridge's Teams app in the catalog, so war rooms can install it, and where its bot listens.
+    teamsApps: env.TEAMS_APP_ID ? [{ externalId: env.TEAMS_APP_ID, displayName: 'Incident Bridge', ...(env.BOT_ID ? { botId: env.BOT_ID } : {}) }] : [],
+    botEndpoint: env.SIM_BOT_ENDPOINT || `http://127.0.0.1:${env.PORT || '3978'}/api/messages`,
     // Lively by default, like `npm start`; SIM_SCENARIO=0 or SIM_EVENTS_PER_MINUTE=0 keeps it quiet.
     scenario: { enabled: env.SIM_SCENARIO !== '0' && env.SIM_SCENARIO !== 'false' && eventsPerMinute !== 0, ...(eventsPerMinute ? { eventsPerMinute } : {}) },
   };

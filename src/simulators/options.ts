@@ -1,4 +1,7 @@
 // The public option types of the simulators and their documented defaults, resolved in one place.
+import type { SimTeamsApp } from './teams/service.ts';
+
+export type { SimTeamsApp } from './teams/service.ts';
 
 export const GRAPH_INCIDENT_FIELDS_2025 = [
   'assignedTo',
@@ -102,6 +105,13 @@ export interface SimulatorOptions {
   coalesceWindowMs?: number;
   controlApi?: boolean;
   scenario?: { enabled: boolean; eventsPerMinute?: number; seed?: number };
+  /**
+   * Teams apps in every tenant's organisation catalog (Graph appCatalogs/teamsApps): the bridge's,
+   * so that war room chats can install it. Empty: the catalog is empty.
+   */
+  teamsApps?: SimTeamsApp[];
+  /** The bot's messaging endpoint, where install events go; can be set later (teams.setBotEndpoint). */
+  botEndpoint?: string;
   clock?: () => Date;
   /** Where loops report errors they survived (timers never throw). Defaults to console.error. */
   onError?: (error: unknown, context: string) => void;
@@ -134,6 +144,8 @@ export interface ResolvedOptions {
   tokenLifetimeSeconds: number;
   controlApi: boolean;
   scenario: { enabled: boolean; eventsPerMinute: number; seed: number };
+  teamsApps: SimTeamsApp[];
+  botEndpoint: string | undefined;
   clock: () => Date;
   onError: (error: unknown, context: string) => void;
   runtime: RuntimeConfig;
@@ -207,6 +219,26 @@ function resolveDirectoryTenants(options: SimulatorOptions, portalTenants: reado
   });
 }
 
+function httpUrl(value: string, name: string): string {
+  let url: URL;
+  try {
+    url = new URL(requireText(value, name));
+  } catch {
+    throw new Error(`simulators: option '${name}' must be an http(s) URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`simulators: option '${name}' must be an http(s) URL`);
+  return url.href;
+}
+
+function resolveTeamsApps(apps: readonly SimTeamsApp[]): SimTeamsApp[] {
+  if (!Array.isArray(apps)) throw new Error(`simulators: option 'teamsApps' must be an array`);
+  return apps.map((app, index) => ({
+    externalId: requireText(app?.externalId, `teamsApps[${index}].externalId`),
+    displayName: requireText(app.displayName, `teamsApps[${index}].displayName`),
+    ...(app.botId === undefined ? {} : { botId: requireText(app.botId, `teamsApps[${index}].botId`) }),
+  }));
+}
+
 /** Checks one app registration (options at start, or the control API while running). */
 export function validateApp(app: SimulatorApp, name: string): void {
   requireText(app?.clientId, `${name}.clientId`);
@@ -273,6 +305,8 @@ export function resolveOptions(options: SimulatorOptions): ResolvedOptions {
       eventsPerMinute: options.scenario?.eventsPerMinute ?? 6,
       seed: options.scenario?.seed ?? 1,
     },
+    teamsApps: resolveTeamsApps(options.teamsApps ?? []),
+    botEndpoint: options.botEndpoint === undefined ? undefined : httpUrl(options.botEndpoint, 'botEndpoint'),
     clock: options.clock ?? (() => new Date()),
     onError: options.onError ?? ((error, context) => console.error(`[simulators] ${context}:`, error)),
     runtime: {

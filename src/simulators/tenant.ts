@@ -10,6 +10,8 @@ import { createEntraRouter } from './entra/routes.ts';
 import type { Router } from './http/router.ts';
 import { createGraphHandler } from './graph/api.ts';
 import { createDirectoryGraphHandler, isDirectoryPath } from './graph/directory-api.ts';
+import { createTeamworkGraphHandler, isTeamworkPath } from './graph/teamwork-api.ts';
+import type { SimChat, TeamsService } from './teams/service.ts';
 import { createDirectory } from './directory/directory.ts';
 import type { SimDirectory } from './directory/directory.ts';
 import { sampleDirectory } from './directory/sample.ts';
@@ -75,6 +77,10 @@ export interface TenantPortalDeps {
   requestLog: RequestLog;
   onAuthenticated: (request: SimRequest, appId: string) => void;
   onError: (error: unknown, context: string) => void;
+  /** Shared by all tenants: chats, the app catalog, the bot's conversations. */
+  teams: TeamsService;
+  /** An app was installed in one of this tenant's chats: Teams tells the bot. */
+  onInstalled: (chat: SimChat) => void;
 }
 
 /** What a tenant without a workspace still has: its Entra sign-in, its directory and Graph's directory API. */
@@ -87,12 +93,12 @@ export interface DirectoryTenant {
 
 export type DirectoryTenantDeps = Pick<
   TenantPortalDeps,
-  'baseUrl' | 'apps' | 'issuers' | 'replay' | 'identityHeader' | 'key' | 'clock' | 'tokenLifetimeSeconds' | 'onAuthenticated'
+  'baseUrl' | 'apps' | 'issuers' | 'replay' | 'identityHeader' | 'key' | 'clock' | 'tokenLifetimeSeconds' | 'onAuthenticated' | 'teams' | 'onInstalled'
 > & { tenantId: string };
 
 /**
- * A tenant's identity side: Entra's token endpoint for it and its directory behind Graph. `other`
- * serves the Graph paths that are not directory paths (the security API, where the tenant has one).
+ * A tenant's identity side: Entra's token endpoint for it, its directory and its Teams chats behind
+ * Graph. `other` serves the remaining Graph paths (the security API, where the tenant has one).
  */
 export function createDirectoryTenant(deps: DirectoryTenantDeps, directory: SimDirectory, other?: (request: SimRequest) => Promise<SimResponse>): DirectoryTenant {
   const { tenantId } = deps;
@@ -108,11 +114,26 @@ export function createDirectoryTenant(deps: DirectoryTenantDeps, directory: SimD
     tokenLifetimeSeconds: deps.tokenLifetimeSeconds,
   });
   const directoryGraph = createDirectoryGraphHandler({ baseUrl: deps.baseUrl, tenantId, key: deps.key, clock: deps.clock, directory, onAuthenticated: deps.onAuthenticated });
+  // Teams' limit is per app per tenant, per second: each tenant has its own window.
+  const teamwork = createTeamworkGraphHandler({
+    baseUrl: deps.baseUrl,
+    tenantId,
+    key: deps.key,
+    clock: deps.clock,
+    directory,
+    teams: deps.teams,
+    limiter: createSlidingWindowLimiter(1000),
+    onInstalled: deps.onInstalled,
+    onAuthenticated: deps.onAuthenticated,
+  });
   return {
     tenantId,
     directory,
     entraRouter,
-    graph: (request) => (isDirectoryPath(request.path) || !other ? directoryGraph(request) : other(request)),
+    graph: (request) => {
+      if (isTeamworkPath(request.path)) return teamwork(request);
+      return isDirectoryPath(request.path) || !other ? directoryGraph(request) : other(request);
+    },
   };
 }
 

@@ -111,8 +111,17 @@ export interface LinkListFilter {
   pairIds?: readonly string[];
   /** Merged-away links are hidden unless asked for. */
   includeMerged?: boolean;
+  /**
+   * Words to search for (searchWords: at most MAX_SEARCH_WORDS, each at most MAX_SEARCH_WORD_CHARS).
+   * Every word must match: the Defender id or link id exactly, the Sentinel number (digits, with or
+   * without '#'), a tag (case-insensitive), or a part of the title or of the owner's sign-in or
+   * display name (case-insensitive), on either view.
+   */
+  text?: string;
   /** Default 50, at most 500. */
   limit?: number;
+  /** Matches skipped first, for paging (most recent first). Default 0. */
+  offset?: number;
 }
 
 export interface MergeResult {
@@ -617,6 +626,73 @@ export interface CardRefreshRepository {
 }
 
 // ---------------------------------------------------------------------------------------------
+// War rooms (one Teams group chat per incident)
+
+/**
+ * An incident's war room, as far as it got: claimed (someone is creating it), its chat created,
+ * the bridge installed in the chat, the incident's card posted there. Each step is recorded as it
+ * completes, so a request after a crash resumes where the last one stopped and never creates a
+ * second chat for the incident.
+ */
+export interface WarRoomRecord {
+  linkId: string;
+  /** The Teams tenant the chat lives in (the tenant of the conversation it was asked from). */
+  tenantId: string;
+  requestedBy: Actor;
+  /** Set once Graph created the chat. */
+  chatId: string | null;
+  /** Graph's chat.webUrl, with the chat id. */
+  webUrl: string | null;
+  /** The bridge's Teams app is installed in the chat. */
+  appInstalled: boolean;
+  /** The incident card's message in the chat, once posted. */
+  cardActivityId: string | null;
+  /** Who is creating the chat or installing the app right now; null when nobody is. */
+  holderId: string | null;
+  claimedAt: string | null;
+  /** Who is posting the card in the chat right now. */
+  cardHolderId: string | null;
+  cardClaimedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type WarRoomDraft = Pick<WarRoomRecord, 'linkId' | 'tenantId' | 'requestedBy'>;
+
+export type WarRoomClaim =
+  | { claimed: true; room: WarRoomRecord }
+  /** Someone else holds it (and it is not stale): `room` says how far they got. */
+  | { claimed: false; room: WarRoomRecord };
+
+export interface WarRoomRepository {
+  get(linkId: string): Promise<WarRoomRecord | null>;
+  /** The war room whose chat is `chatId`. */
+  findByChat(chatId: string): Promise<WarRoomRecord | null>;
+  /**
+   * Claim-to-work, as the cards' claim-to-post: inserts the record (claimed by `holderId`) when the
+   * incident has none; else takes it when nobody holds it, `holderId` already does, or the claim
+   * is older than `staleAfterMs` (its holder died). Of concurrent claimers exactly one wins, across
+   * replicas. An existing record keeps its tenant and requester.
+   */
+  claim(draft: WarRoomDraft, holderId: string, now: string, staleAfterMs: number): Promise<WarRoomClaim>;
+  /** Records the created chat. False when `holderId` no longer holds the claim. */
+  recordChat(linkId: string, holderId: string, chatId: string, webUrl: string, now: string): Promise<boolean>;
+  /** Records the app installed in the chat and releases the claim. False when `holderId` no longer holds it. */
+  markInstalled(linkId: string, holderId: string, now: string): Promise<boolean>;
+  /**
+   * Gives up the claim after a failure: a record with no chat yet is deleted (the next request
+   * starts afresh), one with a chat keeps it (the next request only installs the app).
+   */
+  release(linkId: string, holderId: string): Promise<boolean>;
+  /** Claim-to-post the card in the chat; true when `holderId` may post it (nobody posted or is posting it). */
+  claimCard(chatId: string, holderId: string, now: string, staleAfterMs: number): Promise<boolean>;
+  /** Records the posted card. False when `holderId` does not hold the card claim. */
+  recordCard(chatId: string, holderId: string, activityId: string, now: string): Promise<boolean>;
+  /** Gives up the card claim after a failed post, so a later install event posts it. */
+  releaseCard(chatId: string, holderId: string): Promise<boolean>;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Connector change approvals and settings
 
 export const APPROVAL_STATES = ['pending', 'approved', 'rejected', 'expired', 'stale', 'applying', 'applied', 'failed'] as const;
@@ -787,6 +863,7 @@ export interface Repositories {
   notices: NoticeLogRepository;
   escalations: EscalationRepository;
   triage: TriageRepository;
+  warRooms: WarRoomRepository;
 }
 
 export interface Store extends Repositories {

@@ -20,6 +20,7 @@ import { createSqlQuarantineRepository } from './sql/quarantine.ts';
 import { createSqlRateLimitRepository } from './sql/rate-limits.ts';
 import { createSqlSettingsRepository } from './sql/settings.ts';
 import { createSqlSubscriptionRepository } from './sql/subscriptions.ts';
+import { createSqlWarRoomRepository } from './sql/war-rooms.ts';
 
 /** Every repository over one Db (or one transaction-bound Db). */
 export function createSqlRepositories(db: Db): Repositories {
@@ -42,6 +43,7 @@ export function createSqlRepositories(db: Db): Repositories {
     notices: createSqlNoticeLogRepository(db),
     escalations: createSqlEscalationRepository(db),
     triage: createSqlTriageRepository(db),
+    warRooms: createSqlWarRoomRepository(db),
   };
 }
 

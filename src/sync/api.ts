@@ -28,7 +28,11 @@ export interface IncidentListFilter {
   pairId?: string;
   /** Only these pairs (the pairs a conversation's tenant may see); unset: every pair. */
   pairIds?: readonly string[];
+  /** Search words (LinkListFilter.text): ids, numbers, tags, title and owner. */
+  text?: string;
   limit?: number;
+  /** Matches skipped first (paging), most recent first. */
+  offset?: number;
 }
 
 /** Restricts a lookup to some pairs (a conversation's scope); unset: every pair. */
@@ -42,6 +46,14 @@ export interface CardRegistration {
   linkId: string;
   /** The card hash of what the posted message shows: nothing is sent while it still shows that. */
   shownHash: string;
+}
+
+/** A war room chat Graph just created, recorded by the one who holds the war room's claim. */
+export interface WarRoomChat {
+  linkId: string;
+  holderId: string;
+  chatId: string;
+  webUrl: string;
 }
 
 export interface ChangeConsumer {
@@ -65,5 +77,11 @@ export interface BridgeApi {
    * to date, in order with every other change of the incident.
    */
   registerCard(card: CardRegistration): Promise<void>;
+  /**
+   * Records the incident's war room chat (WarRoomRepository.recordChat) and, in the same
+   * transaction, a 'war-room' event that has the consumers show its link on every card of the
+   * incident. False when `holderId` no longer holds the war room's claim (nothing is recorded).
+   */
+  recordWarRoomChat(chat: WarRoomChat): Promise<boolean>;
   subscribe(consumer: ChangeConsumer): () => void;
 }

@@ -106,6 +106,16 @@ export function createSyncEngine(context: SyncContext, options: SyncEngineOption
         await tx.changeEvents.append([changeEvent(link, { kind: 'card-registered', changes: [], target, occurredAt: at })]);
       });
     },
+    async recordWarRoomChat(chat) {
+      const at = context.clock().toISOString();
+      return context.store.transaction(async (tx) => {
+        const link = await tx.links.get(chat.linkId);
+        if (!link) return false;
+        if (!(await tx.warRooms.recordChat(chat.linkId, chat.holderId, chat.chatId, chat.webUrl, at))) return false;
+        await tx.changeEvents.append([changeEvent(link, { kind: 'war-room', changes: [], occurredAt: at })]);
+        return true;
+      });
+    },
     subscribe: (consumer) => dispatcher.subscribe(consumer),
   };
 

@@ -60,8 +60,8 @@ export function changeEvent(link: IncidentLink, input: ChangeEventInput): NewCha
   const identity =
     input.kind === 'edit-outcome'
       ? [link.linkId, input.kind, input.editRequestId, outcomeShown(input.outcome ?? null)]
-      : input.kind === 'card-registered'
-        ? [link.linkId, input.kind, input.target, input.occurredAt]
+      : input.kind === 'card-registered' || input.kind === 'war-room'
+        ? [link.linkId, input.kind, input.target ?? null, input.occurredAt]
         : input.kind === 'escalated'
           ? [link.linkId, input.kind, input.escalation]
           : [link.linkId, input.kind, input.changes, input.editRequestId ?? null];

@@ -9,6 +9,7 @@ import { AppPackageError, placeholdersIn, substitutePlaceholders, validateManife
 import { createZip } from '../../scripts/app-package/zip.ts';
 import { colorIcon, outlineIcon } from '../../scripts/make-icons.ts';
 import { readZip, zipEntryInfo } from './read-zip.ts';
+import { SEARCH_COMMAND_ID, SEARCH_PARAMETER } from '../../src/bot/routes/incident-search.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const APP = join(ROOT, 'appPackage');
@@ -51,7 +52,7 @@ describe('manifest', () => {
     expect(errors.join('\n')).toMatch(/additional properties/);
   });
 
-  test('one bot for personal, team and group chat; no files; the compose-box commands', () => {
+  test('one bot for personal, team and group chat; no files; the compose-box commands (12, the schema\'s most; /subscriptions is in /help)', () => {
     const bot = (template['bots'] as Record<string, unknown>[])[0] ?? {};
     expect(bot['botId']).toBe('${{BOT_ID}}');
     expect(bot['scopes']).toEqual(['personal', 'team', 'groupChat']);
@@ -59,9 +60,22 @@ describe('manifest', () => {
     const lists = bot['commandLists'] as { scopes: string[]; commands: { title: string; description: string }[] }[];
     expect(lists[0]?.scopes).toEqual(['personal', 'team', 'groupChat']);
     expect(lists[0]?.commands.map((c) => c.title)).toEqual([
-      'help', 'incident', 'list', 'severity', 'tag', 'comment', 'assign', 'status', 'subscribe', 'unsubscribe', 'subscriptions', 'connector',
+      'help', 'incident', 'list', 'severity', 'tag', 'comment', 'assign', 'status', 'subscribe', 'unsubscribe', 'warroom', 'connector',
     ]);
     expect(template['validDomains']).toEqual(['${{BOT_DOMAIN}}']);
+  });
+
+  test('the compose box searches incidents: one query command whose id and parameter the bot answers to, served by the same bot', () => {
+    const [extension, ...others] = template['composeExtensions'] as Record<string, unknown>[];
+    expect(others).toEqual([]);
+    expect(extension?.['botId']).toBe('${{BOT_ID}}');
+    const [command] = extension?.['commands'] as Record<string, unknown>[];
+    expect(command).toMatchObject({ id: SEARCH_COMMAND_ID, type: 'query', initialRun: true, parameters: [{ name: SEARCH_PARAMETER, inputType: 'text' }] });
+  });
+
+  test('declares channel features (tier1): Teams refuses a 1.25+ manifest with the team scope without it, and it lets the bot into private and shared channels', () => {
+    expect(Number(template['manifestVersion'])).toBeGreaterThanOrEqual(1.25);
+    expect(template['supportsChannelFeatures']).toBe('tier1');
   });
 
   test('placeholder values cannot break out of their string', () => {

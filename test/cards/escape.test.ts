@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { escapeForTextBlock, toPlainLine } from '../../src/cards/escape.ts';
+import { escapeForTextBlock, toPlainLine, toNeutralLine } from '../../src/cards/escape.ts';
 
 const ZWSP = '\u200B';
 /** What a CommonMark renderer shows for escaped text: backslash escapes resolved, zero-width spaces invisible. */
@@ -135,5 +135,19 @@ describe('toPlainLine', () => {
   test('cleans and caps without markdown escaping', () => {
     expect(toPlainLine('a\u202E [b]\n c', 100)).toBe('a [b] c');
     expect(toPlainLine('abcdef', 3)).toBe('ab…');
+  });
+});
+
+describe('toNeutralLine', () => {
+  test('one plain line: no backslashes, no tags, links and expressions broken, bounded', () => {
+    const line = toNeutralLine('[Approve](https://evil.example) <at>CEO</at> ${x} {{DATE(1)}}\n\u202Enext\\path', 200);
+    expect(line).not.toMatch(/[<>\n\u202E]/);
+    expect(line).not.toContain('](');
+    expect(line).not.toContain('${');
+    expect(line).not.toContain('{{');
+    expect(line).not.toContain('://');
+    expect(line).toContain('‹at›CEO‹/at›');
+    expect(line).toContain('next\\path');
+    expect(toNeutralLine('x'.repeat(500), 10)).toBe(`${'x'.repeat(9)}…`);
   });
 });

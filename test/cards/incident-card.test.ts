@@ -5,7 +5,7 @@ import type { AdaptiveCard } from '../../src/cards/render.ts';
 import { loadTemplate, renderTemplate } from '../../src/cards/render.ts';
 import { withNonce } from '../../src/cards/card-nonce.ts';
 import { assertValidCard, validateCard } from '../../src/cards/validate-card.ts';
-import { ALL_CARD_VERBS, NONCE_PLACEHOLDER } from '../../src/cards/verbs.ts';
+import { ALL_CARD_VERBS, WAR_ROOM_VERB, NONCE_PLACEHOLDER } from '../../src/cards/verbs.ts';
 import { buildIncidentCardViewModel } from '../../src/cards/incident-view-model.ts';
 import { MAX_COMMENT_CHARS } from '../../src/domain/edit-input.ts';
 import { defenderIncident, hostileView, NOW, outcome, sentinelIncident, SIM_HOST, typicalView } from './fixtures/incidents.ts';
@@ -34,7 +34,7 @@ function verbs(card: AdaptiveCard): string[] {
 
 describe('renderIncidentCard snapshots', () => {
   test('typical incident, analyst mode', () => {
-    const card = renderIncidentCard(typicalView(), { mode: 'analyst', now: NOW, refreshUserIds: ['29:1abc', '29:2def'] });
+    const card = renderIncidentCard(typicalView(), { mode: 'analyst', now: NOW, refreshUserIds: ['29:1abc', '29:2def'], offerWarRoom: true });
     assertValidCard(card);
     expect(card).toMatchSnapshot();
   });
@@ -111,25 +111,44 @@ describe('overdue', () => {
 });
 
 describe('renderIncidentCard behaviour', () => {
-  test('analyst mode offers every edit verb (Acknowledge while nobody has); every action carries linkId and the nonce placeholder', () => {
+  test('analyst mode offers every edit verb (Acknowledge while nobody has) and the war room; every action carries linkId and the nonce placeholder', () => {
     const unacknowledged = typicalView({
       defender: defenderIncident({ owner: null }),
       sentinel: sentinelIncident({ owner: null, status: 'new' }),
     });
-    const card = renderIncidentCard(unacknowledged, { mode: 'analyst', now: NOW });
+    const card = renderIncidentCard(unacknowledged, { mode: 'analyst', now: NOW, offerWarRoom: true });
     assertValidCard(card);
-    expect(new Set(verbs(card))).toEqual(new Set(ALL_CARD_VERBS));
+    expect(new Set(verbs(card))).toEqual(new Set([...ALL_CARD_VERBS, WAR_ROOM_VERB]));
     expect(card.actions?.[0]).toMatchObject({ type: 'Action.Execute', title: 'Acknowledge', verb: 'acknowledge' });
-    expect(verbs(renderIncidentCard(typicalView(), { mode: 'analyst', now: NOW }))).not.toContain('acknowledge');
+    const owned = renderIncidentCard(typicalView(), { mode: 'analyst', now: NOW, offerWarRoom: true });
+    assertValidCard(owned);
+    expect(new Set(verbs(owned))).toEqual(new Set([...ALL_CARD_VERBS.filter((verb) => verb !== 'acknowledge'), WAR_ROOM_VERB]));
     expect(verbs(renderIncidentCard(unacknowledged, { mode: 'readOnly', now: NOW }))).not.toContain('acknowledge');
     for (const action of findAll(card.actions, 'Action.Execute')) {
       expect(action['data']).toEqual({ linkId: 'link-29', nonce: NONCE_PLACEHOLDER });
     }
     expect(findAll(card, 'Input.ChoiceSet')[0]?.['id']).toBe('severity');
     const inputs = findAll(card, 'Input.Text');
-    expect(inputs.map((i) => i['id'])).toEqual(['tags', 'comment']);
+    expect(inputs.map((i) => i['id'])).toEqual(['tags', 'comment', 'warRoomPeople']);
     expect(inputs[1]?.['isMultiline']).toBe(true);
     expect(inputs[1]?.['maxLength']).toBe(MAX_COMMENT_CHARS);
+  });
+
+  test('without war rooms set up, no War room action is offered', () => {
+    expect(verbs(renderIncidentCard(typicalView(), { mode: 'analyst', now: NOW }))).not.toContain(WAR_ROOM_VERB);
+  });
+
+  test('an incident with a war room links its chat instead of offering one; other links are not accepted as one', () => {
+    const url = 'https://teams.microsoft.com/l/chat/19%3Aabc%40thread.v2/0?tenantId=t1';
+    const card = renderIncidentCard(typicalView({ warRoom: { chatId: '19:abc@thread.v2', url } }), { mode: 'analyst', now: NOW, offerWarRoom: true });
+    expect(verbs(card)).not.toContain(WAR_ROOM_VERB);
+    expect(findAll(card, 'Action.OpenUrl').map((a) => [a['title'], a['url']])).toContainEqual(['Open war room', url]);
+    const readOnly = renderIncidentCard(typicalView({ warRoom: { chatId: '19:abc@thread.v2', url } }), { mode: 'readOnly', now: NOW });
+    expect(findAll(readOnly, 'Action.OpenUrl').map((a) => a['title'])).toContain('Open war room');
+    for (const bad of ['https://evil.example/l/chat/x', 'http://teams.microsoft.com/l/chat/x', 'https://user:pw@teams.microsoft.com/x', 'https://security.microsoft.com/x']) {
+      const titles = findAll(renderIncidentCard(typicalView({ warRoom: { chatId: 'c', url: bad } }), { mode: 'analyst', now: NOW }), 'Action.OpenUrl').map((a) => a['title']);
+      expect(titles).not.toContain('Open war room');
+    }
   });
 
   test('read-only mode has no edit actions, only refresh and links', () => {

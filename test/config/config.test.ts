@@ -47,6 +47,12 @@ describe('loadConfig', () => {
     expect(loadConfig(localEnv({ SYNC_PAIRS: pairs, AZURE_CLIENT_SECRET: undefined })).appIdentity).toBeUndefined();
   });
 
+  test('TEAMS_APP_ID turns war rooms on: a GUID, or unset for none; anything else is refused naming it', () => {
+    expect(loadConfig(localEnv()).teamsAppId).toBe('6f1e9b3c-2a4d-4c8e-9f10-1b2c3d4e5f60');
+    expect(loadConfig(localEnv({ TEAMS_APP_ID: '' })).teamsAppId).toBeUndefined();
+    expect(() => loadConfig(localEnv({ TEAMS_APP_ID: 'incident-bridge' }))).toThrow(/TEAMS_APP_ID: 'incident-bridge' is not valid \(must be a GUID\)/);
+  });
+
   test('a missing value names the variable and says what to set', () => {
     const problems = problemsOf(localEnv({ GRAPH_ENDPOINT: undefined }));
     expect(problems).toHaveLength(1);

@@ -11,7 +11,12 @@
 // 3. Issue 12: the card's Alerts and Evidence sections opened (the sample alert carries evidence in
 //    Graph's shapes), a second incident acknowledged from its card (owner and status in both
 //    portals), and "/digest" answered with the digest card. Screenshots for the README.
-// 4. A connector change approved in the Playground (issue 5). The Playground has ONE signed-in user
+// 4. War room (issue 13): "War room" on the card, with a colleague named, opens a group chat in the
+//    simulated Teams through Graph; the bot joins it (the simulated Teams delivers the install
+//    events) and posts the incident card there; the channel's card links the chat.
+// 5. Incident search from the compose box (issue 13): the Playground's search-based message
+//    extension finds the incident by its number; the result is inserted and sent as a card.
+// 6. A connector change approved in the Playground (issue 5). The Playground has ONE signed-in user
 //    (its TenantManager fixes "me" from .m365agentsplayground.yml's currentUser; the UI has no user
 //    switcher) and ignores the card's `refresh` (no per-user views). So: the Playground user (Alex,
 //    an approver) sets the approvers' channel in the UI; the request is filed over HTTP as another
@@ -23,7 +28,8 @@ import { join } from 'node:path';
 import type { Locator } from 'playwright-core';
 import { SETTING_KEYS } from '../../src/store/ports.ts';
 import { createConnectorSettingsClient } from '../../src/portals/index.ts';
-import { ADDED_TAG, HOSTILE_COMMENT, describeIncidentCardFlow, targetSeverity, type FlowSession } from './support/incident-card-flow.ts';
+import { ADDED_TAG, HOSTILE_COMMENT, SEVERITY_LABEL, describeIncidentCardFlow, targetSeverity, type FlowSession } from './support/incident-card-flow.ts';
+import { SEARCH_COMMAND_ID, SEARCH_PARAMETER } from '../../src/bot/routes/incident-search.ts';
 import { PLAYGROUND_DEFAULTS } from './support/playground.ts';
 import { SAMPLE_EVIDENCE, startProductOverSimulators, waitUntil, type ProductBot } from './support/product.ts';
 import { E2E_RESULTS } from './support/results.ts';
@@ -35,6 +41,10 @@ const CHANGE_NOTE = `[${PLAYGROUND_DEFAULTS.userName} via incident-bridge · cha
 const ALEX = { id: 'user-id-0', name: PLAYGROUND_DEFAULTS.userName, aadObjectId: '00000000-0000-0000-0000-0000000000020' };
 const MEGAN = { id: 'user-id-1', name: 'Megan Bowen', aadObjectId: '00000000-0000-0000-0000-0000000000021' };
 const APPROVERS_CHANNEL = 'Announcements';
+/** The Playground's tenant (ALLOWED_TENANTS in env/.env.local): its war room chats are created there. */
+const PLAYGROUND_TENANT = '00000000-0000-0000-0000-0000000000001';
+/** A colleague in the simulated directory of every tenant. */
+const WAR_ROOM_COLLEAGUE = 'megan.bowen@contoso.example';
 const CARD_TYPE = 'application/vnd.microsoft.card.adaptive';
 
 function connectorClient(bot: ProductBot) {
@@ -315,6 +325,81 @@ describeIncidentCardFlow('issues 4 and 5 in the Agents Playground (the real prod
           expect(request?.state).toBe('applied');
           expect(request?.decidedBy?.displayName).toBe(PLAYGROUND_DEFAULTS.userName);
           await ui.screenshot(approvalCard, join(screenshotsDir, 'connector-approval-applied.png'));
+          expect(bot.backgroundErrors()).toEqual([]);
+        })();
+      },
+      STEP_TIMEOUT_MS,
+    );
+
+    test(
+      '"War room" with a colleague named opens a chat in the simulated Teams, the bot posts the card there, and the card links it',
+      async () => {
+        const { bot, ui, card, post, screenshotsDir, step } = session();
+        await step('13-war-room', async () => {
+          await ui.openScope({ kind: 'channel', team: PLAYGROUND_DEFAULTS.team, channel: PLAYGROUND_DEFAULTS.channel });
+          await ui.clickAction(card, 'War room');
+          await ui.fillInput(card, 'Add people (sign-in names, optional)', WAR_ROOM_COLLEAGUE);
+          await ui.clickAction(card, 'Create war room');
+          // The clicker's answer and everyone's update (the 'war-room' event) both link the chat.
+          // The Playground renders an Action.OpenUrl as a link named by its title, with the URL as tooltip.
+          const link = card.getByRole('link', { name: 'Open war room', exact: true });
+          await link.waitFor({ timeout: 20_000 });
+          expect(await card.locator('button[title="War room"]').count()).toBe(0);
+          const teams = bot.simulators.teams;
+          const [chat, ...others] = teams.chats(PLAYGROUND_TENANT);
+          expect(others).toEqual([]);
+          expect(await link.getAttribute('title')).toBe(chat?.webUrl);
+          // The Playground's user id is no GUID: Graph gets their sign-in name; they are the owner too.
+          expect(chat?.members.map((member) => member.userPrincipalName)).toEqual([PLAYGROUND_DEFAULTS.userPrincipalName, WAR_ROOM_COLLEAGUE]);
+          expect(chat?.topic).toBe(`Incident ${bot.defenderId} (Sentinel ${(await bot.bridge.context.store.links.get(bot.sample.linkId))?.sentinelNumber}): ${bot.sample.title}`);
+          // Teams told the bot, which posted the card in the chat, where it is kept current.
+          const inChat = await waitUntil('the incident card in the war room chat', () => {
+            const posted = teams.messages().filter((message) => message.conversationId === chat?.id);
+            return posted.length > 0 ? posted : null;
+          });
+          expect(inChat).toHaveLength(1);
+          expect(JSON.stringify(inChat[0]?.activity)).toContain(bot.sample.title);
+          expect(teams.deliveries().map((delivery) => delivery.status)).toEqual([200, 200]);
+          await ui.screenshot(post, join(screenshotsDir, 'incident-card-war-room.png'));
+          expect(bot.backgroundErrors()).toEqual([]);
+        })();
+      },
+      STEP_TIMEOUT_MS,
+    );
+
+    test(
+      'the compose box search finds the incident by its number; the card is inserted and sent',
+      async () => {
+        const { bot, ui, screenshotsDir, step } = session();
+        await step('14-search', async () => {
+          const page = ui.page;
+          await ui.openScope({ kind: 'personal' });
+          await page.getByRole('button', { name: 'Trigger Message Extension App' }).click();
+          await page.getByRole('menuitem', { name: 'Search Command' }).click();
+          // The Playground does not read the manifest: it asks for the command and its parameter.
+          await page.getByText('Specify Command ID or Parameter').click();
+          await page.getByPlaceholder('Command ID').fill(SEARCH_COMMAND_ID);
+          await page.getByPlaceholder('Parameter name').fill(SEARCH_PARAMETER);
+          await page.getByPlaceholder('Enter a search term').fill(bot.defenderId);
+          const target = targetSeverity(bot.sample);
+          const result = page.getByText(`Incident ${bot.defenderId} · ${SEVERITY_LABEL[target]}`, { exact: true });
+          await result.waitFor();
+          const panel = page.locator('.fui-PopoverSurface').filter({ hasText: 'Search-Based Message Extension' });
+          await ui.screenshot(panel, join(screenshotsDir, 'incident-search.png'));
+          const cardsBefore = await ui.cardsContaining(bot.sample.title).count();
+          await result.click();
+          await page.getByRole('button', { name: 'Send Message', exact: true }).first().click();
+          // The card the person sent, showing the incident as it is now.
+          await waitUntil('the sent card', async () => (await ui.cardsContaining(bot.sample.title).count()) > cardsBefore);
+          const sent = ui.cardsContaining(bot.sample.title).last();
+          await sent.getByText(`Severity: ${SEVERITY_LABEL[target]}`).waitFor();
+          await sent.getByRole('link', { name: 'Open war room', exact: true }).waitFor();
+          // The bot gets the sent card in its own chat and says nothing to it: the next answer is
+          // to the next question.
+          await ui.sendMessage('/help');
+          await ui.waitForBotText(/warroom/);
+          // The help's last line, as rendered in the conversation (the chat list previews it as raw text).
+          expect(await page.locator('p').filter({ hasText: 'is a Defender incident id or a Sentinel incident number.' }).count()).toBe(1);
           expect(bot.backgroundErrors()).toEqual([]);
         })();
       },

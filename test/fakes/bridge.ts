@@ -8,7 +8,8 @@ import { SEVERITIES } from '../../src/domain/incident.ts';
 import type { BridgeApi, CardRegistration, ChangeConsumer, EditRequest, IncidentListFilter, SubmitResult } from '../../src/sync/api.ts';
 import type { ChangeEvent, IncidentView } from '../../src/domain/change-events.ts';
 import type { EditOutcome, FieldName, FieldOutcome } from '../../src/domain/edits.ts';
-import type { CardRepository } from '../../src/store/ports.ts';
+import type { CardRepository, WarRoomRepository } from '../../src/store/ports.ts';
+import { matchesSearch } from '../../src/store/link-filter.ts';
 
 export interface FakeBridge extends BridgeApi {
   /** Adds or replaces an incident. */
@@ -39,6 +40,8 @@ export interface FakeBridgeOptions {
   now?: () => Date;
   /** Where registered cards are recorded (the notifier reads copies from there). */
   cards?: Pick<CardRepository, 'registerCopy'>;
+  /** Where war room chats are recorded (recordWarRoomChat); without it they are refused. */
+  warRooms?: Pick<WarRoomRepository, 'recordChat'>;
 }
 
 const PORTALS: Portal[] = ['defender', 'sentinel'];
@@ -158,9 +161,11 @@ export function createFakeBridge(options: FakeBridgeOptions = {}): FakeBridge {
           const wanted = filter.productName.toLowerCase();
           if (!all.some((incident) => incident.additionalData.productNames.some((name) => name.toLowerCase().includes(wanted)))) return false;
         }
-        return true;
+        const keys = { linkId: view.linkId, defenderId: view.defender?.id ?? '', ...(view.sentinel?.incidentNumber !== undefined ? { sentinelNumber: view.sentinel.incidentNumber } : {}) };
+        return filter.text === undefined || matchesSearch(keys, all, filter.text);
       });
-      return clone(matches.slice(0, filter.limit ?? 50));
+      const offset = filter.offset ?? 0;
+      return clone(matches.slice(offset, offset + (filter.limit ?? 50)));
     },
 
     async submitEdit(request): Promise<SubmitResult> {
@@ -210,6 +215,13 @@ export function createFakeBridge(options: FakeBridgeOptions = {}): FakeBridge {
       if (!incidents.has(card.linkId)) return;
       await options.cards?.registerCopy({ conversationId: card.conversationId, activityId: card.activityId, linkId: card.linkId, lastHash: card.shownHash }, now().toISOString());
       await announce({ kind: 'card-registered', linkId: card.linkId, target: { conversationId: card.conversationId, activityId: card.activityId } });
+    },
+
+    async recordWarRoomChat(chat) {
+      if (!incidents.has(chat.linkId) || !options.warRooms) return false;
+      if (!(await options.warRooms.recordChat(chat.linkId, chat.holderId, chat.chatId, chat.webUrl, now().toISOString()))) return false;
+      await announce({ kind: 'war-room', linkId: chat.linkId });
+      return true;
     },
 
     subscribe(consumer) {

@@ -7,7 +7,7 @@
 // copied through JSON, as jsonb would, so callers cannot mutate stored state, and text PostgreSQL
 // refuses (lone surrogates, NUL) is refused the same way, with the same SQLSTATE.
 import { StoreError } from '../../src/store/errors.ts';
-import { DEFAULT_LINK_LIST_LIMIT, MAX_LINK_LIST_LIMIT, compareText, linkMatchesFilter } from '../../src/store/link-filter.ts';
+import { DEFAULT_LINK_LIST_LIMIT, MAX_LINK_LIST_LIMIT, compareText, linkMatchesFilter, searchWords } from '../../src/store/link-filter.ts';
 import {
   APPROVAL_STATES,
   MAX_CARD_COPIES_PER_CONVERSATION,
@@ -51,6 +51,8 @@ import {
   type StoredEditRequest,
   type SubscriptionRecord,
   type SubscriptionRepository,
+  type WarRoomRecord,
+  type WarRoomRepository,
 } from '../../src/store/ports.ts';
 import type { ChangeEvent } from '../../src/domain/change-events.ts';
 import { EDIT_STATES } from '../../src/domain/edits.ts';
@@ -93,6 +95,7 @@ interface State {
   escalationPolicies: Map<string, EscalationPolicy>;
   escalationTimers: Map<string, EscalationTimer>;
   triage: Map<string, TriageRecord>;
+  warRooms: Map<string, WarRoomRecord>;
   /** Recency counter per record (the SQL store's touch_seq / created_seq). */
   tick: number;
   order: Map<string, number>;
@@ -124,6 +127,7 @@ function emptyState(): State {
     escalationPolicies: new Map(),
     escalationTimers: new Map(),
     triage: new Map(),
+    warRooms: new Map(),
     tick: 0,
     order: new Map(),
   };
@@ -261,11 +265,20 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     list: (filter) =>
       op(() => {
         const limit = clampLimit(filter.limit, DEFAULT_LINK_LIST_LIMIT, MAX_LINK_LIST_LIMIT);
+        const offset = filter.offset ?? 0;
+        if (!Number.isInteger(offset) || offset < 0) throw new StoreError('invalid-argument', `offset must be a non-negative integer, got ${offset}.`);
+        if (filter.text !== undefined) {
+          try {
+            searchWords(filter.text);
+          } catch (error) {
+            throw new StoreError('invalid-argument', `The search ${(error as Error).message}.`);
+          }
+        }
         return copy(
           [...state.links.values()]
             .filter((link) => linkMatchesFilter(link, filter))
             .sort((a, b) => seqOf(`link:${b.linkId}`) - seqOf(`link:${a.linkId}`))
-            .slice(0, limit),
+            .slice(offset, offset + limit),
         );
       }),
     merge: (fromLinkId, intoLinkId) =>
@@ -916,7 +929,89 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       }),
   };
 
-  const repositories: Repositories = { cursors, links, editRequests, changeEvents, conversations, subscriptions, cards, approvals, settings, audit, rateLimits, leases, quarantine, parkedEvents, cardRefreshes, notices, escalations, triage };
+  const checkStale = (staleAfterMs: number) => {
+    if (!Number.isFinite(staleAfterMs) || staleAfterMs < 0) throw new StoreError('invalid-argument', `staleAfterMs must be a non-negative number, got ${staleAfterMs}.`);
+  };
+  const isStale = (claimedAt: string | null, at: string, staleAfterMs: number) => Date.parse(claimedAt ?? at) <= Date.parse(at) - staleAfterMs;
+  const roomOfChat = (chatId: string) => [...state.warRooms.values()].find((room) => room.chatId === chatId);
+  const warRooms: WarRoomRepository = {
+    get: (linkId) => op(() => copy(state.warRooms.get(linkId) ?? null)),
+    findByChat: (chatId) => op(() => copy(roomOfChat(chatId) ?? null)),
+    claim: (draft, holderId, now, staleAfterMs) =>
+      op(() => {
+        checkStale(staleAfterMs);
+        const at = normIso(now, 'now');
+        const current = state.warRooms.get(draft.linkId);
+        if (current === undefined) {
+          const room: WarRoomRecord = copy({
+            ...draft,
+            chatId: null,
+            webUrl: null,
+            appInstalled: false,
+            cardActivityId: null,
+            holderId,
+            claimedAt: at,
+            cardHolderId: null,
+            cardClaimedAt: null,
+            createdAt: at,
+            updatedAt: at,
+          });
+          state.warRooms.set(draft.linkId, room);
+          return { claimed: true as const, room: copy(room) };
+        }
+        if (current.holderId !== null && current.holderId !== holderId && !isStale(current.claimedAt, at, staleAfterMs)) return { claimed: false as const, room: copy(current) };
+        Object.assign(current, { holderId, claimedAt: at, updatedAt: at });
+        return { claimed: true as const, room: copy(current) };
+      }),
+    recordChat: (linkId, holderId, chatId, webUrl, now) =>
+      op(() => {
+        const room = state.warRooms.get(linkId);
+        if (room === undefined || room.holderId !== holderId || room.chatId !== null) return false;
+        Object.assign(room, { chatId, webUrl, updatedAt: normIso(now, 'now') });
+        return true;
+      }),
+    markInstalled: (linkId, holderId, now) =>
+      op(() => {
+        const room = state.warRooms.get(linkId);
+        if (room === undefined || room.holderId !== holderId || room.chatId === null) return false;
+        Object.assign(room, { appInstalled: true, holderId: null, claimedAt: null, updatedAt: normIso(now, 'now') });
+        return true;
+      }),
+    release: (linkId, holderId) =>
+      op(() => {
+        const room = state.warRooms.get(linkId);
+        if (room === undefined || room.holderId !== holderId) return false;
+        if (room.chatId === null) return state.warRooms.delete(linkId);
+        Object.assign(room, { holderId: null, claimedAt: null });
+        return true;
+      }),
+    claimCard: (chatId, holderId, now, staleAfterMs) =>
+      op(() => {
+        checkStale(staleAfterMs);
+        const at = normIso(now, 'now');
+        const room = roomOfChat(chatId);
+        if (room === undefined || room.cardActivityId !== null) return false;
+        if (room.cardHolderId !== null && room.cardHolderId !== holderId && !isStale(room.cardClaimedAt, at, staleAfterMs)) return false;
+        Object.assign(room, { cardHolderId: holderId, cardClaimedAt: at, updatedAt: at });
+        return true;
+      }),
+    recordCard: (chatId, holderId, activityId, now) =>
+      op(() => {
+        const room = roomOfChat(chatId);
+        if (room === undefined || room.cardHolderId !== holderId) return false;
+        Object.assign(room, { cardActivityId: activityId, cardHolderId: null, cardClaimedAt: null, updatedAt: normIso(now, 'now') });
+        return true;
+      }),
+    releaseCard: (chatId, holderId) =>
+      op(() => {
+        const room = roomOfChat(chatId);
+        if (room === undefined || room.cardHolderId !== holderId) return false;
+        Object.assign(room, { cardHolderId: null, cardClaimedAt: null });
+        return true;
+      }),
+  };
+
+  const repositories: Repositories = { cursors, links, editRequests, changeEvents, conversations, subscriptions, cards, approvals, settings, audit, rateLimits, leases, quarantine, parkedEvents, cardRefreshes, notices, escalations, triage, warRooms };
   return {
     ...repositories,
     async transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {

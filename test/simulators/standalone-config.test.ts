@@ -22,6 +22,10 @@ describe('standalone simulators configuration', () => {
     expect(options.port).toBe(4443);
     expect(options.scenario).toMatchObject({ enabled: true, eventsPerMinute: 6 });
     expect(options.integrationMethod).toBe(config.approvals.integrationMethod);
+    // War rooms: the bridge's Teams app in the catalog, install events to the bridge's endpoint.
+    expect(options.teamsApps).toEqual([{ externalId: config.teamsAppId, displayName: 'Incident Bridge' }]);
+    expect(options.botEndpoint).toBe(`http://127.0.0.1:${config.port}/api/messages`);
+    expect(options.apps[0]?.graphRoles).toEqual(expect.arrayContaining(['Chat.Create', 'AppCatalog.Read.All', 'TeamsAppInstallation.ReadWriteForChat.All']));
   });
 
   test('with another DATA_DIR, the bridge trusts the CA the standalone simulators write there', async () => {

@@ -13,6 +13,7 @@ import {
   type Status,
 } from '../../domain/incident.ts';
 import { commentProblem, MAX_COMMENT_CHARS, tagCountProblem, tagProblem } from '../../domain/edit-input.ts';
+import { MAX_WAR_ROOM_PEOPLE_NAMED } from '../../domain/war-room.ts';
 import { parseWholeNumber, typedTextProblem } from '../../domain/untrusted-input.ts';
 import { parseDuration, type DeadlineSeverity } from '../../domain/triage.ts';
 import type { IncidentListFilter } from '../../sync/api.ts';
@@ -33,6 +34,7 @@ export const COMMAND_NAMES = [
   'ack',
   'escalation',
   'digest',
+  'warroom',
 ] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
@@ -54,6 +56,7 @@ export const COMMAND_USAGE: Record<CommandName, string> = {
   ack: '/ack <id>',
   escalation: '/escalation [high=15m medium=4h ...] to <upn>[,<upn>...] | off',
   digest: '/digest [daily HH:MM [time zone] | off]',
+  warroom: '/warroom <id> [user@domain ...]',
 };
 
 /** What the analyst asked to assign the incident to. */
@@ -73,7 +76,8 @@ export type Command =
   | { name: 'subscriptions' }
   | { name: 'ack'; ref: string }
   | { name: 'escalation'; action: EscalationAction }
-  | { name: 'digest'; action: DigestAction };
+  | { name: 'digest'; action: DigestAction }
+  | { name: 'warroom'; ref: string; people: string[] };
 
 /** `/escalation` alone shows the settings; `off` clears them; otherwise deadlines per severity and who to escalate to. */
 export type EscalationAction =
@@ -349,9 +353,30 @@ function parseAssignTarget(token: string | undefined): AssignTarget {
   const folded = token.toLowerCase();
   if (folded === 'me') return { kind: 'me' };
   if (folded === 'none' || folded === 'nobody' || folded === 'unassign') return { kind: 'nobody' };
+  return { kind: 'user', upn: parseUpn(token) };
+}
+
+/** A sign-in name as typed (a UPN like alex@contoso.com); refused with why otherwise. */
+function parseUpn(token: string): string {
   refuseUnsafeLine('the user name', token);
   if (token.length > MAX_UPN_LENGTH || !UPN_PATTERN.test(token)) refuse(`'${shorten(token)}' is not a user principal name like alex@contoso.com`);
-  return { kind: 'user', upn: token };
+  return token;
+}
+
+/**
+ * The people to add to a war room, as typed after `/warroom <id>` or in the card's box: sign-in
+ * names separated by spaces, commas or semicolons, each once (case-insensitively), at most
+ * MAX_WAR_ROOM_PEOPLE_NAMED.
+ */
+export function parseWarRoomPeople(text: string): string[] {
+  const tokens = text.split(/[\s,;]+/).filter((token) => token.length > 0);
+  if (tokens.length > MAX_WAR_ROOM_PEOPLE_NAMED) refuse(`name at most ${MAX_WAR_ROOM_PEOPLE_NAMED} people at a time; add more in Teams once the chat is open`);
+  const people = new Map<string, string>();
+  for (const token of tokens) {
+    const upn = parseUpn(token);
+    if (!people.has(upn.toLowerCase())) people.set(upn.toLowerCase(), upn);
+  }
+  return [...people.values()];
 }
 
 function parseStatusArgs(tokens: string[]): { status: 'active' | 'inProgress' | 'resolved'; classification?: Classification } {
@@ -486,6 +511,10 @@ function parseArgs(name: CommandName, argText: string): Command {
       return { name, action: parseEscalation(tokens) };
     case 'digest':
       return { name, action: parseDigest(tokens) };
+    case 'warroom': {
+      const ref = parseRef(tokens.shift());
+      return { name, ref, people: parseWarRoomPeople(tokens.join(' ')) };
+    }
     case 'unsubscribe': {
       const word = tokens.shift();
       noMoreArgs(tokens);

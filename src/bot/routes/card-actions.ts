@@ -19,45 +19,20 @@
 //   nothing shows which incident it holds. Others see the change when their card refreshes.
 import type { Application, TurnState } from '@microsoft/teams-ai';
 import type { TurnContext } from 'botbuilder';
-import type { AdaptiveCard } from '../../cards/render.ts';
 import { ALL_CARD_VERBS } from '../../cards/verbs.ts';
 import type { Actor } from '../../domain/incident.ts';
 import type { IncidentView } from '../../domain/change-events.ts';
 import type { EditChanges } from '../../domain/edits.ts';
 import { isAnalyst } from '../access.ts';
 import { effectiveTagEdit, validateCardAction, type CardAction } from '../card-action-data.ts';
-import { baseConversationId } from '../conversation-reference.ts';
 import { cardActionIdempotencyKey } from '../idempotency.ts';
 import { acknowledgeChanges, ownerFromActor } from '../identity.ts';
 import { cannotAssignMeText, notAnalystText } from '../replies.ts';
 import { reportUnexpected } from '../unexpected-error.ts';
+import { answerInvoke, bindingOf, MISMATCH_TEXT, type InvokeAnswer } from '../card-invoke.ts';
 import { incidentsFor, overdueIn, renderIncident, roleDecisionFor, withinDeadline, type RouteDeps } from '../route-deps.ts';
 
 const ACTION_INVOKE_NAME = 'adaptiveCard/action';
-
-type InvokeAnswer = AdaptiveCard | string;
-
-/** Where a click's card stands: whose message it is, as far as the bridge knows. */
-type CardBinding =
-  /** A card message of this incident the notifier keeps current. */
-  | { kind: 'bound'; messageId: string }
-  | { kind: 'unknown' }
-  | { kind: 'mismatch'; messageId: string; cardLinkId: string };
-
-async function bindingOf(deps: RouteDeps, context: TurnContext, action: CardAction, view: IncidentView): Promise<CardBinding> {
-  const messageId = context.activity.replyToId;
-  if (!messageId) return { kind: 'unknown' };
-  // Cards are recorded under the conversation itself; in a channel the invoke names the thread.
-  const card = await deps.cards.findByActivity(baseConversationId(context.activity.conversation.id), messageId);
-  if (!card) return { kind: 'unknown' };
-  // view.linkId differs from action.linkId when the card's incident was merged: the card record
-  // may still name either until the merge has moved it.
-  if (card.linkId === view.linkId || card.linkId === action.linkId) return { kind: 'bound', messageId };
-  return { kind: 'mismatch', messageId, cardLinkId: card.linkId };
-}
-
-const MISMATCH_TEXT =
-  'This button does not belong to the card it was pressed on, so nothing was changed. Refresh the card, or open the incident with /incident <id>.';
 
 function currentTags(view: IncidentView): string[] {
   return [...new Set([...(view.defender?.tags ?? []), ...(view.sentinel?.tags ?? [])])];
@@ -139,21 +114,6 @@ async function handle(deps: RouteDeps, context: TurnContext, verb: string, data:
       : 'Working on it; refresh the card in a moment to see what both portals answered.';
   }
   return renderIncident(deps, view, 'analyst', early.value.outcome, overdueSince);
-}
-
-/**
- * Sends the invoke response ourselves. Left to teams-ai, a returned card that has a `refresh`
- * block (ours always do) is also written over the card message for everyone
- * (REPLACE_FOR_ALL), so one viewer's read-only refresh would strip every analyst's buttons. The
- * answer is for the person who clicked; everyone else's copy changes through updateActivity once
- * the edit is final.
- */
-async function answerInvoke(context: TurnContext, answer: InvokeAnswer): Promise<void> {
-  const body =
-    typeof answer === 'string'
-      ? { statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: answer }
-      : { statusCode: 200, type: 'application/vnd.microsoft.card.adaptive', value: answer };
-  await context.sendActivity({ type: 'invokeResponse', value: { status: 200, body } });
 }
 
 export function registerCardActions(app: Application<TurnState>, deps: RouteDeps): void {

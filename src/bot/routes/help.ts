@@ -8,6 +8,10 @@ import type { RouteDeps } from '../route-deps.ts';
 
 export function registerHelp(app: Application<TurnState>, _deps: RouteDeps): void {
   app.activity('message', async (context) => {
+    // A card sent from the compose box (the incident search) is a person's message to the others,
+    // not to the bot: the bot gets it only in its own chat, and has nothing to say to it. Its text
+    // is at most the markup that places the card (<span class="inline-compose-card">…</span>).
+    if ((context.activity.attachments ?? []).length > 0 && (context.activity.text ?? '').replace(/<[^>]*>/g, '').trim() === '') return;
     const parsed = parseCommand(context.activity.text);
     if (parsed.kind === 'unknown') {
       await context.sendActivity(unknownCommandText(parsed.name));

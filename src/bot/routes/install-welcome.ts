@@ -28,7 +28,8 @@ async function forget(deps: RouteDeps, context: TurnContext, reason: string): Pr
   deps.log.info({ conversationId: id, reason }, 'bot removed from conversation');
 }
 
-function botIsAmong(context: TurnContext, members: { id: string }[] | undefined): boolean {
+/** Whether the bot itself is among the members an activity names (added or removed). */
+export function botIsAmong(context: TurnContext, members: { id: string }[] | undefined): boolean {
   const botId = context.activity.recipient?.id;
   return Boolean(botId) && (members ?? []).some((member) => member.id === botId);
 }

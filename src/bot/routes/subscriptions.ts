@@ -5,8 +5,10 @@ import type { Application, TurnState } from '@microsoft/teams-ai';
 import type { TurnContext } from 'botbuilder';
 import type { Command, CommandName } from '../commands/parse.ts';
 import { registerSlashCommands } from './slash-command-route.ts';
-import { baseConversationId, conversationDraftFrom } from '../conversation-reference.ts';
-import { commandText, subscribedText, subscriptionListText } from '../replies.ts';
+import { baseConversationId, channelKindOf, conversationDraftFrom, toTopLevelReference } from '../conversation-reference.ts';
+import { textActivity } from '../card-activity.ts';
+import { SendError } from '../guarded-sender.ts';
+import { commandText, notInChannelText, subscribedText, subscriptionListText } from '../replies.ts';
 import { referenceOf, requireAnalyst, type RouteDeps } from '../route-deps.ts';
 
 const HANDLED: ReadonlySet<CommandName> = new Set(['subscribe', 'unsubscribe', 'subscriptions']);
@@ -33,7 +35,26 @@ async function run(deps: RouteDeps, context: TurnContext, command: Command): Pro
       await deps.conversations.upsert(conversationDraftFrom(context.activity, referenceOf(context)));
       const actor = await deps.identity.actorOf(context);
       const subscription = await deps.subscriptions.add({ id: deps.newId(), conversationId, filters: command.filters, createdBy: actor });
-      await context.sendActivity(subscribedText(subscription));
+      const channel = channelKindOf(context.activity);
+      if ((channel === 'private' || channel === 'shared') && deps.sender) {
+        // A private or shared channel has its own roster: cards reach it only if the app was added
+        // to the channel itself. The confirmation goes the way the cards will (a new post), so a
+        // refusal is found now, with the person who asked, not later by nobody.
+        try {
+          await deps.sender.send(toTopLevelReference(referenceOf(context)), textActivity(subscribedText(subscription, channel)));
+          return;
+        } catch (error) {
+          if (error instanceof SendError && error.code === 'conversation-gone') {
+            await deps.subscriptions.remove(subscription.id);
+            deps.log.info({ conversationId, channel }, 'subscription refused: the bot is not in the channel roster');
+            await context.sendActivity(notInChannelText(channel));
+            return;
+          }
+          // Throttled or failing for now: the subscription stands; say so in the thread instead.
+          deps.log.warn({ err: error, conversationId, channel }, 'could not post the subscription confirmation in the channel');
+        }
+      }
+      await context.sendActivity(subscribedText(subscription, channel));
       return;
     }
     case 'unsubscribe': {

@@ -8,7 +8,7 @@
 //   ALLOWED_TENANTS). Outside AZURE_TENANT_ID that takes a multi-tenant app registration with admin
 //   consent there; a managed identity signs in to its own tenant only, so it reads no other.
 // A tenant with no such identity gets a coded error saying so; the caller fails closed.
-import { PortalError } from '../../domain/errors.ts';
+import { PortalError, type PortalErrorSource } from '../../domain/errors.ts';
 import type { PortalIdentity } from '../../domain/portal-identity.ts';
 import { createGroupMembershipClient, type DirectoryUserKey, type GroupMembershipClient, type GroupMembershipClientOptions } from './group-membership.ts';
 import { createDirectoryUsersClient, type DirectoryPerson, type DirectoryUsersClient } from './users.ts';
@@ -38,6 +38,36 @@ export function directoryIdentityFor(tenantId: string, sources: DirectoryIdentit
   return { tenantId, identity: app.identity };
 }
 
+/**
+ * One client per tenant (credential, token cache, connection pool), made on first use with the
+ * identity that acts in that tenant (directoryIdentityFor). Served tenants are few. `needed` says
+ * what the identity is for, for the error when the bridge has none there.
+ */
+export function createPerTenantClients<T>(
+  sources: DirectoryIdentitySources,
+  create: (reader: TenantIdentity) => T,
+  needed: { source: PortalErrorSource; what: string },
+): (tenantId: string) => T {
+  const clients = new Map<string, T>();
+  return (tenantId) => {
+    const key = tenantId.trim().toLowerCase();
+    let client = clients.get(key);
+    if (!client) {
+      const reader = directoryIdentityFor(tenantId, sources);
+      if (!reader) {
+        throw new PortalError(
+          needed.source,
+          'unauthorized',
+          `the bridge has no identity in tenant ${tenantId} to ${needed.what}: add a SYNC_PAIRS pair in that tenant, or use an AZURE_* app registration that is consented there (a managed identity reads its own tenant only).`,
+        );
+      }
+      client = create(reader);
+      clients.set(key, client);
+    }
+    return client;
+  };
+}
+
 export type TenantDirectoriesOptions = Omit<GroupMembershipClientOptions, 'tenantId' | keyof PortalIdentity> & {
   sources: DirectoryIdentitySources;
   /** Test seams: how a tenant's clients are made. */
@@ -53,26 +83,14 @@ export interface TenantDirectories {
 
 export function createTenantDirectories(options: TenantDirectoriesOptions): TenantDirectories {
   const { sources, createClient = createGroupMembershipClient, createUsersClient = createDirectoryUsersClient, ...common } = options;
-  // One client of each kind (credential, token cache, connection pool) per tenant; served tenants are few.
-  const clients = new Map<string, { groups: GroupMembershipClient; users: DirectoryUsersClient }>();
-  function clientsOf(tenantId: string) {
-    const key = tenantId.trim().toLowerCase();
-    let tenant = clients.get(key);
-    if (!tenant) {
-      const reader = directoryIdentityFor(tenantId, sources);
-      if (!reader) {
-        throw new PortalError(
-          'directory',
-          'unauthorized',
-          `the bridge has no identity in tenant ${tenantId} to read its directory: add a SYNC_PAIRS pair in that tenant, or use an AZURE_* app registration that is consented there (a managed identity reads its own tenant only).`,
-        );
-      }
+  const clientsOf = createPerTenantClients(
+    sources,
+    (reader) => {
       const clientOptions = { ...common, tenantId: reader.tenantId, ...reader.identity };
-      tenant = { groups: createClient(clientOptions), users: createUsersClient(clientOptions) };
-      clients.set(key, tenant);
-    }
-    return tenant;
-  }
+      return { groups: createClient(clientOptions), users: createUsersClient(clientOptions) };
+    },
+    { source: 'directory', what: 'read its directory' },
+  );
   return {
     // Async: a tenant without an identity rejects, as a failed lookup does.
     memberGroups: async (tenantId, user, groupIds) => clientsOf(tenantId).groups.memberGroups(user, groupIds),

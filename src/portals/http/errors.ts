@@ -8,12 +8,15 @@ const PERMISSION_HINT: Record<PortalErrorSource, string> = {
     'assign the app registration the "Microsoft Sentinel Contributor" role on the Log Analytics workspace (or its resource group)',
   directory:
     "grant the app the Microsoft Graph application permissions User.Read.All and GroupMember.Read.All (or Directory.Read.All) in the person's tenant and give admin consent",
+  teams:
+    'grant the app the Microsoft Graph application permissions Chat.Create, AppCatalog.Read.All and TeamsAppInstallation.ReadWriteForChat.All in the Teams tenant and give admin consent',
 };
 
 const AUTH_HINT: Record<PortalErrorSource, string> = {
   defender: 'check the tenant id, client id and client secret, and that the token is for https://graph.microsoft.com',
   sentinel: 'check the tenant id, client id and client secret, and that the token is for https://management.azure.com',
   directory: "check that the app registration exists in the person's tenant (a multi-tenant app needs admin consent there), its credential, and that the token is for https://graph.microsoft.com",
+  teams: "check that the app registration exists in the Teams tenant (a multi-tenant app needs admin consent there), its credential, and that the token is for https://graph.microsoft.com",
 };
 
 export interface HttpFailure {

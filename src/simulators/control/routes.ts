@@ -4,11 +4,9 @@ import { createRouter } from '../http/router.ts';
 import { isPlainObject, parseJsonBody } from '../http/types.ts';
 import type { SimRequest, SimResponse } from '../http/types.ts';
 import { SimError } from '../engine/errors.ts';
+import { controlHandler, problem } from './dispatch.ts';
 import type { SimulatorControl, SentinelAnalystChanges } from './control.ts';
 
-function problem(status: number, message: string): SimResponse {
-  return { status, json: { error: message } };
-}
 
 function withBody(request: SimRequest, work: (body: Record<string, unknown>) => SimResponse): SimResponse {
   const parsed = parseJsonBody(request);
@@ -87,15 +85,5 @@ export function createControlHandler(control: SimulatorControl): (request: SimRe
     }))
     .add('POST', '/_sim/scenario/step', () => ({ status: 200, json: control.scenario.step() }));
 
-  return async (request) => {
-    const match = router.match(request.method, request.path);
-    if (match.kind === 'not-found') return problem(404, `no control endpoint ${request.method} ${request.path}`);
-    if (match.kind === 'method-not-allowed') return problem(405, `use ${match.allowed.join(', ')} for ${request.path}`);
-    try {
-      return await match.handler(request, match.params);
-    } catch (error) {
-      if (error instanceof SimError) return problem(error.code === 'not-found' ? 404 : error.code === 'conflict' ? 409 : 400, error.message);
-      throw error;
-    }
-  };
+  return controlHandler(router);
 }

@@ -4,6 +4,7 @@ import { createRouter } from '../http/router.ts';
 import { isPlainObject, parseJsonBody } from '../http/types.ts';
 import type { SimRequest, SimResponse } from '../http/types.ts';
 import { SimError } from '../engine/errors.ts';
+import { controlHandler } from '../control/dispatch.ts';
 import type { SimDirectory } from './directory.ts';
 
 export function isDirectoryControlPath(path: string): boolean {
@@ -28,15 +29,5 @@ export function createDirectoryControlHandler(directory: SimDirectory): (request
       return { status: 201, json: { ok: true } };
     });
 
-  return async (request) => {
-    const match = router.match(request.method, request.path);
-    if (match.kind === 'not-found') return { status: 404, json: { error: `no control endpoint ${request.method} ${request.path}` } };
-    if (match.kind === 'method-not-allowed') return { status: 405, json: { error: `use ${match.allowed.join(', ')} for ${request.path}` } };
-    try {
-      return await match.handler(request, match.params);
-    } catch (error) {
-      if (error instanceof SimError) return { status: error.code === 'not-found' ? 404 : 400, json: { error: error.message } };
-      throw error;
-    }
-  };
+  return controlHandler(router);
 }

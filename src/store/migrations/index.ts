@@ -9,6 +9,7 @@ import { migration006 } from './006-card-refreshes.ts';
 import { migration007 } from './007-portal-listings.ts';
 import { migration008 } from './008-owner-notices.ts';
 import { migration009 } from './009-escalation-triage.ts';
+import { migration010 } from './010-war-rooms.ts';
 
 export interface Migration {
   version: number;
@@ -17,4 +18,4 @@ export interface Migration {
   statements: readonly string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009, migration010];

@@ -1,7 +1,7 @@
 import type { Incident } from '../../domain/incident.ts';
 import type { Db } from '../db.ts';
 import { StoreError } from '../errors.ts';
-import { DEFAULT_LINK_LIST_LIMIT, MAX_LINK_LIST_LIMIT, SEVERITY_RANK, compareText } from '../link-filter.ts';
+import { DEFAULT_LINK_LIST_LIMIT, MAX_LINK_LIST_LIMIT, SEVERITY_RANK, compareText, searchWords } from '../link-filter.ts';
 import type { CardRecord, IncidentLink, LinkDraft, LinkListFilter, LinkRepository, LinkSnapshot, LinkSyncState, MergeResult, SaveLinkResult } from '../ports.ts';
 import { mapCardRow, type CardRow } from './cards.ts';
 import { clampLimit, fromJson, int, iso, json, jsonOrNull, optional } from './rows.ts';
@@ -179,10 +179,35 @@ export function createSqlLinkRepository(db: Db): LinkRepository {
           ),
         );
       }
+      if (filter.text !== undefined) {
+        let words;
+        try {
+          words = searchWords(filter.text);
+        } catch (error) {
+          throw new StoreError('invalid-argument', `The search ${(error as Error).message}.`);
+        }
+        for (const search of words) {
+          // strpos, not LIKE: a word's % and _ are characters to find, not patterns.
+          const word = param(search.word);
+          const number = param(search.number);
+          const contains = (expression: string) => `strpos(lower(coalesce(${expression}, '')), lower(${word})) > 0`;
+          where.push(
+            `(defender_id = ${word} OR link_id = ${word} OR sentinel_number = ${number}::bigint OR ${eitherView(
+              (view) =>
+                `(${contains(`${view}->>'title'`)}
+                  OR (jsonb_typeof(${view}->'tags') = 'array' AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(${view}->'tags') AS tag(name) WHERE lower(tag.name) = lower(${word})))
+                  OR ${contains(`${view}->'owner'->>'upn'`)}
+                  OR ${contains(`${view}->'owner'->>'displayName'`)})`,
+            )})`,
+          );
+        }
+      }
       const limit = clampLimit(filter.limit, DEFAULT_LINK_LIST_LIMIT, MAX_LINK_LIST_LIMIT);
+      const offset = filter.offset ?? 0;
+      if (!Number.isInteger(offset) || offset < 0) throw new StoreError('invalid-argument', `offset must be a non-negative integer, got ${offset}.`);
       const { rows } = await db.query<LinkRow>(
         `SELECT * FROM incident_links WHERE ${where.join(' AND ')}
-         ORDER BY touch_seq DESC LIMIT ${param(limit)}`,
+         ORDER BY touch_seq DESC LIMIT ${param(limit)} OFFSET ${param(offset)}`,
         params,
       );
       return rows.map(mapLink);

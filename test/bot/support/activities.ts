@@ -30,14 +30,17 @@ function conversation(scope: 'channel' | 'personal', threadRoot?: string) {
   return { id: CHAT_ID, conversationType: 'personal', tenantId: TENANT };
 }
 
-function channelData(scope: 'channel' | 'personal') {
+/** Teams' channelData.channel.type: private and shared channels say so; standard ones may not. */
+export type ChannelType = 'standard' | 'private' | 'shared';
+
+function channelData(scope: 'channel' | 'personal', channelType?: ChannelType) {
   return scope === 'channel'
-    ? { tenant: { id: TENANT }, team: { id: '19:team@thread.tacv2' }, channel: { id: CHANNEL_ID } }
+    ? { tenant: { id: TENANT }, team: { id: '19:team@thread.tacv2' }, channel: { id: CHANNEL_ID, ...(channelType ? { type: channelType } : {}) } }
     : { tenant: { id: TENANT } };
 }
 
 /** A message as Teams delivers it; in a channel it carries the bot's @mention. */
-export function messageActivity(text: string, options: { from?: Person; scope?: 'channel' | 'personal'; id?: string } = {}): Partial<Activity> {
+export function messageActivity(text: string, options: { from?: Person; scope?: 'channel' | 'personal'; id?: string; channelType?: ChannelType } = {}): Partial<Activity> {
   const scope = options.scope ?? 'personal';
   const mention = `<at>${BOT.name}</at>`;
   const activity: Partial<Activity> = {
@@ -48,7 +51,7 @@ export function messageActivity(text: string, options: { from?: Person; scope?: 
     from: options.from ?? ALICE,
     recipient: BOT,
     conversation: conversation(scope, scope === 'channel' ? 'root-1' : undefined) as Activity['conversation'],
-    channelData: channelData(scope),
+    channelData: channelData(scope, options.channelType),
     text: scope === 'channel' ? `${mention} ${text}` : text,
     textFormat: 'plain',
     locale: 'en-US',
@@ -103,4 +106,20 @@ export function installationUpdateActivity(action: 'add' | 'remove', scope: 'cha
     channelData: channelData(scope),
     action,
   };
+}
+
+/** What Teams sends when the app is installed in a group chat: both activities, in either order. */
+export function groupChatInstallActivities(chatId: string): Partial<Activity>[] {
+  const common = {
+    channelId: 'msteams',
+    serviceUrl: 'https://smba.trafficmanager.net/teams/',
+    from: ALICE,
+    recipient: BOT,
+    conversation: { id: chatId, conversationType: 'groupChat', tenantId: TENANT, isGroup: true } as Activity['conversation'],
+    channelData: { tenant: { id: TENANT } },
+  };
+  return [
+    { ...common, type: 'installationUpdate', id: newId(), action: 'add' },
+    { ...common, type: 'conversationUpdate', id: newId(), membersAdded: [{ id: BOT.id, name: BOT.name }] },
+  ];
 }

@@ -23,6 +23,8 @@ import type { DirectoryPerson, PersonDirectory, TeamsMember } from '../../../src
 import { createEscalationNotices, createTriageRecorder } from '../../../src/triage/escalation.ts';
 import { createTriageSettings } from '../../../src/triage/settings.ts';
 import { createFakeTriageJobs } from '../../fakes/triage-jobs.ts';
+import { createWarRoomService } from '../../../src/bot/war-room.ts';
+import { createFakeWarRoomChats } from '../../fakes/war-room-chats.ts';
 
 /** A channel's stored conversation reference, as install or /subscribe would store it. */
 function channelReference(conversationId: string) {
@@ -46,6 +48,8 @@ export interface HarnessOptions {
   /** Default: TENANT (the activities' tenant) is a SOC tenant and sees every pair. */
   tenants?: TenantPolicy;
   log?: Logger;
+  /** Without war rooms: as a bridge without TEAMS_APP_ID. */
+  noWarRooms?: boolean;
 }
 
 /** A roster lookup that knows Alice's UPN and nobody else (like a tenant where guests fail). */
@@ -79,7 +83,7 @@ export function createHarness(options: HarnessOptions = {}) {
     },
   };
   const store = createMemoryStore({ now: clock.now });
-  const bridge = createFakeBridge({ cards: store.cards });
+  const bridge = createFakeBridge({ cards: store.cards, warRooms: store.warRooms });
   bridge.put(sampleView());
   const sender = createFakeSender();
   const log = options.log ?? (process.env['BOT_TEST_LOG'] ? createLogger({ level: 'debug' }) : createSilentLogger());
@@ -92,15 +96,20 @@ export function createHarness(options: HarnessOptions = {}) {
   const triageDeps = { store, jobs, tenants, clock: clock.now, log };
   const triage = createTriageSettings({ ...triageDeps, directory: options.directory ?? testDirectory });
   const escalationNotices = createEscalationNotices({ store, notices: store.notices, people });
+  const chats = createFakeWarRoomChats();
+  const warRooms = options.noWarRooms ? undefined : createWarRoomService({ warRooms: store.warRooms, bridge, chats, holderId: 'test-replica', now: () => new Date(), log });
+  // As in production: retries, shared rate limits, and conversations the bot left deactivated.
+  const guarded = createGuardedSender({ sender, rateLimits: store.rateLimits, conversations: store.conversations });
   const notifier = createNotifier({
     subscriptions: store.subscriptions,
     conversations: store.conversations,
     cards: store.cards,
     refreshes: store.cardRefreshes,
     events: store.changeEvents,
-    sender: createGuardedSender({ sender, rateLimits: store.rateLimits, conversations: store.conversations }),
+    sender: guarded,
     builders,
     latestOutcome: (linkId) => bridge.latestEditOutcome(linkId),
+    ...(warRooms ? { warRoomOf: (linkId: string) => warRooms.linkOf(linkId) } : {}),
     tenants,
     holderId: 'test-replica',
     // Windows close when a test settles.
@@ -128,6 +137,8 @@ export function createHarness(options: HarnessOptions = {}) {
     triage,
     overdueSince: escalationNotices.overdueSince,
     now: clock.now,
+    ...(warRooms ? { warRooms } : {}),
+    sender: guarded,
     newId: () => `sub${nextSubscription++}`,
     ...(options.invokeDeadlineMs !== undefined ? { invokeDeadlineMs: options.invokeDeadlineMs } : {}),
   });
@@ -174,7 +185,7 @@ export function createHarness(options: HarnessOptions = {}) {
     }
   }
 
-  return { store, bridge, sender, tasks, notifier, app, adapter, turn, postedCard, settle, clock, jobs, triage, triageDeps, deliverOutbox };
+  return { store, bridge, sender, tasks, notifier, app, adapter, turn, postedCard, settle, clock, jobs, triage, triageDeps, deliverOutbox, chats };
 }
 
 export function textsOf(replies: Partial<Activity>[]): string[] {

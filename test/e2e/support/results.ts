@@ -17,7 +17,16 @@ export function screenshotsDirOf(resultsDir: string): string {
   return join(resultsDir, 'screenshots');
 }
 
-/** The screenshots kept in docs/screenshots (the README shows five); the product run takes all of them. */
-export const DOCS_SCREENSHOTS = ['incident-card.png', 'incident-card-updated.png', 'incident-card-alerts.png', 'digest.png', 'connector-approval.png', 'connector-approval-applied.png'] as const;
+/** The screenshots kept in docs/screenshots (the README shows them); the product run takes all of them. */
+export const DOCS_SCREENSHOTS = [
+  'incident-card.png',
+  'incident-card-updated.png',
+  'incident-card-alerts.png',
+  'digest.png',
+  'connector-approval.png',
+  'connector-approval-applied.png',
+  'incident-card-war-room.png',
+  'incident-search.png',
+] as const;
 
 export const DOCS_SCREENSHOTS_DIR = join(ROOT, 'docs', 'screenshots');

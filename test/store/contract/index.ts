@@ -15,6 +15,7 @@ import { escalationContract } from './escalations.contract.ts';
 import { parkedEventContract } from './parked-events.contract.ts';
 import { quarantineContract } from './quarantine.contract.ts';
 import { rateLimitContract } from './rate-limits.contract.ts';
+import { warRoomContract } from './war-rooms.contract.ts';
 
 export type { ContractContext } from './context.ts';
 
@@ -34,4 +35,5 @@ export function allContracts(ctx: ContractContext): void {
   cardRefreshContract(ctx);
   noticeLogContract(ctx);
   escalationContract(ctx);
+  warRoomContract(ctx);
 }

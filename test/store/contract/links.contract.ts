@@ -109,6 +109,58 @@ export function linkContract(ctx: ContractContext): void {
       expect((await ids({}))[0]).toBe(low.linkId);
     });
 
+    test('list searches words: ids and numbers exactly, tags case-insensitively, title and owner by part; every word must match', async () => {
+      const pairId = uid('pair');
+      const phish = await insert({
+        pairId,
+        defenderId: '4711',
+        sentinelNumber: 1042,
+        defenderView: incident('defender', { title: 'Phishing mail to CFO: "100%_off" invoice', tags: ['VIP', 'mail'], owner: { upn: 'megan.bowen@contoso.com', displayName: 'Megan Bowen' } }),
+      });
+      const ransom = await insert({
+        pairId,
+        defenderId: '4712',
+        defenderView: null,
+        sentinelView: incident('sentinel', { title: 'Ransomware on FIN-LAPTOP-07', tags: ['ransomware'], owner: { objectId: '00000000-0000-4000-8000-000000000077', displayName: "Pat O'Brien" } }),
+      });
+      const ids = async (text: string, more: Partial<Parameters<ReturnType<typeof links>['list']>[0]> = {}) => (await links().list({ pairId, text, ...more })).map((l) => l.linkId).sort();
+      expect(await ids('4711')).toEqual([phish.linkId]);
+      expect(await ids('471')).toEqual([]); // ids are matched whole
+      expect(await ids('1042')).toEqual([phish.linkId]);
+      expect(await ids('#1042')).toEqual([phish.linkId]);
+      expect(await ids(phish.linkId)).toEqual([phish.linkId]);
+      expect(await ids('vip')).toEqual([phish.linkId]);
+      expect(await ids('ransom')).toEqual([ransom.linkId]); // part of the title, not a whole tag
+      expect(await ids('laptop')).toEqual([ransom.linkId]);
+      expect(await ids('megan')).toEqual([phish.linkId]);
+      expect(await ids("o'brien")).toEqual([ransom.linkId]);
+      expect(await ids('phishing cfo')).toEqual([phish.linkId]);
+      expect(await ids('phishing ransomware')).toEqual([]);
+      // Characters LIKE would treat as patterns are only characters.
+      expect(await ids('100%_off')).toEqual([phish.linkId]);
+      expect(await ids('%')).toEqual([phish.linkId]);
+      expect(await ids('_')).toEqual([phish.linkId]);
+      expect(await ids("'; DROP TABLE incident_links; --")).toEqual([]);
+      expect(await ids('  ')).toEqual([ransom.linkId, phish.linkId].sort());
+      expect(await ids('mail', { minSeverity: 'high' })).toEqual([]);
+    });
+
+    test('list pages with offset, newest first, and refuses a bad offset or an oversized search', async () => {
+      const pairId = uid('pair');
+      const inserted = [];
+      for (let i = 0; i < 5; i += 1) inserted.push(await insert({ pairId, defenderView: incident('defender', { title: `Paged incident ${i}` }) }));
+      const newestFirst = inserted.map((link) => link.linkId).reverse();
+      const page = async (offset: number, limit: number) => (await links().list({ pairId, text: 'paged', offset, limit })).map((l) => l.linkId);
+      expect(await page(0, 2)).toEqual(newestFirst.slice(0, 2));
+      expect(await page(2, 2)).toEqual(newestFirst.slice(2, 4));
+      expect(await page(4, 2)).toEqual(newestFirst.slice(4));
+      expect(await page(10, 2)).toEqual([]);
+      await expect(links().list({ pairId, offset: -1 })).rejects.toMatchObject({ code: 'invalid-argument' });
+      await expect(links().list({ pairId, offset: 1.5 })).rejects.toMatchObject({ code: 'invalid-argument' });
+      await expect(links().list({ pairId, text: 'a b c d e f g h i' })).rejects.toMatchObject({ code: 'invalid-argument' });
+      await expect(links().list({ pairId, text: 'x'.repeat(101) })).rejects.toMatchObject({ code: 'invalid-argument' });
+    });
+
     test('list leaves out links with no stored view (created, not yet synced): there is nothing to show', async () => {
       const pairId = uid('pair');
       const empty = await insert({ pairId, defenderView: null, sentinelView: null });
