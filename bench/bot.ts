@@ -23,7 +23,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBotAdapter } from '../src/bot/adapter.ts';
-import { createBotApplication } from '../src/bot/app.ts';
+import { createBotApplication } from '../src/bot/bot-application.ts';
 import { SendError } from '../src/bot/guarded-sender.ts';
 import { DEFAULT_COALESCE_WINDOW_MS } from '../src/bot/notifier.ts';
 import { renderIncidentCard } from '../src/cards/incident-card.ts';

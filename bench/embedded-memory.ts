@@ -22,7 +22,7 @@ import { promisify } from 'node:util';
 import { RUNTIME_FLAGS } from '../src/runtime-flags.ts';
 import { migrate } from '../src/store/migrate.ts';
 import { createPgliteDb } from '../src/store/pglite-db.ts';
-import { createJobQueue } from '../src/store/queue.ts';
+import { createBossQueue } from '../src/store/boss-queue.ts';
 
 const IDLE_MS = 5_000;
 const QUERIES = 300;
@@ -43,7 +43,7 @@ async function measure(dataDir: string): Promise<void> {
   const db = await createPgliteDb({ dataDir });
   await migrate(db);
   report('open + migrate');
-  const queue = await createJobQueue({ db });
+  const queue = await createBossQueue({ db });
   report('pg-boss start');
   await idle();
   report(`+ ${IDLE_MS / 1000} s idle`);

@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   log.info({ config: printableConfig(config) }, 'configuration');
   const telemetry = await startTelemetry(config.applicationInsightsConnectionString);
   if (telemetry) log.info('exporting OpenTelemetry traces, metrics and logs to Azure Monitor (APPLICATIONINSIGHTS_CONNECTION_STRING)');
-  const { startBridge } = await import('./app.ts');
+  const { startBridge } = await import('./start-bridge.ts');
   const bridge = await startBridge(config, { log, ...(telemetry ? { trace: telemetry.trace } : {}) });
 
   const lines = [

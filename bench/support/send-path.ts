@@ -1,4 +1,4 @@
-// The bot's real proactive send path, wired as src/app.ts wires it (CloudAdapter sender ->
+// The bot's real proactive send path, wired as src/start-bridge.ts wires it (CloudAdapter sender ->
 // guarded sender -> notifier), plus channels whose stored references point at a mock Bot
 // Connector. Shared by bench/bot.ts and test/bot-connector/.
 import type { Repositories } from '../../src/store/ports.ts';
@@ -74,7 +74,7 @@ export interface SendPath {
   notifier: Notifier;
 }
 
-/** CloudAdapter in local mode (no BOT_ID: anonymous calls to the serviceUrl), as src/app.ts builds it. */
+/** CloudAdapter in local mode (no BOT_ID: anonymous calls to the serviceUrl), as src/start-bridge.ts builds it. */
 export function createSendPath(options: SendPathOptions): SendPath {
   const log = options.log ?? createSilentLogger();
   const adapter = createBotAdapter({ log });

@@ -80,7 +80,7 @@ export interface Metrics extends SyncMetrics, TeamsSendMetrics, NotifierMetrics,
 
 /**
  * Teams waits about 5 s for an invoke's answer and the bot answers within its 4 s deadline
- * (bot/app.ts), so the buckets are finest between 2 and 6 s.
+ * (bot/bot-application.ts), so the buckets are finest between 2 and 6 s.
  */
 export const INVOKE_SECONDS_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 3, 4, 4.5, 5, 6, 8, 10, 15];
 /** Conversations one change reaches: one channel to an MSSP's hundreds. */

@@ -5,7 +5,7 @@
 // Keeping that one-time peak out of the long-running bridge keeps its high-water mark low.
 import { createPgliteDb } from './pglite-db.ts';
 import { migrate } from './migrate.ts';
-import { createJobQueue } from './queue.ts';
+import { createBossQueue } from './boss-queue.ts';
 
 const dataDir = process.argv[2];
 if (!dataDir) {
@@ -14,6 +14,6 @@ if (!dataDir) {
 }
 const db = await createPgliteDb({ dataDir, initializeInProcess: true });
 await migrate(db);
-const queue = await createJobQueue({ db });
+const queue = await createBossQueue({ db });
 await queue.stop({ graceful: false });
 await db.close();

@@ -58,7 +58,7 @@ export function createSqlStore(db: Db): Store {
 
 export interface OpenedStore {
   store: Store;
-  /** The Db underneath, for the job queue (createJobQueue) and health checks. */
+  /** The Db underneath, for the job queue (createBossQueue) and health checks. */
   db: Db;
   migrations: MigrationReport;
 }

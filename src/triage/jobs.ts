@@ -1,9 +1,9 @@
-// The triage features' durable jobs, over the pg-boss queue (src/store/queue.ts): one job per
+// The triage features' durable jobs, over the pg-boss queue (src/store/boss-queue.ts): one job per
 // acknowledgement deadline, and one recurring digest per conversation. Both survive restarts (they
 // are rows in the database) and run once across replicas (a job is fetched by one worker; a
 // schedule sends one job per occurrence).
 import { createHash } from 'node:crypto';
-import type { JobQueue } from '../store/queue.ts';
+import type { BossQueue } from '../store/boss-queue.ts';
 
 export const TRIAGE_QUEUES = {
   /** A conversation's acknowledgement deadline of an incident came. Data: EscalationJob. */
@@ -59,7 +59,7 @@ export function dailyCron(time: string): string {
   return `${Number(match[2])} ${Number(match[1])} * * *`;
 }
 
-export async function createTriageJobs(queue: JobQueue): Promise<TriageJobs> {
+export async function createTriageJobs(queue: BossQueue): Promise<TriageJobs> {
   // A deadline job that fails (Teams or the store unavailable) is retried; after that the timer stays
   // pending and the next change of the incident schedules it again.
   await queue.createQueue({ name: TRIAGE_QUEUES.escalationDue, retryLimit: 5, retryDelaySeconds: 10, deadLetter: `${TRIAGE_QUEUES.escalationDue}-dead` });
@@ -82,7 +82,7 @@ export async function createTriageJobs(queue: JobQueue): Promise<TriageJobs> {
 }
 
 /** Runs the given handlers for the triage queues on this replica. */
-export async function workTriageJobs(queue: JobQueue, handlers: Partial<TriageJobHandlers>): Promise<void> {
+export async function workTriageJobs(queue: BossQueue, handlers: Partial<TriageJobHandlers>): Promise<void> {
   const { escalationDue, digestDue } = handlers;
   if (escalationDue) await queue.work<EscalationJob>(TRIAGE_QUEUES.escalationDue, (job) => escalationDue(job.data), { batchSize: 4, concurrency: 4 });
   if (digestDue) await queue.work<DigestJob>(TRIAGE_QUEUES.digestDue, (job) => digestDue(job.data));

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/config.ts';
 import { readEnvironment } from '../../src/config/env-files.ts';
 import { createSilentLogger } from '../../src/observability/logger.ts';
-import { startBridge, type RunningBridge } from '../../src/app.ts';
+import { startBridge, type RunningBridge } from '../../src/start-bridge.ts';
 import { APPROVAL_SCHEDULER_LEASE } from '../../src/approvals/scheduler.ts';
 import { LAST_KNOWN_SNAPSHOT_KEY } from '../../src/approvals/service.ts';
 import { createConnectorSettingsClient } from '../../src/portals/index.ts';

@@ -30,7 +30,7 @@ export const ANALYST_IDS = new Set([MALLORY.objectId]);
 export interface IntegrationHarness {
   sims: RunningSimulators;
   opened: OpenedStore;
-  /** The bridge's connector client, as app.ts builds it (real ARM pipeline, retries, etags). */
+  /** The bridge's connector client, as start-bridge.ts builds it (real ARM pipeline, retries, etags). */
   connector: DefenderConnectorSettingsClient;
   /** Someone else writing the same workspace through ARM (a portal user, a script). */
   outside: DefenderConnectorSettingsClient;
@@ -95,7 +95,7 @@ export async function startIntegrationHarness(options: { integrationMethod: Inte
     },
   };
   const service = createApprovalService({
-    // As app.ts wires it: the client's requirement states become named checks.
+    // As start-bridge.ts wires it: the client's requirement states become named checks.
     connector: {
       read: () => connector.read(),
       write: (base, next) => connector.write(base, next),

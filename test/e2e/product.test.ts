@@ -1,4 +1,4 @@
-// Issues 4 and 5 end to end against the REAL product: startBridge (src/app.ts) with its embedded
+// Issues 4 and 5 end to end against the REAL product: startBridge (src/start-bridge.ts) with its embedded
 // Defender XDR / Sentinel / Entra simulators, PGlite, the sync engine and the bot, driven through
 // the Microsoft 365 Agents Playground in headless Chromium. Nothing is faked but Teams.
 //

@@ -10,7 +10,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Activity } from 'botbuilder';
-import { startBridge, type RunningBridge } from '../../src/app.ts';
+import { startBridge, type RunningBridge } from '../../src/start-bridge.ts';
 import { INVOKE_NAMES } from '../../src/bot/adapter.ts';
 import { SEND_RESULTS } from '../../src/bot/guarded-sender.ts';
 import { loadConfig } from '../../src/config/config.ts';

@@ -8,7 +8,7 @@ import { SignJWT } from 'jose';
 import type { TurnContext } from 'botbuilder';
 import { authenticationFailureStatus, createBotAdapter, type InvokeMetrics } from '../../src/bot/adapter.ts';
 import { createRecordingMetrics } from '../fakes/recording-metrics.ts';
-import { createBotApplication } from '../../src/bot/app.ts';
+import { createBotApplication } from '../../src/bot/bot-application.ts';
 import { renderIncidentCard } from '../../src/cards/incident-card.ts';
 import { buildChangeNoticeText } from '../../src/cards/change-notice.ts';
 import { createLogger, createSilentLogger } from '../../src/observability/logger.ts';

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/config.ts';
 import { readEnvironment } from '../../src/config/env-files.ts';
 import { createSilentLogger } from '../../src/observability/logger.ts';
-import { startBridge, type RunningBridge } from '../../src/app.ts';
+import { startBridge, type RunningBridge } from '../../src/start-bridge.ts';
 import type { SimulatorControl } from '../../src/simulators/index.ts';
 import type { IncidentLink } from '../../src/store/ports.ts';
 import { waitFor } from './support/harness.ts';

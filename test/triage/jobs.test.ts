@@ -7,7 +7,7 @@ import { TestClock } from 'pg-boss';
 import { createPgliteDb } from '../../src/store/pglite-db.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { createSqlStore, openStore } from '../../src/store/store.ts';
-import { createJobQueue, type JobQueue } from '../../src/store/queue.ts';
+import { createBossQueue, type BossQueue } from '../../src/store/boss-queue.ts';
 import type { Db } from '../../src/store/db.ts';
 import type { Store } from '../../src/store/ports.ts';
 import { createTenantPolicy } from '../../src/bot/tenant-policy.ts';
@@ -30,7 +30,7 @@ const tenants = createTenantPolicy({ allowedTenants: ['tenant-a'], pairs: [] });
 const CONVERSATION = '19:soc@thread.tacv2';
 
 interface Replica {
-  queue: JobQueue;
+  queue: BossQueue;
   jobs: TriageJobs;
   sender: FakeSender;
 }
@@ -42,7 +42,7 @@ afterEach(async () => {
 
 /** One replica: its own pg-boss instance and store over `db`, its handlers, on `clock`. */
 async function startReplica(db: Db, store: Store, clock: TestClock, schema = 'pgboss'): Promise<Replica> {
-  const queue = await createJobQueue({ db, schema, clock, cronMonitorIntervalSeconds: 30, cronWorkerIntervalSeconds: 1 });
+  const queue = await createBossQueue({ db, schema, clock, cronMonitorIntervalSeconds: 30, cronWorkerIntervalSeconds: 1 });
   stops.push(() => queue.stop({ graceful: false }));
   const jobs = await createTriageJobs(queue);
   const sender = createFakeSender();

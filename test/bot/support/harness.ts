@@ -2,7 +2,7 @@
 // the fake bridge and the fake sender. The real notifier is subscribed to the fake bridge, as in
 // production: it is the only writer of card messages (settle() delivers what it has queued).
 import { TestAdapter, type Activity } from 'botbuilder';
-import { createBotApplication } from '../../../src/bot/app.ts';
+import { createBotApplication } from '../../../src/bot/bot-application.ts';
 import { installTurnErrorHandler } from '../../../src/bot/adapter.ts';
 import { createBackgroundTasks } from '../../../src/bot/background.ts';
 import type { AccessPolicy, GroupsOf } from '../../../src/bot/access.ts';

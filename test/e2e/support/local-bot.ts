@@ -5,7 +5,7 @@
 // serviceUrl of the stored conversation reference: the Agents Playground's mock connector.
 import type { Writable } from 'node:stream';
 import { createBotAdapter } from '../../../src/bot/adapter.ts';
-import { createBotApplication } from '../../../src/bot/app.ts';
+import { createBotApplication } from '../../../src/bot/bot-application.ts';
 import { createBackgroundTasks } from '../../../src/bot/background.ts';
 import { createGuardedSender } from '../../../src/bot/guarded-sender.ts';
 import { createNotifier } from '../../../src/bot/notifier.ts';

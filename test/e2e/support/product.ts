@@ -1,4 +1,4 @@
-// The full product as the end-to-end flow's bot: the real composition root (src/app.ts
+// The full product as the end-to-end flow's bot: the real composition root (src/start-bridge.ts
 // startBridge) in local mode, with its embedded Defender XDR / Sentinel / Entra simulators, the
 // embedded PGlite store, the sync engine and the bot, on ephemeral loopback ports. Nothing is
 // faked but Teams itself (the Agents Playground is the client).
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Writable } from 'node:stream';
 import { createLogSink } from './local-bot.ts';
-import { startBridge, type RunningBridge } from '../../../src/app.ts';
+import { startBridge, type RunningBridge } from '../../../src/start-bridge.ts';
 import { loadConfig, type Config } from '../../../src/config/config.ts';
 import { readEnvironment } from '../../../src/config/env-files.ts';
 import { createLogger } from '../../../src/observability/logger.ts';

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../../src/config/config.ts';
 import { readEnvironment } from '../../../src/config/env-files.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
-import { startBridge } from '../../../src/app.ts';
+import { startBridge } from '../../../src/start-bridge.ts';
 import type { EditRequest } from '../../../src/sync/api.ts';
 
 export type ReplicaRequest =

@@ -1,6 +1,6 @@
 // A real sync engine against the real simulators, for integration tests: HTTPS simulators (Entra,
 // Graph, ARM), the real portal clients (SDKs, token flow), the store and pg-boss on PGlite, and
-// createSyncEngine, wired the way src/app.ts wires them but without the Teams side. The portals'
+// createSyncEngine, wired the way src/start-bridge.ts wires them but without the Teams side. The portals'
 // native mirroring is OFF by default, so the bridge alone must make them agree.
 //
 // Wired here rather than through startBridge because the tests need the portal clients' retry
@@ -16,8 +16,8 @@ import { createDefenderClient, createSentinelClient, type RetryPolicyOptions } f
 import { startSimulators, type RunningSimulators, type SimulatorControl, type SimulatorOptions, type DefenderIncident, type SentinelIncident, type SentinelComment } from '../../../src/simulators/index.ts';
 import type { Store, IncidentLink } from '../../../src/store/ports.ts';
 import { openStore } from '../../../src/store/store.ts';
-import { createJobQueue, type JobQueue as BossQueue } from '../../../src/store/queue.ts';
-import { createSyncJobQueue } from '../../../src/store/sync-job-queue.ts';
+import { createBossQueue, type BossQueue } from '../../../src/store/boss-queue.ts';
+import { createSyncJobQueue } from '../../../src/sync-job-queue.ts';
 import type { ChangeConsumer } from '../../../src/sync/api.ts';
 import type { ChangeEvent } from '../../../src/domain/change-events.ts';
 import { isFinalEditState, type EditOutcome } from '../../../src/domain/edits.ts';
@@ -119,7 +119,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<SyncHa
     ],
   ]);
 
-  let jobs: BossQueue = await createJobQueue({ db, onError: () => undefined });
+  let jobs: BossQueue = await createBossQueue({ db, onError: () => undefined });
   const events: ChangeEvent[] = [];
   const recorder: ChangeConsumer = {
     name: 'sync-integration-recorder',
@@ -161,7 +161,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<SyncHa
     async restartEngine() {
       await running.engine.stop();
       await jobs.stop({ graceful: true, timeoutMs: 10_000 });
-      jobs = await createJobQueue({ db, onError: () => undefined });
+      jobs = await createBossQueue({ db, onError: () => undefined });
       running = await build();
     },
     async newIncident(title, extra = {}) {

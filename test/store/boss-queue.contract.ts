@@ -2,14 +2,14 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../src/store/db.ts';
-import { createJobQueue, type JobInfo, type JobQueue } from '../../src/store/queue.ts';
+import { createBossQueue, type JobInfo, type BossQueue } from '../../src/store/boss-queue.ts';
 import { uid, waitFor } from './support/fixtures.ts';
 
 // pg-boss's minimum polling interval is 0.5 s; the fastest that keeps these tests short.
 const FAST = { pollingIntervalSeconds: 0.5 };
 
 export function queueContract(open: () => Promise<{ db: Db; schema: string; cleanup: () => Promise<void> }>): void {
-  let queue: JobQueue | undefined;
+  let queue: BossQueue | undefined;
   let cleanup: (() => Promise<void>) | undefined;
   let db: Db | undefined;
   let bossSchema = 'pgboss';
@@ -33,7 +33,7 @@ export function queueContract(open: () => Promise<{ db: Db; schema: string; clea
     bossSchema = opened.schema;
     cleanup = opened.cleanup;
     // Recounted every second, so that counts() follows within the test's patience.
-    queue = await createJobQueue({ db: opened.db, schema: opened.schema, superviseIntervalSeconds: 1, monitorIntervalSeconds: 1, onError: (error) => errors.push(error) });
+    queue = await createBossQueue({ db: opened.db, schema: opened.schema, superviseIntervalSeconds: 1, monitorIntervalSeconds: 1, onError: (error) => errors.push(error) });
   });
   afterAll(async () => {
     await queue?.stop({ graceful: false });
@@ -43,7 +43,7 @@ export function queueContract(open: () => Promise<{ db: Db; schema: string; clea
     await cleanup?.();
   });
 
-  describe('JobQueue (pg-boss)', () => {
+  describe('BossQueue (pg-boss)', () => {
     test('send -> worked -> completed', async () => {
       const queueName = name('q');
       await q().createQueue({ name: queueName });
@@ -150,7 +150,7 @@ export function queueContract(open: () => Promise<{ db: Db; schema: string; clea
 
     test('a graceful stop lets the running handler finish and completes its job', async () => {
       // Its own instance on the same database, so stopping it leaves the shared one running.
-      const own = await createJobQueue({ db: db as Db, schema: bossSchema });
+      const own = await createBossQueue({ db: db as Db, schema: bossSchema });
       const queueName = name('graceful');
       await own.createQueue({ name: queueName });
       let release!: () => void;

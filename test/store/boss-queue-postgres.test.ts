@@ -1,6 +1,6 @@
 // pg-boss on the PostgreSQL server, in a schema of this file's own (dropped afterwards).
 import { createPgDb } from '../../src/store/pg-db.ts';
-import { queueContract } from './queue.contract.ts';
+import { queueContract } from './boss-queue.contract.ts';
 import { POSTGRES_URL, describePostgres, dropSchema, uniqueSchemaName } from './support/postgres.ts';
 
 describePostgres('job queue on PostgreSQL', () => {

@@ -2,7 +2,7 @@
 import { describe } from '@jest/globals';
 import { createPgliteDb } from '../../src/store/pglite-db.ts';
 import { migrate } from '../../src/store/migrate.ts';
-import { queueContract } from './queue.contract.ts';
+import { queueContract } from './boss-queue.contract.ts';
 
 describe('job queue on PGlite', () => {
   queueContract(async () => {

@@ -12,13 +12,13 @@ import { createHealthChecks } from './observability/health-checks.ts';
 import type { Traced } from './observability/tracing.ts';
 import { startSimulators, type RunningSimulators, type SimulatorApp, type SimulatorOptions } from './simulators/index.ts';
 import { openStore } from './store/store.ts';
-import { createJobQueue } from './store/queue.ts';
-import { createSyncJobQueue, deadLetterQueueOf } from './store/sync-job-queue.ts';
+import { createBossQueue } from './store/boss-queue.ts';
+import { createSyncJobQueue, deadLetterQueueOf } from './sync-job-queue.ts';
 import { createConnectorSettingsClient, createDefenderClient, createSentinelClient, createTenantChats, createTenantDirectories } from './portals/index.ts';
 import { createSyncEngine } from './sync/engine.ts';
 import { QUEUES, type PairPortals, type SyncContext } from './sync/sync-context.ts';
 import { createBotAdapter } from './bot/adapter.ts';
-import { createBotApplication } from './bot/app.ts';
+import { createBotApplication } from './bot/bot-application.ts';
 import { createBackgroundTasks } from './bot/background.ts';
 import { createCloudAdapterSender, createProactiveTurns } from './bot/teams-sender.ts';
 import { createTeamsRoster } from './bot/teams-roster.ts';
@@ -165,7 +165,7 @@ export async function startBridge(config: Config, options: StartOptions): Promis
     // Supervise every 5 s (pg-boss default 60): a job whose replica died (kill -9) is failed by its
     // missed heartbeat and retried within ~15 s instead of a minute or more. Queues are recounted
     // for /metrics every 15 s (default 60), within a usual scrape interval.
-    const jobs = await createJobQueue({ db, superviseIntervalSeconds: 5, monitorIntervalSeconds: 15, onError: (error) => log.warn({ err: error }, 'job queue error') });
+    const jobs = await createBossQueue({ db, superviseIntervalSeconds: 5, monitorIntervalSeconds: 15, onError: (error) => log.warn({ err: error }, 'job queue error') });
     // pg-boss stops fetching at once, waits for running handlers until the grace is over, then fails
     // what still runs back to a retry (another replica, or this one after a restart, takes it) and
     // closes its pool. The release waits for that, so the store outlives it.

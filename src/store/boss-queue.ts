@@ -45,7 +45,7 @@ import { assertSchemaName } from './schema-name.ts';
 export const QUEUE_POLICIES = ['standard', 'short', 'singleton', 'stately'] as const;
 export type QueuePolicy = (typeof QUEUE_POLICIES)[number];
 
-export interface QueueDefinition {
+export interface BossQueueDefinition {
   name: string;
   /** What singletonKey de-duplicates (see above). Default 'standard'. Fixed once created. */
   policy?: QueuePolicy;
@@ -144,9 +144,9 @@ export interface RecurringJob<T> {
   data: T;
 }
 
-export interface JobQueue {
+export interface BossQueue {
   /** Idempotent; creates the dead letter queue first when one is named. */
-  createQueue(definition: QueueDefinition): Promise<void>;
+  createQueue(definition: BossQueueDefinition): Promise<void>;
   /**
    * Sends `data` to `queue` at every occurrence of `cron` in `timeZone`, once per occurrence across
    * every replica; one schedule per (queue, key): scheduling a key again replaces it. An occurrence
@@ -172,7 +172,7 @@ export interface JobQueue {
   stop(options?: { graceful?: boolean; timeoutMs?: number }): Promise<void>;
 }
 
-export interface JobQueueConfig {
+export interface BossQueueConfig {
   db: Db;
   /** pg-boss's schema. Default 'pgboss'; tests use their own. */
   schema?: string;
@@ -195,7 +195,7 @@ export interface JobQueueConfig {
   clock?: Clock;
 }
 
-const DEFAULT_QUEUE: Required<Omit<QueueDefinition, 'name' | 'deadLetter' | 'policy' | 'heartbeatSeconds'>> = {
+const DEFAULT_QUEUE: Required<Omit<BossQueueDefinition, 'name' | 'deadLetter' | 'policy' | 'heartbeatSeconds'>> = {
   retryLimit: 3,
   retryDelaySeconds: 5,
   retryBackoff: true,
@@ -228,7 +228,7 @@ function toJobInfo<T>(job: JobWithMetadata<T>): JobInfo<T> {
   };
 }
 
-export async function createJobQueue(config: JobQueueConfig): Promise<JobQueue> {
+export async function createBossQueue(config: BossQueueConfig): Promise<BossQueue> {
   const schema = assertSchemaName(config.schema ?? 'pgboss');
   const target = config.db.target;
   const common = {
@@ -253,7 +253,7 @@ export async function createJobQueue(config: JobQueueConfig): Promise<JobQueue> 
 
   const known = new Set<string>();
 
-  async function createQueue(definition: QueueDefinition): Promise<void> {
+  async function createQueue(definition: BossQueueDefinition): Promise<void> {
     if (definition.deadLetter !== undefined && !known.has(definition.deadLetter)) {
       await createQueue({ name: definition.deadLetter });
     }

@@ -1,8 +1,8 @@
 // Adapts the pg-boss queue to the sync engine's JobQueue port (src/sync/ports.ts), which the
 // engine declares so that it never depends on pg-boss directly.
 import { randomUUID } from 'node:crypto';
-import type { JobQueue as SyncJobQueue } from '../sync/ports.ts';
-import type { JobQueue } from './queue.ts';
+import type { JobQueue as SyncJobQueue } from './sync/ports.ts';
+import type { BossQueue } from './store/boss-queue.ts';
 
 /** pg-boss's minimum heartbeat; its supervisor (superviseIntervalSeconds) notices a missed one. */
 export const SYNC_JOB_HEARTBEAT_SECONDS = 10;
@@ -17,7 +17,7 @@ export interface SyncJobQueueOptions {
   pollingIntervalSeconds?: number;
 }
 
-export function createSyncJobQueue(queue: JobQueue, options: SyncJobQueueOptions = {}): SyncJobQueue {
+export function createSyncJobQueue(queue: BossQueue, options: SyncJobQueueOptions = {}): SyncJobQueue {
   return {
     async define(definition) {
       await queue.createQueue({
