@@ -35,7 +35,7 @@ export interface ReplicaProcess {
 }
 
 /** The environment of a replica that uses simulators running in the caller's process. */
-export function replicaEnvironment(simulators: RunningSimulators, settings: { dataDir: string; databaseUrl?: string; pollIntervalSeconds?: number; logLevel?: string; replicaId?: string }): Record<string, string> {
+export function replicaEnvironment(simulators: RunningSimulators, settings: { dataDir: string; databaseUrl?: string; pollIntervalSeconds?: number; logLevel?: string; replicaName?: string }): Record<string, string> {
   return {
     PATH: process.env['PATH'] ?? '',
     TEAMSFX_ENV: 'local',
@@ -51,7 +51,7 @@ export function replicaEnvironment(simulators: RunningSimulators, settings: { da
     SIM_EVENTS_PER_MINUTE: '0',
     PORT: '0',
     LOG_LEVEL: settings.logLevel ?? 'warn',
-    ...(settings.replicaId ? { REPLICA_ID: settings.replicaId } : {}),
+    ...(settings.replicaName ? { REPLICA_NAME: settings.replicaName } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 // A bridge replica as a child process, for crash, replica and benchmark runs. Configuration comes
-// from the environment exactly as for `npm start` (plus REPLICA_ID); the parent talks to it over
+// from the environment exactly as for `npm start` (REPLICA_NAME included); the parent talks to it over
 // the IPC channel that child_process.fork opens. Test support only: never shipped.
 //
 // Messages in:  { id, op: 'submit', request } | { id, op: 'outcome', requestId } | { id, op: 'events', afterSeq }
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   if (!send) throw new Error('replica.ts must be started with child_process.fork (it needs the IPC channel)');
   const config = loadConfig(readEnvironment(ROOT, process.env));
   const log = createLogger({ level: config.logLevel });
-  const bridge = await startBridge(config, { log, port: 0, ...(process.env['REPLICA_ID'] ? { replicaId: process.env['REPLICA_ID'] } : {}) });
+  const bridge = await startBridge(config, { log, port: 0, onNameLost: () => process.exit(1) });
 
   // Diagnostics for memory investigations: REPLICA_MEMORY_LOG_MS=2000 prints process.memoryUsage().
   const memoryLogMs = Number(process.env['REPLICA_MEMORY_LOG_MS'] ?? 0);
