@@ -9,7 +9,7 @@ import { changeEvent, toIncidentView } from './events.ts';
 import { runSyncLinkJob, type SyncLinkJobData } from './quarantine.ts';
 import { QUEUES, type SyncContext } from './sync-context.ts';
 import { createWatcher, type PollStats } from './watcher.ts';
-import { nextWatchStep, WATCHING_LEASE_PREFIX, watcherShare } from './watcher-share.ts';
+import { nextWatchStep, WATCHER_LEASE_PREFIX, WATCHING_LEASE_PREFIX, watcherShare } from './watcher-share.ts';
 import { untraced } from '../observability/tracing.ts';
 
 export interface SyncEngineOptions {
@@ -50,6 +50,11 @@ export function createSyncEngine(context: SyncContext, options: SyncEngineOption
   let liveReplicas = 1;
   /** Pairs whose lease a tick is taking right now: counted as held, so ticks at once never overshoot the share. */
   const taking = new Set<string>();
+  /**
+   * Pairs whose lease this replica's name held before this start (a restart under the same name).
+   * Beyond the share they are let go at once, not left to expire unwatched.
+   */
+  const inherited = new Set<string>();
 
   function track<T>(promise: Promise<T>): Promise<T> {
     inFlight.add(promise);
@@ -77,11 +82,15 @@ export function createSyncEngine(context: SyncContext, options: SyncEngineOption
   /** One watcher tick: poll when this replica holds the pair's lease, within its share. Never throws. */
   async function watchTick(watcher: ReturnType<typeof createWatcher>): Promise<number> {
     const state = health.get(watcher.pairId)!;
-    const leaseName = `watch:${watcher.pairId}`;
+    const leaseName = `${WATCHER_LEASE_PREFIX}${watcher.pairId}`;
     try {
       const share = watcherShare(watchers.length, liveReplicas);
       const step = nextWatchStep(state.holdsLease, held(), share);
-      if (step === 'stand-by') return options.pollIntervalMs;
+      if (step === 'stand-by') {
+        if (inherited.delete(watcher.pairId)) await context.store.leases.release(leaseName, options.replicaId);
+        return options.pollIntervalMs;
+      }
+      inherited.delete(watcher.pairId);
       if (step === 'release') {
         state.holdsLease = false;
         await context.store.leases.release(leaseName, options.replicaId);
@@ -200,6 +209,10 @@ export function createSyncEngine(context: SyncContext, options: SyncEngineOption
       startedAt = context.clock().toISOString();
       // Counted before the first ticks, so a replica joining others takes only its share.
       await refreshMembership();
+      for (const lease of await context.store.leases.listLive(WATCHER_LEASE_PREFIX)) {
+        const pairId = lease.name.slice(WATCHER_LEASE_PREFIX.length);
+        if (lease.holderId === options.replicaId && health.has(pairId)) inherited.add(pairId);
+      }
       membershipLoop();
       for (const watcher of watchers) loop(watcher, 0);
       dispatcher.start();
@@ -212,7 +225,7 @@ export function createSyncEngine(context: SyncContext, options: SyncEngineOption
       await dispatcher.stop();
       // Membership first: the others' shares grow as the pairs come free.
       await context.store.leases.release(membershipLease, options.replicaId).catch(() => false);
-      for (const watcher of watchers) await context.store.leases.release(`watch:${watcher.pairId}`, options.replicaId).catch(() => false);
+      for (const watcher of watchers) await context.store.leases.release(`${WATCHER_LEASE_PREFIX}${watcher.pairId}`, options.replicaId).catch(() => false);
     },
     /** When start() began its loops (how soon a restart resumes is measured from it). */
     startedAt(): string | undefined {

@@ -6,6 +6,8 @@
 // leases expire. Pure: the engine does the I/O.
 
 export const WATCHING_LEASE_PREFIX = 'watching:';
+/** A pair's watcher lease is `watch:<pair id>`. */
+export const WATCHER_LEASE_PREFIX = 'watch:';
 
 export function watcherShare(pairs: number, liveReplicas: number): number {
   return Math.ceil(pairs / Math.max(1, liveReplicas));

@@ -3,7 +3,7 @@
 // the IPC channel that child_process.fork opens. Test support only: never shipped.
 //
 // Messages in:  { id, op: 'submit', request } | { id, op: 'outcome', requestId } | { id, op: 'events', afterSeq }
-//               | { id, op: 'health' } | { id, op: 'stop' }
+//               | { id, op: 'health' } | { id, op: 'watchers' } | { id, op: 'stop' }
 // Messages out: { type: 'ready', url, pid } once started, then { id, ok: true, value } | { id, ok: false, error }.
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../../src/config/config.ts';
@@ -11,13 +11,22 @@ import { readEnvironment } from '../../../src/config/env-files.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
 import { startBridge } from '../../../src/app.ts';
 import type { EditRequest } from '../../../src/sync/api.ts';
+import type { WatcherStatus } from '../../../src/sync/engine.ts';
 
 export type ReplicaRequest =
   | { id: number; op: 'submit'; request: EditRequest }
   | { id: number; op: 'outcome'; requestId: string }
   | { id: number; op: 'events'; afterSeq: number; limit?: number }
   | { id: number; op: 'health' }
+  | { id: number; op: 'watchers' }
   | { id: number; op: 'stop' };
+
+/** The engine's watchers as one replica sees them (the 'watchers' op). */
+export interface WatcherReport {
+  startedAt: string | undefined;
+  liveReplicas: number;
+  watchers: Record<string, WatcherStatus>;
+}
 
 export type ReplicaReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
 
@@ -49,6 +58,8 @@ async function main(): Promise<void> {
         return bridge.context.store.changeEvents.readAfter(message.afterSeq, message.limit ?? 500);
       case 'health':
         return bridge.health();
+      case 'watchers':
+        return { startedAt: bridge.engine.startedAt(), liveReplicas: bridge.engine.liveReplicas(), watchers: bridge.engine.watcherStatus() } satisfies WatcherReport;
       case 'stop':
         await bridge.close();
         setImmediate(() => process.exit(0));
