@@ -31,6 +31,8 @@ export interface WatcherStatus {
   firstSuccessAt?: string;
   lastError?: string;
   holdsLease: boolean;
+  /** Since when this replica holds the pair's lease (it took it, or took it back). */
+  heldSince?: string;
   lastStats?: PollStats;
 }
 
@@ -93,6 +95,7 @@ export function createSyncEngine(context: SyncContext, options: SyncEngineOption
       inherited.delete(watcher.pairId);
       if (step === 'release') {
         state.holdsLease = false;
+        delete state.heldSince;
         await context.store.leases.release(leaseName, options.replicaId);
         context.log.info({ pairId: watcher.pairId, share, liveReplicas }, "gave the pair's watcher up: this replica held more than its share");
         return options.pollIntervalMs;
@@ -103,7 +106,11 @@ export function createSyncEngine(context: SyncContext, options: SyncEngineOption
       } finally {
         taking.delete(watcher.pairId);
       }
-      if (!state.holdsLease) return options.pollIntervalMs;
+      if (!state.holdsLease) {
+        delete state.heldSince;
+        return options.pollIntervalMs;
+      }
+      state.heldSince ??= context.clock().toISOString();
       state.lastStats = await trace('incident-bridge poll', { 'incident_bridge.pair': watcher.pairId }, () => watcher.pollOnce());
       state.lastSuccessAt = context.clock().toISOString();
       state.firstSuccessAt ??= state.lastSuccessAt;

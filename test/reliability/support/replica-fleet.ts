@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { RunningSimulators } from '../../../src/simulators/index.ts';
+import { WATCHER_LEASE_PREFIX } from '../../../src/sync/watcher-share.ts';
 import { replicaEnvironment, startReplica, waitFor, type ReplicaProcess } from './replica-process.ts';
 import type { WatcherReport } from './replica.ts';
 import { LOCAL_TENANT, startLocalSimulators } from './simulators.ts';
@@ -22,6 +23,8 @@ export interface ReplicaFleet {
   leaseTtlMs: number;
   /** Starts (or restarts, on its own data directory) the replica of that name. */
   start(name: string): Promise<ReplicaProcess>;
+  /** The pair watcher leases in the store: pair id -> holder and expiry (epoch ms, the database's clock). */
+  watchLeases(): Promise<Map<string, { holder: string; expiresAt: number }>>;
   close(): Promise<void>;
 }
 
@@ -33,7 +36,7 @@ function pairOf(index: number) {
   if (index === 0) return { id: 'customer-00', ...LOCAL_TENANT };
   return {
     id: `customer-${String(index).padStart(2, '0')}`,
-    tenantId: `00000000-0000-4000-8000-0000${hex(index, 8)}`,
+    tenantId: `00000000-0000-4000-8002-0000${hex(index, 8)}`,
     subscriptionId: `00000000-0000-4000-8001-0000${hex(index, 8)}`,
     resourceGroup: `rg-customer-${index}`,
     workspace: `ws-customer-${index}`,
@@ -42,26 +45,33 @@ function pairOf(index: number) {
   };
 }
 
-async function admin(postgresUrl: string, sql: string): Promise<void> {
+async function admin<Row extends pg.QueryResultRow>(postgresUrl: string, sql: string): Promise<Row[]> {
   const client = new pg.Client({ connectionString: postgresUrl, connectionTimeoutMillis: 3000 });
   await client.connect();
   try {
-    await client.query(sql);
+    return (await client.query<Row>(sql)).rows;
   } finally {
     await client.end();
   }
 }
 
 export async function startReplicaFleet(options: { pairs: number; pollSeconds: number; postgresUrl: string }): Promise<ReplicaFleet> {
-  const database = `ib_fleet_${randomBytes(4).toString('hex')}`;
-  await admin(options.postgresUrl, `CREATE DATABASE ${database}`);
-  const url = new URL(options.postgresUrl);
-  url.pathname = `/${database}`;
-  const simDir = mkdtempSync(join(tmpdir(), 'ib-fleet-sim-'));
   const pairs = Array.from({ length: options.pairs }, (_, index) => pairOf(index));
+  const simDir = mkdtempSync(join(tmpdir(), 'ib-fleet-sim-'));
   const simulators = await startLocalSimulators(simDir, {
     additionalTenants: pairs.slice(1).map((pair) => ({ tenantId: pair.tenantId, subscriptionId: pair.subscriptionId, resourceGroup: pair.resourceGroup, workspace: pair.workspace })),
+  }).catch((error: unknown) => {
+    rmSync(simDir, { recursive: true, force: true });
+    throw error;
   });
+  const database = `ib_fleet_${randomBytes(4).toString('hex')}`;
+  await admin(options.postgresUrl, `CREATE DATABASE ${database}`).catch(async (error: unknown) => {
+    await simulators.close();
+    rmSync(simDir, { recursive: true, force: true });
+    throw error;
+  });
+  const url = new URL(options.postgresUrl);
+  url.pathname = `/${database}`;
   const syncPairs = JSON.stringify(pairs.map((pair) => ({ ...pair, clientId: LOCAL_TENANT.clientId, clientSecret: LOCAL_TENANT.clientSecret })));
   const dataDirs = new Map<string, string>();
   const running = new Set<ReplicaProcess>();
@@ -81,6 +91,10 @@ export async function startReplicaFleet(options: { pairs: number; pollSeconds: n
       running.add(replica);
       void replica.exited.then(() => running.delete(replica));
       return replica;
+    },
+    async watchLeases() {
+      const rows = await admin<{ name: string; holder_id: string; expires_at: Date }>(url.toString(), `SELECT name, holder_id, expires_at FROM leases WHERE starts_with(name, '${WATCHER_LEASE_PREFIX}')`);
+      return new Map(rows.map((row) => [row.name.slice(WATCHER_LEASE_PREFIX.length), { holder: row.holder_id, expiresAt: row.expires_at.getTime() }]));
     },
     async close() {
       for (const replica of running) await replica.stop().catch(() => undefined);
@@ -134,12 +148,21 @@ export interface ReplicaScenarioResult {
   restart: {
     /** Process start until the bridge is up (the start-up itself, not lease waiting). */
     startUpMs: number;
-    /** From the restarted engine's start to its first poll of the last pair to resume. */
+    /** From the restarted engine's start until it holds every pair's lease again and is polling it. */
     resumeMs: number;
+    /** From the restarted engine's start until the first poll of every pair completed (tokens, listings). */
+    firstPollsDoneMs: number;
     killToAllPollingMs: number;
   };
-  /** kill -9 of the only replica, then another replica (another name): until its first poll of a pair. */
-  otherReplicaFirstPollAfterKillMs: number;
+  /** kill -9 of the only replica, then another replica (another name) started. */
+  otherReplica: {
+    /** Until the dead replica's last watcher lease expired (when it stopped renewing, plus the TTL). */
+    lastExpiryAfterKillMs: number;
+    /** Until the other replica took its first pair. */
+    firstTakenAfterKillMs: number;
+    /** Pairs it took before the dead replica's lease on them expired (must be none). */
+    takenEarly: number;
+  };
   /** The killed replica back under its name beside the other: until both poll a fair share. */
   rejoinConvergeMs: number;
 }
@@ -189,19 +212,26 @@ export async function runReplicaScenario(fleet: ReplicaFleet): Promise<ReplicaSc
     return pollingPairs(report).length === pairs ? report : null;
   }, stateTimeout);
   const killToAllPollingMs = Date.now() - killedB;
-  const firstPolls = Object.values(resumed.watchers).map((status) => Date.parse(status.firstSuccessAt!));
-  const resumeMs = Math.max(...firstPolls) - Date.parse(resumed.startedAt!);
+  const engineStart = Date.parse(resumed.startedAt!);
+  const resumeMs = Math.max(...Object.values(resumed.watchers).map((status) => Date.parse(status.heldSince!))) - engineStart;
+  const firstPollsDoneMs = Math.max(...Object.values(resumed.watchers).map((status) => Date.parse(status.firstSuccessAt!))) - engineStart;
 
   await b.kill9();
   const killedAgain = Date.now();
+  const orphaned = await fleet.watchLeases();
   a = await fleet.start('replica-a');
-  const other = await until('the other replica polls a pair', async () => {
+  const taken = await until('the other replica polls every pair', async () => {
     const report = await a.watchers();
-    return pollingPairs(report).length > 0 ? report : null;
+    return pollingPairs(report).length === pairs ? report : null;
   }, stateTimeout);
-  const otherFirstPoll = Math.min(...Object.values(other.watchers).flatMap((status) => (status.firstSuccessAt ? [Date.parse(status.firstSuccessAt)] : [])));
-  const otherReplicaFirstPollAfterKillMs = otherFirstPoll - killedAgain;
-  await until('the other replica polls every pair', () => allPolled(a), stateTimeout);
+  const takenAt = new Map(Object.entries(taken.watchers).map(([pairId, status]) => [pairId, Date.parse(status.heldSince!)]));
+  // The database keeps microseconds, the replica's clock milliseconds: 1 ms either way is the same instant.
+  const takenEarly = [...orphaned].filter(([pairId, lease]) => (takenAt.get(pairId) ?? Infinity) < lease.expiresAt - 1).length;
+  const otherReplica = {
+    lastExpiryAfterKillMs: Math.max(...[...orphaned.values()].map((lease) => lease.expiresAt)) - killedAgain,
+    firstTakenAfterKillMs: Math.min(...takenAt.values()) - killedAgain,
+    takenEarly,
+  };
 
   b = await fleet.start('replica-b');
   const rejoinedAt = Date.now();
@@ -215,8 +245,8 @@ export async function runReplicaScenario(fleet: ReplicaFleet): Promise<ReplicaSc
     joinConvergeMs,
     spreadSamples,
     rebalanceAfterKillMs,
-    restart: { startUpMs, resumeMs, killToAllPollingMs },
-    otherReplicaFirstPollAfterKillMs,
+    restart: { startUpMs, resumeMs, firstPollsDoneMs, killToAllPollingMs },
+    otherReplica,
     rejoinConvergeMs,
   };
 }
