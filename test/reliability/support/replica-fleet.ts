@@ -142,8 +142,8 @@ export interface ReplicaScenarioResult {
   joinConvergeMs: number;
   /** Samples of the two replicas' shares once converged (one a poll interval). */
   spreadSamples: SpreadSample[];
-  /** kill -9 of one of two: until the survivor polls every pair. */
-  rebalanceAfterKillMs: number;
+  /** kill -9 of one of two: until the survivor holds every pair's lease, and until it has polled each. */
+  rebalanceAfterKill: { leasesTakenMs: number; allPollingMs: number };
   /** kill -9 of the only replica, restarted under its name. */
   restart: {
     /** Process start until the bridge is up (the start-up itself, not lease waiting). */
@@ -199,8 +199,15 @@ export async function runReplicaScenario(fleet: ReplicaFleet): Promise<ReplicaSc
 
   await a.kill9();
   const killedA = Date.now();
-  await until('the survivor polls every pair', () => allPolled(b), stateTimeout);
-  const rebalanceAfterKillMs = Date.now() - killedA;
+  const survivor = await until('the survivor polls every pair', async () => {
+    const report = await b.watchers();
+    return pollingPairs(report).length === pairs ? report : null;
+  }, stateTimeout);
+  const rebalanceAfterKill = {
+    // The newest lease the survivor holds is the last of the dead replica's it took.
+    leasesTakenMs: Math.max(...Object.values(survivor.watchers).map((status) => Date.parse(status.heldSince!))) - killedA,
+    allPollingMs: Date.now() - killedA,
+  };
 
   await b.kill9();
   const killedB = Date.now();
@@ -244,7 +251,7 @@ export async function runReplicaScenario(fleet: ReplicaFleet): Promise<ReplicaSc
     leaseTtlMs: fleet.leaseTtlMs,
     joinConvergeMs,
     spreadSamples,
-    rebalanceAfterKillMs,
+    rebalanceAfterKill,
     restart: { startUpMs, resumeMs, firstPollsDoneMs, killToAllPollingMs },
     otherReplica,
     rejoinConvergeMs,
