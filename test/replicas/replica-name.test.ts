@@ -85,6 +85,13 @@ describe('the default name', () => {
     expect((await claim(store, reused)).name).toBe('host');
   });
 
+  test('processes starting at once on one host get distinct names', async () => {
+    const store = freshStore();
+    const hosts = world();
+    const names = await Promise.all(Array.from({ length: 5 }, () => claim(store, hosts.start('host', 'boot-1/ns-1'))));
+    expect(names.map((name) => name.name).sort()).toEqual(['host', 'host-2', 'host-3', 'host-4', 'host-5']);
+  });
+
   test('a host name is cleaned to what a name may hold', () => {
     expect(defaultNameBase('bridge_7f9c:web/1')).toBe('bridge_7f9c-web-1');
     expect(defaultNameBase('...')).toBe('replica');
