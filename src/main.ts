@@ -25,7 +25,9 @@ async function main(): Promise<void> {
   const telemetry = await startTelemetry(config.applicationInsightsConnectionString);
   if (telemetry) log.info('exporting OpenTelemetry traces, metrics and logs to Azure Monitor (APPLICATIONINSIGHTS_CONNECTION_STRING)');
   const { startBridge } = await import('./start-bridge.ts');
-  const bridge = await startBridge(config, { log, ...(telemetry ? { trace: telemetry.trace } : {}) });
+  // A bridge whose replica name another process took has stopped itself: the process ends, and the
+  // platform starts it again under a name of its own.
+  const bridge = await startBridge(config, { log, onNameLost: () => process.exit(1), ...(telemetry ? { trace: telemetry.trace } : {}) });
 
   const lines = [
     `incident-bridge is running (${config.envName}${config.localMode ? ', local simulators' : ''}).`,

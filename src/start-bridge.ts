@@ -3,7 +3,6 @@
 // start it in process with their own configuration.
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import type { Config, PairConfig } from './config/config.ts';
 import type { PortalIdentity } from './domain/portal-identity.ts';
 import type { Logger } from './observability/logger.ts';
@@ -12,6 +11,8 @@ import { createHealthChecks } from './observability/health-checks.ts';
 import type { Traced } from './observability/tracing.ts';
 import { startSimulators, type RunningSimulators, type SimulatorApp, type SimulatorOptions } from './simulators/index.ts';
 import { openStore } from './store/store.ts';
+import { claimReplicaName } from './replicas/replica-name.ts';
+import { localProcessTable } from './replicas/process-identity.ts';
 import { createBossQueue } from './store/boss-queue.ts';
 import { createSyncJobQueue, deadLetterQueueOf } from './sync-job-queue.ts';
 import { createConnectorSettingsClient, createDefenderClient, createSentinelClient, createTenantChats, createTenantDirectories } from './portals/index.ts';
@@ -49,8 +50,10 @@ import { createShutdown, DEFAULT_SHUTDOWN_GRACE_MS } from './shutdown.ts';
 
 export interface StartOptions {
   log: Logger;
-  /** Distinguishes replicas in leases and card claims. */
-  replicaId?: string;
+  /** The replica's name in leases and claims, in place of REPLICA_NAME (claimed the same way). */
+  replicaName?: string;
+  /** Called when the bridge stopped itself because another process took its replica name over. */
+  onNameLost?: () => void;
   /** Overrides for embedded simulators (tests: port 0, no scenario, fast delays). */
   simulatorOverrides?: Partial<SimulatorOptions>;
   /** Bot HTTP port; 0 picks a free one (tests). Defaults to config.port. */
@@ -145,7 +148,6 @@ function portalOptions(config: Config, pair: PairConfig, caCertPem: string | und
 
 export async function startBridge(config: Config, options: StartOptions): Promise<RunningBridge> {
   const log = options.log;
-  const replicaId = options.replicaId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   // Every part registers how it stops as it starts; close() stops them all within a few seconds.
   const shutdown = createShutdown({ log: log.child({ component: 'shutdown' }) });
   const closeAll = async () => {
@@ -162,6 +164,12 @@ export async function startBridge(config: Config, options: StartOptions): Promis
 
     const { store, db } = await openStore({ dataDir: config.dataDir, ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}) });
     shutdown.add({ name: 'store', release: () => store.close() });
+    // The name is claimed before anything takes a lease or a claim under it, and given up last.
+    const name = await claimReplicaName({ leases: store.leases, processes: localProcessTable(), log: log.child({ component: 'replica' }) }, options.replicaName ?? config.replicaName);
+    shutdown.add({ name: 'replica name', release: () => name.release() });
+    const replicaId = name.name;
+    // Two processes under one name would each take the other's leases: the one that lost it stops.
+    name.onLost(() => void closeAll().then(() => options.onNameLost?.()));
     // Supervise every 5 s (pg-boss default 60): a job whose replica died (kill -9) is failed by its
     // missed heartbeat and retried within ~15 s instead of a minute or more. Queues are recounted
     // for /metrics every 15 s (default 60), within a usual scrape interval.

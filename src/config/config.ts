@@ -9,6 +9,7 @@ import type { PortalIdentity } from '../domain/portal-identity.ts';
 import { pairIdentityFields, printableIdentity, readIdentityVariables, resolveIdentity } from './portal-identity.ts';
 import { readBotIdentity, type BotIdentity } from './bot-identity.ts';
 import { simulatorCaCertPath } from '../simulators/paths.ts';
+import { REPLICA_NAME_PATTERN } from '../replicas/replica-name.ts';
 
 export type SimulatorMode = 'embedded' | 'external' | 'off';
 
@@ -38,6 +39,11 @@ export interface Config {
   port: number;
   dataDir: string;
   databaseUrl: string | undefined;
+  /**
+   * REPLICA_NAME: the name this replica's leases are held under, kept across restarts so a
+   * restarted replica resumes what it held at once. Unset: the host name (replicas/replica-name.ts).
+   */
+  replicaName?: string | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   endpoints: { graph: string; arm: string; authorityHost: string };
   /**
@@ -263,6 +269,11 @@ export function loadConfig(env: Env): Config {
     port: r('PORT', port.default(3978), 'Port of the bot endpoint, e.g. 3978.') ?? 3978,
     dataDir,
     databaseUrl: r('DATABASE_URL', z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://').optional(), 'PostgreSQL connection string, e.g. postgres://user@host:5432/db; unset for the embedded database.'),
+    replicaName: r(
+      'REPLICA_NAME',
+      z.string().regex(REPLICA_NAME_PATTERN, 'must be 1 to 63 letters, digits, dots, dashes or underscores, starting with a letter or digit').optional(),
+      "This replica's own name, e.g. bridge-1 (unique among running replicas; a restart keeps it). Unset: the host name.",
+    ),
     logLevel: r('LOG_LEVEL', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), 'One of fatal, error, warn, info, debug, trace, silent.') ?? 'info',
     endpoints: { graph: graph ?? '', arm: arm ?? '', authorityHost: authorityHost ?? '' },
     portalCaFile:

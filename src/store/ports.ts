@@ -839,6 +839,14 @@ export interface LeaseRepository {
   release(name: string, holderId: string): Promise<boolean>;
   /** The current unexpired lease, or null. */
   get(name: string): Promise<Lease | null>;
+  /**
+   * Hands a lease from a holder that fell silent to `holderId`: succeeds only while `seen.holderId`
+   * holds it and has not renewed it since `seen` was read (its expiry has not moved). For a holder
+   * proven gone, or one watched not renewing for longer than it renews; never a blind steal.
+   */
+  takeOver(seen: Lease, holderId: string, ttlMs: number): Promise<Lease | null>;
+  /** The unexpired leases whose names start with `prefix`, by name. */
+  listLive(prefix: string): Promise<Lease[]>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
-// Runs the sync engine on one replica: a watcher loop per pair (only the lease holder polls), the
-// job workers for link syncs, edits and verifications, and the change-event dispatcher. Exposes
-// the BridgeApi the Teams side uses.
+// Runs the sync engine on one replica: a watcher loop per pair (only the lease holder polls; the
+// replicas that watch share the pairs, watcher-share.ts), the job workers for link syncs, edits and
+// verifications, and the change-event dispatcher. Exposes the BridgeApi the Teams side uses.
 import type { BridgeApi, IncidentListFilter } from './api.ts';
 import { createDispatcher } from './dispatcher.ts';
 import { applyEdit, resumeUnfinishedEdits, submitEdit, verifyEdit } from './edits.ts';
@@ -9,9 +9,11 @@ import { changeEvent, toIncidentView } from './events.ts';
 import { runSyncLinkJob, type SyncLinkJobData } from './quarantine.ts';
 import { QUEUES, type SyncContext } from './sync-context.ts';
 import { createWatcher, type PollStats } from './watcher.ts';
+import { nextWatchStep, WATCHER_LEASE_PREFIX, WATCHING_LEASE_PREFIX, watcherShare } from './watcher-share.ts';
 import { untraced } from '../observability/tracing.ts';
 
 export interface SyncEngineOptions {
+  /** The replica's name (replicas/replica-name.ts): the holder of its leases, kept across a restart. */
   replicaId: string;
   pollIntervalMs: number;
   /** Parallel link syncs on this replica. Portal budgets, not CPU, are the limit. */
@@ -25,8 +27,12 @@ export interface WatcherStatus {
   /** Failed polls in a row; 0 after a success. */
   consecutiveFailures: number;
   lastSuccessAt?: string;
+  /** This replica's first successful poll of the pair since the engine started (how soon a restart resumes). */
+  firstSuccessAt?: string;
   lastError?: string;
   holdsLease: boolean;
+  /** Since when this replica holds the pair's lease (it took it, or took it back). */
+  heldSince?: string;
   lastStats?: PollStats;
 }
 
@@ -36,8 +42,21 @@ export function createSyncEngine(context: SyncContext, options: SyncEngineOption
   const health = new Map<string, WatcherStatus>(watchers.map((watcher) => [watcher.pairId, { holdsLease: false, polls: 0, consecutiveFailures: 0 }]));
   const timers = new Set<NodeJS.Timeout>();
   let stopped = true;
+  let startedAt: string | undefined;
   const inFlight = new Set<Promise<unknown>>();
   const trace = context.trace ?? untraced;
+  // The watcher lease outlives a slow poll; a replica that dies is replaced once it expires.
+  const leaseMs = Math.max(15_000, options.pollIntervalMs * 5);
+  const membershipLease = `${WATCHING_LEASE_PREFIX}${options.replicaId}`;
+  /** Replicas watching, this one included, as last counted. */
+  let liveReplicas = 1;
+  /** Pairs whose lease a tick is taking right now: counted as held, so ticks at once never overshoot the share. */
+  const taking = new Set<string>();
+  /**
+   * Pairs whose lease this replica's name held before this start (a restart under the same name).
+   * Beyond the share they are let go at once, not left to expire unwatched.
+   */
+  const inherited = new Set<string>();
 
   function track<T>(promise: Promise<T>): Promise<T> {
     inFlight.add(promise);
@@ -45,16 +64,56 @@ export function createSyncEngine(context: SyncContext, options: SyncEngineOption
     return promise;
   }
 
-  /** One watcher tick: poll when this replica holds the pair's lease. Never throws. */
+  function held(): number {
+    let count = taking.size;
+    for (const state of health.values()) if (state.holdsLease) count++;
+    return count;
+  }
+
+  /** Renews this replica's membership and counts the replicas watching. Never throws. */
+  async function refreshMembership(): Promise<void> {
+    try {
+      await context.store.leases.tryAcquire(membershipLease, options.replicaId, leaseMs);
+      liveReplicas = Math.max(1, (await context.store.leases.listLive(WATCHING_LEASE_PREFIX)).length);
+    } catch (error) {
+      // The last count stands; pair leases fail the same way meanwhile.
+      context.log.warn({ err: error }, 'could not count the replicas watching; keeping the last count');
+    }
+  }
+
+  /** One watcher tick: poll when this replica holds the pair's lease, within its share. Never throws. */
   async function watchTick(watcher: ReturnType<typeof createWatcher>): Promise<number> {
     const state = health.get(watcher.pairId)!;
-    const leaseMs = Math.max(15_000, options.pollIntervalMs * 5);
+    const leaseName = `${WATCHER_LEASE_PREFIX}${watcher.pairId}`;
     try {
-      const lease = await context.store.leases.tryAcquire(`watch:${watcher.pairId}`, options.replicaId, leaseMs);
-      state.holdsLease = lease !== null;
-      if (!lease) return options.pollIntervalMs;
+      const share = watcherShare(watchers.length, liveReplicas);
+      const step = nextWatchStep(state.holdsLease, held(), share);
+      if (step === 'stand-by') {
+        if (inherited.delete(watcher.pairId)) await context.store.leases.release(leaseName, options.replicaId);
+        return options.pollIntervalMs;
+      }
+      inherited.delete(watcher.pairId);
+      if (step === 'release') {
+        state.holdsLease = false;
+        delete state.heldSince;
+        await context.store.leases.release(leaseName, options.replicaId);
+        context.log.info({ pairId: watcher.pairId, share, liveReplicas }, "gave the pair's watcher up: this replica held more than its share");
+        return options.pollIntervalMs;
+      }
+      if (step === 'acquire') taking.add(watcher.pairId);
+      try {
+        state.holdsLease = (await context.store.leases.tryAcquire(leaseName, options.replicaId, leaseMs)) !== null;
+      } finally {
+        taking.delete(watcher.pairId);
+      }
+      if (!state.holdsLease) {
+        delete state.heldSince;
+        return options.pollIntervalMs;
+      }
+      state.heldSince ??= context.clock().toISOString();
       state.lastStats = await trace('incident-bridge poll', { 'incident_bridge.pair': watcher.pairId }, () => watcher.pollOnce());
       state.lastSuccessAt = context.clock().toISOString();
+      state.firstSuccessAt ??= state.lastSuccessAt;
       state.lastError = undefined;
       state.polls++;
       state.consecutiveFailures = 0;
@@ -74,6 +133,15 @@ export function createSyncEngine(context: SyncContext, options: SyncEngineOption
       timers.delete(timer);
       void track(watchTick(watcher)).then((next) => loop(watcher, next));
     }, delayMs);
+    timers.add(timer);
+  }
+
+  function membershipLoop(): void {
+    if (stopped) return;
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      void track(refreshMembership()).then(membershipLoop);
+    }, options.pollIntervalMs);
     timers.add(timer);
   }
 
@@ -145,6 +213,14 @@ export function createSyncEngine(context: SyncContext, options: SyncEngineOption
       const resumed = await resumeUnfinishedEdits(context);
       if (resumed > 0) context.log.info({ resumed }, 'resumed unfinished edit requests');
       stopped = false;
+      startedAt = context.clock().toISOString();
+      // Counted before the first ticks, so a replica joining others takes only its share.
+      await refreshMembership();
+      for (const lease of await context.store.leases.listLive(WATCHER_LEASE_PREFIX)) {
+        const pairId = lease.name.slice(WATCHER_LEASE_PREFIX.length);
+        if (lease.holderId === options.replicaId && health.has(pairId)) inherited.add(pairId);
+      }
+      membershipLoop();
       for (const watcher of watchers) loop(watcher, 0);
       dispatcher.start();
     },
@@ -154,7 +230,17 @@ export function createSyncEngine(context: SyncContext, options: SyncEngineOption
       timers.clear();
       await Promise.allSettled([...inFlight]);
       await dispatcher.stop();
-      for (const watcher of watchers) await context.store.leases.release(`watch:${watcher.pairId}`, options.replicaId).catch(() => false);
+      // Membership first: the others' shares grow as the pairs come free.
+      await context.store.leases.release(membershipLease, options.replicaId).catch(() => false);
+      for (const watcher of watchers) await context.store.leases.release(`${WATCHER_LEASE_PREFIX}${watcher.pairId}`, options.replicaId).catch(() => false);
+    },
+    /** When start() began its loops (how soon a restart resumes is measured from it). */
+    startedAt(): string | undefined {
+      return startedAt;
+    },
+    /** Replicas watching, this one included, as last counted. */
+    liveReplicas(): number {
+      return liveReplicas;
     },
     /** Per pair: polls, failures and the last poll's figures on this replica. */
     watcherStatus(): Record<string, WatcherStatus> {
@@ -171,7 +257,7 @@ export function createSyncEngine(context: SyncContext, options: SyncEngineOption
         if (state.lastError) {
           report[key] = { ok: false, detail: `${state.consecutiveFailures} failed poll(s) in a row; last error: ${state.lastError}` };
         } else if (!state.holdsLease) {
-          report[key] = { ok: true, detail: 'standby (another replica holds the lease)' };
+          report[key] = { ok: true, detail: 'standby (another replica holds the lease, or this one holds its share of the pairs)' };
         } else if (state.lastSuccessAt && now - Date.parse(state.lastSuccessAt) > staleAfterMs) {
           report[key] = { ok: false, detail: `no successful poll since ${state.lastSuccessAt}` };
         } else {

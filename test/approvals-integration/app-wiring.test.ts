@@ -29,7 +29,7 @@ beforeAll(async () => {
   bridge = await startBridge(config, {
     log: createSilentLogger(),
     port: 0,
-    replicaId: 'replica-under-test',
+    replicaName: 'replica-under-test',
     approvalCheckIntervalMs: 200,
     simulatorOverrides: { port: 0, nativeSync: false, azurePortalDelayMs: 0 },
   });

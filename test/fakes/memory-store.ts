@@ -805,6 +805,22 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
         const current = state.leases.get(name);
         return current === undefined || current.expiresAt <= clock().getTime() ? null : toLease(name, current);
       }),
+    takeOver: (seen, holderId, ttlMs) =>
+      op(() => {
+        assertTtl(ttlMs);
+        const current = state.leases.get(seen.name);
+        if (current === undefined || current.holderId !== seen.holderId || current.expiresAt > Date.parse(seen.expiresAt)) return null;
+        const lease = { holderId, expiresAt: clock().getTime() + ttlMs };
+        state.leases.set(seen.name, lease);
+        return toLease(seen.name, lease);
+      }),
+    listLive: (prefix) =>
+      op(() =>
+        [...state.leases]
+          .filter(([name, lease]) => name.startsWith(prefix) && lease.expiresAt > clock().getTime())
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([name, lease]) => toLease(name, lease)),
+      ),
   };
 
   const quarantineKey = (key: QuarantineKey) => JSON.stringify([key.pairId, key.portal, key.incidentId, key.stage]);

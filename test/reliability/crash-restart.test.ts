@@ -169,11 +169,13 @@ describe('kill -9 and restart on the same DATA_DIR (PGlite)', () => {
     // Seqs only ever increase. A crash may leave a gap: PostgreSQL (PGlite too) WAL-logs sequence
     // values 32 ahead, so after a kill the sequence resumes past unused numbers. A gap is not a lost
     // event (events commit with their link update, or neither does and the sync re-runs; every
-    // portal change was announced above), so at most one gap per kill is allowed.
+    // portal change was announced above). A kill can leave a second gap: a transaction in flight
+    // (a link sync beside the edit job, now that the restarted replica polls at once) had taken a
+    // number below one that committed beside it, and its rollback frees it. So at most two per kill.
     const seqs = events.map((event) => event.seq);
     expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
     const gaps = seqs.filter((seq, i) => i > 0 && seq !== seqs[i - 1]! + 1).length;
-    expect(gaps).toBeLessThanOrEqual(KILLS);
+    expect(gaps).toBeLessThanOrEqual(2 * KILLS);
     expect(new Set(events.map((event) => event.id)).size).toBe(events.length);
     for (const edit of accepted) expect(events.some((event) => event.editRequestId === edit.requestId)).toBe(true);
   }, 300_000);

@@ -73,7 +73,7 @@ describePostgres('two replicas on one PostgreSQL database', () => {
     for (const name of ['replica-a', 'replica-b']) {
       const dataDir = mkdtempSync(join(tmpdir(), `ib-${name}-`));
       dataDirs.push(dataDir);
-      environments.push(replicaEnvironment(simulators, { dataDir, databaseUrl: databaseUrl(database), pollIntervalSeconds: POLL_SECONDS, replicaId: name }));
+      environments.push(replicaEnvironment(simulators, { dataDir, databaseUrl: databaseUrl(database), pollIntervalSeconds: POLL_SECONDS, replicaName: name }));
       replicas.push(await startReplica(environments.at(-1)!));
     }
   }, 120_000);

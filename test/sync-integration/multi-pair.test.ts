@@ -41,7 +41,7 @@ beforeAll(async () => {
   bridge = await startBridge(config, {
     log: createSilentLogger(),
     port: 0,
-    replicaId: REPLICA,
+    replicaName: REPLICA,
     // The composition root makes the first pair the simulators' primary tenant; the second
     // customer is an additional tenant on the same URL.
     simulatorOverrides: { port: 0, nativeSync: false, azurePortalDelayMs: 0 },

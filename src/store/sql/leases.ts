@@ -50,5 +50,19 @@ export function createSqlLeaseRepository(db: Db): LeaseRepository {
     get(name) {
       return one(`SELECT * FROM leases WHERE name = $1 AND expires_at > clock_timestamp()`, [name]);
     },
+    takeOver(seen, holderId, ttlMs) {
+      assertTtl(ttlMs);
+      // The row keeps microseconds and the Lease read back carries milliseconds: "not renewed since"
+      // allows that truncation, far below any renewal interval.
+      return one(
+        `UPDATE leases SET holder_id = $3, expires_at = clock_timestamp() + make_interval(secs => $4::double precision / 1000)
+         WHERE name = $1 AND holder_id = $2 AND expires_at < $5::timestamptz + interval '1 millisecond' RETURNING *`,
+        [seen.name, seen.holderId, holderId, ttlMs, seen.expiresAt],
+      );
+    },
+    async listLive(prefix) {
+      const { rows } = await db.query<LeaseRow>(`SELECT * FROM leases WHERE starts_with(name, $1) AND expires_at > clock_timestamp() ORDER BY name`, [prefix]);
+      return rows.map(map);
+    },
   };
 }

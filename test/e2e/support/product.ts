@@ -104,7 +104,7 @@ export async function startProductOverSimulators(options: ProductOptions = {}): 
     bridge = await startBridge(config, {
       log,
       port: 0,
-      replicaId: 'e2e-product',
+      replicaName: 'e2e-product',
       simulatorOverrides: {
         port: 0,
         scenario: { enabled: false },

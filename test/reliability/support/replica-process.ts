@@ -8,7 +8,7 @@ import type { RunningSimulators } from '../../../src/simulators/index.ts';
 import type { EditRequest, SubmitResult } from '../../../src/sync/api.ts';
 import type { ChangeEvent } from '../../../src/domain/change-events.ts';
 import type { EditOutcome } from '../../../src/domain/edits.ts';
-import type { ReplicaRequest } from './replica.ts';
+import type { ReplicaRequest, WatcherReport } from './replica.ts';
 
 const RUNNER = fileURLToPath(new URL('./replica.ts', import.meta.url));
 
@@ -23,6 +23,8 @@ export interface ReplicaProcess {
   outcome(requestId: string): Promise<EditOutcome | null>;
   events(afterSeq: number, limit?: number): Promise<ChangeEvent[]>;
   health(): Promise<Record<string, { ok: boolean; detail?: string }>>;
+  /** The engine's watchers on this replica: which pairs it polls, since when. */
+  watchers(): Promise<WatcherReport>;
   /** kill -9: no shutdown code runs. Resolves when the process is gone. */
   kill9(): Promise<void>;
   /** Graceful stop (in-flight jobs finish or return to the queue). */
@@ -35,7 +37,7 @@ export interface ReplicaProcess {
 }
 
 /** The environment of a replica that uses simulators running in the caller's process. */
-export function replicaEnvironment(simulators: RunningSimulators, settings: { dataDir: string; databaseUrl?: string; pollIntervalSeconds?: number; logLevel?: string; replicaId?: string }): Record<string, string> {
+export function replicaEnvironment(simulators: RunningSimulators, settings: { dataDir: string; databaseUrl?: string; pollIntervalSeconds?: number; logLevel?: string; replicaName?: string }): Record<string, string> {
   return {
     PATH: process.env['PATH'] ?? '',
     TEAMSFX_ENV: 'local',
@@ -51,7 +53,7 @@ export function replicaEnvironment(simulators: RunningSimulators, settings: { da
     SIM_EVENTS_PER_MINUTE: '0',
     PORT: '0',
     LOG_LEVEL: settings.logLevel ?? 'warn',
-    ...(settings.replicaId ? { REPLICA_ID: settings.replicaId } : {}),
+    ...(settings.replicaName ? { REPLICA_NAME: settings.replicaName } : {}),
   };
 }
 
@@ -111,6 +113,7 @@ export async function startReplica(env: Record<string, string>, options: { start
     outcome: (requestId) => request({ op: 'outcome', requestId }),
     events: (afterSeq, limit) => request({ op: 'events', afterSeq, ...(limit ? { limit } : {}) }),
     health: () => request({ op: 'health' }),
+    watchers: () => request({ op: 'watchers' }),
     async kill9() {
       if (!gone) child.kill('SIGKILL');
       await exited;

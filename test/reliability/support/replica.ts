@@ -1,9 +1,9 @@
 // A bridge replica as a child process, for crash, replica and benchmark runs. Configuration comes
-// from the environment exactly as for `npm start` (plus REPLICA_ID); the parent talks to it over
+// from the environment exactly as for `npm start` (REPLICA_NAME included); the parent talks to it over
 // the IPC channel that child_process.fork opens. Test support only: never shipped.
 //
 // Messages in:  { id, op: 'submit', request } | { id, op: 'outcome', requestId } | { id, op: 'events', afterSeq }
-//               | { id, op: 'health' } | { id, op: 'stop' }
+//               | { id, op: 'health' } | { id, op: 'watchers' } | { id, op: 'stop' }
 // Messages out: { type: 'ready', url, pid } once started, then { id, ok: true, value } | { id, ok: false, error }.
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../../src/config/config.ts';
@@ -11,13 +11,22 @@ import { readEnvironment } from '../../../src/config/env-files.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
 import { startBridge } from '../../../src/start-bridge.ts';
 import type { EditRequest } from '../../../src/sync/api.ts';
+import type { WatcherStatus } from '../../../src/sync/engine.ts';
 
 export type ReplicaRequest =
   | { id: number; op: 'submit'; request: EditRequest }
   | { id: number; op: 'outcome'; requestId: string }
   | { id: number; op: 'events'; afterSeq: number; limit?: number }
   | { id: number; op: 'health' }
+  | { id: number; op: 'watchers' }
   | { id: number; op: 'stop' };
+
+/** The engine's watchers as one replica sees them (the 'watchers' op). */
+export interface WatcherReport {
+  startedAt: string | undefined;
+  liveReplicas: number;
+  watchers: Record<string, WatcherStatus>;
+}
 
 export type ReplicaReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
 
@@ -28,7 +37,7 @@ async function main(): Promise<void> {
   if (!send) throw new Error('replica.ts must be started with child_process.fork (it needs the IPC channel)');
   const config = loadConfig(readEnvironment(ROOT, process.env));
   const log = createLogger({ level: config.logLevel });
-  const bridge = await startBridge(config, { log, port: 0, ...(process.env['REPLICA_ID'] ? { replicaId: process.env['REPLICA_ID'] } : {}) });
+  const bridge = await startBridge(config, { log, port: 0, onNameLost: () => process.exit(1) });
 
   // Diagnostics for memory investigations: REPLICA_MEMORY_LOG_MS=2000 prints process.memoryUsage().
   const memoryLogMs = Number(process.env['REPLICA_MEMORY_LOG_MS'] ?? 0);
@@ -49,6 +58,8 @@ async function main(): Promise<void> {
         return bridge.context.store.changeEvents.readAfter(message.afterSeq, message.limit ?? 500);
       case 'health':
         return bridge.health();
+      case 'watchers':
+        return { startedAt: bridge.engine.startedAt(), liveReplicas: bridge.engine.liveReplicas(), watchers: bridge.engine.watcherStatus() } satisfies WatcherReport;
       case 'stop':
         await bridge.close();
         setImmediate(() => process.exit(0));

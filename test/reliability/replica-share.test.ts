@@ -1,0 +1,60 @@
+// Two replicas (child processes) on one PostgreSQL database watching 50 pairs, each pair a tenant
+// of its own in the simulators: the replicas share the watchers (neither holds more than 60%), the
+// survivor of a kill -9 takes every pair once the dead one's leases expire, the only replica killed
+// and restarted under its name resumes within 2 poll intervals of its start, a replica of another
+// name still waits the leases out, and a replica joining a busy one gets a fair share.
+// Needs the PostgreSQL server (DATABASE_URL or the local default); skipped when unreachable unless
+// REQUIRE_POSTGRES=1.
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { describePostgres, POSTGRES_URL } from '../store/support/postgres.ts';
+import { runReplicaScenario, startReplicaFleet, type ReplicaFleet, type ReplicaScenarioResult } from './support/replica-fleet.ts';
+
+const PAIRS = 50;
+// The product's default poll interval (src/config/config.ts).
+const POLL_SECONDS = 2;
+
+describePostgres('two replicas sharing 50 pairs', () => {
+  let fleet: ReplicaFleet;
+  let result: ReplicaScenarioResult;
+
+  beforeAll(async () => {
+    fleet = await startReplicaFleet({ pairs: PAIRS, pollSeconds: POLL_SECONDS, postgresUrl: POSTGRES_URL });
+    result = await runReplicaScenario(fleet);
+    if (process.env['DEBUG_REPLICAS']) console.log(JSON.stringify(result, null, 2));
+  }, 600_000);
+
+  afterAll(async () => {
+    await fleet?.close();
+  });
+
+  test('the watchers are spread: every pair polled by one replica, neither holding more than 60%', () => {
+    for (const sample of result.spreadSamples) {
+      expect(sample).toMatchObject({ unwatched: 0, doubled: 0 });
+      expect(sample.counts.reduce((sum, count) => sum + count, 0)).toBe(PAIRS);
+      expect(Math.max(...sample.counts)).toBeLessThanOrEqual(0.6 * PAIRS);
+    }
+  });
+
+  test('after a kill -9 the survivor takes every pair once the leases expire', () => {
+    // The leases expire within their TTL of the kill; the survivor's next ticks take them.
+    expect(result.rebalanceAfterKill.leasesTakenMs).toBeLessThanOrEqual(result.leaseTtlMs + 3 * result.pollMs);
+  });
+
+  test('the only replica, killed and restarted under its name, holds and polls every pair again within 2 poll intervals of its start', () => {
+    expect(result.restart.resumeMs).toBeLessThanOrEqual(2 * result.pollMs);
+    // Not the lease TTL: the restart waited only for its own start-up.
+    expect(result.restart.killToAllPollingMs).toBeLessThan(result.restart.startUpMs + result.leaseTtlMs);
+  });
+
+  test('a replica of another name still waits for the dead one’s leases to expire', () => {
+    expect(result.otherReplica.takenEarly).toBe(0);
+    expect(result.otherReplica.firstTakenAfterKillMs).toBeGreaterThan(0);
+  });
+
+  test('a replica joining a busy one converges to a fair share without waiting for leases to expire', () => {
+    // The busy replica gives pairs up at its next watcher ticks; the newcomer's first polls (a token
+    // per tenant) take most of it on a loaded machine. Far under a lease TTL plus those polls.
+    expect(result.joinConvergeMs).toBeLessThanOrEqual(15 * result.pollMs);
+    expect(result.rejoinConvergeMs).toBeLessThanOrEqual(15 * result.pollMs);
+  });
+});
