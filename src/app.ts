@@ -38,8 +38,7 @@ import { approvalRoleChecks, createRoleResolver } from './bot/roles.ts';
 import { registerApproverPresence } from './bot/approver-presence.ts';
 import { createTenantPolicy } from './bot/tenant-policy.ts';
 import { registerConnectorRoutes, type ConnectorCardPublisher } from './bot/routes/connector.ts';
-import { renderIncidentCard } from './cards/incident-card.ts';
-import { buildChangeNoticeText } from './cards/change-notice.ts';
+import { cardBuildersFor } from './bot/customer-cards.ts';
 import { createApprovalService } from './approvals/service.ts';
 import { createApproversChannels } from './approvals/approvers-channel.ts';
 import { assignLegacyConnectorRecords } from './approvals/legacy-pair.ts';
@@ -218,9 +217,10 @@ export async function startBridge(config: Config, options: StartOptions): Promis
     const adapter = createBotAdapter({ botId: config.bot.id, botPassword: config.bot.password, botTenantId: config.bot.tenantId, botType: config.bot.type, log: log.child({ component: 'bot' }), metrics });
     const sender = createGuardedSender({ sender: createCloudAdapterSender(adapter, config.bot.id), rateLimits: store.rateLimits, conversations: store.conversations, log, metrics });
     const roster = createTeamsRoster(createProactiveTurns(adapter, config.bot.id));
-    const builders = { renderIncidentCard, buildChangeNoticeText };
-    const access = { analysts: config.access.analysts, approvers: config.access.approvers, localMode: config.localMode };
+    // Every incident card says whose incident it is when the bridge serves several customers.
     const customers = createCustomerNames(config.pairs);
+    const builders = cardBuildersFor(customers);
+    const access = { analysts: config.access.analysts, approvers: config.access.approvers, localMode: config.localMode };
     const tenants = createTenantPolicy({ botTenantId: config.bot.tenantId, allowedTenants: config.allowedTenants, pairs: config.pairs });
     const tasks = createBackgroundTasks(log);
     const allowedLinkHosts = config.extraLinkHosts;
@@ -311,6 +311,7 @@ export async function startBridge(config: Config, options: StartOptions): Promis
     const triageSettings = createTriageSettings({ ...triageDeps, directory: directories });
     const escalationNotices = createEscalationNotices({ store, notices: store.notices, people });
     const app = createBotApplication({
+      customers,
       triage: triageSettings,
       overdueSince: escalationNotices.overdueSince,
       bridge: engine.api,

@@ -48,6 +48,8 @@ export function pairLabel(pair: NamedPair): string {
  */
 export interface CustomerNames {
   customerOf(pairId: string): string | null;
+  /** The id of the pair `value` names by id or name; else `value` itself (it may be a tenant id). */
+  idOf(value: string): string;
 }
 
 export function createCustomerNames(pairs: readonly NamedPair[]): CustomerNames {
@@ -55,5 +57,6 @@ export function createCustomerNames(pairs: readonly NamedPair[]): CustomerNames 
   const byId = new Map(pairs.map((pair) => [pair.id, pair.name ?? pair.id]));
   return {
     customerOf: (pairId) => (shown ? (byId.get(pairId) ?? pairId) : null),
+    idOf: (value) => findPair(pairs, value)?.id ?? value,
   };
 }
