@@ -50,5 +50,10 @@ describe('connector records from before pairs', () => {
     // A second start (or a second replica) finds nothing left; a reordered configuration changes nothing.
     expect(await assignLegacyConnectorRecords(store, 'fabrikam')).toEqual({ requests: 0, auditEntries: 0, baselineMoved: false });
     expect(await store.approvals.list({ pairId: 'fabrikam' })).toEqual([]);
+    // Done once: a row written without a pair later (an older replica still running) is not taken.
+    await db.query(
+      `INSERT INTO audit_log (at, actor, action, subject) VALUES (now(), '{}'::jsonb, 'connector.drift', 'connector:defender-xdr')`,
+    );
+    expect(await assignLegacyConnectorRecords(store, 'contoso')).toEqual({ requests: 0, auditEntries: 0, baselineMoved: false });
   });
 });
