@@ -52,6 +52,20 @@ export interface CustomerNames {
   idOf(value: string): string;
 }
 
+/**
+ * `customers` as a conversation may know them: pairs it may not see are neither named nor found by
+ * name, so a customer learns nothing of another from a reply (a name typed back stays as typed).
+ */
+export function customersSeenBy(customers: CustomerNames, visible: (pairId: string) => boolean): CustomerNames {
+  return {
+    customerOf: (pairId) => (visible(pairId) ? customers.customerOf(pairId) : null),
+    idOf: (value) => {
+      const id = customers.idOf(value);
+      return visible(id) ? id : value;
+    },
+  };
+}
+
 export function createCustomerNames(pairs: readonly NamedPair[]): CustomerNames {
   const shown = pairs.length > 1 || pairs.some((pair) => pair.name !== undefined);
   const byId = new Map(pairs.map((pair) => [pair.id, pair.name ?? pair.id]));

@@ -60,6 +60,21 @@ describe('customer names', () => {
     expect(shown(await h.turn(messageActivity('/subscriptions')))).toContain('tenant Fabrikam (cust-002) or Contoso Ltd (cust-001)');
   });
 
+  test("a customer's conversation learns nothing of another customer from its subscription replies", async () => {
+    const h = mssp();
+    const inContoso = (text: string): Partial<Activity> => {
+      const activity = messageActivity(text);
+      return { ...activity, conversation: { ...activity.conversation, tenantId: 'tenant-contoso' } as Activity['conversation'], channelData: { tenant: { id: 'tenant-contoso' } } };
+    };
+    const byName = shown(await h.turn(inContoso('/subscribe tenant=Fabrikam')));
+    expect(byName).toContain('tenant Fabrikam.');
+    expect(byName).not.toContain('cust-002');
+    const byId = shown(await h.turn(inContoso('/subscribe tenant=cust-002')));
+    expect(byId).toContain('tenant cust-002.');
+    expect(byId).not.toContain('Fabrikam');
+    expect(shown(await h.turn(inContoso('/subscriptions')))).not.toMatch(/Fabrikam \(|\(cust-002\)/);
+  });
+
   test('with one pair and no name, cards and replies add nothing', async () => {
     const h = createHarness();
     const card = cardsOf(await h.turn(messageActivity('/incident 29')))[0];
