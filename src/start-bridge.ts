@@ -37,11 +37,13 @@ import { candidateGroupIds } from './bot/access.ts';
 import { createGroupMembership } from './bot/group-membership.ts';
 import { approvalRoleChecks, createRoleResolver } from './bot/roles.ts';
 import { registerApproverPresence } from './bot/approver-presence.ts';
-import { canSee, createTenantPolicy, scopeOfActivity } from './bot/tenant-policy.ts';
+import { createTenantPolicy } from './bot/tenant-policy.ts';
 import { registerConnectorRoutes, type ConnectorCardPublisher } from './bot/routes/connector.ts';
-import { renderIncidentCard } from './cards/incident-card.ts';
-import { buildChangeNoticeText } from './cards/change-notice.ts';
+import { cardBuildersFor } from './bot/customer-cards.ts';
 import { createApprovalService } from './approvals/service.ts';
+import { createApproversChannels } from './approvals/approvers-channel.ts';
+import { assignLegacyConnectorRecords } from './approvals/legacy-pair.ts';
+import { createCustomerNames } from './domain/pair-names.ts';
 import { createApproverDirectory } from './approvals/approver-directory.ts';
 import { requirementChecksFrom } from './approvals/requirements.ts';
 import { createApprovalScheduler, DEFAULT_APPROVAL_SCHEDULER_INTERVAL_MS } from './approvals/scheduler.ts';
@@ -223,24 +225,28 @@ export async function startBridge(config: Config, options: StartOptions): Promis
     const adapter = createBotAdapter({ botId: config.bot.id, botPassword: config.bot.password, botTenantId: config.bot.tenantId, botType: config.bot.type, log: log.child({ component: 'bot' }), metrics });
     const sender = createGuardedSender({ sender: createCloudAdapterSender(adapter, config.bot.id), rateLimits: store.rateLimits, conversations: store.conversations, log, metrics });
     const roster = createTeamsRoster(createProactiveTurns(adapter, config.bot.id));
-    const builders = { renderIncidentCard, buildChangeNoticeText };
+    // Every incident card says whose incident it is when the bridge serves several customers.
+    const customers = createCustomerNames(config.pairs);
+    const builders = cardBuildersFor(customers);
     const access = { analysts: config.access.analysts, approvers: config.access.approvers, localMode: config.localMode };
     const tenants = createTenantPolicy({ botTenantId: config.bot.tenantId, allowedTenants: config.allowedTenants, pairs: config.pairs });
     const tasks = createBackgroundTasks(log);
     const allowedLinkHosts = config.extraLinkHosts;
 
-    // Connector approvals go through the first pair's workspace (one connector per workspace).
-    const firstPair = config.pairs[0]!;
-    const connector = createConnectorSettingsClient({
-      ...portalOptions(effective, firstPair, caCertPem, log),
+    // One Defender XDR connector per pair's workspace, read and changed with that pair's identity.
+    const connectors = new Map(config.pairs.map((pair) => [pair.id, createConnectorSettingsClient({
+      ...portalOptions(effective, pair, caCertPem, log),
       armEndpoint: endpoints.arm,
-      subscriptionId: firstPair.subscriptionId,
-      resourceGroup: firstPair.resourceGroup,
-      workspace: firstPair.workspace,
-      requests: metrics.portalRequests(firstPair.id, 'sentinel'),
+      subscriptionId: pair.subscriptionId,
+      resourceGroup: pair.resourceGroup,
+      workspace: pair.workspace,
+      requests: metrics.portalRequests(pair.id, 'sentinel'),
       // Defender-portal onboarding is not an ARM property; locally the simulators say which they model.
       integrationMethod: simulators?.control.config().integrationMethod ?? config.approvals.integrationMethod,
-    });
+    })]));
+    // Requests, audit entries and the drift baseline from before connectors were per pair are the first pair's.
+    const legacy = await assignLegacyConnectorRecords(store, config.pairs[0]!.id);
+    if (legacy.requests + legacy.auditEntries > 0 || legacy.baselineMoved) log.info({ ...legacy, pairId: config.pairs[0]!.id }, 'connector records from before pairs assigned to the first pair');
     // Roles by group: the person's groups are read in their own tenant's directory (Graph).
     const directories = createTenantDirectories({
       sources: { pairs: config.pairs, app: config.appIdentity },
@@ -256,19 +262,31 @@ export async function startBridge(config: Config, options: StartOptions): Promis
     const roles = createRoleResolver(access, groupsOf);
     // Owners and escalation contacts: conversation rosters to mention them, directories to name and find them.
     const people = createPeopleResolver({ roster, directory: directories, log: log.child({ component: 'people' }) });
-    const approvals = createApprovalService({
-      connector: {
-        read: () => connector.read(),
-        write: (base, next) => connector.write(base, next),
-        checkRequirements: async () => requirementChecksFrom(await connector.checkRequirements()),
-      },
-      approvals: store.approvals,
-      audit: store.audit,
+    const approvalServices = new Map(
+      [...connectors].map(([pairId, connector]) => [
+        pairId,
+        createApprovalService({
+          pairId,
+          connector: {
+            read: () => connector.read(),
+            write: (base, next) => connector.write(base, next),
+            checkRequirements: async () => requirementChecksFrom(await connector.checkRequirements()),
+          },
+          approvals: store.approvals,
+          audit: store.audit,
+          settings: store.settings,
+          ...approvalRoleChecks(roles),
+          clock: () => new Date(),
+          newId: randomUUID,
+          expiryMs: config.approvals.expiryHours * 3600_000,
+        }),
+      ]),
+    );
+    const approversChannels = createApproversChannels({
       settings: store.settings,
-      ...approvalRoleChecks(roles),
+      audit: store.audit,
+      isApprover: approvalRoleChecks(roles).isApprover,
       clock: () => new Date(),
-      newId: randomUUID,
-      expiryMs: config.approvals.expiryHours * 3600_000,
     });
 
     // War rooms: a Teams group chat per incident, in the tenant of the conversation that asks, with
@@ -301,6 +319,7 @@ export async function startBridge(config: Config, options: StartOptions): Promis
     const triageSettings = createTriageSettings({ ...triageDeps, directory: directories });
     const escalationNotices = createEscalationNotices({ store, notices: store.notices, people });
     const app = createBotApplication({
+      customers,
       triage: triageSettings,
       overdueSince: escalationNotices.overdueSince,
       bridge: engine.api,
@@ -320,7 +339,11 @@ export async function startBridge(config: Config, options: StartOptions): Promis
         (application) => {
           registerApproverPresence(application, { identity, roles, directory: approverDirectory, tasks });
           connectorCards.publisher = registerConnectorRoutes(application, {
-            service: approvals,
+            pairs: config.pairs,
+            services: approvalServices,
+            approversChannels,
+            tenants,
+            customers,
             identity,
             refreshUserIds: () => approverDirectory.refreshUserIds(),
             sender,
@@ -328,8 +351,6 @@ export async function startBridge(config: Config, options: StartOptions): Promis
             approvals: store.approvals,
             background: tasks,
             clock: () => new Date(),
-            // The connector is the first pair's workspace's: only conversations that see that pair.
-            mayManage: (activity) => canSee(scopeOfActivity(tenants, activity), firstPair.id),
             log,
           });
         },
@@ -404,7 +425,7 @@ export async function startBridge(config: Config, options: StartOptions): Promis
     // Connector approvals: one replica (store lease) expires overdue requests and announces drift.
     if (options.startSync !== false && connectorCards.publisher) {
       const approvalScheduler = createApprovalScheduler({
-        service: approvals,
+        services: [...approvalServices.values()],
         publisher: connectorCards.publisher,
         leases: store.leases,
         replicaId,

@@ -1,5 +1,6 @@
-// Runs the periodic approval chores on one replica at a time: expire overdue requests and detect
-// connector changes made outside the bridge, then update cards and announce drift. A lease in the
+// Runs the periodic approval chores on one replica at a time, for every pair's connector: expire
+// overdue requests and detect connector changes made outside the bridge, then update cards and
+// announce drift (to that pair's approvers). One pair's failure leaves the others' chores done. A lease in the
 // store (LeaseRepository) decides which replica works; the others stand by and take over when the
 // holder stops renewing (it died or was stopped).
 import { createSilentLogger, type Logger } from '../observability/logger.ts';
@@ -12,8 +13,9 @@ export const APPROVAL_SCHEDULER_LEASE = 'approvals:scheduler';
 
 /**
  * A drift check reads the connector, the incident creation rules and the EntityAnalytics setting:
- * three ARM reads per tick against a budget of 250 reads refilled at 25/s (portal-apis.md), so once
- * a minute is cheap and still announces a portal change within a minute or two.
+ * three ARM reads per pair per tick, each pair against its own subscription's budget of 250 reads
+ * refilled at 25/s (portal-apis.md), so once a minute is cheap and still announces a portal change
+ * within a minute or two.
  */
 export const DEFAULT_APPROVAL_SCHEDULER_INTERVAL_MS = 60_000;
 
@@ -24,7 +26,8 @@ export interface ApprovalAnnouncer {
 }
 
 export interface ApprovalSchedulerDeps {
-  service: Pick<ApprovalService, 'detectDrift' | 'expireDue' | 'get'>;
+  /** One service per pair, each bound to its pair's connector and records. */
+  services: readonly Pick<ApprovalService, 'pairId' | 'detectDrift' | 'expireDue' | 'get'>[];
   publisher: ApprovalAnnouncer;
   leases: LeaseRepository;
   replicaId: string;
@@ -39,9 +42,12 @@ export interface ApprovalSchedulerDeps {
 export interface ApprovalTickReport {
   /** false: another replica holds the lease, nothing was done. */
   holder: boolean;
+  /** Ids of the requests expired, every pair's. */
   expired: string[];
-  drift: DriftReport | null;
-  announced: boolean;
+  /** One report per pair whose connector could be checked. */
+  drifts: DriftReport[];
+  /** The pairs whose drift was announced. */
+  announced: string[];
   errors: number;
 }
 
@@ -80,11 +86,13 @@ export function createApprovalScheduler(deps: ApprovalSchedulerDeps): ApprovalSc
     }
   }
 
-  async function refreshCards(ids: readonly string[], requests: readonly ApprovalRequest[], counter: { errors: number }): Promise<void> {
+  type PairService = ApprovalSchedulerDeps['services'][number];
+
+  async function refreshCards(service: PairService, ids: readonly string[], requests: readonly ApprovalRequest[], counter: { errors: number }): Promise<void> {
     const byId = new Map(requests.map((r) => [r.id, r]));
     for (const id of ids) {
       try {
-        const request = byId.get(id) ?? (await deps.service.get(id));
+        const request = byId.get(id) ?? (await service.get(id));
         if (request) await deps.publisher.updateApprovalCards(request);
       } catch (error) {
         counter.errors += 1;
@@ -93,8 +101,38 @@ export function createApprovalScheduler(deps: ApprovalSchedulerDeps): ApprovalSc
     }
   }
 
+  async function pairChores(service: PairService, result: ApprovalTickReport): Promise<void> {
+    const pairId = service.pairId;
+    try {
+      const expired = await service.expireDue();
+      result.expired.push(...expired.map((r) => r.id));
+      await refreshCards(service, expired.map((r) => r.id), expired, result);
+    } catch (error) {
+      result.errors += 1;
+      report(error, `expiring overdue requests of pair ${pairId}`);
+    }
+
+    try {
+      const drift = await service.detectDrift();
+      result.drifts.push(drift);
+      if (drift.drifted) {
+        log.info({ pairId, changes: drift.changes.length, staleRequestIds: drift.staleRequestIds }, 'connector changed outside the bridge');
+        try {
+          if (await deps.publisher.announceDrift(drift)) result.announced.push(pairId);
+        } catch (error) {
+          result.errors += 1;
+          report(error, `announcing connector drift of pair ${pairId}`);
+        }
+        await refreshCards(service, drift.staleRequestIds, [], result);
+      }
+    } catch (error) {
+      result.errors += 1;
+      report(error, `checking the connector of pair ${pairId} for drift`);
+    }
+  }
+
   async function tick(): Promise<ApprovalTickReport> {
-    const result: ApprovalTickReport = { holder: false, expired: [], drift: null, announced: false, errors: 0 };
+    const result: ApprovalTickReport = { holder: false, expired: [], drifts: [], announced: [], errors: 0 };
     try {
       holder = (await deps.leases.tryAcquire(leaseName, deps.replicaId, leaseMs)) !== null;
     } catch (error) {
@@ -106,32 +144,7 @@ export function createApprovalScheduler(deps: ApprovalSchedulerDeps): ApprovalSc
     result.holder = holder;
     if (!holder) return result;
 
-    try {
-      const expired = await deps.service.expireDue();
-      result.expired = expired.map((r) => r.id);
-      await refreshCards(result.expired, expired, result);
-    } catch (error) {
-      result.errors += 1;
-      report(error, 'expiring overdue requests');
-    }
-
-    try {
-      const drift = await deps.service.detectDrift();
-      result.drift = drift;
-      if (drift.drifted) {
-        log.info({ changes: drift.changes.length, staleRequestIds: drift.staleRequestIds }, 'connector changed outside the bridge');
-        try {
-          result.announced = await deps.publisher.announceDrift(drift);
-        } catch (error) {
-          result.errors += 1;
-          report(error, 'announcing connector drift');
-        }
-        await refreshCards(drift.staleRequestIds, [], result);
-      }
-    } catch (error) {
-      result.errors += 1;
-      report(error, 'checking the connector for drift');
-    }
+    for (const service of deps.services) await pairChores(service, result);
     return result;
   }
 

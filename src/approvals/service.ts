@@ -7,7 +7,6 @@ import type { Actor } from '../domain/incident.ts';
 import type { ConnectorSnapshot } from '../domain/connector.ts';
 import type { ConnectorSettingsClient } from '../sync/ports.ts';
 import {
-  SETTING_KEYS,
   type ApprovalPatch,
   type ApprovalRepository,
   type ApprovalRequest,
@@ -30,8 +29,19 @@ import {
   type RequestResult,
 } from './types.ts';
 
-/** Settings key of the last connector snapshot the bridge applied or saw (drift baseline). */
+/**
+ * Settings key of the last connector snapshot the bridge applied or saw (drift baseline), before
+ * connectors were kept per pair; legacy-pair.ts hands it to the first pair.
+ */
 export const LAST_KNOWN_SNAPSHOT_KEY = 'approvals.connector.lastKnownSnapshot';
+
+/** Settings key of one pair's drift baseline. */
+export function lastKnownSnapshotKeyOf(pairId: string): string {
+  return `${LAST_KNOWN_SNAPSHOT_KEY}:${pairId}`;
+}
+
+/** The audit subject of a pair's drift entries (the pair is in the entry's pairId). */
+export const CONNECTOR_AUDIT_SUBJECT = 'connector:defender-xdr';
 
 /** The identity the bridge's own audit entries carry. */
 export const APPROVALS_SYSTEM_ACTOR: Actor = { objectId: 'system:approvals', displayName: 'incident-bridge approvals' };
@@ -39,6 +49,8 @@ export const APPROVALS_SYSTEM_ACTOR: Actor = { objectId: 'system:approvals', dis
 export const MAX_REASON_LENGTH = 500;
 
 export interface ApprovalServiceDeps {
+  /** The pair whose workspace's connector this service reads and changes; every record carries it. */
+  pairId: string;
   connector: ConnectorSettingsClient & Partial<ConnectorRequirementsChecker>;
   approvals: ApprovalRepository;
   audit: AuditRepository;
@@ -61,6 +73,7 @@ export interface ApprovalServiceDeps {
 }
 
 export interface ApprovalService {
+  readonly pairId: string;
   status(): Promise<ConnectorStatus>;
   request(actor: Actor, proposed: unknown, reason: string, options?: { formVersion?: string }): Promise<RequestResult>;
   /** Decides and applies; resolves with the final request (applied, failed or stale). */
@@ -77,8 +90,6 @@ export interface ApprovalService {
   detectDrift(lastKnown?: ConnectorSnapshot | null): Promise<DriftReport>;
   /** Moves overdue pending requests to 'expired' (also checked at decision time). */
   expireDue(): Promise<ApprovalRequest[]>;
-  setApproversChannel(actor: Actor, conversationId: string): Promise<void>;
-  approversChannel(): Promise<string | null>;
 }
 
 export function createApprovalService(deps: ApprovalServiceDeps): ApprovalService {
@@ -88,10 +99,11 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
   const random = deps.random ?? Math.random;
   const nowIso = (): string => deps.clock().toISOString();
   const isApprover = async (actor: Actor): Promise<boolean> => Boolean(await deps.isApprover(actor));
+  const pairId = deps.pairId;
   const mayRequest = async (actor: Actor): Promise<boolean> => Boolean(await deps.isAnalyst(actor)) || (await isApprover(actor));
 
   async function audit(actor: Actor, action: string, id: string, details: Record<string, unknown>): Promise<void> {
-    await deps.audit.append({ at: nowIso(), actor, action, subject: `approval:${id}`, details: toJson(details) as JsonObject });
+    await deps.audit.append({ at: nowIso(), actor, action, subject: `approval:${id}`, pairId, details: toJson(details) as JsonObject });
   }
 
   async function readLive(purpose: string): Promise<ConnectorSnapshot> {
@@ -107,16 +119,17 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
   }
 
   async function lastKnown(): Promise<ConnectorSnapshot | null> {
-    return storedSnapshot(await deps.settings.get(LAST_KNOWN_SNAPSHOT_KEY));
+    return storedSnapshot(await deps.settings.get(lastKnownSnapshotKeyOf(pairId)));
   }
 
   async function rememberSnapshot(snapshot: ConnectorSnapshot): Promise<void> {
-    await deps.settings.set(LAST_KNOWN_SNAPSHOT_KEY, toJson(snapshot), APPROVALS_SYSTEM_ACTOR);
+    await deps.settings.set(lastKnownSnapshotKeyOf(pairId), toJson(snapshot), APPROVALS_SYSTEM_ACTOR);
   }
 
   async function mustGet(id: string): Promise<ApprovalRequest> {
     const request = await deps.approvals.get(id);
-    if (!request) throw new ApprovalError('not-found', `No connector change request with id ${JSON.stringify(id)}; check the id on the card.`);
+    // Another pair's request is not found here: one customer's id never reaches another's connector.
+    if (!request || request.pairId !== pairId) throw new ApprovalError('not-found', `No connector change request with id ${JSON.stringify(id)}; check the id on the card.`);
     return request;
   }
 
@@ -194,9 +207,8 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
           requirements = [{ name: 'Prerequisite check', ok: false, detail: `Could not run: ${errorMessage(error)}` }];
         }
       }
-      const pending = await deps.approvals.list({ states: ['pending'], limit: 20 });
-      const channel = await deps.settings.get(SETTING_KEYS.approversConversationId);
-      return { snapshot, driftWarnings, requirements, pending, approversConversationId: typeof channel === 'string' ? channel : null };
+      const pending = await deps.approvals.list({ pairId, states: ['pending'], limit: 20 });
+      return { pairId, snapshot, driftWarnings, requirements, pending };
     },
 
     async request(actor, proposed, reason, options) {
@@ -221,6 +233,7 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
       const id = deps.newId();
       const request = await deps.approvals.create({
         id,
+        pairId,
         requester: actor,
         reason: trimmedReason,
         baseVersion: live.version,
@@ -256,7 +269,10 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
       return rejected;
     },
 
-    get: (id) => deps.approvals.get(id),
+    async get(id) {
+      const request = await deps.approvals.get(id);
+      return request?.pairId === pairId ? request : null;
+    },
 
     async canDecide(request, actor) {
       return canDecide({
@@ -273,14 +289,15 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
       });
     },
 
+    pairId,
     isApprover,
     mayRequest,
 
     async history(limit = 10) {
-      const requests = await deps.approvals.list({ limit: Math.max(1, Math.min(limit, 50)) });
+      const requests = await deps.approvals.list({ pairId, limit: Math.max(1, Math.min(limit, 50)) });
       const items: HistoryItem[] = [];
       for (const request of requests) {
-        const entries = await deps.audit.list({ subject: `approval:${request.id}`, limit: 100 });
+        const entries = await deps.audit.list({ subject: `approval:${request.id}`, pairId, limit: 100 });
         items.push({
           request,
           events: entries.map((e) => ({ at: e.at, action: e.action, actor: e.actor, details: e.details as Record<string, unknown> })),
@@ -295,20 +312,20 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
       const quiet = { previous, live, changes: [], consequences: [], staleRequestIds: [], announcement: null };
       if (!previous) {
         await rememberSnapshot(live);
-        return { drifted: false, baseline: true, deferred: false, ...quiet };
+        return { pairId, drifted: false, baseline: true, deferred: false, ...quiet };
       }
       // Our own apply may be between its write and its bookkeeping: look again next time.
-      if ((await deps.approvals.list({ states: ['approved', 'applying'], limit: 1 })).length > 0) {
-        return { drifted: false, baseline: false, deferred: true, ...quiet };
+      if ((await deps.approvals.list({ pairId, states: ['approved', 'applying'], limit: 1 })).length > 0) {
+        return { pairId, drifted: false, baseline: false, deferred: true, ...quiet };
       }
       const changes = diffConnectorConfig(previous.config, live.config);
       if (previous.version === live.version || changes.length === 0) {
         if (previous.version !== live.version) await rememberSnapshot(live);
-        return { drifted: false, baseline: false, deferred: false, ...quiet };
+        return { pairId, drifted: false, baseline: false, deferred: false, ...quiet };
       }
       const consequences = consequencesOf(changes, previous.config, live.config);
       const staleRequestIds: string[] = [];
-      for (const pending of await deps.approvals.list({ states: ['pending'], limit: 100 })) {
+      for (const pending of await deps.approvals.list({ pairId, states: ['pending'], limit: 100 })) {
         if (pending.baseVersion === live.version) continue;
         const outcome: ApprovalOutcome = {
           kind: 'stale',
@@ -323,7 +340,8 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
         at: nowIso(),
         actor: APPROVALS_SYSTEM_ACTOR,
         action: 'connector.drift',
-        subject: 'connector:defender-xdr',
+        subject: CONNECTOR_AUDIT_SUBJECT,
+        pairId,
         details: toJson({ previousVersion: previous.version, liveVersion: live.version, changes, staleRequestIds }) as JsonObject,
       });
       const lines = [
@@ -332,6 +350,7 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
         ...(staleRequestIds.length > 0 ? [`Pending requests now stale: ${staleRequestIds.join(', ')}`] : []),
       ];
       return {
+        pairId,
         drifted: true,
         baseline: false,
         deferred: false,
@@ -345,22 +364,9 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalServic
     },
 
     async expireDue() {
-      const expired = await deps.approvals.expireDue(nowIso());
+      const expired = await deps.approvals.expireDue(nowIso(), pairId);
       for (const request of expired) await audit(APPROVALS_SYSTEM_ACTOR, 'approval.expired', request.id, { expiresAt: request.expiresAt });
       return expired;
-    },
-
-    async setApproversChannel(actor, conversationId) {
-      if (!(await isApprover(actor))) {
-        throw new ApprovalError('not-approver', 'Only connector approvers can choose the approvers\' channel.');
-      }
-      await deps.settings.set(SETTING_KEYS.approversConversationId, conversationId, actor);
-      await deps.audit.append({ at: nowIso(), actor, action: 'approvals.channel-set', subject: 'settings:approvers-channel', details: { conversationId } });
-    },
-
-    async approversChannel() {
-      const value = await deps.settings.get(SETTING_KEYS.approversConversationId);
-      return typeof value === 'string' ? value : null;
     },
   };
 }

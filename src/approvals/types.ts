@@ -74,6 +74,8 @@ export interface ConnectorRequirementsChecker {
 }
 
 export interface DriftReport {
+  /** The pair whose connector was checked. */
+  pairId: string;
   /** The configuration moved since the bridge last applied or saw it. */
   drifted: boolean;
   /** No earlier snapshot was known: the live one is now the baseline. */
@@ -91,13 +93,13 @@ export interface DriftReport {
 }
 
 export interface ConnectorStatus {
+  pairId: string;
   snapshot: ConnectorSnapshot;
   /** Changes made outside the bridge since it last applied or saw the configuration. */
   driftWarnings: string[];
   /** null when the connector client cannot check prerequisites. */
   requirements: RequirementCheck[] | null;
   pending: ApprovalRequest[];
-  approversConversationId: string | null;
 }
 
 export interface RequestResult {

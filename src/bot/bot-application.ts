@@ -18,6 +18,7 @@ import { registerHelp } from './routes/help.ts';
 import { registerInstallWelcome } from './routes/install-welcome.ts';
 import { registerSubscriptions } from './routes/subscriptions.ts';
 import { registerTriageCommands } from './routes/triage.ts';
+import { createCustomerNames, type CustomerNames } from '../domain/pair-names.ts';
 import type { TriageSettings } from '../triage/settings.ts';
 import { registerTenantGate } from './routes/tenant-gate.ts';
 import { registerWarRoom } from './routes/war-room.ts';
@@ -59,6 +60,8 @@ export interface BotDeps {
   triage?: TriageSettings;
   /** When an incident became overdue in a conversation (triage/escalation.ts); without it cards never show overdue. */
   overdueSince?: RouteDeps['overdueSince'];
+  /** How replies name an incident's customer (pair); default: never (one unnamed pair). */
+  customers?: CustomerNames;
 }
 
 export function resolveRouteDeps(deps: BotDeps): RouteDeps {
@@ -84,6 +87,7 @@ export function resolveRouteDeps(deps: BotDeps): RouteDeps {
     ...(deps.overdueSince ? { overdueSince: deps.overdueSince } : {}),
     warRooms: deps.warRooms,
     sender: deps.sender,
+    customers: deps.customers ?? createCustomerNames([]),
   };
 }
 

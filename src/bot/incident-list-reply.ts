@@ -7,13 +7,20 @@ import { renderIncidentListCard, type OpenCommand } from '../cards/incident-list
 import type { IncidentView } from '../domain/change-events.ts';
 import { cardActivity, textActivity } from './card-activity.ts';
 import { isIncidentRef, MAX_LIST_LIMIT } from './commands/parse.ts';
+import type { CustomerNames } from '../domain/pair-names.ts';
 
 export const NO_MATCH_TEXT = 'No incidents match.';
 
 /** `views` as listed with limit + 1: one more than `limit` means more match. */
-export function incidentListReply(views: readonly IncidentView[], limit: number, allowedLinkHosts?: readonly string[]): Partial<Activity> {
+export function incidentListReply(views: readonly IncidentView[], limit: number, allowedLinkHosts?: readonly string[], customers?: CustomerNames): Partial<Activity> {
   if (views.length === 0) return textActivity(NO_MATCH_TEXT);
-  const card = renderIncidentListCard(views, { limit, maxLimit: MAX_LIST_LIMIT, openCommand, ...(allowedLinkHosts ? { allowedLinkHosts } : {}) });
+  const card = renderIncidentListCard(views, {
+    limit,
+    maxLimit: MAX_LIST_LIMIT,
+    openCommand,
+    ...(allowedLinkHosts ? { allowedLinkHosts } : {}),
+    ...(customers ? { customerOf: (pairId: string) => customers.customerOf(pairId) } : {}),
+  });
   return cardActivity(card);
 }
 

@@ -12,6 +12,7 @@ import { COMMAND_NAMES, COMMAND_USAGE, CONNECTOR_USAGE } from './commands/parse.
 import { describeFilters } from './subscription-filter.ts';
 import { SEVERITY_WORDS } from '../domain/display-words.ts';
 import { formatDuration, type DeadlineSeverity } from '../domain/triage.ts';
+import type { CustomerNames } from '../domain/pair-names.ts';
 
 /** Severities as a deadline list reads them: most urgent first. */
 const DEADLINE_ORDER: readonly DeadlineSeverity[] = ['high', 'medium', 'low', 'informational'];
@@ -82,14 +83,22 @@ export function unexpectedErrorText(correlationId: string, lead = 'Sorry, someth
   return `${lead} Please try again in a minute; if it keeps happening, give your administrator the reference ${esc(correlationId, 40)}.`;
 }
 
-export function subscriptionListText(subscriptions: readonly SubscriptionRecord[]): string {
+/** "Contoso Ltd (contoso)" for a pair with a name, else the value as typed (a pair or tenant id). */
+function customerLabel(customers: CustomerNames | undefined): (value: string) => string {
+  return (value) => {
+    const name = customers?.customerOf(value);
+    return name && name !== value ? `${name} (${value})` : value;
+  };
+}
+
+export function subscriptionListText(subscriptions: readonly SubscriptionRecord[], customers?: CustomerNames): string {
   if (subscriptions.length === 0) return `This conversation has no subscriptions. Type ${commandText('/subscribe')} to add one.`;
-  const lines = subscriptions.map((subscription) => `- \`${esc(subscription.id, 64)}\`: ${esc(describeFilters(subscription.filters), 300)}`);
+  const lines = subscriptions.map((subscription) => `- \`${esc(subscription.id, 64)}\`: ${esc(describeFilters(subscription.filters, customerLabel(customers)), 300)}`);
   return `Subscriptions here:\n\n${lines.join('\n')}\n\nRemove one with ${commandText('/unsubscribe <id>')}, or all with ${commandText('/unsubscribe all')}.`;
 }
 
-export function subscribedText(subscription: SubscriptionRecord, channel?: ChannelKind): string {
-  const text = `Subscribed (id \`${esc(subscription.id, 64)}\`): ${esc(describeFilters(subscription.filters), 300)}. New and changed incidents will appear here as cards.`;
+export function subscribedText(subscription: SubscriptionRecord, channel?: ChannelKind, customers?: CustomerNames): string {
+  const text = `Subscribed (id \`${esc(subscription.id, 64)}\`): ${esc(describeFilters(subscription.filters, customerLabel(customers)), 300)}. New and changed incidents will appear here as cards.`;
   if (channel === 'private') return `${text} This is a private channel: only its members see them.`;
   if (channel === 'shared') return `${text} This is a shared channel: its members from other organisations see them too, and a click of theirs counts only if ANALYSTS names them.`;
   return text;

@@ -16,6 +16,7 @@ import type { IdentityResolver } from './identity.ts';
 import type { CardBuilders, ProactiveReference, TeamsSender } from './ports.ts';
 import type { WarRoomService } from './war-room.ts';
 import type { CardMode } from '../cards/incident-view-model.ts';
+import type { CustomerNames } from '../domain/pair-names.ts';
 import type { TriageSettings } from '../triage/settings.ts';
 import { cardActivity, withFreshNonce } from './card-activity.ts';
 import { cardHash, outcomeFor } from './card-hash.ts';
@@ -48,6 +49,8 @@ export interface RouteDeps {
   warRooms: WarRoomService | undefined;
   /** Proactive sends, for answers that arrive after a turn ended. */
   sender: TeamsSender | undefined;
+  /** How replies name the customer (pair) of an incident or a subscription. */
+  customers: CustomerNames;
 }
 
 /** The actor's role, and why their groups did not count when they could not be checked (for the refusal). */

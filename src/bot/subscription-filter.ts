@@ -98,13 +98,16 @@ export function conversationsToNotify(subscriptions: readonly SubscriptionRecord
   return [...conversations];
 }
 
-/** One line describing a subscription's filters, for replies. Values are user input: the caller escapes. */
-export function describeFilters(filters: SubscriptionFilters): string {
+/**
+ * One line describing a subscription's filters, for replies. Values are user input: the caller
+ * escapes. `pairLabel` names a tenant= value as the customer it is (default: the value).
+ */
+export function describeFilters(filters: SubscriptionFilters, pairLabel: (value: string) => string = (value) => value): string {
   const parts: string[] = [];
   if (filters.minSeverity) parts.push(`severity ≥ ${filters.minSeverity}`);
   if (filters.statuses?.length) parts.push(`status ${filters.statuses.map(statusCommandWord).join(' or ')}`);
   if (filters.products?.length) parts.push(`product ${filters.products.join(' or ')}`);
   if (filters.tags?.length) parts.push(`tag ${filters.tags.join(' or ')}`);
-  if (filters.pairIds?.length) parts.push(`tenant ${filters.pairIds.join(' or ')}`);
+  if (filters.pairIds?.length) parts.push(`tenant ${filters.pairIds.map(pairLabel).join(' or ')}`);
   return parts.length > 0 ? parts.join(', ') : 'every incident';
 }

@@ -8,11 +8,13 @@ import { storedChanges, storedConsequences, storedOutcome } from '../approvals/s
 import { isExpired } from '../approvals/state-machine.ts';
 import { renderTemplate, type AdaptiveCard } from './render.ts';
 import { CONNECTOR_INPUT_IDS, CONNECTOR_VERBS, MAX_REFRESH_USER_IDS } from './connector-verbs.ts';
-import { actorName, formatTime, safe, safeMultiline, severityLabel } from './connector-format.ts';
+import { actorName, customerText, formatTime, safe, safeMultiline, severityLabel } from './connector-format.ts';
 import type { CardTextColor } from './text-colors.ts';
 
 export interface ConnectorApprovalView {
   approvalId: string;
+  /** Escaped customer name; '' when nothing needs saying (one pair, no name). */
+  customer: string;
   title: string;
   stateLabel: string;
   stateColor: CardTextColor;
@@ -36,6 +38,8 @@ export interface ApprovalViewOptions {
   now: Date;
   /** Teams user ids (MRI) to refresh automatically; Teams honours at most 60. */
   refreshUserIds?: readonly string[];
+  /** The customer whose connector the request changes; null or unset when nothing needs saying. */
+  customer?: string | null;
 }
 
 const STATE_LABELS: Record<ApprovalState, string> = {
@@ -72,6 +76,7 @@ export function buildConnectorApprovalView(request: ApprovalRequest, options: Ap
   const refreshUserIds = options.refreshUserIds?.slice(0, MAX_REFRESH_USER_IDS);
   return {
     approvalId: request.id,
+    customer: customerText(options.customer),
     title: `Defender XDR connector change${worst === 'critical' ? ' (critical)' : ''}`,
     stateLabel: STATE_LABELS[state],
     stateColor: STATE_COLORS[state],

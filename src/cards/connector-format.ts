@@ -16,6 +16,11 @@ export function safeMultiline(text: unknown, maxLength = MAX_LINE_LENGTH): strin
   return escapeForTextBlock(text, maxLength, { multiline: true });
 }
 
+/** A customer's name for a connector card; '' when the card names none. */
+export function customerText(customer: string | null | undefined): string {
+  return customer ? escapeForTextBlock(customer, MAX_NAME_LENGTH) : '';
+}
+
 export function actorName(actor: Actor | null | undefined): string {
   if (!actor) return 'unknown';
   return safe(actor.displayName || actor.upn || actor.objectId, MAX_NAME_LENGTH);

@@ -3,15 +3,18 @@ import type { HistoryItem } from '../approvals/types.ts';
 import { describeChange } from '../approvals/diff.ts';
 import { storedChanges, storedOutcome } from '../approvals/stored-records.ts';
 import { renderTemplate, type AdaptiveCard } from './render.ts';
-import { actorName, formatTime, safe } from './connector-format.ts';
+import { actorName, customerText, formatTime, safe } from './connector-format.ts';
 
 export interface ConnectorHistoryView {
+  /** Escaped customer name; '' when nothing needs saying. */
+  customer: string;
   empty: boolean;
   items: { heading: string; lines: { text: string }[] }[];
 }
 
-export function buildConnectorHistoryView(history: readonly HistoryItem[]): ConnectorHistoryView {
+export function buildConnectorHistoryView(history: readonly HistoryItem[], customer: string | null = null): ConnectorHistoryView {
   return {
+    customer: customerText(customer),
     empty: history.length === 0,
     items: history.map(({ request, events }) => {
       const outcome = storedOutcome(request);
@@ -37,6 +40,6 @@ export function buildConnectorHistoryView(history: readonly HistoryItem[]): Conn
   };
 }
 
-export function renderConnectorHistoryCard(history: readonly HistoryItem[]): AdaptiveCard {
-  return renderTemplate('connector-history', buildConnectorHistoryView(history));
+export function renderConnectorHistoryCard(history: readonly HistoryItem[], customer: string | null = null): AdaptiveCard {
+  return renderTemplate('connector-history', buildConnectorHistoryView(history, customer));
 }

@@ -7,8 +7,13 @@ import { MAX_REASON_LENGTH } from '../approvals/service.ts';
 import { renderTemplate, type AdaptiveCard } from './render.ts';
 import { toPlainLine } from './escape.ts';
 import { CONNECTOR_INPUT_IDS, CONNECTOR_VERBS } from './connector-verbs.ts';
+import { customerText } from './connector-format.ts';
 
 export interface ConnectorRequestView {
+  /** The pair the form is for: sent back with it, and checked again when it is submitted. */
+  pairId: string;
+  /** Escaped customer name; '' when nothing needs saying (one pair, no name). */
+  customer: string;
   ids: typeof CONNECTOR_INPUT_IDS;
   verb: string;
   formVersion: string;
@@ -24,12 +29,20 @@ export interface ConnectorRequestView {
   maxReasonLength: number;
 }
 
-export function buildConnectorRequestView(snapshot: ConnectorSnapshot): ConnectorRequestView {
+/** Which pair a connector card is about, and how it names the customer (null: not at all). */
+export interface ConnectorCardPair {
+  pairId: string;
+  customer: string | null;
+}
+
+export function buildConnectorRequestView(snapshot: ConnectorSnapshot, pair: ConnectorCardPair): ConnectorRequestView {
   const config = snapshot.config;
   const documented = new Set(DEFENDER_XDR_EVENT_TABLES.map((t) => t.name));
   // A table enabled in the portal but not in the documented list still shows, so it can be removed.
   const extra = config.eventTypes.filter((t) => !documented.has(t));
   return {
+    pairId: pair.pairId,
+    customer: customerText(pair.customer),
     ids: CONNECTOR_INPUT_IDS,
     verb: CONNECTOR_VERBS.submit,
     formVersion: snapshot.version,
@@ -49,12 +62,12 @@ export function buildConnectorRequestView(snapshot: ConnectorSnapshot): Connecto
   };
 }
 
-export function renderConnectorRequestCard(snapshot: ConnectorSnapshot): AdaptiveCard {
-  return renderTemplate('connector-request', buildConnectorRequestView(snapshot));
+export function renderConnectorRequestCard(snapshot: ConnectorSnapshot, pair: ConnectorCardPair): AdaptiveCard {
+  return renderTemplate('connector-request', buildConnectorRequestView(snapshot, pair));
 }
 
 export type ParsedRequestForm =
-  | { ok: true; proposed: ConnectorConfig; reason: string; formVersion: string | undefined }
+  | { ok: true; proposed: ConnectorConfig; reason: string; formVersion: string | undefined; pairId: string | undefined }
   | { ok: false; errors: string[] };
 
 const MAX_EVENT_TYPES_INPUT = 4000;
@@ -95,6 +108,7 @@ export function parseConnectorRequestForm(data: unknown): ParsedRequestForm {
     if (problem) errors.push(`The reason contains ${problem}; remove it.`);
   }
   const formVersion = field('formVersion');
+  const pairId = field('pairId');
   if (errors.length > 0) return { ok: false, errors };
   return {
     ok: true,
@@ -107,6 +121,8 @@ export function parseConnectorRequestForm(data: unknown): ParsedRequestForm {
     },
     reason: (reason as string).trim(),
     formVersion: typeof formVersion === 'string' ? formVersion : undefined,
+    // Which pair is the route's to decide (and check): here only its shape.
+    pairId: typeof pairId === 'string' ? pairId : undefined,
   };
 }
 

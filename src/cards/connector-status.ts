@@ -5,10 +5,14 @@ import { describeChange } from '../approvals/diff.ts';
 import { storedChanges } from '../approvals/stored-records.ts';
 import { renderTemplate, type AdaptiveCard } from './render.ts';
 import { CONNECTOR_VERBS } from './connector-verbs.ts';
-import { actorName, formatTime, safe } from './connector-format.ts';
+import { actorName, customerText, formatTime, safe } from './connector-format.ts';
+import type { ApproversChannel } from '../approvals/approvers-channel.ts';
 import { wordOf } from '../domain/display-words.ts';
 
 export interface ConnectorStatusView {
+  pairId: string;
+  /** Escaped customer name; '' when nothing needs saying. */
+  customer: string;
   facts: { title: string; value: string }[];
   eventTables: string;
   driftWarnings: { text: string }[];
@@ -19,9 +23,23 @@ export interface ConnectorStatusView {
   refreshVerb: string;
 }
 
-export function buildConnectorStatusView(status: ConnectorStatus): ConnectorStatusView {
+/** What the status card says of the approvers' channel and whose it is. */
+export interface StatusCardExtras {
+  customer: string | null;
+  approversChannel: ApproversChannel | null;
+}
+
+const APPROVERS_CHANNEL_TEXT: Record<ApproversChannel['scope'] | 'none', string> = {
+  pair: "Set for this customer. Approval requests are posted there.",
+  'every-pair': "Set for every customer without a channel of its own. Approval requests are posted there.",
+  none: 'Not set: an approver runs "/connector approvers" in the approvers\' channel.',
+};
+
+export function buildConnectorStatusView(status: ConnectorStatus, extras: StatusCardExtras): ConnectorStatusView {
   const c = status.snapshot.config;
   return {
+    pairId: status.pairId,
+    customer: customerText(extras.customer),
     facts: [
       { title: SETTING_LABELS.integrationMethod, value: wordOf(INTEGRATION_METHOD_LABELS, c.integrationMethod) ?? safe(c.integrationMethod, 40) },
       { title: SETTING_LABELS.incidentsAndAlerts, value: c.incidentsAndAlerts ? 'On' : 'Off' },
@@ -37,14 +55,12 @@ export function buildConnectorStatusView(status: ConnectorStatus): ConnectorStat
     pending: status.pending.map((p) => ({
       text: `${safe(p.id, 64)}: ${actorName(p.requester)}, expires ${formatTime(p.expiresAt)}: ${safe(storedChanges(p).map(describeChange).join('; '))}`,
     })),
-    approversChannel: status.approversConversationId
-      ? 'Set. Approval requests are posted there.'
-      : 'Not set: an approver runs "/connector approvers" in the approvers\' channel.',
+    approversChannel: APPROVERS_CHANNEL_TEXT[extras.approversChannel?.scope ?? 'none'],
     readAt: formatTime(status.snapshot.readAt),
     refreshVerb: CONNECTOR_VERBS.refresh,
   };
 }
 
-export function renderConnectorStatusCard(status: ConnectorStatus): AdaptiveCard {
-  return renderTemplate('connector-status', buildConnectorStatusView(status));
+export function renderConnectorStatusCard(status: ConnectorStatus, extras: StatusCardExtras): AdaptiveCard {
+  return renderTemplate('connector-status', buildConnectorStatusView(status, extras));
 }

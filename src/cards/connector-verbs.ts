@@ -4,14 +4,14 @@
 export const CONNECTOR_VERBS = {
   /**
    * Request form submitted: data carries the inputs below, plus what the form was built from:
-   * formVersion and integrationMethod (shown, not an input: the bridge cannot change it).
+   * formVersion, integrationMethod (shown, not an input: the bridge cannot change it) and pairId.
    */
   submit: 'connectorSubmit',
   /** data.approvalId */
   approve: 'connectorApprove',
   /** data.approvalId, data.rejectReason (optional) */
   reject: 'connectorReject',
-  /** Universal Actions refresh: data.approvalId (approval card) or data.view = 'status'. */
+  /** Universal Actions refresh: data.approvalId (approval card), or data.view = 'status' with data.pairId. */
   refresh: 'connectorRefresh',
 } as const;
 

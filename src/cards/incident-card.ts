@@ -32,6 +32,8 @@ export interface IncidentCardOptions {
   overdueSince?: string;
   /** Offer the "War room" action (the bridge has war rooms set up); an existing war room is linked either way. */
   offerWarRoom?: boolean;
+  /** The customer (pair) the incident belongs to, shown as a fact; unset when nothing needs saying. */
+  customer?: string | null;
 }
 
 /**
@@ -58,6 +60,7 @@ export function renderIncidentCard(view: IncidentView, options: IncidentCardOpti
       ...(options.unifiedPortalBase !== undefined ? { unifiedPortalBase: options.unifiedPortalBase } : {}),
       ...(options.allowedLinkHosts !== undefined ? { allowedLinkHosts: options.allowedLinkHosts } : {}),
       ...(options.offerWarRoom !== undefined ? { offerWarRoom: options.offerWarRoom } : {}),
+      ...(options.customer ? { customer: options.customer } : {}),
     });
     const card = renderTemplate('incident', viewModel);
     card['refresh'] = buildRefresh(view.linkId, options.refreshUserIds);

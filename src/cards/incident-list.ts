@@ -26,6 +26,8 @@ export interface IncidentListOptions {
   openCommand: (view: IncidentView) => OpenCommand | null;
   /** Extra https hosts allowed for links (the local simulators); see safe-links.ts. */
   allowedLinkHosts?: readonly string[];
+  /** The customer an incident belongs to, first in its row; null (or unset) when nothing needs saying. */
+  customerOf?: (pairId: string) => string | null;
 }
 
 interface LinkViewModel {
@@ -35,7 +37,7 @@ interface LinkViewModel {
 interface RowViewModel {
   /** "🔴 Suspicious sign-in", escaped. */
   title: string;
-  /** "Defender 29 · Sentinel 1042 · High · Active · Jane Doe" */
+  /** "Contoso Ltd · Defender 29 · Sentinel 1042 · High · Active · Jane Doe" (the customer when there are several) */
   facts: string;
   opens: OpenCommand[];
   links: LinkViewModel[];
@@ -47,6 +49,7 @@ export interface IncidentListViewModel {
 }
 
 const TITLE_MAX = 120;
+const CUSTOMER_MAX = 64;
 
 /**
  * A card's payload is limited to about 28 KB for a bot message (Microsoft Learn, "Format cards in
@@ -75,9 +78,11 @@ function row(view: IncidentView, options: IncidentListOptions): RowViewModel {
   if (view.defender) refs.push(`${PORTAL_NAMES.defender} ${escapeForTextBlock(view.defender.id, 40)}`);
   if (view.sentinel && Number.isSafeInteger(view.sentinel.incidentNumber)) refs.push(`${PORTAL_NAMES.sentinel} ${String(view.sentinel.incidentNumber)}`);
   const severity = wordOf(SEVERITY_WORDS, primary?.severity) !== undefined ? (primary?.severity ?? 'unknown') : 'unknown';
+  const customer = options.customerOf?.(view.pairId);
+  const named = customer ? [escapeForTextBlock(customer, CUSTOMER_MAX), ...refs] : refs;
   const facts = primary
-    ? [...refs, SEVERITY_WORDS[severity], statusWord(primary.portal, primary.status) ?? 'Unknown', ownerText(view, primary)]
-    : refs;
+    ? [...named, SEVERITY_WORDS[severity], statusWord(primary.portal, primary.status) ?? 'Unknown', ownerText(view, primary)]
+    : named;
   const open = options.openCommand(view);
   const defenderUrl = safeOpenUrl(view.defender?.webUrl, options.allowedLinkHosts ?? []);
   return {

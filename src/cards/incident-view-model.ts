@@ -42,6 +42,11 @@ export interface IncidentCardViewModelOptions {
   overdueSince?: string;
   /** Offer the "War room" action (war rooms are set up); default off. */
   offerWarRoom?: boolean;
+  /**
+   * The customer (pair) the incident belongs to, from configuration (createCustomerNames): shown
+   * as the first fact when set. An MSSP's analysts see many customers' incidents side by side.
+   */
+  customer?: string;
 }
 
 export interface FactViewModel {
@@ -178,7 +183,7 @@ export function buildIncidentCardViewModel(view: IncidentView, options: Incident
     title: primary ? escapeForTextBlock(primary.title, LIMITS.title) || '(untitled incident)' : '(incident not found)',
     subtitle: subtitle(view, nowMs),
     severityText: severityText(view),
-    facts: primary ? facts(view, primary) : [],
+    facts: primary ? facts(view, primary, options.customer) : [],
     description: primary ? escapeForTextBlock(primary.description, LIMITS.description, { multiline: true }) : '',
     hasDescription: primary !== null && escapeForTextBlock(primary.description, 1) !== '',
     comments: comments.shown,
@@ -228,9 +233,10 @@ function severityText(view: IncidentView): string {
   return text;
 }
 
-function facts(view: IncidentView, primary: Incident): FactViewModel[] {
+function facts(view: IncidentView, primary: Incident, customer: string | undefined): FactViewModel[] {
   const other = view.defender && view.sentinel ? view.sentinel : null;
   const result: FactViewModel[] = [];
+  if (customer) result.push({ title: 'Customer', value: escapeForTextBlock(customer, LIMITS.name) });
 
   let status = statusWord(primary.portal, primary.status) ?? 'Unknown';
   if (other && other.status !== primary.status && !sameStatusAcrossPortals(primary.status, other.status)) {

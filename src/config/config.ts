@@ -10,12 +10,15 @@ import { pairIdentityFields, printableIdentity, readIdentityVariables, resolveId
 import { readBotIdentity, type BotIdentity } from './bot-identity.ts';
 import { simulatorCaCertPath } from '../simulators/paths.ts';
 import { REPLICA_NAME_PATTERN } from '../replicas/replica-name.ts';
+import { MAX_PAIR_NAME_LENGTH, pairNameProblem } from '../domain/pair-names.ts';
 
 export type SimulatorMode = 'embedded' | 'external' | 'off';
 
 /** One (tenant, Sentinel workspace) pair the bridge keeps in sync. MSSPs configure several. */
 export interface PairConfig {
   id: string;
+  /** How chat and cards name the customer (SYNC_PAIRS `name`); unset: the id. */
+  name?: string;
   tenantId: string;
   /** The app identity this pair reads and writes its portals with (AZURE_CREDENTIAL and friends). */
   identity: PortalIdentity;
@@ -129,6 +132,7 @@ const DEFENDER_WRITABLE_DEFAULT: EditableField[] = ['title', 'description', 'sta
 
 const pairSchema = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/i, 'use letters, digits and dashes'),
+  name: z.string().optional(),
   tenantId: guidOrName,
   ...pairIdentityFields,
   subscriptionId: guidOrName,
@@ -227,15 +231,17 @@ export function loadConfig(env: Env): Config {
     try {
       const parsed = z.array(pairSchema).min(1).safeParse(JSON.parse(pairsJson));
       if (!parsed.success) {
-        problems.push(`SYNC_PAIRS: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}. Expected a JSON array of {id, tenantId, subscriptionId, resourceGroup, workspace, credential?, clientId?, clientSecret?, certificatePath?, federatedTokenFile?}.`);
+        problems.push(`SYNC_PAIRS: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}. Expected a JSON array of {id, name?, tenantId, subscriptionId, resourceGroup, workspace, credential?, clientId?, clientSecret?, certificatePath?, federatedTokenFile?}.`);
       } else {
         const ids = new Set<string>();
         for (const pair of parsed.data) {
           if (ids.has(pair.id)) problems.push(`SYNC_PAIRS: pair id '${pair.id}' is used twice; ids must be unique.`);
           ids.add(pair.id);
-          const { credential, clientId, clientSecret, certificatePath, federatedTokenFile, ...place } = pair;
+          const { credential, clientId, clientSecret, certificatePath, federatedTokenFile, name, ...place } = pair;
           const identity = resolveIdentity({ credential, clientId, clientSecret, certificatePath, federatedTokenFile }, identityVariables, pair.id, problems);
-          if (identity) pairs.push({ ...place, identity });
+          const nameProblem = name === undefined ? null : pairNameProblem(name);
+          if (nameProblem) problems.push(`SYNC_PAIRS: the name of pair '${pair.id}' ${nameProblem}. A name is 1 to ${MAX_PAIR_NAME_LENGTH} characters of plain text, e.g. "Contoso Ltd".`);
+          if (identity) pairs.push({ ...place, ...(name !== undefined && !nameProblem ? { name } : {}), identity });
         }
       }
     } catch {
@@ -245,6 +251,7 @@ export function loadConfig(env: Env): Config {
     const identity = resolveIdentity({}, identityVariables, undefined, problems);
     if (identity && tenantId && subscriptionId && resourceGroup && workspace) pairs = [{ id: 'default', tenantId, identity, subscriptionId, resourceGroup, workspace, sharedWith: [] }];
   }
+  problems.push(...pairNameClashes(pairs));
   for (const pair of pairs) {
     for (const other of pair.sharedWith) {
       if (other === pair.id) problems.push(`SYNC_PAIRS: pair '${pair.id}' lists itself in sharedWith; list the ids of other pairs whose tenants may see its incidents.`);
@@ -320,6 +327,24 @@ export function loadConfig(env: Env): Config {
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/**
+ * `tenant=` takes a pair's id or its name, so no two may read the same (case and spacing aside):
+ * two equal names, or a name that is another pair's id.
+ */
+function pairNameClashes(pairs: readonly PairConfig[]): string[] {
+  const fold = (value: string) => value.trim().replace(/\s+/g, ' ').toLowerCase();
+  const problems: string[] = [];
+  pairs.forEach((pair, index) => {
+    if (pair.name === undefined) return;
+    const name = fold(pair.name);
+    const sameName = pairs.slice(0, index).find((other) => other.name !== undefined && fold(other.name) === name);
+    if (sameName) problems.push(`SYNC_PAIRS: pairs '${sameName.id}' and '${pair.id}' have the same name; give each customer its own, so tenant=<name> names one pair.`);
+    const idClash = pairs.find((other) => other !== pair && fold(other.id) === name);
+    if (idClash) problems.push(`SYNC_PAIRS: the name of pair '${pair.id}' is the id of pair '${idClash.id}'; tenant=${idClash.id} must name one pair.`);
+  });
+  return problems;
 }
 
 /** APPLICATIONINSIGHTS_CONNECTION_STRING, checked; a problem names the variable, never the value. */

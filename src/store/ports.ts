@@ -700,6 +700,8 @@ export type ApprovalState = (typeof APPROVAL_STATES)[number];
 
 export interface ApprovalRequest {
   id: string;
+  /** The pair whose workspace's connector the request changes (PairConfig.id). */
+  pairId: string;
   requester: Actor;
   reason: string;
   /** ConnectorSnapshot.version the proposal was computed from. */
@@ -729,9 +731,10 @@ export type ApprovalPatch = Partial<Pick<ApprovalRequest, 'decidedBy' | 'decided
 
 export interface ApprovalRepository {
   create(request: NewApprovalRequest): Promise<ApprovalRequest>;
+  /** By id, whatever its pair: callers check that the request's pair is the one they act for. */
   get(id: string): Promise<ApprovalRequest | null>;
-  /** Newest first. */
-  list(filter?: { states?: ApprovalState[]; limit?: number }): Promise<ApprovalRequest[]>;
+  /** One pair's requests, newest first. */
+  list(filter: { pairId: string; states?: ApprovalState[]; limit?: number }): Promise<ApprovalRequest[]>;
   /**
    * One conditional UPDATE: moves `id` to `to` only while its state is one of `from`. Of two
    * concurrent approvers exactly one gets the request back; the other gets null (re-read it).
@@ -739,8 +742,10 @@ export interface ApprovalRepository {
   transition(id: string, from: readonly ApprovalState[], to: ApprovalState, patch?: ApprovalPatch): Promise<ApprovalRequest | null>;
   /** Records one approval card (atomic JSON merge, so concurrent posts to two channels both stick). */
   setCard(id: string, conversationId: string, activityId: string): Promise<ApprovalRequest | null>;
-  /** Moves every 'pending' request with expiresAt <= now to 'expired' and returns them. */
-  expireDue(now: string): Promise<ApprovalRequest[]>;
+  /** Moves every 'pending' request of the pair with expiresAt <= now to 'expired' and returns them. */
+  expireDue(now: string, pairId: string): Promise<ApprovalRequest[]>;
+  /** Gives requests stored before requests had a pair to `pairId`; returns how many. */
+  assignUnpaired(pairId: string): Promise<number>;
 }
 
 /** Well-known settings keys. */
@@ -768,15 +773,19 @@ export interface AuditEntry {
   action: string;
   /** What it was done to, e.g. 'link:<linkId>', 'approval:<id>'. */
   subject: string;
+  /** The pair a connector entry is about; null for entries about no one pair (incident edits). */
+  pairId: string | null;
   details: JsonObject;
 }
 
-export type NewAuditEntry = Omit<AuditEntry, 'id'>;
+export type NewAuditEntry = Omit<AuditEntry, 'id' | 'pairId'> & { pairId?: string | null };
 
 export interface AuditRepository {
   append(entry: NewAuditEntry): Promise<AuditEntry>;
-  /** Oldest first; `from` inclusive, `to` exclusive. Default limit 100. */
-  list(filter?: { subject?: string; from?: string; to?: string; limit?: number }): Promise<AuditEntry[]>;
+  /** Oldest first; `from` inclusive, `to` exclusive. Default limit 100. `pairId`: that pair's entries only. */
+  list(filter?: { subject?: string; pairId?: string; from?: string; to?: string; limit?: number }): Promise<AuditEntry[]>;
+  /** Gives the unpaired entries whose subject starts with one of `subjectPrefixes` to `pairId`; returns how many. */
+  assignUnpaired(pairId: string, subjectPrefixes: readonly string[]): Promise<number>;
 }
 
 // ---------------------------------------------------------------------------------------------

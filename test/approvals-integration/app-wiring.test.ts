@@ -11,7 +11,7 @@ import { readEnvironment } from '../../src/config/env-files.ts';
 import { createSilentLogger } from '../../src/observability/logger.ts';
 import { startBridge, type RunningBridge } from '../../src/start-bridge.ts';
 import { APPROVAL_SCHEDULER_LEASE } from '../../src/approvals/scheduler.ts';
-import { LAST_KNOWN_SNAPSHOT_KEY } from '../../src/approvals/service.ts';
+import { lastKnownSnapshotKeyOf } from '../../src/approvals/service.ts';
 import { createConnectorSettingsClient } from '../../src/portals/index.ts';
 import type { Config } from '../../src/config/config.ts';
 
@@ -56,12 +56,12 @@ describe('startBridge wires connector approvals', () => {
     const lease = await waitFor(() => store.leases.get(APPROVAL_SCHEDULER_LEASE));
     expect(lease.holderId).toBe('replica-under-test');
 
-    const baseline = (await waitFor(() => store.settings.get(LAST_KNOWN_SNAPSHOT_KEY))) as { version: string; config: { integrationMethod: string } };
+    const pair = config.pairs[0]!;
+    const baseline = (await waitFor(() => store.settings.get(lastKnownSnapshotKeyOf(pair.id)))) as { version: string; config: { integrationMethod: string } };
     expect(bridge.simulators?.control.config().integrationMethod).toBe('azurePortal');
     expect(baseline.config.integrationMethod).toBe('azurePortal');
 
     // Someone changes the connector directly through ARM.
-    const pair = config.pairs[0]!;
     const sims = bridge.simulators!;
     const outside = createConnectorSettingsClient({
       tenantId: pair.tenantId, ...pair.identity, authorityHost: sims.url, armEndpoint: sims.url,
@@ -71,6 +71,7 @@ describe('startBridge wires connector approvals', () => {
     await outside.write(live, { ...live.config, eventTypes: [...live.config.eventTypes, 'EmailEvents'] });
 
     const drift = await waitFor(async () => (await store.audit.list({ subject: 'connector:defender-xdr' })).find((e) => e.action === 'connector.drift'));
+    expect(drift.pairId).toBe(pair.id);
     expect(drift.details).toMatchObject({ previousVersion: baseline.version, changes: [{ setting: 'eventTypes', added: ['EmailEvents'] }] });
   });
 });

@@ -10,8 +10,11 @@ import { registerConnectorRoutes, type ConnectorCardPublisher } from '../../src/
 import { createBackgroundTasks, type BackgroundTasks } from '../../src/bot/background.ts';
 import type { ProactiveReference, TeamsSender } from '../../src/bot/ports.ts';
 import { createApprovalScheduler } from '../../src/approvals/scheduler.ts';
+import { createApproversChannels, type ApproversChannels } from '../../src/approvals/approvers-channel.ts';
+import { createTenantPolicy } from '../../src/bot/tenant-policy.ts';
+import { createCustomerNames } from '../../src/domain/pair-names.ts';
 import type { Actor } from '../../src/domain/incident.ts';
-import { ALICE, BOB, MALLORY, outcomeOf, settle, startIntegrationHarness, type IntegrationHarness } from './harness.ts';
+import { ALICE, APPROVER_IDS, BOB, MALLORY, SOC_PAIR, TENANT, outcomeOf, settle, startIntegrationHarness, type IntegrationHarness } from './harness.ts';
 
 const APPROVERS_CHANNEL = '19:approvers@thread.tacv2';
 const SOC_CHAT = '19:soc-analysts@thread.v2';
@@ -27,6 +30,7 @@ let h: IntegrationHarness;
 let adapter: TestAdapter;
 let publisher: ConnectorCardPublisher;
 let background: BackgroundTasks;
+let approversChannels: ApproversChannels;
 const sent: Sent[] = [];
 const updated: { conversationId: string; activityId: string; activity: Partial<Activity> }[] = [];
 
@@ -48,8 +52,20 @@ beforeAll(async () => {
   };
   background = createBackgroundTasks();
   const app = new Application({ storage: new MemoryStorage() });
+  // One pair, as a single-tenant SOC runs it (the MSSP's several pairs: two-pairs.test.ts).
+  const pairs = [{ id: SOC_PAIR, tenantId: TENANT, sharedWith: [] }];
+  approversChannels = createApproversChannels({
+    settings: h.opened.store.settings,
+    audit: h.opened.store.audit,
+    isApprover: async (actor) => APPROVER_IDS.has(actor.objectId),
+    clock: h.clock.now,
+  });
   publisher = registerConnectorRoutes(app, {
-    service: h.service,
+    pairs,
+    services: new Map([[SOC_PAIR, h.service]]),
+    approversChannels,
+    tenants: createTenantPolicy({ allowedTenants: ['tenant-1'], pairs }),
+    customers: createCustomerNames(pairs),
     identity: { actorOf: async (context) => USERS[context.activity.from.id] ?? null },
     sender,
     conversations: h.opened.store.conversations,
@@ -71,6 +87,7 @@ function message(text: string, from: string, conversationId: string): Partial<Ac
   const conversationType = conversationId === APPROVERS_CHANNEL ? 'channel' : 'groupChat';
   return {
     type: 'message',
+    channelId: 'msteams',
     text,
     from: { id: from, name: USERS[from]?.displayName ?? from, aadObjectId: USERS[from]?.objectId },
     conversation: { id: conversationId, conversationType, tenantId: 'tenant-1', isGroup: true, name: '' },
@@ -130,7 +147,7 @@ describe('connector approvals through Teams turns, against the simulators', () =
 
   test('request in a chat, approve click in the approvers\' channel: applied through ARM, cards updated in place', async () => {
     await turn(message('/connector approvers', '29:bob', APPROVERS_CHANNEL));
-    expect(await h.service.approversChannel()).toBe(APPROVERS_CHANNEL);
+    expect((await approversChannels.channelOf(SOC_PAIR))?.conversationId).toBe(APPROVERS_CHANNEL);
 
     const live = await h.connector.read();
     const wanted = { entities: !live.config.entities, eventTypes: [...live.config.eventTypes, 'CloudAppEvents'] };
@@ -138,7 +155,7 @@ describe('connector approvals through Teams turns, against the simulators', () =
     expect(invokeAnswer(submitted)).not.toContain('connectorApprove'); // the requester never gets buttons
     const posted = sent.find((s) => s.conversationId === APPROVERS_CHANNEL)!;
     expect(posted).toBeDefined();
-    const requestId = (await h.opened.store.approvals.list({ states: ['pending'], limit: 1 }))[0]!.id;
+    const requestId = (await h.opened.store.approvals.list({ pairId: SOC_PAIR, states: ['pending'], limit: 1 }))[0]!.id;
 
     // Mallory (not an approver) clicks: refused, nothing written.
     const mark = h.mark();
@@ -164,23 +181,23 @@ describe('connector approvals through Teams turns, against the simulators', () =
 
   test('drift: the scheduler on one replica announces a portal change in the approvers\' channel, once', async () => {
     const leaseName = 'approvals:scheduler:bot-test';
-    const replicaA = createApprovalScheduler({ service: h.service, publisher, leases: h.opened.store.leases, replicaId: 'replica-a', intervalMs: 60_000, leaseName });
-    const replicaB = createApprovalScheduler({ service: h.service, publisher, leases: h.opened.store.leases, replicaId: 'replica-b', intervalMs: 60_000, leaseName });
+    const replicaA = createApprovalScheduler({ services: [h.service], publisher, leases: h.opened.store.leases, replicaId: 'replica-a', intervalMs: 60_000, leaseName });
+    const replicaB = createApprovalScheduler({ services: [h.service], publisher, leases: h.opened.store.leases, replicaId: 'replica-b', intervalMs: 60_000, leaseName });
     try {
       expect((await replicaA.runOnce()).holder).toBe(true);
       const live = await h.outside.read();
       await h.outside.write(live, { ...live.config, eventTypes: live.config.eventTypes.filter((t) => t !== 'CloudAppEvents') });
       const before = sent.length;
 
-      expect(await replicaB.runOnce()).toMatchObject({ holder: false, drift: null }); // standby
+      expect(await replicaB.runOnce()).toMatchObject({ holder: false, drifts: [] }); // standby
       const tick = await replicaA.runOnce();
-      expect(tick).toMatchObject({ holder: true, announced: true, errors: 0 });
+      expect(tick).toMatchObject({ holder: true, announced: [SOC_PAIR], errors: 0 });
       const announcements = sent.slice(before);
       expect(announcements).toHaveLength(1);
       expect(announcements[0]?.conversationId).toBe(APPROVERS_CHANNEL);
       expect(announcements[0]?.activity.text).toMatch(/changed outside the bridge[\s\S]*Event tables: remove CloudAppEvents/);
 
-      expect((await replicaA.runOnce()).announced).toBe(false); // said once
+      expect((await replicaA.runOnce()).announced).toEqual([]); // said once
       expect(sent.length).toBe(before + 1);
     } finally {
       await replicaA.stop();

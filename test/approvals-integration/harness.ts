@@ -17,6 +17,11 @@ import type { ApprovalRequest } from '../../src/store/ports.ts';
 export const TENANT = '00000000-0000-4000-8000-0000000000e1';
 export const APP = { clientId: '00000000-0000-4000-8000-0000000000e2', clientSecret: 'approvals-integration-secret' };
 export const WORKSPACE = { subscriptionId: '00000000-0000-4000-8000-0000000000e3', resourceGroup: 'soc-rg', workspace: 'soc-workspace' };
+export const SOC_PAIR = 'soc';
+/** An MSSP customer: a tenant and workspace of its own in the same simulators, with its own connector. */
+export const CUSTOMER_PAIR = 'fabrikam';
+export const CUSTOMER_TENANT = '00000000-0000-4000-8000-0000000000f1';
+export const CUSTOMER_WORKSPACE = { subscriptionId: '00000000-0000-4000-8000-0000000000f3', resourceGroup: 'fabrikam-rg', workspace: 'fabrikam-workspace' };
 
 export const ALICE: Actor = { objectId: 'aaaaaaaa-0000-4000-8000-000000000001', upn: 'alice@contoso.com', displayName: 'Alice Requester' };
 export const BOB: Actor = { objectId: 'bbbbbbbb-0000-4000-8000-000000000002', upn: 'bob@contoso.com', displayName: 'Bob Approver' };
@@ -35,6 +40,8 @@ export interface IntegrationHarness {
   /** Someone else writing the same workspace through ARM (a portal user, a script). */
   outside: DefenderConnectorSettingsClient;
   service: ApprovalService;
+  /** The customer pair's connector, as the bridge and an outsider see it, and its service (same store). */
+  customer: { connector: DefenderConnectorSettingsClient; outside: DefenderConnectorSettingsClient; service: ApprovalService };
   clock: { now(): Date; advance(ms: number): void };
   /** Waits the ARM pipeline and the service chose (Retry-After, backoff), in order. */
   pipelineSleeps: number[];
@@ -59,6 +66,7 @@ export async function startIntegrationHarness(options: { integrationMethod: Inte
     tenantId: TENANT,
     apps: [{ ...APP, graphRoles: ['SecurityIncident.ReadWrite.All', 'User.Read.All', 'GroupMember.Read.All'], armAccess: true }],
     ...WORKSPACE,
+    additionalTenants: [{ tenantId: CUSTOMER_TENANT, ...CUSTOMER_WORKSPACE }],
     integrationMethod: options.integrationMethod,
     azurePortalDelayMs: 0,
     nativeSync: false,
@@ -94,27 +102,37 @@ export async function startIntegrationHarness(options: { integrationMethod: Inte
       nowMs += ms;
     },
   };
-  const service = createApprovalService({
-    // As start-bridge.ts wires it: the client's requirement states become named checks.
-    connector: {
-      read: () => connector.read(),
-      write: (base, next) => connector.write(base, next),
-      checkRequirements: async (): Promise<RequirementCheck[]> => requirementChecksFrom(await connector.checkRequirements()),
-    },
-    approvals: opened.store.approvals,
-    audit: opened.store.audit,
-    settings: opened.store.settings,
-    ...(options.roles?.(sims) ?? {
-      isApprover: (actor: Actor) => APPROVER_IDS.has(actor.objectId),
-      isAnalyst: (actor: Actor) => ANALYST_IDS.has(actor.objectId),
-    }),
-    clock: clock.now,
-    newId: randomUUID,
-    sleep: async (ms) => {
-      serviceSleeps.push(ms);
-    },
-    random: () => 0.5,
-  });
+  const serviceFor = (pairId: string, client: DefenderConnectorSettingsClient) =>
+    createApprovalService({
+      pairId,
+      // As start-bridge.ts wires it: the client's requirement states become named checks.
+      connector: {
+        read: () => client.read(),
+        write: (base, next) => client.write(base, next),
+        checkRequirements: async (): Promise<RequirementCheck[]> => requirementChecksFrom(await client.checkRequirements()),
+      },
+      approvals: opened.store.approvals,
+      audit: opened.store.audit,
+      settings: opened.store.settings,
+      ...(options.roles?.(sims) ?? {
+        isApprover: (actor: Actor) => APPROVER_IDS.has(actor.objectId),
+        isAnalyst: (actor: Actor) => ANALYST_IDS.has(actor.objectId),
+      }),
+      clock: clock.now,
+      newId: randomUUID,
+      sleep: async (ms) => {
+        serviceSleeps.push(ms);
+      },
+      random: () => 0.5,
+    });
+  const service = serviceFor(SOC_PAIR, connector);
+  const customerCommon = { ...common, tenantId: CUSTOMER_TENANT, ...CUSTOMER_WORKSPACE };
+  const customerConnector = createConnectorSettingsClient({ ...customerCommon, sleep: async () => {} });
+  const customer = {
+    connector: customerConnector,
+    outside: createConnectorSettingsClient({ ...customerCommon, sleep: async () => {} }),
+    service: serviceFor(CUSTOMER_PAIR, customerConnector),
+  };
   const isConnectorResource = (entry: RequestLogEntry) =>
     entry.api === 'arm' && entry.method !== 'GET' && /\/(dataConnectors|alertRules|settings)\//.test(entry.url);
   return {
@@ -123,6 +141,7 @@ export async function startIntegrationHarness(options: { integrationMethod: Inte
     connector,
     outside,
     service,
+    customer,
     clock,
     pipelineSleeps,
     serviceSleeps,
@@ -145,10 +164,12 @@ export async function startIntegrationHarness(options: { integrationMethod: Inte
 /** Closes whatever earlier tests left open and makes the live configuration the drift baseline. */
 export async function settle(h: IntegrationHarness): Promise<void> {
   h.sims.control.clearFaults();
-  for (const pending of await h.opened.store.approvals.list({ states: ['pending'], limit: 100 })) {
-    await h.service.reject(pending.id, pending.requester.objectId === BOB.objectId ? CAROL : BOB, 'test cleanup');
+  for (const service of [h.service, h.customer.service]) {
+    for (const pending of await h.opened.store.approvals.list({ pairId: service.pairId, states: ['pending'], limit: 100 })) {
+      await service.reject(pending.id, pending.requester.objectId === BOB.objectId ? CAROL : BOB, 'test cleanup');
+    }
+    await service.detectDrift();
   }
-  await h.service.detectDrift();
   h.pipelineSleeps.length = 0;
   h.serviceSleeps.length = 0;
 }

@@ -89,7 +89,7 @@ describe('connector approval card', () => {
 
 describe('connector request form', () => {
   test('shows the current settings as inputs, and the integration method as a fact it cannot change (snapshot)', () => {
-    const card = renderConnectorRequestCard({ config: { ...BASE_CONFIG, eventTypes: [...BASE_CONFIG.eventTypes, 'CustomTable_CL'] }, version: 'v7', readAt: NOW.toISOString() });
+    const card = renderConnectorRequestCard({ config: { ...BASE_CONFIG, eventTypes: [...BASE_CONFIG.eventTypes, 'CustomTable_CL'] }, version: 'v7', readAt: NOW.toISOString() }, { pairId: 'soc', customer: null });
     const body = (card as unknown as { body: { id?: string; type: string; value?: unknown; text?: string; facts?: { title: string; value: string }[]; choices?: { value: string }[] }[] }).body;
     const byId = Object.fromEntries(body.filter((b) => b.id).map((b) => [b.id, b]));
     expect(byId.integrationMethod).toBeUndefined();
@@ -100,7 +100,7 @@ describe('connector request form', () => {
     expect(byId.entities?.value).toBe('false');
     expect(byId.eventTypes?.value).toBe('DeviceProcessEvents,EmailEvents,CustomTable_CL');
     expect(byId.eventTypes?.choices).toHaveLength(22); // 21 documented + the live undocumented one
-    expect(actionsOf(card)[0]).toMatchObject({ verb: CONNECTOR_VERBS.submit, data: { formVersion: 'v7', integrationMethod: 'azurePortal' } });
+    expect(actionsOf(card)[0]).toMatchObject({ verb: CONNECTOR_VERBS.submit, data: { formVersion: 'v7', integrationMethod: 'azurePortal', pairId: 'soc' } });
     expect(card).toMatchSnapshot();
   });
 
@@ -120,6 +120,7 @@ describe('connector request form', () => {
       proposed: { ...BASE_CONFIG, turnOffIncidentCreationRules: false, eventTypes: ['EmailEvents', 'CloudAppEvents'] },
       reason: 'need it',
       formVersion: 'v7',
+      pairId: undefined,
     });
   });
 
@@ -142,6 +143,7 @@ describe('connector request form', () => {
 describe('connector status and history cards', () => {
   test('status card (snapshot)', () => {
     const card = renderConnectorStatusCard({
+      pairId: 'soc',
       snapshot: { config: BASE_CONFIG, version: 'v3', readAt: NOW.toISOString() },
       driftWarnings: ['Changed outside the bridge: Connect entities: off → on'],
       requirements: [
@@ -149,8 +151,7 @@ describe('connector status and history cards', () => {
         { name: 'Security Administrator role', ok: false, detail: 'the app lacks it' },
       ],
       pending: [request()],
-      approversConversationId: null,
-    });
+    }, { customer: null, approversChannel: null });
     expect(card).toMatchSnapshot();
   });
 
@@ -170,5 +171,42 @@ describe('connector status and history cards', () => {
     expect(json).toContain('Outcome: applied at version v2');
     expect(card).toMatchSnapshot();
     expect(renderConnectorHistoryCard([])).toMatchSnapshot();
+  });
+});
+
+describe('connector cards name the customer', () => {
+  const HOSTILE_NAME = 'Contoso [x](https://evil.example) **Ltd** ${$root.approvalId}';
+  const texts = (card: object): string[] => {
+    const found: string[] = [];
+    JSON.stringify(card, (key, value: unknown) => {
+      if (key === 'text' && typeof value === 'string') found.push(value);
+      return value;
+    });
+    return found;
+  };
+
+  test('every connector card says whose connector it is, escaped; none when nothing needs saying', () => {
+    const customer = 'Contoso Ltd';
+    const approval = renderConnectorApprovalCard(request({ pairId: 'contoso' }), { canDecide: false, now: NOW, customer });
+    const form = renderConnectorRequestCard({ config: BASE_CONFIG, version: 'v1', readAt: NOW.toISOString() }, { pairId: 'contoso', customer });
+    const status = renderConnectorStatusCard(
+      { pairId: 'contoso', snapshot: { config: BASE_CONFIG, version: 'v1', readAt: NOW.toISOString() }, driftWarnings: [], requirements: null, pending: [] },
+      { customer, approversChannel: { conversationId: '19:c', scope: 'pair' } },
+    );
+    const history = renderConnectorHistoryCard([], customer);
+    for (const card of [approval, form, status, history]) expect(texts(card)).toContain('Customer: Contoso Ltd');
+    expect(actionsOf(status)[0]).toMatchObject({ data: { view: 'status', pairId: 'contoso' } });
+    expect(actionsOf(form)[0]).toMatchObject({ data: { pairId: 'contoso' } });
+    expect(texts(status)).toContain("Approvers' channel: Set for this customer. Approval requests are posted there.");
+    expect(texts(renderConnectorApprovalCard(request(), { canDecide: false, now: NOW })).some((t) => t.startsWith('Customer:'))).toBe(false);
+  });
+
+  test('a hostile name is shown as text: no link, no emphasis, no template expression', () => {
+    const card = renderConnectorApprovalCard(request(), { canDecide: false, now: NOW, customer: HOSTILE_NAME });
+    const line = texts(card).find((t) => t.startsWith('Customer:')) ?? '';
+    expect(line).not.toMatch(/\[x\]\(/);
+    expect(line).not.toContain('**');
+    expect(line).not.toContain('${');
+    expect(JSON.stringify(card)).not.toContain('req-1 Ltd'); // the expression was not evaluated
   });
 });

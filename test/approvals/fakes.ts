@@ -140,11 +140,11 @@ export function createMemoryApprovals(clock: () => Date): ApprovalRepository & {
     },
     async list(filter) {
       await Promise.resolve();
-      const states = filter?.states;
+      const states = filter.states;
       return [...rows.values()]
-        .filter((r) => !states || states.includes(r.state))
+        .filter((r) => r.pairId === filter.pairId && (!states || states.includes(r.state)))
         .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : -1))
-        .slice(0, filter?.limit ?? 50)
+        .slice(0, filter.limit ?? 50)
         .map(copy);
     },
     async transition(id, from: readonly ApprovalState[], to: ApprovalState, patch?: ApprovalPatch) {
@@ -162,17 +162,23 @@ export function createMemoryApprovals(clock: () => Date): ApprovalRepository & {
       row.cards = { ...row.cards, [conversationId]: activityId };
       return copy(row);
     },
-    async expireDue(now) {
+    async expireDue(now, pairId) {
       await Promise.resolve();
       const out: ApprovalRequest[] = [];
       for (const row of rows.values()) {
-        if (row.state === 'pending' && row.expiresAt <= now) {
+        if (row.state === 'pending' && row.pairId === pairId && row.expiresAt <= now) {
           row.state = 'expired';
           row.updatedAt = now;
           out.push(copy(row));
         }
       }
       return out;
+    },
+    async assignUnpaired(pairId) {
+      await Promise.resolve();
+      const unpaired = [...rows.values()].filter((row) => !row.pairId);
+      for (const row of unpaired) row.pairId = pairId;
+      return unpaired.length;
     },
   };
 }
@@ -198,17 +204,23 @@ export function createMemoryAudit(): AuditRepository & { entries: AuditEntry[] }
   return {
     entries,
     async append(entry: NewAuditEntry) {
-      const stored = { ...structuredClone(entry), id: entries.length + 1 };
+      const stored: AuditEntry = { ...structuredClone(entry), pairId: entry.pairId ?? null, id: entries.length + 1 };
       entries.push(stored);
       return structuredClone(stored);
     },
     async list(filter) {
       return entries
         .filter((e) => (filter?.subject ? e.subject === filter.subject : true))
+        .filter((e) => (filter?.pairId ? e.pairId === filter.pairId : true))
         .filter((e) => (filter?.from ? e.at >= filter.from : true))
         .filter((e) => (filter?.to ? e.at < filter.to : true))
         .slice(0, filter?.limit ?? 100)
         .map((e) => structuredClone(e));
+    },
+    async assignUnpaired(pairId, subjectPrefixes) {
+      const unpaired = entries.filter((e) => e.pairId === null && subjectPrefixes.some((prefix) => e.subject.startsWith(prefix)));
+      for (const entry of unpaired) entry.pairId = pairId;
+      return unpaired.length;
     },
   };
 }
@@ -231,6 +243,9 @@ export const MALLORY: Actor = { objectId: 'dddddddd-0000-0000-0000-000000000004'
 
 export const VIOLET: Actor = { objectId: 'eeeeeeee-0000-0000-0000-000000000005', upn: 'violet@contoso.com', displayName: 'Violet Viewer' };
 
+/** The pair the unit tests' connector belongs to. */
+export const PAIR_ID = 'soc';
+
 export const APPROVER_IDS = new Set([ALICE.objectId, BOB.objectId, CAROL.objectId]);
 /** Analysts who are not approvers; Violet is neither (a viewer). */
 export const ANALYST_IDS = new Set([MALLORY.objectId]);
@@ -239,6 +254,7 @@ export const ANALYST_IDS = new Set([MALLORY.objectId]);
 export function approvalRequest(patch: Partial<ApprovalRequest> = {}): ApprovalRequest {
   return {
     id: 'req-1',
+    pairId: PAIR_ID,
     requester: ALICE,
     reason: 'more data',
     baseVersion: 'v1',

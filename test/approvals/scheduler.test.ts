@@ -8,34 +8,37 @@ import type { ApprovalRequest } from '../../src/store/ports.ts';
 import { createMemoryStore } from '../fakes/memory-store.ts';
 import { BASE_CONFIG, ALICE } from './fakes.ts';
 
-function request(id: string): ApprovalRequest {
+function request(id: string, pairId = 'soc'): ApprovalRequest {
   return {
-    id, requester: ALICE, reason: 'r', baseVersion: 'v1', baseConfig: BASE_CONFIG, proposedConfig: BASE_CONFIG, diff: [], consequences: [],
+    id, pairId, requester: ALICE, reason: 'r', baseVersion: 'v1', baseConfig: BASE_CONFIG, proposedConfig: BASE_CONFIG, diff: [], consequences: [],
     state: 'expired', decidedBy: null, decidedAt: null, expiresAt: '2026-03-02T09:00:00.000Z', outcome: null, cards: {}, createdAt: '', updatedAt: '',
   };
 }
 
-function drift(drifted: boolean, staleRequestIds: string[] = []): DriftReport {
+function drift(drifted: boolean, staleRequestIds: string[] = [], pairId = 'soc'): DriftReport {
   const live = { config: BASE_CONFIG, version: 'v2', readAt: '' };
   return {
-    drifted, baseline: false, deferred: false, previous: null, live, changes: [], consequences: [], staleRequestIds,
+    pairId, drifted, baseline: false, deferred: false, previous: null, live, changes: [], consequences: [], staleRequestIds,
     announcement: drifted ? { title: 'changed', lines: [] } : null,
   };
 }
 
-function scripted(script: { expire?: () => Promise<ApprovalRequest[]>; drift?: () => Promise<DriftReport> }) {
+type PairService = Pick<ApprovalService, 'pairId' | 'detectDrift' | 'expireDue' | 'get'>;
+
+function scripted(script: { expire?: () => Promise<ApprovalRequest[]>; drift?: () => Promise<DriftReport> }, pairId = 'soc') {
   const calls = { expire: 0, drift: 0 };
-  const service: Pick<ApprovalService, 'detectDrift' | 'expireDue' | 'get'> = {
+  const service: PairService = {
+    pairId,
     async expireDue() {
       calls.expire += 1;
       return script.expire ? script.expire() : [];
     },
     async detectDrift() {
       calls.drift += 1;
-      return script.drift ? script.drift() : drift(false);
+      return script.drift ? script.drift() : drift(false, [], pairId);
     },
     async get(id) {
-      return request(id);
+      return request(id, pairId);
     },
   };
   const announced: DriftReport[] = [];
@@ -49,7 +52,7 @@ function scripted(script: { expire?: () => Promise<ApprovalRequest[]>; drift?: (
       updatedCards.push(r.id);
     },
   };
-  return { service, publisher, calls, announced, updatedCards };
+  return { services: [service], publisher, calls, announced, updatedCards };
 }
 
 async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
@@ -68,11 +71,11 @@ describe('createApprovalScheduler', () => {
     const b = createApprovalScheduler({ ...s, leases: store.leases, replicaId: 'b', intervalMs: 1000 });
 
     const first = await a.runOnce();
-    expect(first).toMatchObject({ holder: true, expired: ['old-1'], announced: true, errors: 0 });
+    expect(first).toMatchObject({ holder: true, expired: ['old-1'], announced: ['soc'], errors: 0 });
     expect(s.updatedCards).toEqual(['old-1', 'pending-2']);
     expect(s.announced).toHaveLength(1);
 
-    expect(await b.runOnce()).toEqual({ holder: false, expired: [], drift: null, announced: false, errors: 0 });
+    expect(await b.runOnce()).toEqual({ holder: false, expired: [], drifts: [], announced: [], errors: 0 });
     expect(s.calls).toEqual({ expire: 1, drift: 1 });
 
     await a.stop(); // releases the lease
@@ -97,7 +100,7 @@ describe('createApprovalScheduler', () => {
     try {
       await waitFor(() => s.calls.drift >= 2); // the loop kept going after the first tick's failures
       failExpire = false;
-      expect(errors.slice(0, 2)).toEqual(['expiring overdue requests', 'checking the connector for drift']);
+      expect(errors.slice(0, 2)).toEqual(['expiring overdue requests of pair soc', 'checking the connector of pair soc for drift']);
     } finally {
       await scheduler.stop();
     }
@@ -121,6 +124,35 @@ describe('createApprovalScheduler', () => {
       onError: () => {},
     });
     expect(await broken.runOnce()).toMatchObject({ holder: false, errors: 1 });
+  });
+
+  test('every pair is checked; drift on one pair is announced for that pair only, and a failing pair stops no other', async () => {
+    const store = createMemoryStore();
+    const contoso = scripted({ expire: async () => [request('old-c', 'contoso')] }, 'contoso');
+    const fabrikam = scripted({ drift: async () => drift(true, ['pending-f'], 'fabrikam') }, 'fabrikam');
+    const broken = scripted({ expire: async () => Promise.reject(new Error('ARM down')), drift: async () => Promise.reject(new Error('ARM down')) }, 'broken');
+    const announced: DriftReport[] = [];
+    const updated: string[] = [];
+    const scheduler = createApprovalScheduler({
+      services: [...broken.services, ...contoso.services, ...fabrikam.services],
+      publisher: {
+        async announceDrift(report) {
+          announced.push(report);
+          return true;
+        },
+        async updateApprovalCards(r) {
+          updated.push(`${r.pairId}:${r.id}`);
+        },
+      },
+      leases: store.leases,
+      replicaId: 'a',
+      onError: () => {},
+    });
+    const tick = await scheduler.runOnce();
+    expect(tick).toMatchObject({ holder: true, expired: ['old-c'], announced: ['fabrikam'], errors: 2 });
+    expect(tick.drifts.map((d) => [d.pairId, d.drifted])).toEqual([['contoso', false], ['fabrikam', true]]);
+    expect(announced.map((r) => r.pairId)).toEqual(['fabrikam']);
+    expect(updated).toEqual(['contoso:old-c', 'fabrikam:pending-f']);
   });
 
   test('refuses a nonsensical interval with the option named', () => {

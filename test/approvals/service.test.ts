@@ -1,10 +1,9 @@
 import { describe, test, expect } from '@jest/globals';
-import { createApprovalService, LAST_KNOWN_SNAPSHOT_KEY } from '../../src/approvals/service.ts';
+import { createApprovalService, lastKnownSnapshotKeyOf } from '../../src/approvals/service.ts';
 import { storedOutcome } from '../../src/approvals/stored-records.ts';
 import { ApprovalError, type ApprovalOutcome } from '../../src/approvals/types.ts';
 import type { ConnectorConfig } from '../../src/domain/connector.ts';
 import type { Actor } from '../../src/domain/incident.ts';
-import { SETTING_KEYS } from '../../src/store/ports.ts';
 import {
   ALICE,
   ANALYST_IDS,
@@ -13,6 +12,7 @@ import {
   BOB,
   CAROL,
   MALLORY,
+  PAIR_ID,
   VIOLET,
   createFakeConnector,
   createManualClock,
@@ -30,6 +30,7 @@ function setup(options: { maxAttempts?: number; initial?: ConnectorConfig } = {}
   const sleeps: number[] = [];
   let n = 0;
   const service = createApprovalService({
+    pairId: PAIR_ID,
     connector,
     approvals,
     audit,
@@ -90,7 +91,7 @@ describe('approval flow', () => {
       ['connector.applied', 'system:approvals'],
     ]);
     // The applied snapshot is the new drift baseline.
-    expect(settings.values.get(LAST_KNOWN_SNAPSHOT_KEY)).toMatchObject({ version: 'v2' });
+    expect(settings.values.get(lastKnownSnapshotKeyOf(PAIR_ID))).toMatchObject({ version: 'v2' });
   });
 
   test('the requester cannot approve their own request, even as an approver', async () => {
@@ -169,7 +170,7 @@ describe('approval flow', () => {
     const connector = createFakeConnector(BASE_CONFIG, clock.now);
     const approvals = createMemoryApprovals(clock.now);
     const service = createApprovalService({
-      connector, approvals, audit: createMemoryAudit(), settings: createMemorySettings(),
+      pairId: PAIR_ID, connector, approvals, audit: createMemoryAudit(), settings: createMemorySettings(),
       isApprover: () => true, isAnalyst: () => false, clock: clock.now, newId: () => 'short', expiryMs: 60_000,
     });
     const { request } = await service.request(ALICE, ADD_TABLE, 'reason');
@@ -375,10 +376,9 @@ describe('drift and status', () => {
   });
 
   test('status shows config, drift warnings, prerequisites and pending requests', async () => {
-    const { service, connector, settings } = setup();
+    const { service, connector } = setup();
     connector.checkRequirements = async () => [{ name: 'Microsoft Defender XDR solution installed', ok: true }];
     await service.status(); // baseline
-    await service.setApproversChannel(BOB, '19:approvers@thread.tacv2');
     await service.request(ALICE, ADD_TABLE, 'r');
     connector.changeOutside({ entities: true });
     const status = await service.status();
@@ -386,14 +386,7 @@ describe('drift and status', () => {
     expect(status.driftWarnings).toEqual(['Changed outside the bridge: Connect entities: off → on']);
     expect(status.requirements).toEqual([{ name: 'Microsoft Defender XDR solution installed', ok: true }]);
     expect(status.pending).toHaveLength(1);
-    expect(status.approversConversationId).toBe('19:approvers@thread.tacv2');
-    expect(settings.values.get(SETTING_KEYS.approversConversationId)).toBe('19:approvers@thread.tacv2');
-  });
-
-  test('only approvers can set the approvers\' channel', async () => {
-    const { service } = setup();
-    expect((await rejection(service.setApproversChannel(MALLORY, '19:x'))).code).toBe('not-approver');
-    expect(await service.approversChannel()).toBeNull();
+    expect(status.pairId).toBe(PAIR_ID);
   });
 });
 
@@ -423,5 +416,81 @@ describe('history', () => {
       ['approval.requested', MALLORY.displayName],
       ['approval.rejected', CAROL.displayName],
     ]);
+  });
+});
+
+describe('two pairs over one store', () => {
+  /** Two customers' services: their own connectors, the same repositories (as start-bridge.ts wires them). */
+  function twoPairs() {
+    const clock = createManualClock();
+    const approvals = createMemoryApprovals(clock.now);
+    const audit = createMemoryAudit();
+    const settings = createMemorySettings();
+    let n = 0;
+    const serviceOf = (pairId: string) => {
+      const connector = createFakeConnector(BASE_CONFIG, clock.now);
+      const service = createApprovalService({
+        pairId,
+        connector,
+        approvals,
+        audit,
+        settings,
+        isApprover: (actor: Actor) => APPROVER_IDS.has(actor.objectId),
+        isAnalyst: (actor: Actor) => ANALYST_IDS.has(actor.objectId),
+        clock: clock.now,
+        newId: () => `req-${++n}`,
+        expiryMs: 60_000,
+      });
+      return { service, connector };
+    };
+    return { clock, approvals, audit, settings, a: serviceOf('contoso'), b: serviceOf('fabrikam') };
+  }
+
+  test("one pair's request is not found through the other's service, and never changes its connector", async () => {
+    const { a, b } = twoPairs();
+    const { request } = await a.service.request(ALICE, ADD_TABLE, 'Contoso needs OAuth hunting');
+    expect(request.pairId).toBe('contoso');
+    expect(await b.service.get(request.id)).toBeNull();
+    expect((await rejection(b.service.approve(request.id, BOB))).code).toBe('not-found');
+    expect((await rejection(b.service.reject(request.id, BOB))).code).toBe('not-found');
+    expect(b.connector.writes).toHaveLength(0);
+    expect((await a.service.get(request.id))?.state).toBe('pending');
+  });
+
+  test('approve on A changes A only; status, history and audit entries stay apart', async () => {
+    const { a, b, audit } = twoPairs();
+    const fromB = await b.service.request(MALLORY, { ...BASE_CONFIG, entities: true }, 'Fabrikam wants entities');
+    const fromA = await a.service.request(ALICE, ADD_TABLE, 'Contoso needs OAuth hunting');
+    await a.service.approve(fromA.request.id, BOB);
+    expect(a.connector.current().config.eventTypes).toContain('CloudAppEvents');
+    expect(b.connector.current().config).toEqual(BASE_CONFIG);
+    expect((await a.service.history()).map((h) => h.request.id)).toEqual([fromA.request.id]);
+    expect((await b.service.history()).map((h) => [h.request.id, h.request.state])).toEqual([[fromB.request.id, 'pending']]);
+    expect((await b.service.status()).pending.map((p) => p.id)).toEqual([fromB.request.id]);
+    expect((await a.service.status()).pending).toEqual([]);
+    for (const entry of audit.entries) expect(entry.pairId).toBe(entry.subject === `approval:${fromB.request.id}` ? 'fabrikam' : 'contoso');
+  });
+
+  test('drift on one pair is reported for that pair only, and stales only its requests', async () => {
+    const { a, b } = twoPairs();
+    await a.service.detectDrift();
+    await b.service.detectDrift();
+    const pendingA = await a.service.request(ALICE, ADD_TABLE, 'a');
+    const pendingB = await b.service.request(ALICE, ADD_TABLE, 'b');
+    b.connector.changeOutside({ entities: true });
+    const [driftA, driftB] = [await a.service.detectDrift(), await b.service.detectDrift()];
+    expect(driftA).toMatchObject({ pairId: 'contoso', drifted: false });
+    expect(driftB).toMatchObject({ pairId: 'fabrikam', drifted: true, staleRequestIds: [pendingB.request.id] });
+    expect((await a.service.get(pendingA.request.id))?.state).toBe('pending');
+  });
+
+  test('expiry closes each pair’s own overdue requests', async () => {
+    const { a, b, clock } = twoPairs();
+    const fromA = await a.service.request(ALICE, ADD_TABLE, 'a');
+    const fromB = await b.service.request(ALICE, ADD_TABLE, 'b');
+    clock.advance(60_000);
+    expect((await a.service.expireDue()).map((r) => r.id)).toEqual([fromA.request.id]);
+    expect((await b.service.get(fromB.request.id))?.state).toBe('pending');
+    expect((await b.service.expireDue()).map((r) => r.id)).toEqual([fromB.request.id]);
   });
 });

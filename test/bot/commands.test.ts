@@ -18,7 +18,7 @@ describe('help and unknown input', () => {
     const h = createHarness();
     const [text = ''] = textsOf(await h.turn(messageActivity('/help')));
     const shown = shownText(text);
-    for (const command of ['/incident <id>', '/list', '/severity <id>', '/tag <id> +tag -tag', '/comment <id> <text>', '/assign <id>', '/status <id>', '/subscribe', '/unsubscribe', '/subscriptions', '/connector status|request|approvers|history [n]']) {
+    for (const command of ['/incident <id>', '/list', '/severity <id>', '/tag <id> +tag -tag', '/comment <id> <text>', '/assign <id>', '/status <id>', '/subscribe', '/unsubscribe', '/subscriptions', '/connector status|request|approvers|history [n] [tenant=<pair>]']) {
       expect(shown).toContain(command);
     }
     expect(shown).toContain('<id> is a Defender incident id');

@@ -67,3 +67,15 @@ describe('the /list card', () => {
     expect(card.body?.[1]).toMatchObject({ text: 'A card holds no more; narrow the filter to see the rest.' });
   });
 });
+
+describe('the /list card names the customer', () => {
+  test("each row starts with its pair's customer, escaped; rows say nothing more when none is given", () => {
+    const views = [{ ...typicalView(), pairId: 'cust-001' }, { ...typicalView(), linkId: 'link-x', pairId: 'cust-002' }];
+    const names: Record<string, string> = { 'cust-001': 'Contoso Ltd', 'cust-002': 'Fabrikam [x](https://evil.example)' };
+    const vm = buildIncidentListViewModel(views, 2, { ...options, customerOf: (pairId) => names[pairId] ?? null });
+    expect(vm.rows[0]?.facts).toBe('Contoso Ltd · Defender 29 · Sentinel 412 · Medium · Active · Jane Doe');
+    expect(vm.rows[1]?.facts).toMatch(/^Fabrikam \\\[x\\\]/);
+    expect(vm.rows[1]?.facts).not.toContain('](');
+    expect(buildIncidentListViewModel(views, 2, { ...options, customerOf: () => null }).rows[0]?.facts).toBe('Defender 29 · Sentinel 412 · Medium · Active · Jane Doe');
+  });
+});

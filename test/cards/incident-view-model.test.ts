@@ -235,3 +235,14 @@ describe('relativeTime', () => {
     expect(relativeTime(then, now)).toBe(expected);
   });
 });
+
+describe('the customer an incident belongs to', () => {
+  test('is the first fact when given, escaped; absent otherwise', () => {
+    const named = buildIncidentCardViewModel(typicalView(), { ...base, customer: 'Contoso Ltd' });
+    expect(named.facts[0]).toEqual({ title: 'Customer', value: 'Contoso Ltd' });
+    const plain = buildIncidentCardViewModel(typicalView(), base);
+    expect(plain.facts.map((f) => f.title)).not.toContain('Customer');
+    const hostile = buildIncidentCardViewModel(typicalView(), { ...base, customer: '[Contoso](https://evil.example) **Ltd** <at>x</at>' });
+    expect(hostile.facts[0]?.value).not.toMatch(/\]\(|\*\*|<at>/);
+  });
+});

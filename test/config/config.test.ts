@@ -134,6 +134,31 @@ describe('loadConfig', () => {
     expect(problemsOf(localEnv({ SYNC_PAIRS: JSON.stringify([{ ...pairs[0], sharedWith: 'fabrikam' }, pairs[1]]) }))[0]).toMatch(/^SYNC_PAIRS: 0\.sharedWith/);
   });
 
+  test("a pair may have a display name: plain text, 1 to 64 characters, naming one pair", () => {
+    const pairs = [
+      { id: 'contoso', name: 'Contoso Ltd.', tenantId: 't1', clientId: 'c1', subscriptionId: 's1', resourceGroup: 'rg1', workspace: 'w1' },
+      { id: 'fabrikam', tenantId: 't2', clientId: 'c2', subscriptionId: 's2', resourceGroup: 'rg2', workspace: 'w2' },
+    ];
+    expect(loadConfig(localEnv({ SYNC_PAIRS: JSON.stringify(pairs) })).pairs.map((p) => p.name)).toEqual(['Contoso Ltd.', undefined]);
+    const named = (name: unknown, other: Partial<(typeof pairs)[number]> = {}) =>
+      problemsOf(localEnv({ SYNC_PAIRS: JSON.stringify([{ ...pairs[0], name }, { ...pairs[1], ...other }]) }));
+    expect(named('x'.repeat(65))).toEqual([expect.stringMatching(/^SYNC_PAIRS: the name of pair 'contoso' is longer than 64 characters\. A name is 1 to 64 characters of plain text/)]);
+    expect(named('')[0]).toMatch(/name of pair 'contoso' is empty/);
+    expect(named(' Contoso')[0]).toMatch(/starts or ends with a space/);
+    expect(named('Contoso <b>Ltd</b>')[0]).toMatch(/contains '<', which is markup in Teams messages or cards/);
+    expect(named('[Contoso](https://evil.example)')[0]).toMatch(/contains '\['/);
+    expect(named('Contoso ${x}')[0]).toMatch(/contains '\$'/);
+    expect(named('Contoso\u202Edtl')[0]).toMatch(/contains a text-direction character \(U\+202E\)/);
+    expect(named('Contoso\nLtd')[0]).toMatch(/contains a line break/);
+    expect(named(42)[0]).toMatch(/^SYNC_PAIRS: 0\.name: Expected string/);
+    // The problem never repeats the name: it may be anything.
+    expect(named('Contoso <script>')[0]).not.toContain('<script>');
+    expect(named('Contoso Ltd', { name: 'contoso  LTD' } as never)).toEqual([
+      "SYNC_PAIRS: pairs 'contoso' and 'fabrikam' have the same name; give each customer its own, so tenant=<name> names one pair.",
+    ]);
+    expect(named('Fabrikam')).toEqual(["SYNC_PAIRS: the name of pair 'contoso' is the id of pair 'fabrikam'; tenant=fabrikam must name one pair."]);
+  });
+
   test('SYNC_PAIRS configures several tenant/workspace pairs for MSSPs', () => {
     const pairs = [
       { id: 'contoso', tenantId: 't1', clientId: 'c1', subscriptionId: 's1', resourceGroup: 'rg1', workspace: 'w1' },

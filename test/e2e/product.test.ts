@@ -244,7 +244,7 @@ describeIncidentCardFlow('issues 4 and 5 in the Agents Playground (the real prod
           expect(submit.status).toBe(200);
           // The answer is Megan's own view of the new request (a message here would be a refusal).
           expect(JSON.stringify(submit.body)).toContain(CARD_TYPE);
-          const [pending] = await bot.bridge.context.store.approvals.list({ states: ['pending'] });
+          const [pending] = await bot.bridge.context.store.approvals.list({ pairId: bot.config.pairs[0]!.id, states: ['pending'] });
           expect(pending?.requester.displayName).toBe(MEGAN.name);
           approvalId = pending!.id;
           // The bridge posts the shared (button-less) card to the approvers' channel.

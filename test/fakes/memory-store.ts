@@ -650,6 +650,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     create: (request) =>
       op(() => {
         if (request.id === '') throw new StoreError('invalid-argument', 'An approval request needs a non-empty id.');
+        if (request.pairId === '') throw new StoreError('invalid-argument', 'An approval request needs the id of its pair.');
         if (state.approvals.has(request.id)) throw new StoreError('query-failed', `Approval request ${request.id} already exists.`);
         const now = nowIso();
         const stored: ApprovalRequest = copy({
@@ -670,12 +671,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     get: (id) => op(() => copy(state.approvals.get(id) ?? null)),
     list: (filter) =>
       op(() => {
-        if (filter?.states !== undefined) assertApprovalStates(filter.states);
+        if (filter.states !== undefined) assertApprovalStates(filter.states);
         return copy(
           [...state.approvals.values()]
-            .filter((a) => filter?.states === undefined || filter.states.includes(a.state))
+            .filter((a) => a.pairId === filter.pairId && (filter.states === undefined || filter.states.includes(a.state)))
             .sort((a, b) => seqOf(`approval:${b.id}`) - seqOf(`approval:${a.id}`))
-            .slice(0, clampLimit(filter?.limit, 50, 500)),
+            .slice(0, clampLimit(filter.limit, 50, 500)),
         );
       }),
     transition: (id, from, to, patch = {}) =>
@@ -698,18 +699,29 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
         request.updatedAt = nowIso();
         return copy(request);
       }),
-    expireDue: (now) =>
+    expireDue: (now, pairId) =>
       op(() => {
         const at = Date.parse(normIso(now, 'now'));
         const expired: ApprovalRequest[] = [];
         for (const request of state.approvals.values()) {
-          if (request.state === 'pending' && Date.parse(request.expiresAt) <= at) {
+          if (request.state === 'pending' && request.pairId === pairId && Date.parse(request.expiresAt) <= at) {
             request.state = 'expired';
             request.updatedAt = nowIso();
             expired.push(request);
           }
         }
         return copy(expired.sort((a, b) => compareText(a.id, b.id)));
+      }),
+    assignUnpaired: (pairId) =>
+      op(() => {
+        // Every request made through this port has a pair; only rows from before pairs have none.
+        let count = 0;
+        for (const request of state.approvals.values()) {
+          if (request.pairId) continue;
+          request.pairId = pairId;
+          count += 1;
+        }
+        return count;
       }),
   };
 
@@ -727,7 +739,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     append: (entry) =>
       op(() => {
         if (entry.action === '' || entry.subject === '') throw new StoreError('invalid-argument', 'An audit entry needs a non-empty action and subject.');
-        const stored: AuditEntry = copy({ ...entry, at: normIso(entry.at, 'at'), id: state.audit.length + 1 });
+        const stored: AuditEntry = copy({ ...entry, pairId: entry.pairId ?? null, at: normIso(entry.at, 'at'), id: state.audit.length + 1 });
         state.audit.push(stored);
         return copy(stored);
       }),
@@ -737,10 +749,16 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
         const to = filter.to === undefined ? undefined : Date.parse(normIso(filter.to, 'to'));
         return copy(
           state.audit
-            .filter((e) => (filter.subject === undefined || e.subject === filter.subject) && (from === undefined || Date.parse(e.at) >= from) && (to === undefined || Date.parse(e.at) < to))
+            .filter((e) => (filter.subject === undefined || e.subject === filter.subject) && (filter.pairId === undefined || e.pairId === filter.pairId) && (from === undefined || Date.parse(e.at) >= from) && (to === undefined || Date.parse(e.at) < to))
             .sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || a.id - b.id)
             .slice(0, clampLimit(filter.limit, 100, 1000)),
         );
+      }),
+    assignUnpaired: (pairId, subjectPrefixes) =>
+      op(() => {
+        const mine = state.audit.filter((e) => e.pairId === null && subjectPrefixes.some((prefix) => e.subject.startsWith(prefix)));
+        for (const entry of mine) entry.pairId = pairId;
+        return mine.length;
       }),
   };
 

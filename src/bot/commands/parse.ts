@@ -39,7 +39,7 @@ export const COMMAND_NAMES = [
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
 /** /connector is parsed by its own route (routes/connector.ts); /help lists it with the rest. */
-export const CONNECTOR_USAGE = '/connector status|request|approvers|history [n]';
+export const CONNECTOR_USAGE = '/connector status|request|approvers|history [n] [tenant=<pair>]';
 
 export const COMMAND_USAGE: Record<CommandName, string> = {
   help: '/help',

@@ -87,8 +87,10 @@ async function run(deps: RouteDeps, context: TurnContext, command: Command): Pro
     case 'list': {
       const limit = command.filter.limit ?? DEFAULT_LIST_LIMIT;
       // Ask for one more than shown, to know whether to say "and more".
-      const views = await incidentsFor(deps, context).list({ ...command.filter, limit: limit + 1 });
-      await context.sendActivity(incidentListReply(views, limit, deps.allowedLinkHosts));
+      // tenant= may name the pair by its display name too.
+      const pairId = command.filter.pairId === undefined ? {} : { pairId: deps.customers.idOf(command.filter.pairId) };
+      const views = await incidentsFor(deps, context).list({ ...command.filter, ...pairId, limit: limit + 1 });
+      await context.sendActivity(incidentListReply(views, limit, deps.allowedLinkHosts, deps.customers));
       return;
     }
     case 'severity':

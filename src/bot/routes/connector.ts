@@ -9,7 +9,9 @@ import type { Application, TurnState } from '@microsoft/teams-ai';
 import type { Actor } from '../../domain/incident.ts';
 import type { ApprovalRepository, ApprovalRequest, ConversationRepository } from '../../store/ports.ts';
 import type { ApprovalService } from '../../approvals/service.ts';
+import type { ApproversChannels } from '../../approvals/approvers-channel.ts';
 import { ApprovalError, type DriftReport } from '../../approvals/types.ts';
+import type { CustomerNames } from '../../domain/pair-names.ts';
 import type { AdaptiveCard } from '../../cards/render.ts';
 import { escapeForTextBlock } from '../../cards/escape.ts';
 import { CONNECTOR_INPUT_IDS, CONNECTOR_VERBS } from '../../cards/connector-verbs.ts';
@@ -26,9 +28,18 @@ import { conversationDraftFrom } from '../conversation-reference.ts';
 import { normaliseMessageText } from '../commands/parse.ts';
 import { ownValue, parseWholeNumber, typedTextProblem } from '../../domain/untrusted-input.ts';
 import { reportUnexpected } from '../unexpected-error.ts';
+import { scopeOfActivity, tenantOf, type TenantPolicy } from '../tenant-policy.ts';
+import { manageablePairs, managesEveryPair, resolveConnectorPair, type ConnectorPair } from '../connector-pairs.ts';
 
 export interface ConnectorRouteDeps {
-  service: ApprovalService;
+  /** Every pair's connector, in configuration order (the pair's workspace has one connector). */
+  pairs: readonly ConnectorPair[];
+  /** The approvals service of each pair, by pair id. */
+  services: ReadonlyMap<string, ApprovalService>;
+  approversChannels: ApproversChannels;
+  /** Which tenants are served and what they see; connector-pairs.ts narrows it to connectors. */
+  tenants: TenantPolicy;
+  customers: CustomerNames;
   identity: IdentityResolver;
   sender: TeamsSender;
   conversations: Pick<ConversationRepository, 'get' | 'upsert'>;
@@ -43,50 +54,61 @@ export interface ConnectorRouteDeps {
    * updates the cards in place.
    */
   ackTimeoutMs?: number;
-  /**
-   * Whether the conversation an activity comes from may see and change this connector: the
-   * connector belongs to one pair's workspace, and an MSSP customer's tenant must not see another
-   * customer's (or the MSSP's own) settings. Default: every conversation the bot serves.
-   */
-  mayManage?: (activity: Partial<Activity>) => boolean;
   log?: Logger;
 }
 
 /** What a conversation that may not see the connector is told; says nothing of its settings. */
 export const CONNECTOR_NOT_HERE = "The Defender XDR connector's settings are managed from the SOC's tenant; they are not shown in this conversation.";
 
+/** A card action about a request or pair this conversation may not manage: as if it did not exist. */
+const NO_SUCH_REQUEST = 'No connector change request with that id can be managed here; check /connector history.';
+
+/** `pair`: the raw tenant= value when one was given (resolved, and checked, by the route). */
 export type ConnectorCommand =
-  | { kind: 'status' }
-  | { kind: 'request' }
-  | { kind: 'approvers' }
-  | { kind: 'history'; limit: number }
+  | { kind: 'status'; pair?: string }
+  | { kind: 'request'; pair?: string }
+  | { kind: 'approvers'; pair?: string }
+  | { kind: 'history'; limit: number; pair?: string }
   | { kind: 'help'; problem?: string };
 
 export const CONNECTOR_COMMAND_PATTERN = /^\s*(?:<at>[^<]{0,200}<\/at>\s*)*\/connector(?:\s|$)/i;
 
 export const CONNECTOR_HELP =
-  '/connector status: the Defender XDR connector settings, drift and prerequisites\n\n' +
-  '/connector request: a form to request a change (a second person approves it)\n\n' +
-  '/connector approvers: (approvers, in a channel) post approval requests to this channel\n\n' +
-  '/connector history [n]: the last n change requests and what became of them';
+  '/connector status [tenant=<pair>]: the Defender XDR connector settings, drift and prerequisites\n\n' +
+  '/connector request [tenant=<pair>]: a form to request a change (a second person approves it)\n\n' +
+  "/connector approvers [tenant=<pair>]: (approvers, in a channel) post approval requests to this channel: one pair's, or, without tenant= in the SOC, every pair's without a channel of its own\n\n" +
+  '/connector history [n] [tenant=<pair>]: the last n change requests and what became of them\n\n' +
+  'tenant= takes a pair id or name (quote a name with spaces: tenant="Contoso Ltd"); it may be left out where only one pair\'s connector is managed.';
 
 const ONLY_ANALYSTS_REQUEST =
   'Only analysts can request connector changes (an approver then decides, so two people are always involved). Ask an administrator to add you to ANALYSTS.';
 
-/** Parses "/connector <sub> [args]" with or without a leading bot mention. Pure. */
+/**
+ * `tenant=value` or `tenant="a name"` (a name may have spaces; Teams may turn the quotes into
+ * typographic ones), anywhere after the subcommand.
+ */
+const TENANT_ARGUMENT = /(?:^|\s)tenant=(?:["“”]([^"“”]*)["“”]|(\S*))/i;
+
+/** Parses "/connector <sub> [args] [tenant=<pair>]" with or without a leading bot mention. Pure. */
 export function parseConnectorCommand(text: string | undefined): ConnectorCommand {
-  const words = normaliseMessageText(text ?? '').slice(0, 200).split(/\s+/).filter((w) => w.length > 0);
+  const normalised = normaliseMessageText(text ?? '').slice(0, 300);
+  const tenant = TENANT_ARGUMENT.exec(normalised);
+  const rest = tenant ? normalised.slice(0, tenant.index) + normalised.slice(tenant.index + tenant[0].length) : normalised;
+  const pair = tenant ? { pair: tenant[1] ?? tenant[2] ?? '' } : {};
+  const words = rest.split(/\s+/).filter((w) => w.length > 0);
   const sub = (words[1] ?? '').toLowerCase();
+  if (TENANT_ARGUMENT.test(rest)) return { kind: 'help', problem: 'Give tenant= once.' };
   switch (sub) {
     case 'status':
     case 'request':
     case 'approvers':
-      return words.length > 2 ? { kind: 'help', problem: `/connector ${sub} takes no arguments.` } : { kind: sub };
+      return words.length > 2 ? { kind: 'help', problem: `/connector ${sub} takes only tenant=<pair>.` } : { kind: sub, ...pair };
     case 'history': {
       const arg = words[2];
-      if (arg === undefined) return { kind: 'history', limit: 10 };
+      if (words.length > 3) return { kind: 'help', problem: '/connector history takes a number and tenant=<pair>.' };
+      if (arg === undefined) return { kind: 'history', limit: 10, ...pair };
       const n = parseWholeNumber(arg, 1, 50);
-      return n !== null ? { kind: 'history', limit: n } : { kind: 'help', problem: 'history takes a number from 1 to 50.' };
+      return n !== null ? { kind: 'history', limit: n, ...pair } : { kind: 'help', problem: 'history takes a number from 1 to 50.' };
     }
     case '':
       return { kind: 'help' };
@@ -126,10 +148,15 @@ function approvalIdOf(data: unknown): string | null {
 export interface ConnectorCardPublisher {
   /** Re-renders the shared (button-less) approval card everywhere it was posted. */
   updateApprovalCards(request: ApprovalRequest): Promise<void>;
-  /** Posts the shared approval card to the approvers' channel; false when none is set. */
+  /** Posts the shared approval card to its pair's approvers' channel; false when none is set. */
   postToApprovers(request: ApprovalRequest): Promise<boolean>;
-  /** Posts a drift announcement to the approvers' channel; false when none is set or nothing to say. */
+  /** Posts a drift announcement to its pair's approvers' channel; false when none is set or nothing to say. */
   announceDrift(report: DriftReport): Promise<boolean>;
+}
+
+/** The pairs a conversation may manage the connectors of (none when it is not served at all). */
+function manageableFor(deps: Pick<ConnectorRouteDeps, 'pairs' | 'tenants'>, activity: Partial<Activity>): ConnectorPair[] {
+  return scopeOfActivity(deps.tenants, activity) ? manageablePairs(deps.tenants, deps.pairs, tenantOf(activity)) : [];
 }
 
 export function createConnectorCardPublisher(deps: ConnectorRouteDeps): ConnectorCardPublisher {
@@ -137,14 +164,29 @@ export function createConnectorCardPublisher(deps: ConnectorRouteDeps): Connecto
 
   async function sharedCard(request: ApprovalRequest): Promise<AdaptiveCard> {
     const refreshUserIds = deps.refreshUserIds ? await deps.refreshUserIds() : undefined;
-    return renderConnectorApprovalCard(request, { canDecide: false, now: deps.clock(), ...(refreshUserIds ? { refreshUserIds } : {}) });
+    return renderConnectorApprovalCard(request, {
+      canDecide: false,
+      now: deps.clock(),
+      customer: deps.customers.customerOf(request.pairId),
+      ...(refreshUserIds ? { refreshUserIds } : {}),
+    });
   }
 
-  async function approversReference(): Promise<{ id: string; reference: object } | null> {
-    const channelId = await deps.service.approversChannel();
-    if (!channelId) return null;
-    const record = await deps.conversations.get(channelId);
-    return record ? { id: record.id, reference: record.reference } : null;
+  /**
+   * The pair's approvers' channel, when its tenant may manage that pair's connector. A channel
+   * chosen for every pair is a SOC channel; checking again here keeps a customer's requests out of
+   * another customer's channel whatever the settings hold.
+   */
+  async function approversReference(pairId: string): Promise<{ id: string; reference: object } | null> {
+    const channel = await deps.approversChannels.channelOf(pairId);
+    if (!channel) return null;
+    const record = await deps.conversations.get(channel.conversationId);
+    if (!record) return null;
+    if (!manageablePairs(deps.tenants, deps.pairs, record.tenantId).some((pair) => pair.id === pairId)) {
+      log.warn({ pairId, conversationId: record.id }, "the approvers' channel is in a tenant that may not manage this pair's connector; nothing posted there");
+      return null;
+    }
+    return { id: record.id, reference: record.reference };
   }
 
   return {
@@ -162,7 +204,7 @@ export function createConnectorCardPublisher(deps: ConnectorRouteDeps): Connecto
       }
     },
     async postToApprovers(request) {
-      const target = await approversReference();
+      const target = await approversReference(request.pairId);
       if (!target) return false;
       if (request.cards[target.id]) return true;
       const posted = await deps.sender.send(target.reference, cardActivity(await sharedCard(request)));
@@ -171,9 +213,11 @@ export function createConnectorCardPublisher(deps: ConnectorRouteDeps): Connecto
     },
     async announceDrift(report) {
       if (!report.drifted || !report.announcement) return false;
-      const target = await approversReference();
+      const target = await approversReference(report.pairId);
       if (!target) return false;
-      const text = [`**${safeText(report.announcement.title)}**`, ...report.announcement.lines.map((l) => `- ${safeText(l)}`)].join('\n\n');
+      const customer = deps.customers.customerOf(report.pairId);
+      const title = customer ? `${report.announcement.title} (customer: ${customer})` : report.announcement.title;
+      const text = [`**${safeText(title)}**`, ...report.announcement.lines.map((l) => `- ${safeText(l)}`)].join('\n\n');
       await deps.sender.send(target.reference, textActivity(text));
       return true;
     },
@@ -184,20 +228,37 @@ export function registerConnectorRoutes<TState extends TurnState>(app: Applicati
   const log = deps.log ?? createSilentLogger();
   const ackTimeoutMs = deps.ackTimeoutMs ?? 3000;
   const publisher = createConnectorCardPublisher(deps);
-  const mayManage = deps.mayManage ?? (() => true);
-  /** Card verbs answer the refusal instead of running where the connector is not to be shown. */
-  const guarded =
-    (handler: (context: TurnContext, data: unknown) => Promise<AdaptiveCard | string>) =>
-    async (context: TurnContext, _state: unknown, data: unknown): Promise<AdaptiveCard | string> =>
-      mayManage(context.activity) ? handler(context, data) : CONNECTOR_NOT_HERE;
+  const customerOf = (pairId: string) => deps.customers.customerOf(pairId);
 
-  async function personalCard(request: ApprovalRequest, actor: Actor): Promise<AdaptiveCard> {
+  /** The service of the pair `value` names (undefined: none named) for this conversation, or why not. */
+  function serviceFor(activity: Partial<Activity>, value: string | undefined): { ok: true; service: ApprovalService } | { ok: false; message: string } {
+    const resolved = resolveConnectorPair(manageableFor(deps, activity), value, CONNECTOR_NOT_HERE);
+    if (!resolved.ok) return resolved;
+    const service = deps.services.get(resolved.pair.id);
+    return service ? { ok: true, service } : { ok: false, message: CONNECTOR_NOT_HERE };
+  }
+
+  /** The request a card names, with its pair's service, when this conversation may manage that pair. */
+  async function requestFor(activity: Partial<Activity>, id: string): Promise<{ request: ApprovalRequest; service: ApprovalService } | null> {
+    const request = await deps.approvals.get(id);
+    if (!request || !manageableFor(deps, activity).some((pair) => pair.id === request.pairId)) return null;
+    const service = deps.services.get(request.pairId);
+    return service ? { request, service } : null;
+  }
+
+  async function personalCard(service: ApprovalService, request: ApprovalRequest, actor: Actor): Promise<AdaptiveCard> {
     const refreshUserIds = deps.refreshUserIds ? await deps.refreshUserIds() : undefined;
     return renderConnectorApprovalCard(request, {
-      canDecide: await deps.service.canDecide(request, actor),
+      canDecide: await service.canDecide(request, actor),
       now: deps.clock(),
+      customer: customerOf(request.pairId),
       ...(refreshUserIds ? { refreshUserIds } : {}),
     });
+  }
+
+  async function statusCard(service: ApprovalService): Promise<AdaptiveCard> {
+    const status = await service.status();
+    return renderConnectorStatusCard(status, { customer: customerOf(service.pairId), approversChannel: await deps.approversChannels.channelOf(service.pairId) });
   }
 
   /** Records the conversation so its cards can be updated proactively later. */
@@ -211,13 +272,16 @@ export function registerConnectorRoutes<TState extends TurnState>(app: Applicati
   async function decision(context: TurnContext, data: unknown, kind: 'approve' | 'reject'): Promise<AdaptiveCard | string> {
     const id = approvalIdOf(data);
     if (!id) return 'This card carries no valid request id; open the request again with /connector history.';
+    const found = await requestFor(context.activity, id);
+    if (!found) return NO_SUCH_REQUEST;
+    const { service } = found;
     const actor = await deps.identity.actorOf(context);
     if (!actor) return 'I could not tell who you are, so I cannot record a decision.';
     const rawReason = dataField(data, CONNECTOR_INPUT_IDS.rejectReason);
     const reason = typeof rawReason === 'string' ? rawReason : undefined;
     const reasonProblem = reason === undefined ? null : typedTextProblem(reason, 'prose');
     if (reasonProblem) return `The reason contains ${reasonProblem}; remove it and reject again.`;
-    const work = kind === 'approve' ? deps.service.approve(id, actor) : deps.service.reject(id, actor, reason);
+    const work = kind === 'approve' ? service.approve(id, actor) : service.reject(id, actor, reason);
     // Whatever happens, the cards in both channels show it when it is known.
     const settled = work.then(
       (request) => request,
@@ -233,13 +297,13 @@ export function registerConnectorRoutes<TState extends TurnState>(app: Applicati
     });
     try {
       const result = await Promise.race([work, timeout]);
-      const request = result === 'timeout' ? await deps.approvals.get(id) : result;
+      const request = result === 'timeout' ? await service.get(id) : result;
       if (!request) return 'The request could not be found.';
-      return await answerWithCard(context, await personalCard(request, actor));
+      return await answerWithCard(context, await personalCard(service, request, actor));
     } catch (error) {
       if (error instanceof ApprovalError) {
         if (error.request && error.code !== 'self-approval' && error.code !== 'not-approver') {
-          return answerWithCard(context, await personalCard(error.request, actor));
+          return answerWithCard(context, await personalCard(service, error.request, actor));
         }
         return error.message;
       }
@@ -249,21 +313,33 @@ export function registerConnectorRoutes<TState extends TurnState>(app: Applicati
     }
   }
 
-  app.adaptiveCards.actionExecute(CONNECTOR_VERBS.submit, guarded(async (context, data) => {
+  /** The pair a card's data names (a string, or absent on cards from before pairs), as a tenant= value. */
+  function cardPair(data: unknown): { ok: true; value: string | undefined } | { ok: false } {
+    const value = dataField(data, 'pairId');
+    if (value === undefined) return { ok: true, value: undefined };
+    return typeof value === 'string' && value.length > 0 ? { ok: true, value } : { ok: false };
+  }
+
+  app.adaptiveCards.actionExecute(CONNECTOR_VERBS.submit, async (context, _state, data) => {
+    const pair = cardPair(data);
+    if (!pair.ok) return 'The form does not say which connector it is for; open a new one with /connector request.';
+    const target = serviceFor(context.activity, pair.value);
+    if (!target.ok) return target.message;
+    const service = target.service;
     const actor = await deps.identity.actorOf(context);
     if (!actor) return 'I could not tell who you are, so I cannot file the request.';
     try {
       // Before reading the form: a viewer learns nothing from validation (the service refuses too).
-      if (!(await deps.service.mayRequest(actor))) return ONLY_ANALYSTS_REQUEST;
+      if (!(await service.mayRequest(actor))) return ONLY_ANALYSTS_REQUEST;
       const form = parseConnectorRequestForm(data);
       if (!form.ok) return form.errors.join(' ');
-      const { request } = await deps.service.request(actor, form.proposed, form.reason, { formVersion: form.formVersion });
+      const { request } = await service.request(actor, form.proposed, form.reason, { formVersion: form.formVersion });
       // The form message becomes the request's card in the requester's conversation.
       const conversationId = await rememberConversation(context);
       const replyToId = context.activity.replyToId;
       let current = request;
       if (replyToId) {
-        await context.updateActivity({ ...cardActivity(renderConnectorApprovalCard(request, { canDecide: false, now: deps.clock() })), id: replyToId });
+        await context.updateActivity({ ...cardActivity(renderConnectorApprovalCard(request, { canDecide: false, now: deps.clock(), customer: customerOf(request.pairId) })), id: replyToId });
         current = (await deps.approvals.setCard(request.id, conversationId, replyToId)) ?? current;
       }
       let posted = false;
@@ -274,53 +350,93 @@ export function registerConnectorRoutes<TState extends TurnState>(app: Applicati
       }
       if (!posted) {
         await context.sendActivity(textActivity(
-          `Request ${safeText(request.id)} is waiting for approval, but no approvers' channel is set: an approver runs /connector approvers in that channel, or opens /connector history.`,
+          `Request ${safeText(request.id)} is waiting for approval, but no approvers' channel is set for this connector: an approver runs /connector approvers in that channel, or opens /connector history.`,
         ));
       }
-      return answerWithCard(context, await personalCard((await deps.approvals.get(request.id)) ?? current, actor));
+      return answerWithCard(context, await personalCard(service, (await service.get(request.id)) ?? current, actor));
     } catch (error) {
       if (error instanceof ApprovalError) return error.message;
       return reportUnexpected(log, error, {}, 'connector change request failed', 'Something went wrong while filing the request; nothing was changed.');
     }
-  }));
+  });
 
-  app.adaptiveCards.actionExecute(CONNECTOR_VERBS.approve, guarded((context, data) => decision(context, data, 'approve')));
-  app.adaptiveCards.actionExecute(CONNECTOR_VERBS.reject, guarded((context, data) => decision(context, data, 'reject')));
+  app.adaptiveCards.actionExecute(CONNECTOR_VERBS.approve, (context, _state, data) => decision(context, data, 'approve'));
+  app.adaptiveCards.actionExecute(CONNECTOR_VERBS.reject, (context, _state, data) => decision(context, data, 'reject'));
 
-  app.adaptiveCards.actionExecute(CONNECTOR_VERBS.refresh, guarded(async (context, data) => {
+  app.adaptiveCards.actionExecute(CONNECTOR_VERBS.refresh, async (context, _state, data) => {
     try {
       if (dataField(data, 'view') === 'status') {
-        return answerWithCard(context, renderConnectorStatusCard(await deps.service.status()));
+        const pair = cardPair(data);
+        const target = pair.ok ? serviceFor(context.activity, pair.value) : { ok: false as const, message: NO_SUCH_REQUEST };
+        if (!target.ok) return target.message;
+        return answerWithCard(context, await statusCard(target.service));
       }
       const id = approvalIdOf(data);
       if (!id) return 'Nothing to refresh.';
-      const request = await deps.service.get(id);
-      if (!request) return 'The request could not be found.';
+      const found = await requestFor(context.activity, id);
+      if (!found) return NO_SUCH_REQUEST;
       const actor = await deps.identity.actorOf(context);
       // Unknown viewers get the shared view: no buttons.
-      const card = actor ? await personalCard(request, actor) : renderConnectorApprovalCard(request, { canDecide: false, now: deps.clock() });
+      const card = actor
+        ? await personalCard(found.service, found.request, actor)
+        : renderConnectorApprovalCard(found.request, { canDecide: false, now: deps.clock(), customer: customerOf(found.request.pairId) });
       return answerWithCard(context, card);
     } catch (error) {
       if (error instanceof ApprovalError) return error.message;
       return reportUnexpected(log, error, {}, 'connector card refresh failed', 'The card could not be refreshed.');
     }
-  }));
+  });
+
+  /** `/connector approvers`: this channel for one pair, or (SOC, no tenant=) for every pair without its own. */
+  async function chooseApproversChannel(context: TurnContext, pairValue: string | undefined): Promise<string> {
+    if (context.activity.conversation?.conversationType !== 'channel') {
+      return 'Run /connector approvers in the Teams channel where approvers should get requests.';
+    }
+    const everyPair = pairValue === undefined && managesEveryPair(deps.tenants, tenantOf(context.activity)) && deps.pairs.length > 1;
+    const target = everyPair ? null : serviceFor(context.activity, pairValue);
+    if (target && !target.ok) return target.message;
+    const actor = await deps.identity.actorOf(context);
+    if (!actor) return 'I could not tell who you are.';
+    const service = target?.service ?? deps.services.get(deps.pairs[0]?.id ?? '');
+    if (!service || !(await service.isApprover(actor))) return "Only connector approvers can choose the approvers' channel.";
+    const conversationId = await rememberConversation(context);
+    if (!target) {
+      await deps.approversChannels.set(actor, { kind: 'every-pair' }, conversationId);
+      return "Connector change requests of every customer without an approvers' channel of its own will be posted to this channel for approval.";
+    }
+    const pairId = target.service.pairId;
+    // With one pair the channel is every pair's: a pair added later starts with one.
+    await deps.approversChannels.set(actor, deps.pairs.length > 1 ? { kind: 'pair', pairId } : { kind: 'every-pair' }, conversationId);
+    const customer = customerOf(pairId);
+    return `Connector change requests${customer ? ` of ${safeText(customer)}` : ''} will be posted to this channel for approval.`;
+  }
 
   // Last: the /connector message route (more specific than any catch-all help registered later).
   app.message(CONNECTOR_COMMAND_PATTERN, async (context) => {
     const command = parseConnectorCommand(context.activity.text);
     const send = (activity: Partial<Activity>) => context.sendActivity(activity);
-    if (!mayManage(context.activity)) {
+    if (manageableFor(deps, context.activity).length === 0) {
       await send(textActivity(CONNECTOR_NOT_HERE));
       return;
     }
     try {
+      if (command.kind === 'help') {
+        await send(textActivity(`${command.problem ? `${command.problem}\n\n` : ''}${CONNECTOR_HELP}`));
+        return;
+      }
+      if (command.kind === 'approvers') {
+        await send(textActivity(await chooseApproversChannel(context, command.pair)));
+        return;
+      }
+      const target = serviceFor(context.activity, command.pair);
+      if (!target.ok) {
+        await send(textActivity(safeText(target.message)));
+        return;
+      }
+      const service = target.service;
       switch (command.kind) {
-        case 'help':
-          await send(textActivity(`${command.problem ? `${command.problem}\n\n` : ''}${CONNECTOR_HELP}`));
-          return;
         case 'status':
-          await send(cardActivity(renderConnectorStatusCard(await deps.service.status())));
+          await send(cardActivity(await statusCard(service)));
           return;
         case 'request': {
           const actor = await deps.identity.actorOf(context);
@@ -328,35 +444,16 @@ export function registerConnectorRoutes<TState extends TurnState>(app: Applicati
             await send(textActivity('I could not tell who you are, so I cannot offer the request form.'));
             return;
           }
-          if (!(await deps.service.mayRequest(actor))) {
+          if (!(await service.mayRequest(actor))) {
             await send(textActivity(ONLY_ANALYSTS_REQUEST));
             return;
           }
-          await send(cardActivity(renderConnectorRequestCard((await deps.service.status()).snapshot)));
+          await send(cardActivity(renderConnectorRequestCard((await service.status()).snapshot, { pairId: service.pairId, customer: customerOf(service.pairId) })));
           return;
         }
         case 'history':
-          await send(cardActivity(renderConnectorHistoryCard(await deps.service.history(command.limit))));
+          await send(cardActivity(renderConnectorHistoryCard(await service.history(command.limit), customerOf(service.pairId))));
           return;
-        case 'approvers': {
-          if (context.activity.conversation?.conversationType !== 'channel') {
-            await send(textActivity('Run /connector approvers in the Teams channel where approvers should get requests.'));
-            return;
-          }
-          const actor = await deps.identity.actorOf(context);
-          if (!actor) {
-            await send(textActivity('I could not tell who you are.'));
-            return;
-          }
-          if (!(await deps.service.isApprover(actor))) {
-            await send(textActivity('Only connector approvers can choose the approvers\' channel.'));
-            return;
-          }
-          const conversationId = await rememberConversation(context);
-          await deps.service.setApproversChannel(actor, conversationId);
-          await send(textActivity('Connector change requests will be posted to this channel for approval.'));
-          return;
-        }
       }
     } catch (error) {
       if (error instanceof ApprovalError) {

@@ -10,6 +10,8 @@ import { textActivity } from '../card-activity.ts';
 import { SendError } from '../guarded-sender.ts';
 import { commandText, notInChannelText, subscribedText, subscriptionListText } from '../replies.ts';
 import { referenceOf, requireAnalyst, type RouteDeps } from '../route-deps.ts';
+import { canSee, scopeOfActivity } from '../tenant-policy.ts';
+import { customersSeenBy } from '../../domain/pair-names.ts';
 
 const HANDLED: ReadonlySet<CommandName> = new Set(['subscribe', 'unsubscribe', 'subscriptions']);
 
@@ -18,9 +20,11 @@ export const MAX_SUBSCRIPTIONS_PER_CONVERSATION = 20;
 
 async function run(deps: RouteDeps, context: TurnContext, command: Command): Promise<void> {
   const conversationId = baseConversationId(context.activity.conversation.id);
+  const scope = scopeOfActivity(deps.tenants, context.activity);
+  const customers = customersSeenBy(deps.customers, (pairId) => canSee(scope, pairId));
   switch (command.name) {
     case 'subscriptions': {
-      await context.sendActivity(subscriptionListText(await deps.subscriptions.listForConversation(conversationId)));
+      await context.sendActivity(subscriptionListText(await deps.subscriptions.listForConversation(conversationId), customers));
       return;
     }
     case 'subscribe': {
@@ -34,14 +38,16 @@ async function run(deps: RouteDeps, context: TurnContext, command: Command): Pro
       // bridge ran, so no install event was ever seen for this conversation.
       await deps.conversations.upsert(conversationDraftFrom(context.activity, referenceOf(context)));
       const actor = await deps.identity.actorOf(context);
-      const subscription = await deps.subscriptions.add({ id: deps.newId(), conversationId, filters: command.filters, createdBy: actor });
+      // tenant= may name a pair by its display name: stored as the pair's id, which events carry.
+      const filters = command.filters.pairIds ? { ...command.filters, pairIds: [...new Set(command.filters.pairIds.map((value) => customers.idOf(value)))] } : command.filters;
+      const subscription = await deps.subscriptions.add({ id: deps.newId(), conversationId, filters, createdBy: actor });
       const channel = channelKindOf(context.activity);
       if ((channel === 'private' || channel === 'shared') && deps.sender) {
         // A private or shared channel has its own roster: cards reach it only if the app was added
         // to the channel itself. The confirmation goes the way the cards will (a new post), so a
         // refusal is found now, with the person who asked, not later by nobody.
         try {
-          await deps.sender.send(toTopLevelReference(referenceOf(context)), textActivity(subscribedText(subscription, channel)));
+          await deps.sender.send(toTopLevelReference(referenceOf(context)), textActivity(subscribedText(subscription, channel, customers)));
           return;
         } catch (error) {
           if (error instanceof SendError && error.code === 'conversation-gone') {
@@ -54,7 +60,7 @@ async function run(deps: RouteDeps, context: TurnContext, command: Command): Pro
           deps.log.warn({ err: error, conversationId, channel }, 'could not post the subscription confirmation in the channel');
         }
       }
-      await context.sendActivity(subscribedText(subscription, channel));
+      await context.sendActivity(subscribedText(subscription, channel, customers));
       return;
     }
     case 'unsubscribe': {
@@ -69,7 +75,7 @@ async function run(deps: RouteDeps, context: TurnContext, command: Command): Pro
           return;
         }
       } else if (target.kind === 'ask' && mine.length > 1) {
-        await context.sendActivity(`Which one? ${subscriptionListText(mine)}`);
+        await context.sendActivity(`Which one? ${subscriptionListText(mine, customers)}`);
         return;
       }
       if (remove.length === 0) {

@@ -7,6 +7,7 @@ import { clampLimit, fromJson, iso, isoOrNull, isoParam, json, jsonOrNull } from
 
 interface ApprovalRow {
   id: string;
+  pair_id: string;
   requester: unknown;
   reason: string;
   base_version: string;
@@ -27,6 +28,7 @@ interface ApprovalRow {
 function map(row: ApprovalRow): ApprovalRequest {
   return {
     id: row.id,
+    pairId: row.pair_id,
     requester: fromJson<Actor>(row.requester),
     reason: row.reason,
     baseVersion: row.base_version,
@@ -62,9 +64,10 @@ export function createSqlApprovalRepository(db: Db): ApprovalRepository {
   return {
     async create(request) {
       if (request.id === '') throw new StoreError('invalid-argument', 'An approval request needs a non-empty id.');
+      if (request.pairId === '') throw new StoreError('invalid-argument', 'An approval request needs the id of its pair.');
       const created = await one(
-        `INSERT INTO approvals (id, requester, reason, base_version, base_config, proposed_config, diff, consequences, state, expires_at, cards)
-         VALUES ($1, $2::jsonb, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, $8::jsonb, 'pending', $9::timestamptz, $10::jsonb)
+        `INSERT INTO approvals (id, requester, reason, base_version, base_config, proposed_config, diff, consequences, state, expires_at, cards, pair_id)
+         VALUES ($1, $2::jsonb, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, $8::jsonb, 'pending', $9::timestamptz, $10::jsonb, $11)
          RETURNING *`,
         [
           request.id,
@@ -77,6 +80,7 @@ export function createSqlApprovalRepository(db: Db): ApprovalRepository {
           json(request.consequences),
           isoParam(request.expiresAt, 'expiresAt'),
           json(request.cards ?? {}),
+          request.pairId,
         ],
       );
       return created as ApprovalRequest;
@@ -85,11 +89,11 @@ export function createSqlApprovalRepository(db: Db): ApprovalRepository {
     get: (id) => one(`SELECT * FROM approvals WHERE id = $1`, [id]),
 
     async list(filter) {
-      if (filter?.states !== undefined) assertApprovalStates(filter.states);
+      if (filter.states !== undefined) assertApprovalStates(filter.states);
       const { rows } = await db.query<ApprovalRow>(
-        `SELECT * FROM approvals WHERE ($1::text[] IS NULL OR state = ANY($1::text[]))
+        `SELECT * FROM approvals WHERE pair_id = $3 AND ($1::text[] IS NULL OR state = ANY($1::text[]))
          ORDER BY created_seq DESC LIMIT $2`,
-        [filter?.states ?? null, clampLimit(filter?.limit, 50, 500)],
+        [filter.states ?? null, clampLimit(filter.limit, 50, 500), filter.pairId],
       );
       return rows.map(map);
     },
@@ -127,13 +131,19 @@ export function createSqlApprovalRepository(db: Db): ApprovalRepository {
         activityId,
       ]),
 
-    async expireDue(now) {
+    async expireDue(now, pairId) {
       const { rows } = await db.query<ApprovalRow>(
         `UPDATE approvals SET state = 'expired', updated_at = now()
-         WHERE state = 'pending' AND expires_at <= $1::timestamptz RETURNING *`,
-        [isoParam(now, 'now')],
+         WHERE state = 'pending' AND expires_at <= $1::timestamptz AND pair_id = $2 RETURNING *`,
+        [isoParam(now, 'now'), pairId],
       );
       return rows.map(map).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    },
+
+    async assignUnpaired(pairId) {
+      if (pairId === '') throw new StoreError('invalid-argument', 'assignUnpaired needs a pair id.');
+      const { rowCount } = await db.query(`UPDATE approvals SET pair_id = $1 WHERE pair_id IS NULL`, [pairId]);
+      return rowCount;
     },
   };
 }

@@ -9,8 +9,8 @@ import type { AccessPolicy, GroupsOf } from '../../../src/bot/access.ts';
 import type { MemberLookup } from '../../../src/bot/identity.ts';
 import { createTenantPolicy, type TenantPolicy } from '../../../src/bot/tenant-policy.ts';
 import { TENANT } from './activities.ts';
-import { renderIncidentCard } from '../../../src/cards/incident-card.ts';
-import { buildChangeNoticeText } from '../../../src/cards/change-notice.ts';
+import { cardBuildersFor } from '../../../src/bot/customer-cards.ts';
+import { createCustomerNames, type CustomerNames } from '../../../src/domain/pair-names.ts';
 import { createLogger, createSilentLogger, type Logger } from '../../../src/observability/logger.ts';
 import { createMemoryStore } from '../../fakes/memory-store.ts';
 import { createFakeBridge, sampleView } from '../../fakes/bridge.ts';
@@ -50,6 +50,8 @@ export interface HarnessOptions {
   log?: Logger;
   /** Without war rooms: as a bridge without TEAMS_APP_ID. */
   noWarRooms?: boolean;
+  /** How cards and replies name customers; default: one unnamed pair (never named). */
+  customers?: CustomerNames;
 }
 
 /** A roster lookup that knows Alice's UPN and nobody else (like a tenant where guests fail). */
@@ -88,7 +90,8 @@ export function createHarness(options: HarnessOptions = {}) {
   const sender = createFakeSender();
   const log = options.log ?? (process.env['BOT_TEST_LOG'] ? createLogger({ level: 'debug' }) : createSilentLogger());
   const tasks = createBackgroundTasks(log);
-  const builders = { renderIncidentCard, buildChangeNoticeText };
+  const customers = options.customers ?? createCustomerNames([]);
+  const builders = cardBuildersFor(customers);
   const tenants = options.tenants ?? createTenantPolicy({ allowedTenants: [TENANT], pairs: [] });
   const members = options.members ?? {};
   const people = createPeopleResolver({ roster: { member: async (_reference, person) => members[person.toLowerCase()] ?? null }, directory: options.directory ?? testDirectory });
@@ -128,6 +131,7 @@ export function createHarness(options: HarnessOptions = {}) {
     subscriptions: store.subscriptions,
     cards: store.cards,
     builders,
+    customers,
     access: { analysts: undefined, approvers: [], localMode: true, ...options.access },
     tenants,
     lookupMember: options.lookupMember ?? rosterWithAlice,

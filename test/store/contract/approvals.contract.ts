@@ -55,23 +55,37 @@ export function approvalContract(ctx: ContractContext): void {
       const decided = await repo().create(approvalDraft({ expiresAt: '2001-01-01T00:00:00.000Z' }));
       await repo().transition(decided.id, ['pending'], 'rejected');
       const future = await repo().create(approvalDraft({ expiresAt: '2999-01-01T00:00:00.000Z' }));
-      const expired = (await repo().expireDue('2020-01-01T00:00:00.000Z')).map((a) => a.id);
+      const otherPair = await repo().create(approvalDraft({ pairId: uid('pair'), expiresAt: '2001-01-01T00:00:00.000Z' }));
+      const expired = (await repo().expireDue('2020-01-01T00:00:00.000Z', 'soc')).map((a) => a.id);
       expect(expired).toContain(due.id);
       expect(expired).not.toContain(decided.id);
       expect(expired).not.toContain(future.id);
+      expect(expired).not.toContain(otherPair.id);
+      expect((await repo().get(otherPair.id))?.state).toBe('pending');
       expect((await repo().get(due.id))?.state).toBe('expired');
-      expect(await repo().expireDue('2020-01-01T00:00:00.000Z')).not.toContainEqual(expect.objectContaining({ id: due.id }));
+      expect(await repo().expireDue('2020-01-01T00:00:00.000Z', 'soc')).not.toContainEqual(expect.objectContaining({ id: due.id }));
     });
 
     test('list filters by state, newest first', async () => {
       const a = await repo().create(approvalDraft());
       const b = await repo().create(approvalDraft());
       await repo().transition(a.id, ['pending'], 'stale');
-      const stale = (await repo().list({ states: ['stale'], limit: 500 })).map((r) => r.id);
+      const stale = (await repo().list({ pairId: 'soc', states: ['stale'], limit: 500 })).map((r) => r.id);
       expect(stale).toContain(a.id);
       expect(stale).not.toContain(b.id);
-      const all = (await repo().list({ limit: 500 })).map((r) => r.id);
+      const all = (await repo().list({ pairId: 'soc', limit: 500 })).map((r) => r.id);
       expect(all.indexOf(b.id)).toBeLessThan(all.indexOf(a.id));
+    });
+
+    test("list gives one pair's requests only: two customers' requests never mix", async () => {
+      const contoso = uid('contoso');
+      const fabrikam = uid('fabrikam');
+      const c = await repo().create(approvalDraft({ pairId: contoso }));
+      const f = await repo().create(approvalDraft({ pairId: fabrikam }));
+      expect((await repo().list({ pairId: contoso })).map((r) => [r.id, r.pairId])).toEqual([[c.id, contoso]]);
+      expect((await repo().list({ pairId: fabrikam, states: ['pending'] })).map((r) => r.id)).toEqual([f.id]);
+      expect((await repo().get(f.id))?.pairId).toBe(fabrikam);
+      await expect(repo().create(approvalDraft({ pairId: '' }))).rejects.toMatchObject({ code: 'invalid-argument' });
     });
   });
 

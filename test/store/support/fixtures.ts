@@ -58,6 +58,7 @@ export const connectorConfig: ConnectorConfig = {
 export function approvalDraft(overrides: Partial<NewApprovalRequest> = {}): NewApprovalRequest {
   return {
     id: uid('appr'),
+    pairId: 'soc',
     requester: analyst,
     reason: 'Collect process events for hunting',
     baseVersion: 'etag-1',
