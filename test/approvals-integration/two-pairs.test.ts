@@ -80,7 +80,8 @@ beforeAll(async () => {
   adapter = new TestAdapter(async (context) => {
     await app.run(context);
   });
-});
+  // Two tenants' simulated workspaces and connectors to set up: slower than one on a busy machine.
+}, 60_000);
 
 afterAll(async () => {
   await background?.idle();
