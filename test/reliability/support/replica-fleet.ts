@@ -112,6 +112,13 @@ export function pollingPairs(report: WatcherReport): string[] {
     .map(([pairId]) => pairId);
 }
 
+/** The pairs whose lease a replica holds now (polling, or about to poll for the first time). */
+function leasedPairs(report: WatcherReport): string[] {
+  return Object.entries(report.watchers)
+    .filter(([, status]) => status.holdsLease)
+    .map(([pairId]) => pairId);
+}
+
 export interface SpreadSample {
   counts: number[];
   /** Pairs no replica polls, and pairs more than one claims to poll. */
@@ -119,8 +126,9 @@ export interface SpreadSample {
   doubled: number;
 }
 
-export async function spreadOf(replicas: readonly ReplicaProcess[], pairIds: readonly string[]): Promise<SpreadSample> {
-  const polled = await Promise.all(replicas.map(async (replica) => pollingPairs(await replica.watchers())));
+export async function spreadOf(replicas: readonly ReplicaProcess[], pairIds: readonly string[], by: 'polling' | 'lease' = 'polling'): Promise<SpreadSample> {
+  const pairsOf = by === 'polling' ? pollingPairs : leasedPairs;
+  const polled = await Promise.all(replicas.map(async (replica) => pairsOf(await replica.watchers())));
   const owners = new Map<string, number>();
   for (const pairs of polled) for (const pair of pairs) owners.set(pair, (owners.get(pair) ?? 0) + 1);
   return {
@@ -138,8 +146,11 @@ export interface ReplicaScenarioResult {
   pairs: number;
   pollMs: number;
   leaseTtlMs: number;
-  /** A second replica joining one that polls every pair: from its start until both poll a fair share. */
-  joinConvergeMs: number;
+  /**
+   * A second replica joining one that polls every pair: from its start until both hold a fair share
+   * of the leases, and until both poll them (the newcomer's first polls done).
+   */
+  join: Convergence;
   /** Samples of the two replicas' shares once converged (one a poll interval). */
   spreadSamples: SpreadSample[];
   /** kill -9 of one of two: until the survivor holds every pair's lease, and until it has polled each. */
@@ -163,8 +174,13 @@ export interface ReplicaScenarioResult {
     /** Pairs it took before the dead replica's lease on them expired (must be none). */
     takenEarly: number;
   };
-  /** The killed replica back under its name beside the other: until both poll a fair share. */
-  rejoinConvergeMs: number;
+  /** The killed replica back under its name beside the other, as `join`. */
+  rejoin: Convergence;
+}
+
+export interface Convergence {
+  leasesMs: number;
+  pollingMs: number;
 }
 
 const SAMPLE_MS = 100;
@@ -183,10 +199,16 @@ export async function runReplicaScenario(fleet: ReplicaFleet): Promise<ReplicaSc
   let a = await fleet.start('replica-a');
   await until('replica-a polls every pair', () => allPolled(a), stateTimeout);
 
+  const converge = async (what: string, replicas: readonly ReplicaProcess[]): Promise<Convergence> => {
+    const since = Date.now();
+    await until(`${what}: leases`, async () => balanced(await spreadOf(replicas, fleet.pairIds, 'lease'), pairs), stateTimeout);
+    const leasesMs = Date.now() - since;
+    await until(`${what}: polls`, async () => balanced(await spreadOf(replicas, fleet.pairIds), pairs), stateTimeout);
+    return { leasesMs, pollingMs: Date.now() - since };
+  };
+
   let b = await fleet.start('replica-b');
-  const joinedAt = Date.now();
-  await until('two replicas share the pairs', async () => balanced(await spreadOf([a, b], fleet.pairIds), pairs), stateTimeout);
-  const joinConvergeMs = Date.now() - joinedAt;
+  const join = await converge('two replicas share the pairs', [a, b]);
   const spreadSamples: SpreadSample[] = [];
   const pollsOfB = async () => Object.values((await b.watchers()).watchers).reduce((sum, status) => sum + status.polls, 0);
   for (let sample = 0; sample < 5; sample++) {
@@ -241,19 +263,17 @@ export async function runReplicaScenario(fleet: ReplicaFleet): Promise<ReplicaSc
   };
 
   b = await fleet.start('replica-b');
-  const rejoinedAt = Date.now();
-  await until('the two replicas share the pairs again', async () => balanced(await spreadOf([a, b], fleet.pairIds), pairs), stateTimeout);
-  const rejoinConvergeMs = Date.now() - rejoinedAt;
+  const rejoin = await converge('the two replicas share the pairs again', [a, b]);
 
   return {
     pairs,
     pollMs,
     leaseTtlMs: fleet.leaseTtlMs,
-    joinConvergeMs,
+    join,
     spreadSamples,
     rebalanceAfterKill,
     restart: { startUpMs, resumeMs, firstPollsDoneMs, killToAllPollingMs },
     otherReplica,
-    rejoinConvergeMs,
+    rejoin,
   };
 }
