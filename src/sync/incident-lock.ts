@@ -4,6 +4,7 @@
 // edit, its verification, a link sync) holds the incident's lease while it reads and writes. The
 // lease lives in the store (the database clock, shared by all replicas), is renewed while the job
 // runs, and expires if the replica dies, so a killed job blocks the incident for a TTL at most.
+import { randomUUID } from 'node:crypto';
 import type { SyncContext } from './sync-context.ts';
 
 export const INCIDENT_LOCK_TTL_MS = 30_000;
@@ -18,12 +19,18 @@ export function incidentLockName(linkId: string): string {
 export class IncidentBusyError extends Error {}
 
 /**
- * Runs `run` while `holderId` holds the incident's lease. A holder that already holds it (the same
- * job retried after a crash) takes it over at once. Throws a transient PortalError when the lease
- * stays taken (IncidentBusyError), so the job queue retries later instead of holding a worker.
+ * Runs `run` while it holds the incident's lease, then releases it. Throws a transient error when
+ * the lease stays taken (IncidentBusyError), so the job queue retries later instead of holding a
+ * worker. Each run holds the lease under its own token (`purpose` names the job, for the log and
+ * for whoever reads the leases table): two runs of one job (a job queued twice after a lost answer,
+ * or pg-boss retrying a job whose heartbeat it missed while the first run still works) take turns
+ * like any two writers. Sharing a holder id would let both in at once, and the first to finish
+ * would release the lease under the other. A run killed mid-write blocks the incident until its
+ * lease expires (INCIDENT_LOCK_TTL_MS).
  */
-export async function withIncidentLock<T>(context: SyncContext, linkId: string, holderId: string, run: () => Promise<T>): Promise<T> {
+export async function withIncidentLock<T>(context: SyncContext, linkId: string, purpose: string, run: () => Promise<T>): Promise<T> {
   const name = incidentLockName(linkId);
+  const holderId = `${purpose}:${randomUUID()}`;
   const leases = context.store.leases;
   const deadline = Date.now() + INCIDENT_LOCK_WAIT_MS;
   let pause = 20;
