@@ -213,7 +213,7 @@ export async function startBridge(config: Config, options: StartOptions): Promis
 
     // Teams side.
     const adapter = createBotAdapter({ botId: config.bot.id, botPassword: config.bot.password, botTenantId: config.bot.tenantId, botType: config.bot.type, log: log.child({ component: 'bot' }), metrics });
-    const sender = createGuardedSender({ sender: createCloudAdapterSender(adapter, config.bot.id), rateLimits: store.rateLimits, conversations: store.conversations, log, metrics });
+    const sender = createGuardedSender({ sender: createCloudAdapterSender(adapter, config.bot.id), rateLimits: store.rateLimits, conversations: store.conversations, tenantRequestsPerSecond: config.teamsTenantRequestsPerSecond, log, metrics });
     const roster = createTeamsRoster(createProactiveTurns(adapter, config.bot.id));
     const builders = { renderIncidentCard, buildChangeNoticeText };
     const access = { analysts: config.access.analysts, approvers: config.access.approvers, localMode: config.localMode };
