@@ -13,6 +13,7 @@ import type { Traced } from './observability/tracing.ts';
 import { startSimulators, type RunningSimulators, type SimulatorApp, type SimulatorOptions } from './simulators/index.ts';
 import { openStore } from './store/store.ts';
 import { createJobQueue } from './store/queue.ts';
+import { interactive } from './store/query-priority.ts';
 import { createSyncJobQueue, deadLetterQueueOf } from './store/sync-job-queue.ts';
 import { createConnectorSettingsClient, createDefenderClient, createSentinelClient, createTenantChats, createTenantDirectories } from './portals/index.ts';
 import { createSyncEngine } from './sync/engine.ts';
@@ -360,7 +361,8 @@ export async function startBridge(config: Config, options: StartOptions): Promis
     });
 
     // Without a bot id nothing authenticates requests: the server then listens on loopback only.
-    const http = createHttpServer({ adapter, app, health, metrics, botAuthentication: config.bot.id !== undefined, shutdownGraceMs: DEFAULT_SHUTDOWN_GRACE_MS, log: log.child({ component: 'http' }) });
+    // A turn's store calls go before background work's: someone in Teams waits for the answer.
+    const http = createHttpServer({ adapter, app, health, metrics, runTurn: interactive, botAuthentication: config.bot.id !== undefined, shutdownGraceMs: DEFAULT_SHUTDOWN_GRACE_MS, log: log.child({ component: 'http' }) });
     const port = await http.listen(options.port ?? config.port, '0.0.0.0');
     shutdown.add({ name: 'http server', drain: () => http.close() });
     // The simulated Teams delivers install events (a war room chat's) to the bot, as Teams would.
