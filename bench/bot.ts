@@ -11,7 +11,7 @@
 //
 // Settings (environment): TEAMS_TENANT_REQUESTS_PER_SECOND (the product's setting: the limit the
 // bridge is configured with and the mock Bot Connector enforces; default the product's, 50),
-// BENCH_CHANNELS (500), BENCH_STORE (memory | pglite: the fan-out's store), BENCH_CONNECTOR_LATENCY_MS
+// BENCH_PARTS (invokes,fanout,card: which parts run), BENCH_CHANNELS (500), BENCH_STORE (memory | pglite: the fan-out's store), BENCH_CONNECTOR_LATENCY_MS
 // (30, a network hop), BENCH_INVOKE_STORES (pglite,postgres), DATABASE_URL (the PostgreSQL server;
 // default postgres://postgres@127.0.0.1:5432/test), BENCH_PROFILE_DIR (writes the bridge's CPU
 // profile there), BENCH_RENDERS (50). --quick: fewer clicks and 100 channels.
@@ -45,6 +45,7 @@ const ROOT = new URL('../', import.meta.url).pathname;
 const tenantRequestsPerSecond = loadConfig(readEnvironment(ROOT, { TEAMSFX_ENV: 'local', ...process.env })).teamsTenantRequestsPerSecond;
 const fanOutStore = listSetting<FanOutStoreKind>('BENCH_STORE', ['memory'], ['memory', 'pglite'])[0]!;
 const invokeStores = listSetting<BenchStoreKind>('BENCH_INVOKE_STORES', ['pglite', 'postgres'], ['pglite', 'postgres']);
+const parts = new Set(listSetting('BENCH_PARTS', ['invokes', 'fanout', 'card'], ['invokes', 'fanout', 'card']));
 const channels = numberSetting('BENCH_CHANNELS', quick ? 100 : 500);
 const latencyMs = numberSetting('BENCH_CONNECTOR_LATENCY_MS', 30);
 const postgresUrl = process.env['DATABASE_URL'] || 'postgres://postgres@127.0.0.1:5432/test';
@@ -53,7 +54,7 @@ const note = (message: string) => process.stdout.write(`  .. ${message}\n`);
 async function main(): Promise<void> {
   process.stdout.write(`bench:bot${quick ? ' --quick' : ''}: Teams per-tenant limit ${tenantRequestsPerSecond}/s; stores for invokes ${invokeStores.join(', ')}; fan-out to ${channels} channels (store ${fanOutStore})\n`);
   const rows: FigureRow[] = [];
-  for (const store of invokeStores) {
+  for (const store of parts.has('invokes') ? invokeStores : []) {
     rows.push(
       ...(await measureInvokes({
         store,
@@ -68,9 +69,11 @@ async function main(): Promise<void> {
       })),
     );
   }
-  note(`fan-out to ${channels} channels`);
-  rows.push(...(await measureFanOut({ channels, tenantRequestsPerSecond, store: fanOutStore, connectorLatencyMs: latencyMs })));
-  rows.push(...measureLargeCard(numberSetting('BENCH_RENDERS', 50)));
+  if (parts.has('fanout')) {
+    note(`fan-out to ${channels} channels`);
+    rows.push(...(await measureFanOut({ channels, tenantRequestsPerSecond, store: fanOutStore, connectorLatencyMs: latencyMs })));
+  }
+  if (parts.has('card')) rows.push(...measureLargeCard(numberSetting('BENCH_RENDERS', 50)));
   process.stdout.write(`${formatFigureTable(rows)}\n`);
   if (rows.some((row) => row.verdict === 'MISSED')) process.exitCode = 1;
 }

@@ -28,7 +28,7 @@
 // A card that keeps failing is given up after a few tries, logged.
 import type { ChangeConsumer } from '../sync/api.ts';
 import type { ChangeEvent, ChangeEventKind, IncidentView } from '../domain/change-events.ts';
-import type { EditOutcome } from '../domain/edits.ts';
+import { outcomeShown, type EditOutcome } from '../domain/edits.ts';
 import type { WarRoomLink } from '../domain/war-room.ts';
 import type {
   CardRecord,
@@ -225,6 +225,27 @@ export function createNotifier(options: NotifierOptions): Notifier {
     return card;
   }
 
+  /**
+   * One hash per view and what the card adds to it, for the same reason: every burst of one event
+   * shares the event's view, and hashing it (half a millisecond) 500 times held back the first send
+   * of a fan-out. Outcomes are read per burst, so they are keyed by what a card shows of them.
+   */
+  const hashes = new WeakMap<IncidentView, Map<string, string>>();
+  function sharedCardHash(view: IncidentView, outcome: EditOutcome | null, overdueSince: string | null): string {
+    const key = JSON.stringify([outcomeShown(outcome), overdueSince]);
+    let byShown = hashes.get(view);
+    if (!byShown) {
+      byShown = new Map();
+      hashes.set(view, byShown);
+    }
+    let hash = byShown.get(key);
+    if (hash === undefined) {
+      hash = cardHash(view, outcome, overdueSince);
+      byShown.set(key, hash);
+    }
+    return hash;
+  }
+
   function enqueue(conversationId: string, event: ChangeEvent, announce: boolean, claimWaits = 0): void {
     const key = keyOf(conversationId, event.linkId);
     const burst = pending.get(key);
@@ -308,7 +329,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
       ...(options.allowedLinkHosts ? { allowedLinkHosts: options.allowedLinkHosts } : {}),
       offerWarRoom: options.warRoomOf !== undefined,
     };
-    const hash = cardHash(view, outcome, overdueSince);
+    const hash = sharedCardHash(view, outcome, overdueSince);
     const shown: ShownCard = { view, hash, render: () => renderShared(hash, view, cardOptions) };
 
     const announced: AnnouncedCard = burst.announce ? await deliverAnnounced(burst, conversation, event, shown) : { waiting: false, cardId: null };
