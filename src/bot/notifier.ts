@@ -51,6 +51,7 @@ import { mergeBurst } from './change-burst.ts';
 import { cardHash, outcomeFor } from './card-hash.ts';
 import { cardActivity, textActivity } from './card-activity.ts';
 import { SendError } from './guarded-sender.ts';
+import { createKeyedSlots } from './tenant-slots.ts';
 import { canSee, type TenantPolicy } from './tenant-policy.ts';
 import { untraced, type Traced } from '../observability/tracing.ts';
 import { ownerMentionActivity } from './mentions.ts';
@@ -118,6 +119,8 @@ export interface NotifierOptions {
   people?: Pick<PeopleResolver, 'memberIn'>;
   /** Acknowledgement deadlines: a card's overdue state, and the reply when a deadline passes. Without it neither is shown. */
   escalations?: EscalationNotices;
+  /** Bursts of one tenant delivered at once (tenant-slots.ts); default DEFAULT_DELIVERIES_PER_TENANT. */
+  deliveriesPerTenant?: number;
 }
 
 /** What the notifier needs to show deadlines (src/triage/escalation.ts implements it). */
@@ -151,6 +154,12 @@ export const DEFAULT_COALESCE_WINDOW_MS = 250;
 export const DEFAULT_CLAIM_STALE_AFTER_MS = 120_000;
 export const DEFAULT_SWEEP_INTERVAL_MS = 30_000;
 export const DEFAULT_MAX_REFRESH_ATTEMPTS = 5;
+/**
+ * Enough bursts in flight to keep a tenant's rate limit busy while each waits for Teams' answer (two
+ * calls per burst, 50 per second, answers within a few hundred ms), few enough that the first of a
+ * large fan-out start sending at once.
+ */
+export const DEFAULT_DELIVERIES_PER_TENANT = 32;
 const RENDER_REUSE_MS = 30_000;
 const MAX_SHARED_RENDERS = 64;
 
@@ -196,6 +205,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
   const maxRefreshAttempts = options.maxRefreshAttempts ?? DEFAULT_MAX_REFRESH_ATTEMPTS;
   const trace = options.trace ?? untraced;
   const pending = new Map<string, PendingBurst>();
+  const withTenantSlot = createKeyedSlots(options.deliveriesPerTenant ?? DEFAULT_DELIVERIES_PER_TENANT);
   /** Per (conversation, incident): the tail of its send chain, so batches never overlap. */
   const chains = new Map<string, Promise<void>>();
   let closed = false;
@@ -310,12 +320,17 @@ export function createNotifier(options: NotifierOptions): Notifier {
 
   /** 'waiting' when it must come back later (another replica is posting the card). */
   async function deliverBurst(burst: PendingBurst): Promise<DeliveryResult | 'waiting'> {
-    const { conversationId, linkId } = burst;
+    const { conversationId } = burst;
     const conversation = await options.conversations.get(conversationId);
     if (!conversation || !conversation.active) return 'skipped';
     const event = mergeBurst(burst.events);
     // One MSSP customer's channel never gets another's incidents, whatever it subscribed to.
     if (!canSee(options.tenants.scopeOf(conversation.tenantId), event.pairId)) return 'skipped';
+    return withTenantSlot(conversation.tenantId ?? '', () => deliverTo(burst, conversation, event));
+  }
+
+  async function deliverTo(burst: PendingBurst, conversation: ConversationRecord, event: ChangeEvent): Promise<DeliveryResult | 'waiting'> {
+    const { conversationId, linkId } = burst;
     const warRoom = await options.warRoomOf?.(linkId);
     const view = warRoom ? { ...event.incident, warRoom } : event.incident;
     const outcome = outcomeFor(view, await options.latestOutcome(linkId));
