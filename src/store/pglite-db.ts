@@ -97,9 +97,10 @@ export async function createPgliteDb(options: PgliteDbOptions = {}): Promise<Db>
   let open = true;
   const isOpen = () => open;
   const gate = createPriorityGate();
-  const outer = runner({ query: (sql, params) => gate.run(() => pglite.query(sql, params)) }, isOpen);
+  const gatedQuery = <T>(sql: string, params?: unknown[]) => gate.run(() => pglite.query<T>(sql, params));
+  const outer = runner({ query: gatedQuery }, isOpen);
   const forJobs: EmbeddedConnection = {
-    query: (sql, params) => gate.run(() => pglite.query(sql, params)),
+    query: gatedQuery,
     exec: (sql) => gate.run(() => pglite.exec(sql)),
     listen: (channel, callback) => pglite.listen(channel, callback),
   };
