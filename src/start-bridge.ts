@@ -15,6 +15,7 @@ import { claimReplicaName } from './replicas/replica-name.ts';
 import { localProcessTable } from './replicas/process-identity.ts';
 import { createBossQueue } from './store/boss-queue.ts';
 import { createSyncJobQueue, deadLetterQueueOf } from './sync-job-queue.ts';
+import { interactive } from './store/query-priority.ts';
 import { createConnectorSettingsClient, createDefenderClient, createSentinelClient, createTenantChats, createTenantDirectories } from './portals/index.ts';
 import { createSyncEngine } from './sync/engine.ts';
 import { QUEUES, type PairPortals, type SyncContext } from './sync/sync-context.ts';
@@ -223,7 +224,7 @@ export async function startBridge(config: Config, options: StartOptions): Promis
 
     // Teams side.
     const adapter = createBotAdapter({ botId: config.bot.id, botPassword: config.bot.password, botTenantId: config.bot.tenantId, botType: config.bot.type, log: log.child({ component: 'bot' }), metrics });
-    const sender = createGuardedSender({ sender: createCloudAdapterSender(adapter, config.bot.id), rateLimits: store.rateLimits, conversations: store.conversations, log, metrics });
+    const sender = createGuardedSender({ sender: createCloudAdapterSender(adapter, config.bot.id), rateLimits: store.rateLimits, conversations: store.conversations, tenantRequestsPerSecond: config.teamsTenantRequestsPerSecond, log, metrics });
     const roster = createTeamsRoster(createProactiveTurns(adapter, config.bot.id));
     // Every incident card says whose incident it is when the bridge serves several customers.
     const customers = createCustomerNames(config.pairs);
@@ -389,7 +390,8 @@ export async function startBridge(config: Config, options: StartOptions): Promis
     });
 
     // Without a bot id nothing authenticates requests: the server then listens on loopback only.
-    const http = createHttpServer({ adapter, app, health, metrics, botAuthentication: config.bot.id !== undefined, shutdownGraceMs: DEFAULT_SHUTDOWN_GRACE_MS, log: log.child({ component: 'http' }) });
+    // A turn's store calls go before background work's: someone in Teams waits for the answer.
+    const http = createHttpServer({ adapter, app, health, metrics, runTurn: interactive, botAuthentication: config.bot.id !== undefined, shutdownGraceMs: DEFAULT_SHUTDOWN_GRACE_MS, log: log.child({ component: 'http' }) });
     const port = await http.listen(options.port ?? config.port, '0.0.0.0');
     shutdown.add({ name: 'http server', drain: () => http.close() });
     // The simulated Teams delivers install events (a war room chat's) to the bot, as Teams would.

@@ -102,6 +102,8 @@ export interface MockConnector {
   repliesTo(rootId: string): StoredMessage[];
   /** Calls by outcome: accepted per operation, and refusals. */
   count(filter?: (call: ConnectorCall) => boolean): { send: number; reply: number; update: number; member: number; throttled: number; refused: number; total: number };
+  /** The mock's clock: milliseconds since it started, as ConnectorCall.at. */
+  now(): number;
   /** The largest number of accepted calls seen in any window, per limit (conversations: the worst one). */
   peakUsage(): { tenantPerSecond: number; conversation: Record<string, number> };
   close(): Promise<void>;
@@ -334,6 +336,7 @@ export async function startMockConnector(options: MockConnectorOptions = {}): Pr
         total: selected.length,
       };
     },
+    now: clock,
     peakUsage() {
       return {
         tenantPerSecond: tenantWindows.peaks.get(1000) ?? 0,

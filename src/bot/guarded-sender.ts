@@ -76,10 +76,7 @@ export interface GuardedSenderOptions {
    * a notifier slot for long while still riding out Teams' 30-second window.
    */
   maxWaitMs?: number;
-  /**
-   * Teams' per-app per-tenant limit ("about 30–50 requests per second"; default 30, the low end).
-   * Raise it only when Microsoft confirms a higher limit for the tenant.
-   */
+  /** Teams' per-app per-tenant limit (TEAMS_TENANT_REQUESTS_PER_SECOND; default 50, Microsoft's current figure). */
   tenantRequestsPerSecond?: number;
   metrics?: TeamsSendMetrics;
 }

@@ -26,21 +26,36 @@ export const CONVERSATION_BUCKETS: readonly BucketRule[] = [
 ];
 
 /**
- * Per app per tenant: "about 30–50 requests per second", which Microsoft says may change; the
- * default takes the low end. The same C + r·W rule, with one request of the second kept free for
- * network jitter (sends granted in one second can reach Teams a few ms apart):
- *   C = 2, r = rps − 3  →  2 + (rps − 3) × 1 = rps − 1 per second (29 at 30 RPS).
- * A small capacity matters: the sustained rate is r, so a large burst allowance (say 15 + 15)
- * would halve the throughput of a 500-channel fan-out for a one-off burst of 15.
+ * Per app per tenant: Microsoft's rate-limit page now gives 50 requests per second (it once said
+ * "about 30–50"), and says the values may change: TEAMS_TENANT_REQUESTS_PER_SECOND sets it.
+ *
+ * Teams counts the calls that reach it in a sliding second. A bucket of capacity C refilled at r
+ * grants at most C + r·W in any W seconds, and sustains r: the refill is what a 500-channel fan-out
+ * runs at, so it is kept as close to the limit as two margins allow:
+ * - network jitter: calls reach Teams a few ms after their grant, not all equally late, so one
+ *   request of the second is kept free: C + r = rps − 1;
+ * - timer lag: the head of the tenant queue sleeps until the next token and wakes a little late
+ *   (the event loop is busy rendering and sending). With C = 1 each late wake-up is lost for good
+ *   (a full bucket holds no more); a quarter token of headroom carries up to 1/(4r) of lag per
+ *   token (5 ms at 50 RPS) into the next grant instead.
+ * So C = 1.25, r = rps − 2.25 (47.75 at 50 RPS; C = 2, r = rps − 3 gave 47, less the lag).
  */
 export function tenantBucketRule(requestsPerSecond: number): BucketRule {
-  if (!(Number.isFinite(requestsPerSecond) && requestsPerSecond >= 4)) {
-    throw new RangeError(`The Teams per-tenant rate must be at least 4 requests per second, got ${requestsPerSecond}.`);
+  if (!(Number.isInteger(requestsPerSecond) && requestsPerSecond >= TENANT_REQUESTS_PER_SECOND_RANGE.min && requestsPerSecond <= TENANT_REQUESTS_PER_SECOND_RANGE.max)) {
+    throw new RangeError(
+      `The Teams per-tenant rate must be a whole number of requests per second from ${TENANT_REQUESTS_PER_SECOND_RANGE.min} to ${TENANT_REQUESTS_PER_SECOND_RANGE.max}, got ${requestsPerSecond}.`,
+    );
   }
-  return { name: 'tenant', capacity: 2, refillPerSecond: requestsPerSecond - 3 };
+  const capacity = 1 + TENANT_LAG_HEADROOM_TOKENS;
+  return { name: 'tenant', capacity, refillPerSecond: requestsPerSecond - 1 - capacity };
 }
 
-export const DEFAULT_TENANT_REQUESTS_PER_SECOND = 30;
+const TENANT_LAG_HEADROOM_TOKENS = 0.25;
+
+/** Microsoft's rate-limit page (msteams-platform/bots/how-to/rate-limit.md): 50 RPS per app per tenant. */
+export const DEFAULT_TENANT_REQUESTS_PER_SECOND = 50;
+/** At least 3 (the refill must stay above zero after both margins); at most what any bot could be granted. */
+export const TENANT_REQUESTS_PER_SECOND_RANGE = { min: 3, max: 1000 } as const;
 
 export function conversationBucketKey(conversationId: string, rule: BucketRule): string {
   return `teams:conversation:${conversationId}:${rule.name}`;

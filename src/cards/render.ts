@@ -8,6 +8,7 @@ import * as ACData from 'adaptivecards-templating';
 
 const CARDS_DIR = fileURLToPath(new URL('../../cards/', import.meta.url));
 const templates = new Map<string, object>();
+const prepared = new Map<string, ACData.Template>();
 
 /** Loads cards/<name>.json once per process. */
 export function loadTemplate(name: string): object {
@@ -28,8 +29,17 @@ export interface AdaptiveCard {
   [key: string]: unknown;
 }
 
-/** Expands template `name` with `data` as `$root`. */
+/**
+ * Expands template `name` with `data` as `$root`. A Template parses every expression of the
+ * template when it is constructed (Adaptive Expressions' ANTLR parser: most of a render's time), and
+ * can then be expanded with any data: so one per template, for the process. expand() is synchronous
+ * and leaves the parsed template as it was, so concurrent turns share it safely.
+ */
 export function renderTemplate(name: string, data: object): AdaptiveCard {
-  const template = new ACData.Template(loadTemplate(name));
+  let template = prepared.get(name);
+  if (!template) {
+    template = new ACData.Template(loadTemplate(name));
+    prepared.set(name, template);
+  }
   return template.expand({ $root: data }) as AdaptiveCard;
 }

@@ -11,6 +11,7 @@ import { readBotIdentity, type BotIdentity } from './bot-identity.ts';
 import { simulatorCaCertPath } from '../simulators/paths.ts';
 import { REPLICA_NAME_PATTERN } from '../replicas/replica-name.ts';
 import { MAX_PAIR_NAME_LENGTH, pairNameProblem } from '../domain/pair-names.ts';
+import { DEFAULT_TENANT_REQUESTS_PER_SECOND, TENANT_REQUESTS_PER_SECOND_RANGE } from '../bot/send-policy.ts';
 
 export type SimulatorMode = 'embedded' | 'external' | 'off';
 
@@ -77,6 +78,8 @@ export interface Config {
   };
   access: { analysts: string[] | undefined; approvers: string[] };
   approvals: { expiryHours: number; integrationMethod: 'defenderPortal' | 'azurePortal' };
+  /** Teams' per-app per-tenant request limit the proactive sends stay under (TEAMS_TENANT_REQUESTS_PER_SECOND). */
+  teamsTenantRequestsPerSecond: number;
   /** Extra https hosts allowed in card links (the local simulators' host in local mode). */
   extraLinkHosts: string[];
   /**
@@ -313,6 +316,14 @@ export function loadConfig(env: Env): Config {
       integrationMethod:
         r('CONNECTOR_INTEGRATION_METHOD', z.enum(['defenderPortal', 'azurePortal']).default('defenderPortal'), "How the workspace is integrated: 'defenderPortal' (onboarded to the unified portal) or 'azurePortal'.") ?? 'defenderPortal',
     },
+    // Microsoft's rate-limit page says 50 requests per second per app per tenant (it once said 30);
+    // a tenant Microsoft has told otherwise sets its own figure.
+    teamsTenantRequestsPerSecond:
+      r(
+        'TEAMS_TENANT_REQUESTS_PER_SECOND',
+        z.coerce.number().int().min(TENANT_REQUESTS_PER_SECOND_RANGE.min).max(TENANT_REQUESTS_PER_SECOND_RANGE.max).default(DEFAULT_TENANT_REQUESTS_PER_SECOND),
+        `Teams' per-app per-tenant limit in requests per second, a whole number from ${TENANT_REQUESTS_PER_SECOND_RANGE.min} to ${TENANT_REQUESTS_PER_SECOND_RANGE.max}, e.g. ${DEFAULT_TENANT_REQUESTS_PER_SECOND}.`,
+      ) ?? DEFAULT_TENANT_REQUESTS_PER_SECOND,
     extraLinkHosts: localMode && simUrl ? [new URL(simUrl).hostname] : [],
     applicationInsightsConnectionString: readConnectionString(env, problems),
     teamsAppId: r(

@@ -50,6 +50,11 @@ export interface HttpServerOptions {
   shutdownGraceMs?: number;
   /** Served at GET /metrics in Prometheus text format, when given. */
   metrics?: MetricsEndpoint;
+  /**
+   * Runs each /api/messages turn, e.g. so that the store serves a turn's calls before background
+   * work (store/query-priority.ts): someone in Teams waits for its answer. Default: as is.
+   */
+  runTurn?: <T>(turn: () => Promise<T>) => Promise<T>;
 }
 
 /** The part of observability/metrics.ts the server uses. */
@@ -100,6 +105,7 @@ function isServiceUrl(value: unknown): boolean {
 
 export function createHttpServer(options: HttpServerOptions): HttpServer {
   const log = options.log ?? createSilentLogger();
+  const runTurn = options.runTurn ?? ((turn) => turn());
   const maxBodySize = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const healthTimeoutMs = options.healthTimeoutMs ?? 5000;
   const shutdownGraceMs = options.shutdownGraceMs ?? 10_000;
@@ -137,9 +143,11 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       return;
     }
     try {
-      await options.adapter.handleRequest(req, res, async (context) => {
-        await options.app.run(context);
-      });
+      await runTurn(() =>
+        options.adapter.handleRequest(req, res, async (context) => {
+          await options.app.run(context);
+        }),
+      );
     } catch (error) {
       log.error({ err: error }, 'the bot adapter failed to process a request');
       if (!res.headersSent) res.send(500, { code: 'InternalError', message: 'The bot could not process the request.' });

@@ -4,7 +4,6 @@
 // PostgreSQL dialect, so the SQL above this line is written once.
 import { createPgliteDb } from './pglite-db.ts';
 import { createPgDb } from './pg-db.ts';
-import type { PGlite } from '@electric-sql/pglite';
 
 export type Row = Record<string, unknown>;
 
@@ -23,9 +22,19 @@ export interface Queryable {
   query<T = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>>;
 }
 
+/**
+ * The embedded database as the job queue calls it (pg-boss's PGlite adapter): through the same
+ * priority gate as the store's own calls (pglite-db.ts).
+ */
+export interface EmbeddedConnection {
+  query<T = Row>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
+  exec(sql: string): Promise<Array<{ rows: Row[] }>>;
+  listen(channel: string, callback: (payload: string) => void): Promise<() => Promise<void>>;
+}
+
 /** How the job queue (pg-boss) reaches the same database. */
 export type DbTarget =
-  | { kind: 'pglite'; pglite: PGlite; schema: string | undefined }
+  | { kind: 'pglite'; pglite: EmbeddedConnection; schema: string | undefined }
   | { kind: 'postgres'; connectionString: string; schema: string | undefined };
 
 export interface Db extends Queryable {

@@ -3,7 +3,9 @@
 // Serialization: PGlite 0.5 runs every query()/exec() and a whole transaction() under one
 // internal mutex, so statements from other callers (including pg-boss, which shares the
 // instance) wait while a transaction is open; transactions never interleave. The flip side:
-// using the outer Db inside a transaction deadlocks, which the Db port documents.
+// using the outer Db inside a transaction deadlocks, which the Db port documents. Every call,
+// pg-boss's included, first passes a priority gate (query-priority.ts) that takes them one at a
+// time with a Teams turn's calls first; inside a transaction, statements go straight to it.
 //
 // Not for more than one process: PGlite keeps an exclusive in-memory copy of the data directory.
 // Several replicas need DATABASE_URL (a PostgreSQL server).
@@ -14,7 +16,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
-import type { Db, QueryResult, Queryable } from './db.ts';
+import type { Db, EmbeddedConnection, QueryResult, Queryable } from './db.ts';
+import { createPriorityGate } from './query-priority.ts';
 import { StoreError, queryFailed } from './errors.ts';
 import { assertSchemaName } from './schema-name.ts';
 
@@ -93,12 +96,19 @@ export async function createPgliteDb(options: PgliteDbOptions = {}): Promise<Db>
 
   let open = true;
   const isOpen = () => open;
-  const outer = runner(pglite, isOpen);
+  const gate = createPriorityGate();
+  const gatedQuery = <T>(sql: string, params?: unknown[]) => gate.run(() => pglite.query<T>(sql, params));
+  const outer = runner({ query: gatedQuery }, isOpen);
+  const forJobs: EmbeddedConnection = {
+    query: gatedQuery,
+    exec: (sql) => gate.run(() => pglite.exec(sql)),
+    listen: (channel, callback) => pglite.listen(channel, callback),
+  };
 
   function transactionDb(tx: Transaction): Db {
     const inner = runner(tx, () => open && !tx.closed);
     const db: Db = {
-      target: { kind: 'pglite', pglite, schema },
+      target: { kind: 'pglite', pglite: forJobs, schema },
       query: inner.query,
       transaction: (fn) => fn(db),
       close: () => Promise.reject(new StoreError('closed', 'close() called on a transaction-bound Db; close the outer Db instead.')),
@@ -107,11 +117,11 @@ export async function createPgliteDb(options: PgliteDbOptions = {}): Promise<Db>
   }
 
   return {
-    target: { kind: 'pglite', pglite, schema },
+    target: { kind: 'pglite', pglite: forJobs, schema },
     query: outer.query,
     async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
       if (!open) throw new StoreError('closed', 'The embedded database is closed; the store was used after close().');
-      return pglite.transaction((tx) => fn(transactionDb(tx)));
+      return gate.run(() => pglite.transaction((tx) => fn(transactionDb(tx))));
     },
     async close() {
       if (!open) return;

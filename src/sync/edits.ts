@@ -46,9 +46,8 @@ function now(context: SyncContext): string {
  */
 export async function submitEdit(context: SyncContext, request: EditRequest): Promise<SubmitResult> {
   if (!hasChanges(request)) throw new EditError('empty-edit', 'The edit request changes nothing.');
-  const existing = await context.store.editRequests.getByIdempotencyKey(request.idempotencyKey);
-  if (existing) return { requestId: existing.id, duplicate: true, outcome: existing.outcome };
-
+  // No look-up of the key first: insertOrGet finds a repeated request in the same transaction, and
+  // the click that waits for this answer is spared a round trip to the store.
   const id = context.newId();
   const at = now(context);
   const outcome = acceptedOutcome({ requestId: id, linkId: request.linkId }, at);

@@ -2,7 +2,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { roleOf } from '../../src/bot/access.ts';
 import { conversationsToNotify, describeFilters, matchesFilters } from '../../src/bot/subscription-filter.ts';
-import { backoffDelayMs, classifySendFailure, describeSendFailure, parseRetryAfterMs } from '../../src/bot/send-policy.ts';
+import { backoffDelayMs, classifySendFailure, describeSendFailure, parseRetryAfterMs, tenantBucketRule } from '../../src/bot/send-policy.ts';
 import { mergeBurst } from '../../src/bot/change-burst.ts';
 import { baseConversationId, toThreadReference, toTopLevelReference } from '../../src/bot/conversation-reference.ts';
 import { cardActionIdempotencyKey, commandIdempotencyKey } from '../../src/bot/idempotency.ts';
@@ -104,6 +104,15 @@ describe('send policy', () => {
     expect(parseRetryAfterMs('soon', now)).toBeUndefined();
     expect([0, 1, 2, 5].map((retry) => backoffDelayMs(retry, () => 0))).toEqual([2000, 4000, 8000, 8000]);
     expect(backoffDelayMs(0, () => 1)).toBe(3000);
+  });
+
+  test('the tenant bucket grants at most the limit less one in any second, and refills at all but 2.25 of it', () => {
+    for (const rps of [3, 30, 50, 1000]) {
+      const rule = tenantBucketRule(rps);
+      expect(rule.capacity + rule.refillPerSecond).toBe(rps - 1);
+      expect(rule.refillPerSecond).toBe(rps - 2.25);
+    }
+    for (const bad of [2, 30.5, Number.NaN, 1001]) expect(() => tenantBucketRule(bad)).toThrow(RangeError);
   });
 });
 

@@ -53,6 +53,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig(localEnv({ TEAMS_APP_ID: 'incident-bridge' }))).toThrow(/TEAMS_APP_ID: 'incident-bridge' is not valid \(must be a GUID\)/);
   });
 
+  test("TEAMS_TENANT_REQUESTS_PER_SECOND sets Teams' per-tenant limit: 50 by default (Microsoft's page), a whole number from 3 to 1,000", () => {
+    expect(loadConfig(localEnv()).teamsTenantRequestsPerSecond).toBe(50);
+    expect(loadConfig(localEnv({ TEAMS_TENANT_REQUESTS_PER_SECOND: '30' })).teamsTenantRequestsPerSecond).toBe(30);
+    for (const bad of ['2', '30.5', 'fifty', '1001']) {
+      expect(() => loadConfig(localEnv({ TEAMS_TENANT_REQUESTS_PER_SECOND: bad }))).toThrow(/TEAMS_TENANT_REQUESTS_PER_SECOND: '.*' is not valid/);
+    }
+  });
+
   test('a missing value names the variable and says what to set', () => {
     const problems = problemsOf(localEnv({ GRAPH_ENDPOINT: undefined }));
     expect(problems).toHaveLength(1);
