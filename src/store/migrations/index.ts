@@ -10,6 +10,7 @@ import { migration007 } from './007-portal-listings.ts';
 import { migration008 } from './008-owner-notices.ts';
 import { migration009 } from './009-escalation-triage.ts';
 import { migration010 } from './010-war-rooms.ts';
+import { migration011 } from './011-backfill.ts';
 
 export interface Migration {
   version: number;
@@ -18,4 +19,4 @@ export interface Migration {
   statements: readonly string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009, migration010];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009, migration010, migration011];
