@@ -34,17 +34,28 @@ async function allPolling(replica: ReplicaProcess, pairs: readonly BenchPair[]):
   }, 10 * 60_000, 500);
 }
 
+/**
+ * List calls per portal per pair per poll while nothing changes. A pair's polls are counted from
+ * its ARM list calls' times (the workspace is in the path): the span from its first to its last,
+ * in poll intervals, plus one; more calls than that would be more than one a poll. Graph's calls
+ * carry the tenant only in the token, so they are compared with all pairs' polls together.
+ */
 async function measureIdle(simulators: RunningSimulators, pairs: readonly BenchPair[], windowMs: number, pollSeconds: number): Promise<FigureRow[]> {
   const recording = recordRequests(simulators);
   await new Promise((resolve) => setTimeout(resolve, windowMs));
   const lists = recording.stop().filter(isListCall);
-  const polls = windowMs / (pollSeconds * 1000);
-  const graphPerPairPoll = lists.filter((entry) => entry.api === 'graph').length / (pairs.length * polls);
-  const armPerPair = pairs.map((pair) => lists.filter((entry) => entry.api === 'arm' && entry.url.includes(`/subscriptions/${pair.subscriptionId}/`)).length / polls);
-  const worstArm = Math.max(...armPerPair);
+  const perPair = pairs.map((pair) => {
+    const times = lists.filter((entry) => entry.api === 'arm' && entry.url.includes(`/subscriptions/${pair.subscriptionId}/`)).map((entry) => Date.parse(entry.at));
+    const polls = times.length === 0 ? 0 : Math.floor((Math.max(...times) - Math.min(...times)) / (pollSeconds * 1000)) + 1;
+    return { calls: times.length, polls };
+  });
+  const polls = perPair.reduce((sum, pair) => sum + pair.polls, 0);
+  const graphPerPoll = lists.filter((entry) => entry.api === 'graph').length / polls;
+  const armPerPoll = perPair.map((pair) => pair.calls / Math.max(1, pair.polls));
+  const worstArm = Math.max(...armPerPoll);
   return [
-    { figure: `idle Graph list calls per pair per poll (${pairs.length} pairs, ${windowMs / 1000} s)`, measured: graphPerPairPoll.toFixed(2), reference: `${polls} polls x ${pairs.length} pairs (mean over pairs)`, target: '<= 1', verdict: verdict(graphPerPairPoll <= 1.05) },
-    { figure: `idle ARM list calls per pair per poll (${pairs.length} pairs)`, measured: `mean ${(armPerPair.reduce((a, b) => a + b, 0) / pairs.length).toFixed(2)}, worst pair ${worstArm.toFixed(2)}`, reference: `${polls} polls per pair`, target: '<= 1', verdict: verdict(worstArm <= 1.05) },
+    { figure: `idle Graph list calls per pair per poll (${pairs.length} pairs, ${windowMs / 1000} s)`, measured: graphPerPoll.toFixed(2), reference: `${polls} polls of all pairs`, target: '<= 1', verdict: verdict(graphPerPoll <= 1) },
+    { figure: `idle ARM list calls per pair per poll (${pairs.length} pairs)`, measured: `mean ${(armPerPoll.reduce((a, b) => a + b, 0) / pairs.length).toFixed(2)}, worst pair ${worstArm.toFixed(2)}`, reference: 'per pair: its polls in the window', target: '<= 1', verdict: verdict(worstArm <= 1) },
   ];
 }
 

@@ -15,8 +15,12 @@ export interface BackfillJobData {
 
 /** Graph's documented security API budget: requests per minute per app per tenant. */
 export const GRAPH_REQUESTS_PER_MINUTE = 150;
-/** Graph requests a minute left for writes, change notes and single reads while a backfill pages. */
-const GRAPH_RESERVE_PER_MINUTE = 5;
+/**
+ * Graph requests a minute left for writes, change notes and single reads while a backfill pages,
+ * and margin: Graph counts a sliding minute, and a 429 there stops the pair's calls for up to a
+ * minute and starts the backfill's walk again.
+ */
+const GRAPH_RESERVE_PER_MINUTE = 20;
 /** Never slower than this, even when a short poll interval leaves the backfill little of the budget. */
 const MIN_GRAPH_PAGES_PER_MINUTE = 30;
 /** ARM pages hold 1,000 incidents and its read bucket refills 25 a second: the store is the limit. */

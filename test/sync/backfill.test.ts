@@ -83,9 +83,9 @@ describe('backfill', () => {
   });
 
   test("pacing leaves the live poll its share of the tenant's Graph budget", () => {
-    // Poll every 2 s: 30 live list calls a minute, 5 kept for writes, 115 pages a minute for the backfill.
-    expect(backfillGraphPagesPerMinute(2000)).toBe(GRAPH_REQUESTS_PER_MINUTE - 30 - 5);
-    expect(backfillPageIntervalMs('defender', 2000)).toBe(Math.ceil(60_000 / 115));
+    // Poll every 2 s: 30 live list calls a minute, 20 kept for writes and margin, 100 pages a minute for the backfill.
+    expect(backfillGraphPagesPerMinute(2000)).toBe(GRAPH_REQUESTS_PER_MINUTE - 30 - 20);
+    expect(backfillPageIntervalMs('defender', 2000)).toBe(600);
     // A poll interval that leaves little still pages, slowly.
     expect(backfillGraphPagesPerMinute(300)).toBe(30);
   });
