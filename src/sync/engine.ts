@@ -35,6 +35,15 @@ export interface WatcherStatus {
   backfillPages: number;
 }
 
+/**
+ * Parallel link syncs by default: 8, and one per pair beyond that up to 32. Each pair spends its own
+ * tenant's Graph budget and subscription's ARM buckets, so pairs' changes can be synced side by side;
+ * a change in each of 50 pairs at once otherwise waits in rounds of 8.
+ */
+export function defaultSyncConcurrency(pairs: number): number {
+  return Math.min(32, Math.max(8, pairs));
+}
+
 export function createSyncEngine(context: SyncContext, options: SyncEngineOptions) {
   const dispatcher = createDispatcher(context, { replicaId: options.replicaId, ...(options.dispatchIntervalMs ? { pollIntervalMs: options.dispatchIntervalMs } : {}) });
   const watchers = [...context.pairs.keys()].map((pairId) => createWatcher(context, { pairId, backfill: true }));
@@ -165,7 +174,7 @@ export function createSyncEngine(context: SyncContext, options: SyncEngineOption
         { name: QUEUES.verifyEdit, retryLimit: 5, retryDelaySeconds: 5, retryBackoff: true, expireInSeconds: 120 },
       ];
       for (const definition of definitions) await context.queue.define(definition);
-      await context.queue.work<SyncLinkJobData>(QUEUES.syncLink, { concurrency: options.syncConcurrency ?? 8 }, async (data, job) => {
+      await context.queue.work<SyncLinkJobData>(QUEUES.syncLink, { concurrency: options.syncConcurrency ?? defaultSyncConcurrency(context.pairs.size) }, async (data, job) => {
         // The sync-link queue keeps one job per link; the lease also keeps it apart from edits.
         await trace('incident-bridge sync-link', { 'incident_bridge.link': data.linkId }, () =>
           withIncidentLock(context, data.linkId, `sync:${data.linkId}`, () => runSyncLinkJob(context, data, { fresh: job.retryCount > 0 })),
