@@ -15,65 +15,15 @@
 // (30, a network hop), BENCH_INVOKE_STORES (pglite,postgres), DATABASE_URL (the PostgreSQL server;
 // default postgres://postgres@127.0.0.1:5432/test), BENCH_PROFILE_DIR (writes the bridge's CPU
 // profile there), BENCH_RENDERS (50). --quick: fewer clicks and 100 channels.
-import { loadConfig } from '../src/config/config.ts';
-import { readEnvironment } from '../src/config/env-files.ts';
-import { measureInvokes, type BenchStoreKind } from './support/invoke-figures.ts';
-import { measureFanOut, type FanOutStoreKind } from './support/fanout-figures.ts';
-import { measureLargeCard } from './support/card-figures.ts';
-import { formatFigureTable, type FigureRow } from './support/figure-table.ts';
-
-function numberSetting(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a number of at least 0, got '${raw}'.`);
-  return value;
-}
-
-function listSetting<T extends string>(name: string, fallback: readonly T[], allowed: readonly T[]): T[] {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return [...fallback];
-  const values = raw.split(',').map((value) => value.trim());
-  const unknown = values.filter((value) => !(allowed as readonly string[]).includes(value));
-  if (unknown.length > 0) throw new Error(`${name} takes ${allowed.join(', ')}; got '${unknown.join(', ')}'.`);
-  return values as T[];
-}
+import { formatFigureTable } from './support/figure-table.ts';
+import { teamsFigures, teamsFigureSummary } from './support/teams-figures.ts';
 
 const quick = process.argv.includes('--quick');
-// The per-tenant limit as the product reads it: its default, or TEAMS_TENANT_REQUESTS_PER_SECOND.
-const ROOT = new URL('../', import.meta.url).pathname;
-const tenantRequestsPerSecond = loadConfig(readEnvironment(ROOT, { TEAMSFX_ENV: 'local', ...process.env })).teamsTenantRequestsPerSecond;
-const fanOutStore = listSetting<FanOutStoreKind>('BENCH_STORE', ['memory'], ['memory', 'pglite'])[0]!;
-const invokeStores = listSetting<BenchStoreKind>('BENCH_INVOKE_STORES', ['pglite', 'postgres'], ['pglite', 'postgres']);
-const parts = new Set(listSetting('BENCH_PARTS', ['invokes', 'fanout', 'card'], ['invokes', 'fanout', 'card']));
-const channels = numberSetting('BENCH_CHANNELS', quick ? 100 : 500);
-const latencyMs = numberSetting('BENCH_CONNECTOR_LATENCY_MS', 30);
 const postgresUrl = process.env['DATABASE_URL'] || 'postgres://postgres@127.0.0.1:5432/test';
-const note = (message: string) => process.stdout.write(`  .. ${message}\n`);
 
 async function main(): Promise<void> {
-  process.stdout.write(`bench:bot${quick ? ' --quick' : ''}: Teams per-tenant limit ${tenantRequestsPerSecond}/s; stores for invokes ${invokeStores.join(', ')}; fan-out to ${channels} channels (store ${fanOutStore})\n`);
-  const rows: FigureRow[] = [];
-  for (const store of parts.has('invokes') ? invokeStores : []) {
-    rows.push(
-      ...(await measureInvokes({
-        store,
-        postgresUrl,
-        incidents: 20,
-        clicks: quick ? 50 : 200,
-        concurrency: 8,
-        burst: 100,
-        rounds: quick ? 1 : 3,
-        note,
-        ...(process.env['BENCH_PROFILE_DIR'] ? { profileDir: process.env['BENCH_PROFILE_DIR'] } : {}),
-      })),
-    );
-  }
-  if (parts.has('fanout')) {
-    note(`fan-out to ${channels} channels`);
-    rows.push(...(await measureFanOut({ channels, tenantRequestsPerSecond, store: fanOutStore, connectorLatencyMs: latencyMs })));
-  }
-  if (parts.has('card')) rows.push(...measureLargeCard(numberSetting('BENCH_RENDERS', 50)));
+  process.stdout.write(`bench:bot${quick ? ' --quick' : ''}: ${teamsFigureSummary(quick)}\n`);
+  const rows = await teamsFigures({ quick, postgresUrl, note: (message) => process.stdout.write(`  .. ${message}\n`) });
   process.stdout.write(`${formatFigureTable(rows)}\n`);
   if (rows.some((row) => row.verdict === 'MISSED')) process.exitCode = 1;
 }

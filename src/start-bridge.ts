@@ -19,6 +19,7 @@ import { interactive } from './store/query-priority.ts';
 import { createConnectorSettingsClient, createDefenderClient, createSentinelClient, createTenantChats, createTenantDirectories } from './portals/index.ts';
 import { createSyncEngine } from './sync/engine.ts';
 import { QUEUES, type PairPortals, type SyncContext } from './sync/sync-context.ts';
+import { PAIR_CALL_MAX_WAIT_MS, withSentinelThrottleCircuit, withThrottleCircuit } from './sync/throttle-circuit.ts';
 import { createBotAdapter } from './bot/adapter.ts';
 import { createBotApplication } from './bot/bot-application.ts';
 import { createBackgroundTasks } from './bot/background.ts';
@@ -200,13 +201,16 @@ export async function startBridge(config: Config, options: StartOptions): Promis
     });
 
     const pairs = new Map<string, PairPortals>();
+    const pairRetry = { maxTotalWaitMs: PAIR_CALL_MAX_WAIT_MS };
     for (const pair of config.pairs) {
       const common = portalOptions(effective, pair, caCertPem, log);
       const workspace = { armEndpoint: endpoints.arm, subscriptionId: pair.subscriptionId, resourceGroup: pair.resourceGroup, workspace: pair.workspace };
       pairs.set(pair.id, {
         pairId: pair.id,
-        defender: createDefenderClient({ ...common, graphEndpoint: endpoints.graph, writableFields: config.sync.defenderWritableFields, requests: metrics.portalRequests(pair.id, 'defender') }),
-        sentinel: createSentinelClient({ ...common, ...workspace, apiVersion: config.sync.sentinelApiVersion, requests: metrics.portalRequests(pair.id, 'sentinel') }),
+        // A pair's throttling is its own: a long Retry-After opens that pair's circuit instead of
+        // holding a worker every pair shares (sync/throttle-circuit.ts).
+        defender: withThrottleCircuit(createDefenderClient({ ...common, retry: pairRetry, graphEndpoint: endpoints.graph, writableFields: config.sync.defenderWritableFields, requests: metrics.portalRequests(pair.id, 'defender') })),
+        sentinel: withSentinelThrottleCircuit(createSentinelClient({ ...common, retry: pairRetry, ...workspace, apiVersion: config.sync.sentinelApiVersion, requests: metrics.portalRequests(pair.id, 'sentinel') })),
       });
     }
     const context: SyncContext = {

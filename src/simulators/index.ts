@@ -172,6 +172,11 @@ export async function startSimulators(options: SimulatorOptions): Promise<Runnin
     clock,
     onError,
     appIdOf: (request) => appIds.get(request),
+    tenantOf: (api, request) => {
+      if (api === 'graph') return tenantForGraph(request, primary, identityTenants).tenantId;
+      if (api === 'arm') return tenantForArm(request, primary, tenants).tenantId;
+      return api === 'entra' ? tenantForEntra(request, primary, identityTenants).tenantId : undefined;
+    },
     handlers: {
       entra: (request) => handleEntra(tenantForEntra(request, primary, identityTenants).entraRouter, request, clock),
       graph: (request) => tenantForGraph(request, primary, identityTenants).graph(request),

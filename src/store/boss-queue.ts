@@ -12,6 +12,8 @@
 //   capped by `retryDelayMax`). After the last retry fails, the job is copied into the dead
 //   letter queue.
 // - `work(name, options, handler)`: handler receives an array of jobs (batchSize); with
+//   `burstWhenBatchFull` a fetch that came back full is followed by the next at once (no polling
+//   delay; ignored at batchSize 1); with
 //   `perJobResults: true` it returns one { id, status } per job, so one failing job in a batch
 //   does not fail the others. `pollingIntervalSeconds` must be >= 0.5.
 // - `singletonKey` de-duplicates only through the queue policy (unique indexes in plans.js):
@@ -337,7 +339,9 @@ export async function createBossQueue(config: BossQueueConfig): Promise<BossQueu
       };
       return boss.work<T>(
         queue,
-        { batchSize: options.batchSize ?? 1, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2, perJobResults: true },
+        // A full batch means more are waiting: fetch the next at once instead of after the polling
+        // interval, which otherwise caps a queue at one batch per interval whatever the backlog.
+        { batchSize: options.batchSize ?? 1, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2, perJobResults: true, burstWhenBatchFull: true },
         async (jobs: Job<T>[]) => {
           const results: JobResult[] = [];
           for (let i = 0; i < jobs.length; i += concurrency) {

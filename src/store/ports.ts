@@ -48,6 +48,15 @@ export interface CursorRepository {
   recordListing(listing: PortalListing): Promise<void>;
   /** The last completed listing of every (pair, portal) ever listed. */
   listings(): Promise<PortalListing[]>;
+  /**
+   * A watcher's first listing of a portal: stores the live cursor (from now on) and marks the
+   * backfill of everything older as pending, in one write. `set` leaves the mark as it is.
+   */
+  startBackfill(pairId: string, portal: Portal, cursor: PortalCursor): Promise<void>;
+  /** The portals of a pair whose backfill is still pending. */
+  pendingBackfills(pairId: string): Promise<Portal[]>;
+  /** The backfill walked every page: clears the mark. */
+  finishBackfill(pairId: string, portal: Portal): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 // Runs the sync engine on one replica: a watcher loop per pair (only the lease holder polls; the
-// replicas that watch share the pairs, watcher-share.ts), the job workers for link syncs, edits and
-// verifications, and the change-event dispatcher. Exposes the BridgeApi the Teams side uses.
+// replicas that watch share the pairs, watcher-share.ts) with its backfill loop beside it, the job
+// workers for link syncs, backfill pages, edits and verifications, and the change-event dispatcher. Exposes the BridgeApi the Teams side uses.
 import type { BridgeApi, IncidentListFilter } from './api.ts';
 import { createDispatcher } from './dispatcher.ts';
+import { backfillPageIntervalMs, runBackfillJob, type BackfillJobData } from './backfill.ts';
 import { applyEdit, resumeUnfinishedEdits, submitEdit, verifyEdit } from './edits.ts';
 import { withIncidentLock } from './incident-lock.ts';
 import { changeEvent, toIncidentView } from './events.ts';
@@ -18,6 +19,8 @@ export interface SyncEngineOptions {
   pollIntervalMs: number;
   /** Parallel link syncs on this replica. Portal budgets, not CPU, are the limit. */
   syncConcurrency?: number;
+  /** Parallel backfill pages on this replica (each syncs its links one after another). */
+  backfillConcurrency?: number;
   dispatchIntervalMs?: number;
 }
 
@@ -34,12 +37,23 @@ export interface WatcherStatus {
   /** Since when this replica holds the pair's lease (it took it, or took it back). */
   heldSince?: string;
   lastStats?: PollStats;
+  /** Backfill pages stored on this replica. */
+  backfillPages: number;
+}
+
+/**
+ * Parallel link syncs by default: 8, and one per pair beyond that up to 32. Each pair spends its own
+ * tenant's Graph budget and subscription's ARM buckets, so pairs' changes can be synced side by side;
+ * a change in each of 50 pairs at once otherwise waits in rounds of 8.
+ */
+export function defaultSyncConcurrency(pairs: number): number {
+  return Math.min(32, Math.max(8, pairs));
 }
 
 export function createSyncEngine(context: SyncContext, options: SyncEngineOptions) {
   const dispatcher = createDispatcher(context, { replicaId: options.replicaId, ...(options.dispatchIntervalMs ? { pollIntervalMs: options.dispatchIntervalMs } : {}) });
-  const watchers = [...context.pairs.keys()].map((pairId) => createWatcher(context, { pairId }));
-  const health = new Map<string, WatcherStatus>(watchers.map((watcher) => [watcher.pairId, { holdsLease: false, polls: 0, consecutiveFailures: 0 }]));
+  const watchers = [...context.pairs.keys()].map((pairId) => createWatcher(context, { pairId, backfill: true }));
+  const health = new Map<string, WatcherStatus>(watchers.map((watcher) => [watcher.pairId, { holdsLease: false, polls: 0, consecutiveFailures: 0, backfillPages: 0 }]));
   const timers = new Set<NodeJS.Timeout>();
   let stopped = true;
   let startedAt: string | undefined;
@@ -127,6 +141,35 @@ export function createSyncEngine(context: SyncContext, options: SyncEngineOption
     }
   }
 
+  /**
+   * One backfill tick, beside the live poll: a page when this replica holds the pair's lease (the
+   * poll's tick keeps it) and a backfill is pending. Returns the delay before the next. Never throws.
+   */
+  async function backfillTick(watcher: ReturnType<typeof createWatcher>): Promise<number> {
+    const state = health.get(watcher.pairId)!;
+    if (!state.holdsLease) return options.pollIntervalMs;
+    const started = context.clock().getTime();
+    try {
+      const step = await watcher.backfillStep();
+      if (!step) return options.pollIntervalMs;
+      if (!step.finished) state.backfillPages++;
+      else context.log.info({ pairId: watcher.pairId, portal: step.portal }, 'backfill finished');
+      return Math.max(0, backfillPageIntervalMs(step.portal, options.pollIntervalMs) - (context.clock().getTime() - started));
+    } catch (error) {
+      context.log.warn({ err: error, pairId: watcher.pairId }, 'backfill page failed; the walk starts again');
+      return Math.min(60_000, options.pollIntervalMs * 4);
+    }
+  }
+
+  function backfillLoop(watcher: ReturnType<typeof createWatcher>, delayMs: number): void {
+    if (stopped) return;
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      void track(backfillTick(watcher)).then((next) => backfillLoop(watcher, next));
+    }, delayMs);
+    timers.add(timer);
+  }
+
   function loop(watcher: ReturnType<typeof createWatcher>, delayMs: number): void {
     if (stopped) return;
     const timer = setTimeout(() => {
@@ -194,16 +237,20 @@ export function createSyncEngine(context: SyncContext, options: SyncEngineOption
     async start(): Promise<void> {
       const definitions = [
         { name: QUEUES.syncLink, retryLimit: 12, retryDelaySeconds: 2, retryBackoff: true, expireInSeconds: 300 },
+        { name: QUEUES.backfillSync, retryLimit: 12, retryDelaySeconds: 2, retryBackoff: true, expireInSeconds: 900 },
         { name: QUEUES.applyEdit, retryLimit: 12, retryDelaySeconds: 2, retryBackoff: true, expireInSeconds: 300 },
         { name: QUEUES.verifyEdit, retryLimit: 5, retryDelaySeconds: 5, retryBackoff: true, expireInSeconds: 120 },
       ];
       for (const definition of definitions) await context.queue.define(definition);
-      await context.queue.work<SyncLinkJobData>(QUEUES.syncLink, { concurrency: options.syncConcurrency ?? 8 }, async (data, job) => {
+      await context.queue.work<SyncLinkJobData>(QUEUES.syncLink, { concurrency: options.syncConcurrency ?? defaultSyncConcurrency(context.pairs.size) }, async (data, job) => {
         // The sync-link queue keeps one job per link; the lease also keeps it apart from edits.
         await trace('incident-bridge sync-link', { 'incident_bridge.link': data.linkId }, () =>
           withIncidentLock(context, data.linkId, `sync:${data.linkId}`, () => runSyncLinkJob(context, data, { fresh: job.retryCount > 0 })),
         );
       });
+      await context.queue.work<BackfillJobData>(QUEUES.backfillSync, { concurrency: options.backfillConcurrency ?? 2 }, (data, job) =>
+        trace('incident-bridge backfill', { 'incident_bridge.pair': data.pairId }, () => runBackfillJob(context, data, job.retryCount > 0)),
+      );
       await context.queue.work<{ requestId: string }>(QUEUES.applyEdit, { concurrency: 2 }, (data) =>
         trace('incident-bridge apply-edit', { 'incident_bridge.request': data.requestId }, () => applyEdit(context, data.requestId)),
       );
@@ -221,7 +268,10 @@ export function createSyncEngine(context: SyncContext, options: SyncEngineOption
         if (lease.holderId === options.replicaId && health.has(pairId)) inherited.add(pairId);
       }
       membershipLoop();
-      for (const watcher of watchers) loop(watcher, 0);
+      for (const watcher of watchers) {
+        loop(watcher, 0);
+        backfillLoop(watcher, 0);
+      }
       dispatcher.start();
     },
     async stop(): Promise<void> {

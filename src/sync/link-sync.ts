@@ -81,6 +81,10 @@ function syncStateAfter(result: ReconcileResult, previous: LinkSyncState, hasSen
 export async function syncLink(context: SyncContext, linkId: string, options: SyncLinkOptions = {}): Promise<SyncLinkResult> {
   const wrote = { defender: false, sentinel: false, comments: 0 };
   let carried: { defender: Incident | null; sentinel: Incident | null } = { defender: options.views?.defender ?? null, sentinel: options.views?.sentinel ?? null };
+  // After an attempt that wrote comments and could not save (the link changed meanwhile), the next
+  // reads both portals: the views it carries do not show those comments, and copying them again
+  // would post a second copy to Defender (Graph comments have no id to make them idempotent).
+  let fresh = options.fresh ?? false;
 
   for (let attempt = 0; attempt < MAX_SAVE_ATTEMPTS; attempt++) {
     const link = await context.store.links.get(linkId);
@@ -90,11 +94,11 @@ export async function syncLink(context: SyncContext, linkId: string, options: Sy
 
     let defender = newestView(link.defenderView, carried.defender);
     let sentinel = newestView(link.sentinelView, carried.sentinel);
-    if (options.fresh || !defender) defender = await defenderClient.get(link.defenderId);
-    if (options.fresh && link.sentinelId) sentinel = await sentinelClient.get(link.sentinelId);
+    if (fresh || !defender) defender = await defenderClient.get(link.defenderId);
+    if (fresh && link.sentinelId) sentinel = await sentinelClient.get(link.sentinelId);
     // ARM serves comments apart from the incident: read them so reconcile sees both sides' threads.
     // The watcher carries the last thread over; a count that moved (or is unknown) means read it again.
-    if (sentinel && (options.fresh || sentinel.commentsCount === undefined || sentinel.commentsCount !== sentinel.comments.length)) {
+    if (sentinel && (fresh || sentinel.commentsCount === undefined || sentinel.commentsCount !== sentinel.comments.length)) {
       sentinel = { ...sentinel, comments: await sentinelClient.listComments(sentinel.id) };
     }
     if (!defender) {
@@ -142,6 +146,7 @@ export async function syncLink(context: SyncContext, linkId: string, options: Sy
       wrote.comments++;
     }
     carried = { defender, sentinel };
+    if (wrote.comments > 0) fresh = true;
 
     // Whom each portal's last write was for: the portals name the app; cards name the person.
     let syncState = syncStateAfter(result, link.syncState, sentinel !== null, { defender: defender.lastUpdatedAt, sentinel: sentinel?.lastUpdatedAt });

@@ -54,6 +54,8 @@ export interface SyncContext {
 export const QUEUES = {
   /** Reconcile one linked incident and write what differs. Data: SyncLinkJobData (quarantine.ts). */
   syncLink: 'sync-link',
+  /** Sync the links one backfill page listed, apart from live changes. Data: BackfillJobData (backfill.ts). */
+  backfillSync: 'sync-backfill',
   /** Apply one analyst edit request. Data: { requestId }. */
   applyEdit: 'apply-edit',
   /** Re-check a field another route (the portals' own sync) must carry. Data: { requestId, attempt }. */

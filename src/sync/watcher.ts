@@ -14,7 +14,14 @@
 // the cursor past changes still to come. Each poll reads the pair's
 // quarantine once; a quarantined incident is tried again when it is listed with a newer version,
 // or when its retry time has come (read fresh from its portal, a few per poll).
+//
+// Backfill (option `backfill`, which the engine sets): a portal's first listing does not walk
+// everything the portal holds inside one poll, where a live change would wait behind tens of
+// thousands of incidents. The live cursor starts at that moment, and the backfill walks the rest
+// page by page (backfillStep, paced by the engine), queueing one job per page on its own queue. A
+// restart takes a pending backfill up again from its first page (the store keeps it pending).
 import type { Incident, Portal } from '../domain/incident.ts';
+import type { BackfillJobData } from './backfill.ts';
 import { instantMs } from '../domain/instant.ts';
 import { isRefusedRecord } from '../store/errors.ts';
 import type { IncidentLink, PortalCursor, QuarantinedRecord } from '../store/ports.ts';
@@ -27,6 +34,23 @@ export interface WatcherOptions {
   pairId: string;
   /** Re-list this far before the cursor: a portal may commit a change with a slightly older timestamp. */
   overlapMs?: number;
+  /** A portal's first listing starts the live cursor now and leaves the rest to backfillStep. Default false. */
+  backfill?: boolean;
+}
+
+/** One backfill page stored: its portal, incidents listed, links queued (0 and 0 when the walk ended). */
+export interface BackfillStep {
+  portal: Portal;
+  listed: number;
+  queued: number;
+  /** The walk ended: nothing more to list for this portal. */
+  finished: boolean;
+}
+
+/** A view stored on its link: the link needs a sync job; whether the link has Defender's view yet. */
+interface StoredView {
+  linkId: string;
+  defenderKnown: boolean;
 }
 
 export interface PollStats {
@@ -47,8 +71,8 @@ function reconciledAt(link: IncidentLink, portal: Portal): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** Stores a listed view on its link; returns the link id when the link needs a sync job. */
-async function recordView(context: SyncContext, pairId: string, portal: Portal, incident: Incident): Promise<string | null> {
+/** Stores a listed view on its link; returns the link when it needs a sync job. */
+async function recordView(context: SyncContext, pairId: string, portal: Portal, incident: Incident): Promise<StoredView | null> {
   const defenderId = portal === 'defender' ? incident.id : incident.providerIncidentId;
   // Sentinel-native incidents (analytics rules, or the duplicates that enabled Microsoft incident
   // creation rules produce) have no Defender counterpart to keep in agreement.
@@ -72,7 +96,7 @@ async function recordView(context: SyncContext, pairId: string, portal: Portal, 
         },
         null,
       );
-      if (created.ok) return created.link.linkId;
+      if (created.ok) return { linkId: created.link.linkId, defenderKnown: portal === 'defender' };
       continue;
     }
     const last = reconciledAt(link, portal);
@@ -91,7 +115,7 @@ async function recordView(context: SyncContext, pairId: string, portal: Portal, 
       const saved = await context.store.links.save(draft, link.version);
       if (!saved.ok) continue;
     }
-    return needsSync ? link.linkId : null;
+    return needsSync ? { linkId: link.linkId, defenderKnown: portal === 'defender' || link.defenderView !== null } : null;
   }
   throw new Error(`link of Defender incident ${defenderId} kept changing while storing its ${portal} view`);
 }
@@ -101,12 +125,16 @@ export function createWatcher(context: SyncContext, options: WatcherOptions) {
   /** When this replica last started listing each portal (wall clock), to bound the overlap. */
   const lastListStart = new Map<Portal, number>();
   const { pairId } = options;
+  /** Portals whose backfill is pending (read from the store on the first poll), and their walks under way. */
+  const backfilling = new Set<Portal>();
+  let backfillsRead = false;
+  const walks = new Map<Portal, AsyncIterator<Incident[]>>();
 
   /**
    * Stores one view, or quarantines it when the store refuses it. `held` is the pair's quarantine
-   * as this poll knows it, kept current. Returns the link id when the link needs a sync job.
+   * as this poll knows it, kept current. Returns the link when it needs a sync job.
    */
-  async function storeView(portal: Portal, incident: Incident, held: Map<string, QuarantinedRecord>, stats: PollStats, listedAtMs: number): Promise<string | null> {
+  async function storeView(portal: Portal, incident: Incident, held: Map<string, QuarantinedRecord>, stats: PollStats, listedAtMs: number): Promise<StoredView | null> {
     const key = { pairId, portal, incidentId: incident.id, stage: 'view' } as const;
     const previous = held.get(quarantineId(key)) ?? null;
     // The version that was refused, listed again (the overlap re-lists it on every poll): wait for its retry time.
@@ -121,12 +149,12 @@ export function createWatcher(context: SyncContext, options: WatcherOptions) {
       return null;
     }
     try {
-      const linkId = await recordView(context, pairId, portal, incident);
+      const stored = await recordView(context, pairId, portal, incident);
       if (previous) {
         await releaseRecord(context, key);
         held.delete(quarantineId(key));
       }
-      return linkId;
+      return stored;
     } catch (error) {
       if (!isRefusedRecord(error)) throw error;
       held.set(quarantineId(key), await quarantineRecord(context, { ...key, linkId: null, seenUpdatedAt: incident.lastUpdatedAt }, refusal(error), previous));
@@ -156,8 +184,8 @@ export function createWatcher(context: SyncContext, options: WatcherOptions) {
         held.delete(quarantineId(record));
         continue;
       }
-      const linkId = await storeView(record.portal, incident, held, stats, context.clock().getTime());
-      if (linkId) toSync.add(linkId);
+      const stored = await storeView(record.portal, incident, held, stats, context.clock().getTime());
+      if (stored) toSync.add(stored.linkId);
     }
   }
 
@@ -176,19 +204,29 @@ export function createWatcher(context: SyncContext, options: WatcherOptions) {
     const pair = pairOf(context, pairId);
     const stats: PollStats = { listCalls: { defender: 0, sentinel: 0 }, listed: { defender: 0, sentinel: 0 }, queued: 0, quarantined: 0 };
     const toSync = new Set<string>();
-    const held = new Map((await context.store.quarantine.list(pairId, MAX_QUARANTINE_LIST_LIMIT)).map((record) => [quarantineId(record), record]));
+    const held = await heldRecords();
+    if (options.backfill && !backfillsRead) {
+      for (const portal of await context.store.cursors.pendingBackfills(pairId)) backfilling.add(portal);
+      backfillsRead = true;
+    }
 
     const nextCursors: Array<{ portal: Portal; since: string; idsAtSince: string[] }> = [];
     const listedAt = new Map<Portal, number>();
 
     for (const portal of ['defender', 'sentinel'] as const) {
       const client = portal === 'defender' ? pair.defender : pair.sentinel;
-      const cursor = usableCursor(await context.store.cursors.get(pairId, portal), portal);
+      let cursor = usableCursor(await context.store.cursors.get(pairId, portal), portal);
       // A change that commits late carries a timestamp from before it became visible, but not from
       // before our previous listing started (less the overlap, which also absorbs clock skew). So
       // re-list from there, never further back: after a burst the cursor stays at its newest change,
       // and re-listing the whole burst on every idle poll would spend Graph's budget for nothing.
       const startedAt = context.clock().getTime();
+      if (cursor === null && options.backfill) {
+        // First listing: live from now (less the overlap); everything older is the backfill's.
+        cursor = { since: new Date(startedAt - overlapMs).toISOString(), idsAtSince: [] };
+        await context.store.cursors.startBackfill(pairId, portal, cursor);
+        backfilling.add(portal);
+      }
       listedAt.set(portal, startedAt);
       const previous = lastListStart.get(portal);
       const sinceMs = cursor ? Math.min(Date.parse(cursor.since), (previous ?? Date.parse(cursor.since)) - overlapMs) : undefined;
@@ -201,8 +239,8 @@ export function createWatcher(context: SyncContext, options: WatcherOptions) {
         stats.listCalls[portal]++;
         for (const incident of page) {
           stats.listed[portal]++;
-          const linkId = await storeView(portal, incident, held, stats, startedAt);
-          if (linkId) toSync.add(linkId);
+          const stored = await storeView(portal, incident, held, stats, startedAt);
+          if (stored) toSync.add(stored.linkId);
           // Only a believable instant moves the cursor (storeView quarantined any other).
           if (timestampProblem(incident.lastUpdatedAt, startedAt)) continue;
           if (maxSeen === undefined || incident.lastUpdatedAt > maxSeen) {
@@ -235,7 +273,53 @@ export function createWatcher(context: SyncContext, options: WatcherOptions) {
     return stats;
   }
 
-  return { pairId, pollOnce };
+  async function heldRecords(): Promise<Map<string, QuarantinedRecord>> {
+    return new Map((await context.store.quarantine.list(pairId, MAX_QUARANTINE_LIST_LIMIT)).map((record) => [quarantineId(record), record]));
+  }
+
+  /**
+   * Stores one page of a pending backfill and queues its links as one backfill job. Sentinel is
+   * walked first: a Defender page then finds both views stored, and its job reads no portal. A
+   * Sentinel view whose link has no Defender view yet is left for the Defender walk to queue
+   * (queued now, its sync would read the incident from Graph, one request per incident).
+   * Returns null when no backfill is pending. A failed page ends the walk; the next step starts
+   * it again from the first page (a view stored twice is stored once).
+   */
+  async function backfillStep(): Promise<BackfillStep | null> {
+    const portal = (['sentinel', 'defender'] as const).find((candidate) => backfilling.has(candidate));
+    if (!portal) return null;
+    const pair = pairOf(context, pairId);
+    let walk = walks.get(portal);
+    if (!walk) {
+      walk = (portal === 'defender' ? pair.defender : pair.sentinel).listChangedSince(undefined)[Symbol.asyncIterator]();
+      walks.set(portal, walk);
+    }
+    let page: IteratorResult<Incident[]>;
+    try {
+      page = await walk.next();
+    } catch (error) {
+      walks.delete(portal);
+      throw error;
+    }
+    if (page.done) {
+      walks.delete(portal);
+      await context.store.cursors.finishBackfill(pairId, portal);
+      backfilling.delete(portal);
+      return { portal, listed: 0, queued: 0, finished: true };
+    }
+    const held = await heldRecords();
+    const stats: PollStats = { listCalls: { defender: 0, sentinel: 0 }, listed: { defender: 0, sentinel: 0 }, queued: 0, quarantined: 0 };
+    const listedAtMs = context.clock().getTime();
+    const linkIds = new Set<string>();
+    for (const incident of page.value) {
+      const stored = await storeView(portal, incident, held, stats, listedAtMs);
+      if (stored && stored.defenderKnown) linkIds.add(stored.linkId);
+    }
+    if (linkIds.size > 0) await context.queue.send<BackfillJobData>(QUEUES.backfillSync, { pairId, linkIds: [...linkIds] });
+    return { portal, listed: page.value.length, queued: linkIds.size, finished: false };
+  }
+
+  return { pairId, pollOnce, backfillStep };
 }
 
 export type Watcher = ReturnType<typeof createWatcher>;

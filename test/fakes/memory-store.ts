@@ -70,6 +70,8 @@ export interface MemoryStoreOptions {
 
 interface State {
   cursors: Map<string, PortalCursor>;
+  /** (pair, portal) keys whose backfill is pending. */
+  backfills: Set<string>;
   listings: Map<string, PortalListing>;
   links: Map<string, IncidentLink>;
   editRequests: Map<string, StoredEditRequest>;
@@ -104,6 +106,7 @@ interface State {
 function emptyState(): State {
   return {
     cursors: new Map(),
+    backfills: new Set(),
     listings: new Map(),
     links: new Map(),
     editRequests: new Map(),
@@ -207,6 +210,16 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
         const key = `${listing.pairId}\u0000${listing.portal}`;
         const known = state.listings.get(key);
         if (!known || Date.parse(known.listedAt) < Date.parse(listing.listedAt)) state.listings.set(key, { ...listing, listedAt: new Date(listing.listedAt).toISOString() });
+      }),
+    startBackfill: (pairId, portal, cursor) =>
+      op(() => {
+        state.cursors.set(`${pairId}\u0000${portal}`, { since: cursor.since, idsAtSince: [...new Set(cursor.idsAtSince)] });
+        state.backfills.add(`${pairId}\u0000${portal}`);
+      }),
+    pendingBackfills: (pairId) => op(() => (['defender', 'sentinel'] as const).filter((portal) => state.backfills.has(`${pairId}\u0000${portal}`))),
+    finishBackfill: (pairId, portal) =>
+      op(() => {
+        state.backfills.delete(`${pairId}\u0000${portal}`);
       }),
     listings: () => op(() => [...state.listings.values()].sort((a, b) => (a.pairId + a.portal).localeCompare(b.pairId + b.portal)).map((listing) => ({ ...listing }))),
   };

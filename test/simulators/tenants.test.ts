@@ -78,6 +78,23 @@ describe('additional tenants', () => {
     expect(missingRg.json.error.code).toBe('ResourceGroupNotFound');
   });
 
+  test('a fault limited to one tenant throttles that tenant only, in Graph and in ARM', async () => {
+    const tokenB = await tokenFor(TENANT_B.tenantId, 'https://graph.microsoft.com/.default');
+    const armTokenB = await tokenFor(TENANT_B.tenantId, 'https://management.azure.com/.default');
+    sims.control.addFault({ api: 'graph', tenant: TENANT_B.tenantId, status: 429, retryAfterSeconds: 7, count: 1 });
+    sims.control.addFault({ api: 'arm', tenant: TENANT_B.tenantId, status: 429, retryAfterSeconds: 7, count: 1 });
+    // Tenant A is served as usual while B's faults stay armed.
+    expect((await sims.graph('GET', '/v1.0/security/incidents')).status).toBe(200);
+    expect((await sims.arm('GET', '/incidents')).status).toBe(200);
+    expect(sims.control.faults()).toHaveLength(2);
+    const graphB = await sims.http('GET', '/v1.0/security/incidents', { headers: { authorization: `Bearer ${tokenB}` } });
+    expect(graphB.status).toBe(429);
+    expect(graphB.headers['retry-after']).toBe('7');
+    const armB = await sims.http('GET', `${SCOPE_B}/incidents?api-version=${API_VERSION}`, { headers: { authorization: `Bearer ${armTokenB}` } });
+    expect(armB.status).toBe(429);
+    expect(sims.control.faults()).toHaveLength(0);
+  });
+
   test('the control HTTP API takes ?tenant=, and refuses unknown tenants', async () => {
     const stateB = await sims.http('GET', `/_sim/state?tenant=${TENANT_B.tenantId}`);
     expect(stateB.json.defenderIncidents.map((incident: { displayName: string }) => incident.displayName)).toEqual(['only in B']);

@@ -79,11 +79,31 @@ export function createConnectorFlow(deps: ConnectorFlowDeps): ConnectorFlow {
 
   // ---- the Defender XDR connector ------------------------------------------------------------
 
+  // Imported incidents by Defender id, so that importing and mirroring stay O(1) in a workspace of
+  // tens of thousands. Built from the state; it stays complete while no Sentinel incident is created
+  // elsewhere (every creation takes the next incident number, so a changed number rebuilds it), and
+  // an import adds its own entry. A hit is checked against the state, which wins.
+  let counterparts: { state: SimState | null; atNumber: number; byDefenderId: Map<string, string> } = { state: null, atNumber: -1, byDefenderId: new Map() };
+
+  function currentCounterparts(): Map<string, string> {
+    const state = deps.state();
+    if (counterparts.state !== state || counterparts.atNumber !== state.sentinel.nextIncidentNumber) {
+      const byDefenderId = new Map<string, string>();
+      for (const incident of Object.values(state.sentinel.incidents)) {
+        if (incident.providerName === XDR_PROVIDER_NAME) byDefenderId.set(incident.providerIncidentId, incident.name);
+      }
+      counterparts = { state, atNumber: state.sentinel.nextIncidentNumber, byDefenderId };
+    }
+    return counterparts.byDefenderId;
+  }
+
   function sentinelCounterpart(defenderId: string): SentinelIncident | undefined {
     const state = deps.state();
-    return Object.values(state.sentinel.incidents).find(
-      (incident) => incident.providerName === XDR_PROVIDER_NAME && incident.providerIncidentId === defenderId,
-    );
+    const name = currentCounterparts().get(defenderId);
+    const incident = name === undefined ? undefined : state.sentinel.incidents[name];
+    if (name === undefined || (incident?.providerName === XDR_PROVIDER_NAME && incident.providerIncidentId === defenderId)) return incident;
+    // The indexed incident was deleted: look again.
+    return Object.values(state.sentinel.incidents).find((candidate) => candidate.providerName === XDR_PROVIDER_NAME && candidate.providerIncidentId === defenderId);
   }
 
   function xdrConnectorIncidentsEnabled(): boolean {
@@ -135,6 +155,11 @@ export function createConnectorFlow(deps: ConnectorFlowDeps): ConnectorFlow {
       createdBy: actor,
       lastModifiedBy: actor,
     }, now());
+    // The index was current before this import (sentinelCounterpart above): it stays so with it.
+    if (counterparts.state === state && counterparts.atNumber === incident.incidentNumber) {
+      counterparts.byDefenderId.set(source.id, incident.name);
+      counterparts.atNumber = state.sentinel.nextIncidentNumber;
+    }
     for (const comment of source.comments) {
       appendSentinelComment(state.sentinel, incident.name, comment.comment, authorFromDisplayName(comment.createdByDisplayName), comment.createdDateTime);
     }

@@ -12,6 +12,12 @@ export interface FaultSpec {
   method?: string;
   /** A regular expression tested against the request path (without query string). */
   pathPattern?: string;
+  /**
+   * Only requests served by this tenant (Graph: the token's tenant; ARM: the tenant owning the
+   * workspace the path names; Entra: the tenant in the path), so one customer's throttling can be
+   * staged while another's is not. Omitted: any tenant.
+   */
+  tenant?: string;
   /** Omitted: latency only, then the request is served normally. */
   status?: number;
   retryAfterSeconds?: number;
@@ -89,14 +95,14 @@ export interface FaultInjector {
   add(spec: FaultSpec): void;
   clear(): void;
   list(): Array<FaultSpec & { remaining: number }>;
-  /** Consumes one use of the first matching fault, if any. */
-  take(api: ApiName, request: SimRequest): FaultDecision | undefined;
+  /** Consumes one use of the first matching fault, if any. `tenant`: the tenant serving the request. */
+  take(api: ApiName, request: SimRequest, tenant?: string): FaultDecision | undefined;
 }
 
 /** Validates control-API input into a FaultSpec, or returns a message saying what is wrong. */
 export function parseFaultSpec(input: unknown): FaultSpec | string {
   if (!isPlainObject(input)) return 'body must be a JSON object';
-  const { api, method, pathPattern, status, retryAfterSeconds, count, latencyMs, answerLate, body, rewrite } = input;
+  const { api, method, pathPattern, tenant, status, retryAfterSeconds, count, latencyMs, answerLate, body, rewrite } = input;
   if (typeof api !== 'string' || !(FAULT_APIS as readonly string[]).includes(api)) {
     return `'api' must be one of ${FAULT_APIS.join(', ')}`;
   }
@@ -109,6 +115,7 @@ export function parseFaultSpec(input: unknown): FaultSpec | string {
       return `'pathPattern' is not a valid regular expression: ${(error as Error).message}`;
     }
   }
+  if (tenant !== undefined && (typeof tenant !== 'string' || tenant.trim() === '')) return "'tenant' must be a tenant id";
   if (status !== undefined && (!Number.isInteger(status) || (status as number) < 100 || (status as number) > 599)) {
     return "'status' must be an HTTP status code (100-599)";
   }
@@ -133,6 +140,7 @@ export function parseFaultSpec(input: unknown): FaultSpec | string {
   const spec: FaultSpec = { api: api as FaultSpec['api'], count: count as number };
   if (method !== undefined) spec.method = method.toUpperCase();
   if (pathPattern !== undefined) spec.pathPattern = pathPattern;
+  if (tenant !== undefined) spec.tenant = tenant as string;
   if (status !== undefined) spec.status = status as number;
   if (retryAfterSeconds !== undefined) spec.retryAfterSeconds = retryAfterSeconds as number;
   if (latencyMs !== undefined) spec.latencyMs = latencyMs as number;
@@ -154,9 +162,10 @@ export function createFaultInjector(): FaultInjector {
     list() {
       return faults.map((fault) => ({ ...fault.spec, remaining: fault.remaining }));
     },
-    take(api, request) {
+    take(api, request, tenant) {
       const matches = (candidate: ActiveFault) =>
         candidate.spec.api === api &&
+        (!candidate.spec.tenant || candidate.spec.tenant.toLowerCase() === tenant?.toLowerCase()) &&
         (!candidate.spec.method || candidate.spec.method === request.method.toUpperCase()) &&
         (!candidate.pattern || candidate.pattern.test(request.path));
       // Rewrites of different fields or records combine: every matching one applies, in the

@@ -29,6 +29,8 @@ export interface ServerDeps {
   onError: (error: unknown, context: string) => void;
   /** Renders a fault's default body in the API's own error shape. */
   faultBody: (api: ApiName, request: SimRequest, status: number) => unknown;
+  /** The tenant that serves a request (a fault may be limited to one tenant). */
+  tenantOf: (api: ApiName, request: SimRequest) => string | undefined;
   /** The app id behind an authenticated request, when an API recorded one. */
   appIdOf: (request: SimRequest) => string | undefined;
 }
@@ -102,7 +104,7 @@ export function createSimServer(deps: ServerDeps): Server {
         write(res, api, request, { status, json: { error: { code: 'NotFound', message: `Nothing is served at ${url.pathname}.` } } });
         return;
       }
-      const fault: FaultDecision | undefined = api === 'control' ? undefined : deps.faults.take(api, request);
+      const fault: FaultDecision | undefined = api === 'control' ? undefined : deps.faults.take(api, request, deps.tenantOf(api, request));
       if (fault && fault.latencyMs > 0 && !fault.answerLate) await delay(fault.latencyMs);
       if (fault?.response) {
         faultInjected = true;

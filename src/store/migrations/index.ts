@@ -11,6 +11,7 @@ import { migration008 } from './008-owner-notices.ts';
 import { migration009 } from './009-escalation-triage.ts';
 import { migration010 } from './010-war-rooms.ts';
 import { migration011 } from './011-connector-pairs.ts';
+import { migration012 } from './012-backfill.ts';
 
 export interface Migration {
   version: number;
@@ -19,4 +20,4 @@ export interface Migration {
   statements: readonly string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009, migration010, migration011];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007, migration008, migration009, migration010, migration011, migration012];

@@ -25,6 +25,20 @@ export function cursorContract(ctx: ContractContext): void {
       expect(await ctx.store().cursors.get(pairId, 'defender')).toEqual({ since: '2024-01-02T00:00:00Z', idsAtSince: ['7', '8'] });
     });
 
+    test('a backfill is pending from its start to its finish, per (pair, portal), and set leaves it pending', async () => {
+      const pairId = uid('pair');
+      expect(await ctx.store().cursors.pendingBackfills(pairId)).toEqual([]);
+      await ctx.store().cursors.startBackfill(pairId, 'sentinel', { since: '2024-01-01T00:00:00Z', idsAtSince: [] });
+      await ctx.store().cursors.startBackfill(pairId, 'defender', { since: '2024-01-01T00:00:01Z', idsAtSince: [] });
+      expect(await ctx.store().cursors.get(pairId, 'defender')).toEqual({ since: '2024-01-01T00:00:01Z', idsAtSince: [] });
+      await ctx.store().cursors.set(pairId, 'defender', { since: '2024-01-02T00:00:00Z', idsAtSince: ['4'] });
+      expect(await ctx.store().cursors.pendingBackfills(pairId)).toEqual(['defender', 'sentinel']);
+      await ctx.store().cursors.finishBackfill(pairId, 'defender');
+      expect(await ctx.store().cursors.pendingBackfills(pairId)).toEqual(['sentinel']);
+      expect(await ctx.store().cursors.get(pairId, 'defender')).toEqual({ since: '2024-01-02T00:00:00Z', idsAtSince: ['4'] });
+      expect(await ctx.store().cursors.pendingBackfills(uid('other'))).toEqual([]);
+    });
+
     test('a listing is recorded per (pair, portal), and an older one never replaces a newer one', async () => {
       const pairId = uid('pair');
       const other = uid('pair');
