@@ -2,14 +2,12 @@
 // (routes/*.ts, each a registerX(app, deps)).
 import { randomBytes } from 'node:crypto';
 import { Application, type TurnState } from '@microsoft/teams-ai';
-import type { BridgeApi } from '../sync/api.ts';
-import type { CardRepository, ConversationRepository, SubscriptionRepository } from '../store/ports.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createSilentLogger } from '../observability/logger.ts';
-import { noGroups, type AccessPolicy, type GroupsOf } from './access.ts';
+import { noGroups, type GroupsOf } from './access.ts';
 import { createBackgroundTasks, type BackgroundTasks } from './background.ts';
 import { createIdentityResolver, type MemberLookup } from './identity.ts';
-import type { CardBuilders, TeamsSender } from './ports.ts';
+import type { TeamsSender } from './ports.ts';
 import type { WarRoomService } from './war-room.ts';
 import type { RouteDeps } from './route-deps.ts';
 import { registerCardActions } from './routes/card-actions.ts';
@@ -23,19 +21,9 @@ import type { TriageSettings } from '../triage/settings.ts';
 import { registerTenantGate } from './routes/tenant-gate.ts';
 import { registerWarRoom } from './routes/war-room.ts';
 import { registerIncidentSearch } from './routes/incident-search.ts';
-import type { TenantPolicy } from './tenant-policy.ts';
 
-export interface BotDeps {
-  bridge: BridgeApi;
-  conversations: ConversationRepository;
-  subscriptions: SubscriptionRepository;
-  /** The notifier's card records, to bind a card's buttons to the incident its message shows. */
-  cards: Pick<CardRepository, 'findByActivity'>;
-  /** renderIncidentCard + buildChangeNoticeText from src/cards. */
-  builders: CardBuilders;
-  access: AccessPolicy;
-  /** Which tenants are served and which pairs each sees (tenant-policy.ts). */
-  tenants: TenantPolicy;
+/** What the bot needs: the route dependencies that have no default, and the optional rest. */
+export interface BotDeps extends Pick<RouteDeps, 'bridge' | 'conversations' | 'subscriptions' | 'cards' | 'builders' | 'access' | 'tenants'> {
   /** Entra group ids of an actor, for group entries in ANALYSTS/APPROVERS. Default: none. */
   groupsOf?: GroupsOf;
   /** Roster lookup for UPNs. Default: TeamsInfo.getMember (cached per user). */
