@@ -13,7 +13,8 @@ import type { RunningSimulators } from '../../src/simulators/index.ts';
 import { replicaEnvironment, startReplica, type ReplicaProcess } from '../../test/reliability/support/replica-process.ts';
 import { startLocalSimulators } from '../../test/reliability/support/simulators.ts';
 import { verdict, type FigureRow } from './figure-table.ts';
-import { ARM_PAGE, GRAPH_PAGE, note, p50p95, percentile, raiseIncidents, seconds, tempDir, withPostgresDatabase, type SyncBenchSettings } from './sync-bench.ts';
+import { ARM_PAGE, GRAPH_PAGE, note, p50p95, raiseIncidents, seconds, tempDir, withPostgresDatabase, type SyncBenchSettings } from './sync-bench.ts';
+import { percentile } from './percentile.ts';
 
 /** How often the bench makes a live change while the backfill runs. */
 const LIVE_CHANGE_EVERY_MS = 3000;

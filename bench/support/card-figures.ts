@@ -34,8 +34,8 @@ function largeCard(text: AlertText, renders: number) {
     alertsShown: (json.match(/"title":"Open alert"/g) ?? []).length,
     evidenceShown: (json.match(/ · \d+ alerts?/g) ?? []).length,
     evidenceTotal: details.evidenceTotal,
-    mapTimes: mapTimes.sort((a, b) => a - b),
-    renderTimes: renderTimes.sort((a, b) => a - b),
+    mapTimes,
+    renderTimes,
   };
 }
 

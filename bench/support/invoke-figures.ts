@@ -149,7 +149,7 @@ async function costOf<T extends Timed[]>(pid: number, work: () => Promise<T>): P
 }
 
 function summary(results: Timed[]): string {
-  const times = results.map((result) => result.ms).sort((a, b) => a - b);
+  const times = results.map((result) => result.ms);
   return `p50 ${fmt(percentile(times, 50))}, p95 ${fmt(percentile(times, 95))}, max ${fmt(percentile(times, 100))} (${results.length})`;
 }
 
@@ -225,7 +225,7 @@ export async function measureInvokes(options: InvokeFigureOptions): Promise<Figu
           return all;
         });
         const burst = bursts.results;
-        const editTimes = edits.results.map((result) => result.ms).sort((a, b) => a - b);
+        const editTimes = edits.results.map((result) => result.ms);
         const editP95 = percentile(editTimes, 95);
         const late = burst.filter((result) => result.ms > TEAMS_INVOKE_DEADLINE_MS).length;
         const notCard = [...refresh.results, ...edits.results, ...burst].filter((result) => !result.card).length;

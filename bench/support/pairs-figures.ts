@@ -11,7 +11,8 @@ import type { RunningSimulators } from '../../src/simulators/index.ts';
 import { replicaEnvironment, startReplica, waitFor, type ReplicaProcess } from '../../test/reliability/support/replica-process.ts';
 import { LOCAL_TENANT, startLocalSimulators } from '../../test/reliability/support/simulators.ts';
 import { verdict, type FigureRow } from './figure-table.ts';
-import { isListCall, note, p50p95, percentile, raiseIncidents, recordRequests, tempDir, waitCreated, withPostgresDatabase, type SyncBenchSettings } from './sync-bench.ts';
+import { isListCall, note, p50p95, raiseIncidents, recordRequests, tempDir, waitCreated, withPostgresDatabase, type SyncBenchSettings } from './sync-bench.ts';
+import { percentile } from './percentile.ts';
 
 interface BenchPair extends AdditionalTenantOptions {
   id: string;

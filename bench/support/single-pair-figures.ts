@@ -12,7 +12,8 @@ import type { RunningSimulators } from '../../src/simulators/index.ts';
 import { replicaEnvironment, startReplica, waitFor, type ReplicaProcess } from '../../test/reliability/support/replica-process.ts';
 import { startLocalSimulators } from '../../test/reliability/support/simulators.ts';
 import { verdict, type FigureRow } from './figure-table.ts';
-import { ARM_PAGE, GRAPH_PAGE, isListCall, latestSeq, note, p50p95, percentile, raiseIncidents, recordRequests, tempDir, waitCreated, withPostgresDatabase, type SyncBenchSettings } from './sync-bench.ts';
+import { ARM_PAGE, GRAPH_PAGE, isListCall, latestSeq, note, p50p95, raiseIncidents, recordRequests, tempDir, waitCreated, withPostgresDatabase, type SyncBenchSettings } from './sync-bench.ts';
+import { percentile } from './percentile.ts';
 
 function portalCalls(simulators: RunningSimulators): number {
   const counts = simulators.control.requests().counts;

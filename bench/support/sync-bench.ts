@@ -11,6 +11,7 @@ import type { RequestLogEntry } from '../../src/simulators/http/request-log.ts';
 import type { ReplicaProcess } from '../../test/reliability/support/replica-process.ts';
 import { waitFor } from '../../test/reliability/support/replica-process.ts';
 import type { FigureRow } from './figure-table.ts';
+import { percentile } from './percentile.ts';
 
 export interface SyncBenchSettings {
   quick: boolean;
@@ -31,11 +32,6 @@ export const GRAPH_PAGE = 50;
 export const ARM_PAGE = 1000;
 
 export const note = (message: string) => process.stdout.write(`  .. ${message}\n`);
-
-export function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
-}
 
 export const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 export const p50p95 = (values: readonly number[]) => `p50 ${seconds(percentile(values, 50))}, p95 ${seconds(percentile(values, 95))}`;
