@@ -33,7 +33,7 @@ export async function measureReplicaFigures(options: ReplicaFigureOptions): Prom
       },
       {
         figure: 'A replica joining one that polls every pair: until both hold a fair share of the leases',
-        measured: `${seconds(result.join.leasesMs)} (${polls(result.join.leasesMs)} polls), polling it ${seconds(result.join.pollingMs)}; again after a restart: ${seconds(result.rejoin.leasesMs)}, polling ${seconds(result.rejoin.pollingMs)}`,
+        measured: `${seconds(result.join.leasesMs)} (${polls(result.join.leasesMs)} polls, ${result.join.busyRounds} rounds of the busy replica), polling it ${seconds(result.join.pollingMs)}; again after a restart: ${seconds(result.rejoin.leasesMs)} (${result.rejoin.busyRounds} rounds), polling ${seconds(result.rejoin.pollingMs)}`,
         reference: `poll interval ${seconds(pollMs)}`,
         target: '<= 10 polls, no lease left to expire',
         verdict: verdict(Math.max(result.join.leasesMs, result.rejoin.leasesMs) <= 10 * pollMs),

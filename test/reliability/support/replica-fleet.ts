@@ -181,6 +181,15 @@ export interface ReplicaScenarioResult {
 export interface Convergence {
   leasesMs: number;
   pollingMs: number;
+  /**
+   * The busy replica's watcher rounds until the leases were shared: the most polls any pair it kept
+   * made meanwhile. The machine's load stretches the milliseconds, not the rounds.
+   */
+  busyRounds: number;
+}
+
+function pollsPerPair(report: WatcherReport): Map<string, number> {
+  return new Map(Object.entries(report.watchers).map(([pairId, status]) => [pairId, status.polls]));
 }
 
 const SAMPLE_MS = 100;
@@ -199,16 +208,21 @@ export async function runReplicaScenario(fleet: ReplicaFleet): Promise<ReplicaSc
   let a = await fleet.start('replica-a');
   await until('replica-a polls every pair', () => allPolled(a), stateTimeout);
 
-  const converge = async (what: string, replicas: readonly ReplicaProcess[]): Promise<Convergence> => {
+  /** Starts the newcomer beside the busy replica (which polls every pair) and times their sharing. */
+  const converge = async (what: string, busy: ReplicaProcess, newcomer: string): Promise<[ReplicaProcess, Convergence]> => {
+    const joined = await fleet.start(newcomer);
     const since = Date.now();
-    await until(`${what}: leases`, async () => balanced(await spreadOf(replicas, fleet.pairIds, 'lease'), pairs), stateTimeout);
+    const pollsBefore = pollsPerPair(await busy.watchers());
+    await until(`${what}: leases`, async () => balanced(await spreadOf([busy, joined], fleet.pairIds, 'lease'), pairs), stateTimeout);
     const leasesMs = Date.now() - since;
-    await until(`${what}: polls`, async () => balanced(await spreadOf(replicas, fleet.pairIds), pairs), stateTimeout);
-    return { leasesMs, pollingMs: Date.now() - since };
+    const kept = await busy.watchers();
+    const busyRounds = Math.max(...pollingPairs(kept).map((pairId) => kept.watchers[pairId]!.polls - (pollsBefore.get(pairId) ?? 0)));
+    await until(`${what}: polls`, async () => balanced(await spreadOf([busy, joined], fleet.pairIds), pairs), stateTimeout);
+    return [joined, { leasesMs, pollingMs: Date.now() - since, busyRounds }];
   };
 
-  let b = await fleet.start('replica-b');
-  const join = await converge('two replicas share the pairs', [a, b]);
+  const [joined, join] = await converge('two replicas share the pairs', a, 'replica-b');
+  let b = joined;
   const spreadSamples: SpreadSample[] = [];
   const pollsOfB = async () => Object.values((await b.watchers()).watchers).reduce((sum, status) => sum + status.polls, 0);
   for (let sample = 0; sample < 5; sample++) {
@@ -262,8 +276,7 @@ export async function runReplicaScenario(fleet: ReplicaFleet): Promise<ReplicaSc
     takenEarly,
   };
 
-  b = await fleet.start('replica-b');
-  const rejoin = await converge('the two replicas share the pairs again', [a, b]);
+  const [, rejoin] = await converge('the two replicas share the pairs again', a, 'replica-b');
 
   return {
     pairs,
