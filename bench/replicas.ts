@@ -1,6 +1,7 @@
 // npm run bench:replicas [-- --pairs 50 --poll 2]: the replica figures alone (bench/support/
 // replica-figures.ts): two replicas as child processes on the PostgreSQL server (DATABASE_URL or the
 // local default), N pairs each a simulated tenant, at the product's default poll interval unless told.
+import { DEFAULT_POLL_INTERVAL_SECONDS } from '../src/config/config.ts';
 import { formatFigureTable } from './support/figure-table.ts';
 import { measureReplicaFigures } from './support/replica-figures.ts';
 
@@ -13,7 +14,7 @@ function numberArgument(name: string, fallback: number): number {
 }
 
 const pairs = numberArgument('--pairs', 50);
-const pollSeconds = numberArgument('--poll', 2);
+const pollSeconds = numberArgument('--poll', DEFAULT_POLL_INTERVAL_SECONDS);
 const postgresUrl = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 process.stdout.write(`Replicas: 2 replicas, ${pairs} pairs, poll interval ${pollSeconds} s, PostgreSQL server\n`);

@@ -9,6 +9,7 @@
 //   --incidents N  first sight and burst of N incidents; the backfill tenant holds 10 x N (default 2,000)
 //   --pairs N      pairs of the idle and per-pair figures (default 50)
 //   --quick        200 incidents, 5 pairs, shorter windows (for development)
+import { DEFAULT_POLL_INTERVAL_SECONDS } from '../src/config/config.ts';
 import { formatFigureTable, type FigureRow } from './support/figure-table.ts';
 import { backfillFigures } from './support/backfill-figures.ts';
 import { pairsFigures } from './support/pairs-figures.ts';
@@ -30,7 +31,7 @@ const settings: SyncBenchSettings = {
   quick,
   incidents: numberArgument('--incidents', quick ? 200 : 2000),
   pairs: numberArgument('--pairs', quick ? 5 : 50),
-  pollSeconds: 2,
+  pollSeconds: DEFAULT_POLL_INTERVAL_SECONDS,
   postgresUrl: process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test',
 };
 

@@ -131,6 +131,8 @@ const accessList = list.pipe(
 const ACCESS_LIST_HINT =
   'Comma-separated Entra user object ids, UPNs or security group object ids (Entra admin center > Groups > the group > Object ID). Group ids need the Graph permissions User.Read.All and GroupMember.Read.All (README, "Roles by group").';
 
+/** Seconds between delta polls unless POLL_INTERVAL_SECONDS says otherwise. */
+export const DEFAULT_POLL_INTERVAL_SECONDS = 2;
 const DEFENDER_WRITABLE_DEFAULT: EditableField[] = ['title', 'description', 'status', 'classification', 'owner', 'tags'];
 
 const pairSchema = z.object({
@@ -301,7 +303,7 @@ export function loadConfig(env: Env): Config {
     sync: {
       // Graph's documented security budget is 150 requests/min per app per tenant. One delta list
       // call per portal every 2 s is 30/min, a fifth of it, leaving the rest for writes and paging.
-      pollIntervalSeconds: r('POLL_INTERVAL_SECONDS', z.coerce.number().min(0.2).max(3600).default(2), 'Seconds between delta polls, e.g. 2.') ?? 2,
+      pollIntervalSeconds: r('POLL_INTERVAL_SECONDS', z.coerce.number().min(0.2).max(3600).default(DEFAULT_POLL_INTERVAL_SECONDS), 'Seconds between delta polls, e.g. 2.') ?? DEFAULT_POLL_INTERVAL_SECONDS,
       defenderWritableFields: writable ?? DEFENDER_WRITABLE_DEFAULT,
       sentinelApiVersion: r('SENTINEL_API_VERSION', z.string().regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/).default('2025-09-01'), 'An ARM api-version such as 2025-09-01.') ?? '2025-09-01',
       changeNotes: (r('CHANGE_NOTES', z.enum(['on', 'off']).default('on'), "'on' (one note per edit in Defender naming the analyst) or 'off'.") ?? 'on') === 'on',

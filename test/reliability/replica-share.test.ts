@@ -6,14 +6,14 @@
 // Needs the PostgreSQL server (DATABASE_URL or the local default); skipped when unreachable unless
 // REQUIRE_POSTGRES=1.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { DEFAULT_POLL_INTERVAL_SECONDS } from '../../src/config/config.ts';
 import { describePostgres, POSTGRES_URL } from '../store/support/postgres.ts';
 import { runReplicaScenario, startReplicaFleet, type ReplicaFleet, type ReplicaScenarioResult } from './support/replica-fleet.ts';
 
 // Enough pairs for shares to move many leases at once; `npm run bench:replicas` runs the same
 // scenario at the issue's 50 pairs and reports its seconds.
 const PAIRS = 20;
-// The product's default poll interval (src/config/config.ts).
-const POLL_SECONDS = 2;
+const POLL_SECONDS = DEFAULT_POLL_INTERVAL_SECONDS;
 
 describePostgres('two replicas sharing 20 pairs', () => {
   let fleet: ReplicaFleet;
