@@ -20,4 +20,5 @@ export default {
   // Most suites wait on servers, child processes and timers, not on the CPU: two workers on two cores
   // (Jest's default there is one, in band) take the suite's time down by close to half.
   maxWorkers: 2,
+  testSequencer: '<rootDir>/test/support/slow-first-sequencer.js',
 };
