@@ -39,6 +39,8 @@ export interface WatcherStatus {
   lastStats?: PollStats;
   /** Backfill pages stored on this replica. */
   backfillPages: number;
+  /** No backfill walk is pending for the pair (seen by this replica's backfill tick). */
+  backfilled: boolean;
 }
 
 /**
@@ -53,7 +55,7 @@ export function defaultSyncConcurrency(pairs: number): number {
 export function createSyncEngine(context: SyncContext, options: SyncEngineOptions) {
   const dispatcher = createDispatcher(context, { replicaId: options.replicaId, ...(options.dispatchIntervalMs ? { pollIntervalMs: options.dispatchIntervalMs } : {}) });
   const watchers = [...context.pairs.keys()].map((pairId) => createWatcher(context, { pairId, backfill: true }));
-  const health = new Map<string, WatcherStatus>(watchers.map((watcher) => [watcher.pairId, { holdsLease: false, polls: 0, consecutiveFailures: 0, backfillPages: 0 }]));
+  const health = new Map<string, WatcherStatus>(watchers.map((watcher) => [watcher.pairId, { holdsLease: false, polls: 0, consecutiveFailures: 0, backfillPages: 0, backfilled: false }]));
   const timers = new Set<NodeJS.Timeout>();
   let stopped = true;
   let startedAt: string | undefined;
@@ -151,6 +153,7 @@ export function createSyncEngine(context: SyncContext, options: SyncEngineOption
     const started = context.clock().getTime();
     try {
       const step = await watcher.backfillStep();
+      state.backfilled = step === null;
       if (!step) return options.pollIntervalMs;
       if (!step.finished) state.backfillPages++;
       else context.log.info({ pairId: watcher.pairId, portal: step.portal }, 'backfill finished');

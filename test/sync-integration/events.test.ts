@@ -14,6 +14,12 @@ afterAll(async () => {
 });
 
 describe('change events', () => {
+  test("the pair's first-start backfill walks both portals and the watcher says it is done", async () => {
+    // Benchmarks wait for it before counting idle listings; the walk's own pages are not the idle cost.
+    await waitFor('the backfill done', () => h.engine.watcherStatus()['default']?.backfilled);
+    expect(h.engine.watcherStatus()['default']).toMatchObject({ backfilled: true, holdsLease: true });
+  });
+
   test('are typed and say what changed, where, by whom and when', async () => {
     const incident = await h.newIncident('Event shape');
     const created = await waitFor('the created event', () => h.eventsFor(incident.linkId).find((e) => e.kind === 'created'));

@@ -10,6 +10,8 @@ export interface RequestLogEntry {
   status: number;
   /** The calling app (token appid), when the request carried a valid token. */
   appId?: string;
+  /** The tenant that served the request: Graph's URLs do not name it, so per-tenant counts need it. */
+  tenantId?: string;
   faultInjected?: boolean;
 }
 

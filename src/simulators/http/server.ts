@@ -89,6 +89,7 @@ export function createSimServer(deps: ServerDeps): Server {
     let status = 500;
     let faultInjected = false;
     let request: SimRequest | undefined;
+    let tenantId: string | undefined;
     try {
       const limit = api === 'control' ? MAX_CONTROL_BODY_BYTES : MAX_BODY_BYTES;
       const body = await readBody(req, limit);
@@ -104,7 +105,8 @@ export function createSimServer(deps: ServerDeps): Server {
         write(res, api, request, { status, json: { error: { code: 'NotFound', message: `Nothing is served at ${url.pathname}.` } } });
         return;
       }
-      const fault: FaultDecision | undefined = api === 'control' ? undefined : deps.faults.take(api, request, deps.tenantOf(api, request));
+      tenantId = api === 'control' ? undefined : deps.tenantOf(api, request);
+      const fault: FaultDecision | undefined = api === 'control' ? undefined : deps.faults.take(api, request, tenantId);
       if (fault && fault.latencyMs > 0 && !fault.answerLate) await delay(fault.latencyMs);
       if (fault?.response) {
         faultInjected = true;
@@ -138,6 +140,7 @@ export function createSimServer(deps: ServerDeps): Server {
         url: `${url.pathname}${url.search}`,
         status,
         ...(appId ? { appId } : {}),
+        ...(tenantId ? { tenantId } : {}),
         ...(faultInjected ? { faultInjected } : {}),
       });
     }
