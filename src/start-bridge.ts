@@ -174,10 +174,16 @@ export async function startBridge(config: Config, options: StartOptions): Promis
     const replicaId = name.name;
     // Two processes under one name would each take the other's leases: the one that lost it stops.
     name.onLost(() => void closeAll().then(() => options.onNameLost?.()));
-    // Supervise every 5 s (pg-boss default 60): a job whose replica died (kill -9) is failed by its
-    // missed heartbeat and retried within ~15 s instead of a minute or more. Queues are recounted
+    // Supervise every 5 s (pg-boss default 60): a job whose replica died (kill -9) while others run
+    // is failed by its missed heartbeat and retried within ~15 s instead of a minute or more. Queues are recounted
     // for /metrics every 15 s (default 60), within a usual scrape interval.
     const jobs = await createBossQueue({ db, superviseIntervalSeconds: 5, monitorIntervalSeconds: 15, onError: (error) => log.warn({ err: error }, 'job queue error') });
+    // The embedded database is this process's alone: a job still marked active was running in a
+    // process that died (kill -9, a crash). It goes back to its retry now, before any worker starts.
+    if (db.target.kind === 'pglite') {
+      const released = await jobs.failActiveOfDeadProcess('the process running it stopped before it finished');
+      if (released > 0) log.info({ jobs: released }, 'jobs a stopped process left running are retried');
+    }
     // pg-boss stops fetching at once, waits for running handlers until the grace is over, then fails
     // what still runs back to a retry (another replica, or this one after a restart, takes it) and
     // closes its pool. The release waits for that, so the store outlives it.

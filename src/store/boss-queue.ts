@@ -171,6 +171,13 @@ export interface BossQueue {
    * monitor refreshes (monitorIntervalSeconds, 60 s by default), so every replica reads the same.
    */
   counts(queues: readonly string[]): Promise<QueueCounts[]>;
+  /**
+   * Fails every job marked active (each is retried per its queue's settings) and returns how many.
+   * Only for a database no other process works: called at start on the embedded one, before any
+   * worker runs, it hands a killed process's jobs back at once instead of after their missed
+   * heartbeat (10 s or more, and the supervisor's next pass).
+   */
+  failActiveOfDeadProcess(reason: string): Promise<number>;
   stop(options?: { graceful?: boolean; timeoutMs?: number }): Promise<void>;
 }
 
@@ -361,6 +368,15 @@ export async function createBossQueue(config: BossQueueConfig): Promise<BossQueu
       const rows = await boss.getQueues([...queues]);
       // Blocked jobs wait on a flow parent; the bridge sends none, and they are not due either.
       return rows.map((row) => ({ queue: row.name, ready: row.readyCount, deferred: row.deferredCount + row.blockedCount, active: row.activeCount }));
+    },
+
+    async failActiveOfDeadProcess(reason) {
+      // pg-boss has no query by state across queues; its job table (partitioned by queue) does.
+      const { rows } = await config.db.query<{ name: string; id: string }>(`SELECT name, id::text AS id FROM ${schema}.job WHERE state = 'active'`);
+      const byQueue = new Map<string, string[]>();
+      for (const row of rows) byQueue.set(row.name, [...(byQueue.get(row.name) ?? []), row.id]);
+      for (const [queue, ids] of byQueue) await boss.fail(queue, ids, { reason });
+      return rows.length;
     },
 
     async stop(options = {}) {

@@ -16,9 +16,13 @@ import { commentBodies, countOf, startLocalSimulators } from './support/simulato
 const ANALYST = { objectId: '3f0c8a52-1111-4c1e-9d2a-5a6b7c8d9e01', upn: 'ann.lee@contoso.com', displayName: 'Ann Lee' };
 // A portal write held open this long leaves room to kill the replica while it waits for the answer.
 const HELD_WRITE_MS = 4000;
-// After a kill, pg-boss fails the orphaned job by its missed heartbeat (10 s) at the next
-// supervision (5 s); retries back off from 2 s. Convergence after a restart takes well under a minute.
+// The restarted bridge hands the jobs the killed one left active back to their retries before its
+// workers start (the embedded database is its alone); retries back off from 2 s. Convergence after
+// a restart takes well under a minute.
 const CONVERGE_MS = 90_000;
+// Held longer than a restart and the handed-back job's first retry take, so the retry finds the
+// comment missing while it is still on its way (and must not send it again).
+const HELD_COMMENT_MS = 30_000;
 const KILLS = 4;
 
 let simulators: RunningSimulators;
@@ -180,14 +184,14 @@ describe('kill -9 and restart on the same DATA_DIR (PGlite)', () => {
     for (const edit of accepted) expect(events.some((event) => event.editRequestId === edit.requestId)).toBe(true);
   }, 300_000);
 
-  test('a comment POST held open for 45 s, the bridge killed during it and restarted: the comment exists once per portal', async () => {
+  test('a comment POST held open for 30 s, the bridge killed during it and restarted: the comment exists once per portal', async () => {
     const { defenderId, sentinelName } = incidents[3]!;
     const text = 'Wiped the mailbox rule (held comment)';
     await replica?.stop().catch(() => undefined);
     let r = await restart();
     const linkId = await linkOf(r, defenderId);
     const since = new Date().toISOString();
-    simulators.control.addFault({ api: 'graph', method: 'POST', pathPattern: `/security/incidents/${defenderId}/comments`, latencyMs: 45_000, count: 1 });
+    simulators.control.addFault({ api: 'graph', method: 'POST', pathPattern: `/security/incidents/${defenderId}/comments`, latencyMs: HELD_COMMENT_MS, count: 1 });
     const { requestId } = await r.submit({ idempotencyKey: 'crash-held-comment', linkId, changes: { comment: text }, actor: ANALYST });
     await waitForRequest('GET', new RegExp(`/security/incidents/${defenderId}\\b`), since);
     await new Promise((resolve) => setTimeout(resolve, 1_000)); // the held POST is now in flight
@@ -199,8 +203,8 @@ describe('kill -9 and restart on the same DATA_DIR (PGlite)', () => {
       return current && current.state !== 'accepted' ? current : null;
     }, 150_000, 250);
     expect(outcome.state).toBe('completed');
-    // The held POST is served after the kill (45 s after it was sent); wait for it, then for the copies to settle.
-    await waitForRequest('POST', new RegExp(`/security/incidents/${defenderId}/comments`), new Date(Date.parse(since) + 45_000).toISOString());
+    // The held POST is served after the kill (30 s after it was sent); wait for it, then for the copies to settle.
+    await waitForRequest('POST', new RegExp(`/security/incidents/${defenderId}/comments`), new Date(Date.parse(since) + HELD_COMMENT_MS).toISOString());
     await waitFor('the comment on Sentinel', () => countOf(sentinelComments(sentinelName), text) > 0, CONVERGE_MS, 250);
     await new Promise((resolve) => setTimeout(resolve, 3_000)); // a few polls: nothing more is copied
     expect({ defender: countOf(defenderComments(defenderId), text), sentinel: countOf(sentinelComments(sentinelName), text) }).toEqual({ defender: 1, sentinel: 1 });

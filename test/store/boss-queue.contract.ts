@@ -176,5 +176,33 @@ export function queueContract(open: () => Promise<{ db: Db; schema: string; clea
       expect(finished).toBe(true);
       await jobWhen(queueName, id, (job) => job.state === 'completed', 'the job to be completed');
     });
+
+    test('a job a dead process left active is handed back at once, retried and completed', async () => {
+      // The "dead" process: its own instance, whose handler never returns (as after a kill -9).
+      const dead = await createBossQueue({ db: db as Db, schema: bossSchema });
+      const queueName = name('orphan');
+      await dead.createQueue({ name: queueName, retryDelaySeconds: 0, retryBackoff: false });
+      let started = false;
+      await dead.work(queueName, () => {
+        started = true;
+        return new Promise<void>(() => undefined);
+      }, FAST);
+      const id = (await dead.send(queueName, { edit: 'orphaned' })) as string;
+      await waitFor(async () => (started ? true : undefined), 'the dead process to take the job');
+      await jobWhen(queueName, id, (job) => job.state === 'active', 'the job to be active');
+
+      expect(await q().failActiveOfDeadProcess('the process running it stopped')).toBe(1);
+      expect((await q().findJobs(queueName, { id }))[0]).toMatchObject({ state: 'retry' });
+      await q().createQueue({ name: queueName, retryDelaySeconds: 0, retryBackoff: false });
+      const handled: number[] = [];
+      await q().work(queueName, async (job) => {
+        handled.push(job.retryCount);
+      }, FAST);
+      const done = await jobWhen(queueName, id, (job) => job.state === 'completed', 'the handed-back job to complete');
+      expect(done.retryCount).toBe(1);
+      expect(handled).toEqual([1]);
+      expect(await q().failActiveOfDeadProcess('nothing is left')).toBe(0);
+      await dead.stop({ graceful: false, timeoutMs: 1_000 });
+    });
   });
 }
