@@ -80,6 +80,15 @@ export function createDispatcher(context: SyncContext, options: DispatcherOption
     const lease = await context.store.leases.tryAcquire(`dispatch:${consumer.name}`, options.replicaId, Math.max(10_000, pollIntervalMs * 20));
     if (!lease) return 0;
     let delivered = 0;
+    // The offset moves once per run of delivered events (a batch, or up to a failure), not once per
+    // event: a backlog of thousands cost a write each. A crash in between redelivers at most that
+    // run, which at-least-once delivery allows.
+    let unacked: number | undefined;
+    const ackDelivered = async () => {
+      if (unacked === undefined) return;
+      await context.store.changeEvents.ack(consumer.name, unacked);
+      unacked = undefined;
+    };
     for (;;) {
       const events = await context.store.changeEvents.readPending(consumer.name, batchSize);
       if (events.length === 0) {
@@ -96,6 +105,7 @@ export function createDispatcher(context: SyncContext, options: DispatcherOption
           state.failure = `event ${event.id} failed (${errorCode})`;
           if (isTransientDeliveryError(error)) {
             context.log.warn(base, 'change event delivery failed transiently; will redeliver');
+            await ackDelivered();
             return delivered;
           }
           const attempts = (state.failures.get(event.id) ?? 0) + 1;
@@ -103,6 +113,7 @@ export function createDispatcher(context: SyncContext, options: DispatcherOption
           if (attempts < DELIVERY_ATTEMPTS) {
             state.retryAt = context.clock().getTime() + deliveryRetryDelayMs(attempts);
             context.log.warn({ ...base, attempts }, 'change event delivery failed; will redeliver');
+            await ackDelivered();
             return delivered;
           }
           suspects.push({ event, attempts, errorCode });
@@ -110,20 +121,24 @@ export function createDispatcher(context: SyncContext, options: DispatcherOption
             // Several events in a row fail: the consumer is failing, not one event. Park nothing.
             state.retryAt = context.clock().getTime() + deliveryRetryDelayMs(attempts);
             context.log.error({ ...base, attempts, failingEvents: suspects.length }, 'change event consumer fails on every event; parking nothing, will redeliver');
+            await ackDelivered();
             return delivered;
           }
           continue;
         }
         if (suspects.length > 0) {
+          // Parking moves the offset past the suspects and this event, in one transaction.
           await parkAndAck(consumer.name, suspects, event);
+          unacked = undefined;
           for (const suspect of suspects) state.failures.delete(suspect.event.id);
           suspects.length = 0;
         } else {
-          await context.store.changeEvents.ack(consumer.name, event.seq);
+          unacked = event.seq;
         }
         state.failures.delete(event.id);
         delivered++;
       }
+      await ackDelivered();
       if (suspects.length > 0) {
         // No later event delivered in this pass: nothing shows the events are at fault. Hold them.
         state.retryAt = context.clock().getTime() + deliveryRetryDelayMs(DELIVERY_ATTEMPTS);

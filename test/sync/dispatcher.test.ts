@@ -197,4 +197,27 @@ describe.each(backends())('change-event dispatcher on %s', (_name, open) => {
     expect(await store.parkedEvents.list(name)).toEqual([]);
     await dispatcher.stop();
   });
+
+  test('a backlog moves the offset once per delivered run, not once per event, and a failure keeps what came before it', async () => {
+    const name = await freshConsumer(store);
+    const events = await store.changeEvents.append(Array.from({ length: 30 }, (_, n) => changeEvent(`link-run-${n}`)));
+    // The store as the dispatcher sees it, recording this consumer's acknowledgements.
+    const acks: number[] = [];
+    const changeEvents: Store['changeEvents'] = Object.create(store.changeEvents);
+    changeEvents.ack = async (consumerName, seq) => {
+      if (consumerName === name) acks.push(seq);
+      return store.changeEvents.ack(consumerName, seq);
+    };
+    const { dispatcher } = setup({ ...store, changeEvents } as Store);
+    // The 21st event fails transiently once: the twenty before it are acknowledged, it is not.
+    let failOnce = true;
+    const teams = consumer(name, (event) => (event.id === events[20]!.id && failOnce ? ((failOnce = false), Object.assign(new Error('Teams said 429'), { transient: true })) : null));
+    dispatcher.subscribe(teams);
+    await dispatcher.flush();
+    expect(acks).toEqual([events[19]!.seq]);
+    await drive(dispatcher, () => teams.delivered.length === 30);
+    expect(acks).toEqual([events[19]!.seq, events[29]!.seq]);
+    expect(await store.changeEvents.readPending(name, 100)).toEqual([]);
+    await dispatcher.stop();
+  });
 });
