@@ -1,9 +1,10 @@
 // Backfill at first start on a tenant that already holds 10 x N incidents (default 20,000), once
 // with embedded PGlite and once with the PostgreSQL server, the bridge in its own process under
 // `npm start`'s flags:
-//   - time until every incident is linked and announced, against the floor: Graph's list pages at
-//     the budget the live poll leaves (150/min less one list call per poll), and, stricter, at the
-//     whole 150/min; ARM's pages of 1,000 fit its read bucket;
+//   - time from the bridge being up until every incident is linked and announced (its start-up is
+//     printed beside it), against the floor: Graph's list pages at the budget the live poll leaves
+//     (150/min less one list call per poll), and, stricter, at the whole 150/min; ARM's pages of
+//     1,000 fit its read bucket;
 //   - a live change made in Defender every few seconds during the backfill, to its change event
 //     (what the card shows), p95: live changes must not wait behind the backfill;
 //   - peak RSS (VmHWM).
@@ -18,6 +19,8 @@ import { percentile } from './percentile.ts';
 
 /** How often the bench makes a live change while the backfill runs. */
 const LIVE_CHANGE_EVERY_MS = 3000;
+/** How old the backlog is at the bridge's first start. */
+const BACKLOG_AGE_MS = 60 * 60_000;
 
 interface BackfillRun {
   elapsedMs: number;
@@ -69,10 +72,15 @@ export async function backfillFigures(settings: SyncBenchSettings): Promise<Figu
   const total = settings.incidents * 10;
   const rows: FigureRow[] = [];
   const dirs = [tempDir('ib-bench-backfill-sim-'), tempDir('ib-bench-backfill-lite-'), tempDir('ib-bench-backfill-pg-')] as const;
-  const simulators = await startLocalSimulators(dirs[0].path, { graphRequestsPerMinute: DEFAULT_GRAPH_REQUESTS_PER_MINUTE, armBucket: DEFAULT_ARM_BUCKET });
+  // The backlog is raised on a simulator clock an hour back, as a tenant's incidents are older than
+  // the bridge's first start. Raised just before it, every one would fall within the first live
+  // listing's overlap and be synced as a live change, ahead of the live changes the bench times.
+  let clockOffsetMs = -BACKLOG_AGE_MS;
+  const simulators = await startLocalSimulators(dirs[0].path, { graphRequestsPerMinute: DEFAULT_GRAPH_REQUESTS_PER_MINUTE, armBucket: DEFAULT_ARM_BUCKET, clock: () => new Date(Date.now() + clockOffsetMs) });
   try {
-    note(`backfill: seeding a tenant with ${total} incidents`);
+    note(`backfill: seeding a tenant with ${total} incidents, an hour old`);
     const ids = raiseIncidents(simulators, total, 'Backlog incident');
+    clockOffsetMs = 0;
 
     const graphPages = Math.ceil(total / GRAPH_PAGE);
     const livePerMinute = 60 / settings.pollSeconds;
@@ -84,11 +92,14 @@ export async function backfillFigures(settings: SyncBenchSettings): Promise<Figu
 
     for (const mode of ['embedded PGlite', 'PostgreSQL server'] as const) {
       note(`backfill (${mode}): a fresh replica links and announces ${total} incidents while live changes are made`);
+      // Timed from the bridge being up: its start-up (a fresh database's migrations included) is
+      // reported beside the figure, not counted against the paging floor.
       const run = async (databaseUrl?: string) => {
-        const started = Date.now();
+        const spawned = Date.now();
         const replica = await startReplica(replicaEnvironment(simulators, { dataDir: (databaseUrl ? dirs[2] : dirs[1]).path, pollIntervalSeconds: settings.pollSeconds, ...(databaseUrl ? { databaseUrl } : {}) }));
+        const startUpMs = Date.now() - spawned;
         try {
-          return await runBackfill(simulators, replica, ids, started);
+          return { ...(await runBackfill(simulators, replica, ids, Date.now())), startUpMs };
         } finally {
           await replica.stop();
         }
@@ -99,7 +110,7 @@ export async function backfillFigures(settings: SyncBenchSettings): Promise<Figu
         continue;
       }
       const ratio = result.elapsedMs / floorMs;
-      rows.push({ figure: `backfill of ${total} incidents at first start (${mode})`, measured: `${seconds(result.elapsedMs)} = ${ratio.toFixed(2)}x floor (${(result.elapsedMs / strictMs).toFixed(2)}x at 150/min)`, reference, target: '<= 1.5x', verdict: verdict(ratio <= 1.5) });
+      rows.push({ figure: `backfill of ${total} incidents at first start (${mode})`, measured: `${seconds(result.elapsedMs)} = ${ratio.toFixed(2)}x floor (${(result.elapsedMs / strictMs).toFixed(2)}x at 150/min), after ${seconds(result.startUpMs)} of start-up`, reference, target: '<= 1.5x', verdict: verdict(ratio <= 1.5) });
       rows.push({ figure: `live change during that backfill -> its card (${result.liveMs.length} changes, ${mode})`, measured: p50p95(result.liveMs), reference: `poll ${settings.pollSeconds} s`, target: 'p95 <= 5 s', verdict: verdict(result.liveMs.length > 0 && percentile(result.liveMs, 95) <= 5000) });
       const limit = mode === 'embedded PGlite' ? 600 : 250;
       rows.push({ figure: `peak RSS during that backfill (${mode})`, measured: `${result.rssMb?.toFixed(0) ?? 'n/a'} MB`, reference: 'VmHWM of the bridge process, npm start flags', target: `<= ${limit} MB`, verdict: verdict(result.rssMb !== null && result.rssMb <= limit) });
