@@ -16,6 +16,7 @@ import { isFinalEditState } from '../../src/domain/edits.ts';
 import type { SimulatorControl } from '../../src/simulators/index.ts';
 import type { IncidentLink } from '../../src/store/ports.ts';
 import { ANALYST, waitFor } from './support/harness.ts';
+import { seedEmbeddedDatabase } from '../support/embedded-database.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const APP = { clientId: '00000000-0000-4000-8000-0000000000c9', clientSecret: 'throttled-pair-secret' };
@@ -31,6 +32,7 @@ let controlB: SimulatorControl;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'throttled-pair-'));
+  await seedEmbeddedDatabase(dataDir);
   const config = loadConfig(
     readEnvironment(ROOT, {
       TEAMSFX_ENV: 'local',
