@@ -2,9 +2,8 @@
 // data folder: creating one (initdb, the migrations and pg-boss's schema, in a child process; see
 // src/store/pglite-db.ts) takes seconds per test file, a copy a fraction of one. The template is
 // made by the product's own code path (createPgliteDb on an empty folder), so a copy is what the
-// bridge's first start would have made. Creating it is still tested where it is the subject
-// (test/store/db.test.ts, and the product started as a process in test/lifecycle and
-// test/observability/telemetry.test.ts), which do not seed.
+// bridge's first start would have made. Creating it is tested where it is the subject
+// (test/store/db.test.ts), which does not seed.
 import { existsSync } from 'node:fs';
 import { cp, mkdtemp, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
