@@ -15,6 +15,9 @@ export default {
       },
     ],
   },
+  // A folder the run's test files share (test/support/embedded-database.ts), removed at the end.
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   // Integration tests start HTTPS simulators and databases; give them room but keep failures fast.
   testTimeout: 30000,
   // Most suites wait on servers, child processes and timers, not on the CPU: two workers on two cores

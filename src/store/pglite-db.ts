@@ -52,6 +52,11 @@ function runner(target: PgliteRunner, isOpen: () => boolean): Queryable {
   };
 }
 
+/** Where the embedded database of a data folder lives. */
+export function embeddedDatabaseDir(dataDir: string): string {
+  return join(dataDir, 'pglite');
+}
+
 const INIT_SCRIPT = fileURLToPath(new URL('./pglite-init.ts', import.meta.url));
 
 /** See pglite-init.ts: the one-time memory peak of a new database belongs in a process that exits. */
@@ -60,7 +65,7 @@ async function initializeInChildProcess(dataDir: string): Promise<void> {
     await promisify(execFile)(process.execPath, ['--no-warnings', INIT_SCRIPT, dataDir], { timeout: 120_000 });
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr?.trim();
-    throw new StoreError('unavailable', `Could not create the embedded database in ${join(dataDir, 'pglite')}${stderr ? `: ${stderr.split('\n').at(-1)}` : ''}. Check DATA_DIR is writable.`, { cause: error });
+    throw new StoreError('unavailable', `Could not create the embedded database in ${embeddedDatabaseDir(dataDir)}${stderr ? `: ${stderr.split('\n').at(-1)}` : ''}. Check DATA_DIR is writable.`, { cause: error });
   }
 }
 
@@ -76,7 +81,7 @@ export async function createPgliteDb(options: PgliteDbOptions = {}): Promise<Db>
     if (options.dataDir === undefined) {
       pglite = await PGlite.create({ postgresqlconf: EMBEDDED_POSTGRES_SETTINGS });
     } else {
-      const dir = join(options.dataDir, 'pglite');
+      const dir = embeddedDatabaseDir(options.dataDir);
       await mkdir(dir, { recursive: true });
       if (!options.initializeInProcess && !existsSync(join(dir, 'PG_VERSION'))) await initializeInChildProcess(options.dataDir);
       pglite = await PGlite.create({ dataDir: dir, postgresqlconf: EMBEDDED_POSTGRES_SETTINGS });
@@ -84,7 +89,7 @@ export async function createPgliteDb(options: PgliteDbOptions = {}): Promise<Db>
   } catch (error) {
     throw new StoreError(
       'unavailable',
-      `Could not open the embedded database${options.dataDir === undefined ? '' : ` in ${join(options.dataDir, 'pglite')}`}: check DATA_DIR is writable and not used by another running instance.`,
+      `Could not open the embedded database${options.dataDir === undefined ? '' : ` in ${embeddedDatabaseDir(options.dataDir)}`}: check DATA_DIR is writable and not used by another running instance.`,
       { cause: error },
     );
   }

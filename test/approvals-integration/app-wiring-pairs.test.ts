@@ -12,6 +12,7 @@ import { createSilentLogger } from '../../src/observability/logger.ts';
 import { startBridge, type RunningBridge } from '../../src/start-bridge.ts';
 import { lastKnownSnapshotKeyOf } from '../../src/approvals/service.ts';
 import { createConnectorSettingsClient } from '../../src/portals/index.ts';
+import { seedEmbeddedDatabase } from '../support/embedded-database.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PAIRS = [
@@ -25,6 +26,7 @@ let bridge: RunningBridge;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'approvals-pairs-'));
+  await seedEmbeddedDatabase(dataDir);
   config = loadConfig(readEnvironment(ROOT, {
     TEAMSFX_ENV: 'local', DATA_DIR: dataDir, PORTAL_CA_FILE: '', SIM_PORT: '0', SIM_EVENTS_PER_MINUTE: '0', POLL_INTERVAL_SECONDS: '0.5', SYNC_PAIRS: JSON.stringify(PAIRS),
   }));

@@ -14,6 +14,7 @@ import { APPROVAL_SCHEDULER_LEASE } from '../../src/approvals/scheduler.ts';
 import { lastKnownSnapshotKeyOf } from '../../src/approvals/service.ts';
 import { createConnectorSettingsClient } from '../../src/portals/index.ts';
 import type { Config } from '../../src/config/config.ts';
+import { seedEmbeddedDatabase } from '../support/embedded-database.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -23,6 +24,7 @@ let bridge: RunningBridge;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'approvals-app-'));
+  await seedEmbeddedDatabase(dataDir);
   config = loadConfig(readEnvironment(ROOT, {
     TEAMSFX_ENV: 'local', DATA_DIR: dataDir, PORTAL_CA_FILE: '', SIM_PORT: '0', SIM_EVENTS_PER_MINUTE: '0', POLL_INTERVAL_SECONDS: '0.5', CONNECTOR_INTEGRATION_METHOD: 'azurePortal',
   }));

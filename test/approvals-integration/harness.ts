@@ -13,6 +13,7 @@ import type { RequirementCheck } from '../../src/approvals/types.ts';
 import { requirementChecksFrom } from '../../src/approvals/requirements.ts';
 import type { Actor } from '../../src/domain/incident.ts';
 import type { ApprovalRequest } from '../../src/store/ports.ts';
+import { seedEmbeddedDatabase } from '../support/embedded-database.ts';
 
 export const TENANT = '00000000-0000-4000-8000-0000000000e1';
 export const APP = { clientId: '00000000-0000-4000-8000-0000000000e2', clientSecret: 'approvals-integration-secret' };
@@ -59,6 +60,7 @@ export type RoleChecks = Pick<ApprovalServiceDeps, 'isApprover' | 'isAnalyst'>;
 
 export async function startIntegrationHarness(options: { integrationMethod: IntegrationMethod; name: string; roles?: (sims: RunningSimulators) => RoleChecks }): Promise<IntegrationHarness> {
   const dataDir = await mkdtemp(path.join(tmpdir(), `approvals-${options.name}-`));
+  await seedEmbeddedDatabase(dataDir);
   const sims = await startSimulators({
     dataDir,
     port: 0,

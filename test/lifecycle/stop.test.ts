@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/gl
 import { startRecordingConnector, type RecordingConnector } from '../e2e/support/recording-connector.ts';
 import { messageActivity, TENANT } from '../bot/support/activities.ts';
 import { isRunning, killIfRunning, postActivity, simControl, startProduct, testDataDir, waitFor, type ProductProcess } from './support/product-process.ts';
+import { seedEmbeddedDatabase } from '../support/embedded-database.ts';
 
 /** What the issue asks of a stop: the process gone within 5 s of the signal. */
 const STOP_LIMIT_MS = 5_000;
@@ -12,9 +13,10 @@ const STOP_LIMIT_MS = 5_000;
 let data: ReturnType<typeof testDataDir>;
 let product: ProductProcess | undefined;
 
-// One data folder for the file: the embedded database is created once, each test restarts on it.
-beforeAll(() => {
+// One data folder for the file, with the embedded database a first start creates; each test restarts on it.
+beforeAll(async () => {
   data = testDataDir('stop');
+  await seedEmbeddedDatabase(data.path);
 });
 
 afterEach(() => {

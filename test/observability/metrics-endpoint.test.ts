@@ -25,6 +25,7 @@ import { QUEUES } from '../../src/sync/sync-context.ts';
 import { invokeActivity, messageActivity, ALICE } from '../bot/support/activities.ts';
 import { startFakeConnector, type FakeConnector } from '../bot/support/fake-connector.ts';
 import { waitFor } from '../sync-integration/support/harness.ts';
+import { seedEmbeddedDatabase } from '../support/embedded-database.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The Agents Playground's tenant, which the local configuration serves. */
@@ -95,6 +96,7 @@ describe('GET /metrics of the running bridge', () => {
 
   beforeAll(async () => {
     connector = await startFakeConnector();
+    await seedEmbeddedDatabase(dataDir);
     const config = loadConfig(
       readEnvironment(ROOT, { TEAMSFX_ENV: 'local', DATA_DIR: dataDir, PORTAL_CA_FILE: '', SIM_PORT: '0', SIM_EVENTS_PER_MINUTE: '0', POLL_INTERVAL_SECONDS: '0.5', LOG_LEVEL: 'silent' }),
     );

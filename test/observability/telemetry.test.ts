@@ -9,6 +9,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { RUNTIME_FLAGS } from '../../src/runtime-flags.ts';
+import { seedEmbeddedDatabase } from '../support/embedded-database.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PRELOAD = pathToFileURL(fileURLToPath(new URL('./support/record-distro-loads.ts', import.meta.url))).href;
@@ -26,6 +27,7 @@ interface Run {
 /** Starts the bridge process, waits until it serves, scrapes /metrics, stops it with SIGTERM. */
 async function runBridge(extraEnv: Record<string, string>): Promise<Run> {
   const dataDir = path.join(ROOT, 'test-results', `telemetry-${randomUUID().slice(0, 8)}`);
+  await seedEmbeddedDatabase(dataDir);
   const env = { PATH: process.env['PATH'] ?? '', TEAMSFX_ENV: 'local', DATA_DIR: dataDir, PORTAL_CA_FILE: '', PORT: '0', SIM_PORT: '0', SIM_EVENTS_PER_MINUTE: '0', LOG_LEVEL: 'warn', ...extraEnv };
   const child = spawn(process.execPath, ['--no-warnings=ExperimentalWarning', ...RUNTIME_FLAGS, '--import', PRELOAD, 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

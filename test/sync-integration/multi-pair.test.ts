@@ -14,6 +14,7 @@ import { startBridge, type RunningBridge } from '../../src/start-bridge.ts';
 import type { SimulatorControl } from '../../src/simulators/index.ts';
 import type { IncidentLink } from '../../src/store/ports.ts';
 import { waitFor } from './support/harness.ts';
+import { seedEmbeddedDatabase } from '../support/embedded-database.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const REPLICA = 'multi-pair-replica';
@@ -28,6 +29,7 @@ let controlB: SimulatorControl;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'multi-pair-'));
+  await seedEmbeddedDatabase(dataDir);
   const config = loadConfig(readEnvironment(ROOT, {
     TEAMSFX_ENV: 'local',
     DATA_DIR: dataDir,

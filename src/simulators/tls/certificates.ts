@@ -1,7 +1,7 @@
 // A locally generated certificate authority (persisted, reused across restarts) and a server
 // certificate for localhost / 127.0.0.1 / ::1 signed by it. Clients trust the CA explicitly;
 // nothing is added to any system trust store.
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { constants, generateKeyPairSync, privateEncrypt, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import forge from 'node-forge';
@@ -22,6 +22,22 @@ function newRsaKeyPair(): { privateKeyPem: string; publicKeyPem: string } {
     publicKeyEncoding: { type: 'spki', format: 'pem' },
   });
   return { privateKeyPem: privateKey, publicKeyPem: publicKey };
+}
+
+/** DER of a SHA-256 DigestInfo up to the digest itself (RFC 8017, section 9.2, note 1). */
+const SHA256_DIGEST_INFO_PREFIX = Buffer.from('3031300d060960864801650304020105000420', 'hex');
+
+/**
+ * Signs `cert` (RSASSA-PKCS1-v1_5 with SHA-256) with Node's native RSA: node-forge builds the
+ * certificate, but its JavaScript big-integer signature takes over a second per certificate
+ * inside a VM context (as under Jest), where native code takes milliseconds.
+ */
+function signCertificate(cert: forge.pki.Certificate, keyPem: string): void {
+  const signer = {
+    sign: (md: forge.md.MessageDigest) =>
+      privateEncrypt({ key: keyPem, padding: constants.RSA_PKCS1_PADDING }, Buffer.concat([SHA256_DIGEST_INFO_PREFIX, Buffer.from(md.digest().getBytes(), 'binary')])).toString('binary'),
+  };
+  cert.sign(signer as unknown as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
 }
 
 function serialNumber(): string {
@@ -49,7 +65,7 @@ function createCa(now: Date): { certPem: string; keyPem: string } {
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ]);
-  cert.sign(forge.pki.privateKeyFromPem(keys.privateKeyPem), forge.md.sha256.create());
+  signCertificate(cert, keys.privateKeyPem);
   return { certPem: forge.pki.certificateToPem(cert), keyPem: keys.privateKeyPem };
 }
 
@@ -77,7 +93,7 @@ function createServerCert(ca: { certPem: string; keyPem: string }, now: Date): {
       ],
     },
   ]);
-  cert.sign(forge.pki.privateKeyFromPem(ca.keyPem), forge.md.sha256.create());
+  signCertificate(cert, ca.keyPem);
   return { certPem: forge.pki.certificateToPem(cert), keyPem: keys.privateKeyPem };
 }
 

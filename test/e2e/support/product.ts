@@ -19,6 +19,7 @@ import { createLogger } from '../../../src/observability/logger.ts';
 import type { RunningSimulators } from '../../../src/simulators/index.ts';
 import type { BotUnderTest, SampleIncident } from './bot-under-test.ts';
 import { PLAYGROUND_DEFAULTS } from './playground.ts';
+import { seedEmbeddedDatabase } from '../../support/embedded-database.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -83,6 +84,7 @@ export async function startProductOverSimulators(options: ProductOptions = {}): 
   const sink = createLogSink(options.printLogs ?? process.env['E2E_LOG'] === '1');
   const log = createLogger({ level: 'info', name: 'e2e-product', destination: sink.stream as Writable });
   const dataDir = await mkdtemp(join(tmpdir(), 'e2e-product-'));
+  await seedEmbeddedDatabase(dataDir);
   const approvers = options.approvers ?? [PLAYGROUND_DEFAULTS.userPrincipalName];
   let bridge: RunningBridge;
   let config: Config;

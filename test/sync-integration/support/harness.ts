@@ -23,6 +23,7 @@ import type { ChangeEvent } from '../../../src/domain/change-events.ts';
 import { isFinalEditState, type EditOutcome } from '../../../src/domain/edits.ts';
 import { createSyncEngine, type SyncEngine, type SyncEngineOptions } from '../../../src/sync/engine.ts';
 import type { SyncContext } from '../../../src/sync/sync-context.ts';
+import { seedEmbeddedDatabase } from '../../support/embedded-database.ts';
 
 export const TENANT = '00000000-0000-4000-8000-0000000000f1';
 const APP = { clientId: '00000000-0000-4000-8000-0000000000f2', clientSecret: 'sync-integration-secret' };
@@ -93,6 +94,7 @@ export async function waitFor<T>(what: string, probe: () => T | null | undefined
 
 export async function startHarness(options: HarnessOptions = {}): Promise<SyncHarness> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'sync-integration-'));
+  await seedEmbeddedDatabase(dataDir);
   const log = createSilentLogger();
   const sims = await startSimulators({
     dataDir,
