@@ -94,10 +94,14 @@ describe("one pair's 429 storm", () => {
       return current && isFinalEditState(current.state) ? current : null;
     });
     expect(outcome.state).toBe('completed');
+    let seenB = '';
     await waitFor("B's Sentinel change in B's Defender, and B's tag in both portals", () => {
       const defender = controlB.defenderIncidents().find((incident) => incident.id === linkB.defenderId);
       const sentinel = controlB.sentinelIncidents().find((incident) => incident.name === linkB.sentinelId);
+      seenB = JSON.stringify({ defender: [defender?.displayName, defender?.customTags], sentinel: [sentinel?.title, sentinel?.labels.map((label) => label.labelName)] });
       return defender?.displayName === 'Calm incident (triaged)' && defender.customTags.includes('calm') && sentinel?.labels.some((label) => label.labelName === 'calm');
+    }).catch((error: unknown) => {
+      throw new Error(`${String(error)}; B's portals showed ${seenB}`);
     });
 
     // B finished while A's storm still holds every one of A's edits: B did not wait for A.
