@@ -344,13 +344,11 @@ export function createWatcher(context: SyncContext, options: WatcherOptions) {
 
     await retryDue(held, toSync, stats);
 
-    // Jobs before cursors: a crash in between re-lists the same changes, never skips them.
+    // Jobs before cursors, in one write: a crash in between re-lists the same changes, never skips them.
     // A link whose sync is quarantined says so, so that the worker releases it once it saves.
     const syncHeld = new Set([...held.values()].filter((record) => record.stage === 'sync').map((record) => record.linkId));
-    for (const linkId of toSync) {
-      const data: SyncLinkJobData = syncHeld.has(linkId) ? { linkId, quarantined: true } : { linkId };
-      await context.queue.send(QUEUES.syncLink, data, { singletonKey: linkId });
-    }
+    const jobs = [...toSync].map((linkId) => ({ data: (syncHeld.has(linkId) ? { linkId, quarantined: true } : { linkId }) satisfies SyncLinkJobData, options: { singletonKey: linkId } }));
+    await context.queue.sendMany(QUEUES.syncLink, jobs);
     stats.queued = toSync.size;
     for (const { portal, since, idsAtSince } of nextCursors) {
       await context.store.cursors.set(pairId, portal, { since, idsAtSince });

@@ -22,7 +22,7 @@ interface Setup {
   defender: MemoryPortal;
   sentinel: MemoryPortal;
   queue: MemoryJobQueue;
-  /** Link repository calls the watcher made, by method. */
+  /** Link repository and queue calls the watcher made, by method. */
   calls: Map<string, number>;
 }
 
@@ -49,7 +49,11 @@ function setup(store: Store, interpose: (links: LinkRepository) => Promise<void>
   let ids = 0;
   const context: SyncContext = {
     store: { ...store, links },
-    queue,
+    queue: {
+      ...queue,
+      send: (...args) => (count('queue.send'), queue.send(...args)),
+      sendMany: (...args) => (count('queue.sendMany'), queue.sendMany(...args)),
+    },
     pairs: new Map([[pairId, { pairId, defender, sentinel }]]),
     clock: () => new Date(at(10)),
     newId: () => `${pairId}-link-${++ids}`,
@@ -85,7 +89,7 @@ describe.each(backends())('watcher page batches on %s', (_name, open) => {
     await store.close();
   });
 
-  test('each listed page is one lookup and one batch write; every new link is queued once', async () => {
+  test('each listed page is one lookup and one batch write; the poll queues its links in one write', async () => {
     const s = setup(store);
     for (const n of [1, 2, 3]) {
       s.defender.put(defenderNo(n));
@@ -94,7 +98,7 @@ describe.each(backends())('watcher page batches on %s', (_name, open) => {
     const stats = await createWatcher(s.context, { pairId: s.pairId }).pollOnce();
     expect(stats).toMatchObject({ listed: { defender: 3, sentinel: 3 }, queued: 3, quarantined: 0 });
     // Defender's page creates the links, Sentinel's adds its views to them.
-    expect(Object.fromEntries(s.calls)).toEqual({ findByDefenderIds: 2, saveMany: 2 });
+    expect(Object.fromEntries(s.calls)).toEqual({ findByDefenderIds: 2, saveMany: 2, 'queue.sendMany': 1 });
     const links = await Promise.all([1, 2, 3].map((n) => store.links.findByDefenderId(s.pairId, String(n))));
     expect(links.map((link) => [link?.defenderView?.id, link?.sentinelView?.id, link?.sentinelNumber, link?.version])).toEqual([
       ['1', 'sen-1', 101, 2],
