@@ -1,7 +1,7 @@
 // Adapts the pg-boss queue to the sync engine's JobQueue port (src/sync/ports.ts), which the
 // engine declares so that it never depends on pg-boss directly.
 import { randomUUID } from 'node:crypto';
-import type { JobQueue as SyncJobQueue } from './sync/ports.ts';
+import type { JobOptions, JobQueue as SyncJobQueue } from './sync/ports.ts';
 import type { BossQueue } from './store/boss-queue.ts';
 
 /** pg-boss's minimum heartbeat; its supervisor (superviseIntervalSeconds) notices a missed one. */
@@ -15,6 +15,16 @@ export function deadLetterQueueOf(queue: string): string {
 export interface SyncJobQueueOptions {
   /** pg-boss fetch interval; its floor is 0.5 s, which bounds added latency per job. */
   pollingIntervalSeconds?: number;
+}
+
+function bossOptions(options: JobOptions): { singletonKey: string; startAfter?: number } {
+  return {
+    // The port promises de-duplication only for jobs that share a key. Under 'stately', jobs
+    // without a key all share the empty key, so a second keyless job would be refused (null)
+    // while one is queued: give each keyless job its own key.
+    singletonKey: options.singletonKey ?? `job:${randomUUID()}`,
+    ...(options.startAfterSeconds ? { startAfter: options.startAfterSeconds } : {}),
+  };
 }
 
 export function createSyncJobQueue(queue: BossQueue, options: SyncJobQueueOptions = {}): SyncJobQueue {
@@ -36,15 +46,8 @@ export function createSyncJobQueue(queue: BossQueue, options: SyncJobQueueOption
         deadLetter: deadLetterQueueOf(definition.name),
       });
     },
-    send(name, data, sendOptions = {}) {
-      return queue.send(name, data, {
-        // The port promises de-duplication only for jobs that share a key. Under 'stately', jobs
-        // without a key all share the empty key, so a second keyless job would be refused (null)
-        // while one is queued: give each keyless job its own key.
-        singletonKey: sendOptions.singletonKey ?? `job:${randomUUID()}`,
-        ...(sendOptions.startAfterSeconds ? { startAfter: sendOptions.startAfterSeconds } : {}),
-      });
-    },
+    send: (name, data, sendOptions = {}) => queue.send(name, data, bossOptions(sendOptions)),
+    sendMany: (name, jobs) => queue.sendMany(name, jobs.map(({ data, options = {} }) => ({ data, options: bossOptions(options) }))),
     async work(name, workOptions, handler) {
       await queue.work<Parameters<typeof handler>[0]>(name, (job) => handler(job.data, { id: job.id, retryCount: job.retryCount }), {
         batchSize: workOptions.concurrency,

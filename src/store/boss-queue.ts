@@ -19,7 +19,8 @@
 // - `singletonKey` de-duplicates only through the queue policy (unique indexes in plans.js):
 //   'short' = one queued ('created') job per key; 'singleton' = one active job per key;
 //   'stately' = one queued and one active per key; 'standard' ignores it. A refused send()
-//   resolves null.
+//   resolves null. `insert(name, jobs)` runs send()'s statement for many jobs at once (the queue's
+//   settings and policy, ON CONFLICT DO NOTHING), so keys de-duplicate there as they do for send().
 // - PGlite: `fromPglite(pglite)` + `backend: 'pglite'`. The adapter runs parameterless multi-
 //   statement SQL through exec() and rolls back an aborted transaction after an error. PGlite
 //   serializes query()/exec()/transaction() on one mutex, so pg-boss statements wait while a store
@@ -159,6 +160,12 @@ export interface BossQueue {
   unschedule(queue: string, key: string): Promise<void>;
   schedules<T>(queue: string): Promise<RecurringJob<T>[]>;
   send<T extends object>(queue: string, data: T, options?: SendOptions): Promise<string | null>;
+  /**
+   * Many jobs to one queue in one statement (pg-boss insert, the statement send() runs for one):
+   * each is de-duplicated by its singletonKey per the queue's policy, as send() is. Returns how
+   * many were queued.
+   */
+  sendMany<T extends object>(queue: string, jobs: ReadonlyArray<{ data: T; options?: Pick<SendOptions, 'singletonKey' | 'startAfter'> }>): Promise<number>;
   /**
    * Runs `handler` for each job; a throw fails that job (retried per the queue's settings, then
    * dead-lettered). Returns the worker id.
@@ -328,6 +335,21 @@ export async function createBossQueue(config: BossQueueConfig): Promise<BossQueu
         ...(options.id !== undefined ? { id: options.id } : {}),
         ...(options.tx !== undefined ? { db: asPgBossDatabase(options.tx) } : {}),
       });
+    },
+
+    async sendMany(queue, jobs) {
+      assertKnown(queue);
+      if (jobs.length === 0) return 0;
+      const ids = await boss.insert(
+        queue,
+        jobs.map(({ data, options = {} }) => ({
+          data,
+          ...(options.singletonKey !== undefined ? { singletonKey: options.singletonKey } : {}),
+          ...(options.startAfter !== undefined ? { startAfter: options.startAfter } : {}),
+        })),
+        { returnId: true },
+      );
+      return ids?.length ?? 0;
     },
 
     async work<T>(queue: string, handler: (job: QueueJob<T>) => Promise<void>, options: WorkOptions = {}) {

@@ -106,6 +106,12 @@ export type SaveLinkResult =
    */
   | { ok: false; reason: 'version-conflict' | 'duplicate'; current: IncidentLink | null };
 
+/** One link of a batch save: what save() takes. */
+export interface LinkSave {
+  link: LinkDraft;
+  expectedVersion: number | null;
+}
+
 export interface LinkListFilter {
   /** Severity at or above this on either view (informational < low < medium < high; 'unknown' is lowest). */
   minSeverity?: Exclude<Severity, 'unknown'>;
@@ -149,6 +155,8 @@ export interface MergeResult {
 export interface LinkRepository {
   get(linkId: string): Promise<IncidentLink | null>;
   findByDefenderId(pairId: string, defenderId: string): Promise<IncidentLink | null>;
+  /** The links of these Defender ids in the pair (one per id found), in no particular order. */
+  findByDefenderIds(pairId: string, defenderIds: readonly string[]): Promise<IncidentLink[]>;
   findBySentinelId(pairId: string, sentinelId: string): Promise<IncidentLink | null>;
   findBySentinelNumber(pairId: string, sentinelNumber: number): Promise<IncidentLink | null>;
   /**
@@ -161,6 +169,15 @@ export interface LinkRepository {
    * when the stored version still equals it, and bumps it. Two replicas cannot clobber each other.
    */
   save(link: LinkDraft, expectedVersion: number | null): Promise<SaveLinkResult>;
+  /**
+   * save() for many links in one transaction of a few statements (a page of listed incidents
+   * costs what one link does): each entry is inserted or compared-and-set as save() would, and its
+   * result is at the same index. At most one entry per linkId; of two inserts of one Defender id,
+   * the first is stored and the second is its duplicate. All or nothing when the store fails: an
+   * entry whose data it refuses saves none of them, and the error is thrown (save them one at a
+   * time to find which).
+   */
+  saveMany(saves: readonly LinkSave[]): Promise<SaveLinkResult[]>;
   /** Most recently saved first. Links with no stored view yet are left out (nothing to show). */
   list(filter: LinkListFilter): Promise<IncidentLink[]>;
   /**

@@ -96,6 +96,11 @@ export interface JobQueue {
   define(queue: QueueDefinition): Promise<void>;
   /** Returns the job id, or null when a job with the same singletonKey is already queued. */
   send<T extends object>(queue: string, data: T, options?: JobOptions): Promise<string | null>;
+  /**
+   * send() of many jobs to one queue in one write: each is refused as send() would refuse it.
+   * Returns how many were queued.
+   */
+  sendMany<T extends object>(queue: string, jobs: ReadonlyArray<{ data: T; options?: JobOptions }>): Promise<number>;
   /** Starts `concurrency` workers for the queue on this replica. */
   work<T extends object>(queue: string, options: { concurrency: number }, handler: JobHandler<T>): Promise<void>;
   /** Stops fetching; in-flight jobs finish (graceful) or return to the queue. */

@@ -7,13 +7,14 @@
 // last reconciled, so a crash between storing a view and queueing its job is healed by the next
 // listing (the cursor only advances after both).
 //
-// A view the store refuses is quarantined (quarantine.ts) rather than failing the poll: the cursor
-// advances past it and the pair's other incidents keep syncing. A view whose last-modified time is
-// absent, no instant, or far ahead of the listing is quarantined too, and does not move the cursor
-// at all (only valid, believable instants do), so it can neither break the next listing nor put
-// the cursor past changes still to come. Each poll reads the pair's
-// quarantine once; a quarantined incident is tried again when it is listed with a newer version,
-// or when its retry time has come (read fresh from its portal, a few per poll).
+// A page's views are stored with one lookup and one batch write, not two statements a view. A
+// view the store refuses is quarantined (quarantine.ts) rather than failing the poll: its page is
+// then stored one view at a time, the cursor advances past it and the pair's other incidents keep
+// syncing. A view whose last-modified time is absent, no instant, or far ahead of the listing is
+// quarantined too, and does not move the cursor at all (only valid, believable instants do), so it
+// can neither break the next listing nor put the cursor past changes still to come. Each poll reads
+// the pair's quarantine once; a quarantined incident is tried again when it is listed with a newer
+// version, or when its retry time has come (read fresh from its portal, a few per poll).
 //
 // Backfill (option `backfill`, which the engine sets): a portal's first listing does not walk
 // everything the portal holds inside one poll, where a live change would wait behind tens of
@@ -24,7 +25,7 @@ import type { Incident, Portal } from '../domain/incident.ts';
 import type { BackfillJobData } from './backfill.ts';
 import { instantMs } from '../domain/instant.ts';
 import { isRefusedRecord } from '../store/errors.ts';
-import type { IncidentLink, PortalCursor, QuarantinedRecord } from '../store/ports.ts';
+import type { IncidentLink, LinkDraft, LinkSave, PortalCursor, QuarantinedRecord } from '../store/ports.ts';
 import { MAX_QUARANTINE_LIST_LIMIT } from '../store/sql/quarantine.ts';
 import { newestView } from './link-sync.ts';
 import { quarantineId, quarantineRecord, refusal, releaseRecord, timestampProblem, type SyncLinkJobData } from './quarantine.ts';
@@ -71,53 +72,95 @@ function reconciledAt(link: IncidentLink, portal: Portal): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** Stores a listed view on its link; returns the link when it needs a sync job. */
-async function recordView(context: SyncContext, pairId: string, portal: Portal, incident: Incident): Promise<StoredView | null> {
+/** The Defender id a listed view is linked by; null for a Sentinel incident with no Defender counterpart. */
+function linkedDefenderId(portal: Portal, incident: Incident): string | null {
   const defenderId = portal === 'defender' ? incident.id : incident.providerIncidentId;
   // Sentinel-native incidents (analytics rules, or the duplicates that enabled Microsoft incident
   // creation rules produce) have no Defender counterpart to keep in agreement.
   if (!defenderId || (portal === 'sentinel' && !PROVIDERS_FROM_DEFENDER.has(incident.providerName ?? ''))) return null;
+  return defenderId;
+}
 
+/** How a listed view goes onto its link: the save it takes (none when the stored view is as new), and the link when it needs a sync job. */
+interface ViewPlan {
+  save: LinkSave | null;
+  stored: StoredView | null;
+}
+
+/** Plans storing a listed view on its link as last read (null: the incident has none yet). */
+function planView(link: IncidentLink | null, pairId: string, defenderId: string, portal: Portal, incident: Incident, newLinkId: () => string): ViewPlan {
+  if (!link) {
+    // A new incident: its link is created with the view in one write, so a view the store
+    // refuses leaves no half-stored link behind (one with no view has nothing to show).
+    const linkId = newLinkId();
+    const draft: LinkDraft = {
+      linkId,
+      pairId,
+      defenderId,
+      snapshot: {},
+      defenderView: portal === 'defender' ? incident : null,
+      sentinelView: portal === 'sentinel' ? incident : null,
+      ...(portal === 'sentinel' ? { sentinelId: incident.id, sentinelNumber: incident.incidentNumber } : {}),
+      syncState: {},
+    };
+    return { save: { link: draft, expectedVersion: null }, stored: { linkId, defenderKnown: portal === 'defender' } };
+  }
+  const last = reconciledAt(link, portal);
+  const needsSync = last === undefined || incident.lastUpdatedAt > last;
+  const stored = needsSync ? { linkId: link.linkId, defenderKnown: portal === 'defender' || link.defenderView !== null } : null;
+  const current = portal === 'defender' ? link.defenderView : link.sentinelView;
+  // A listed Sentinel incident has no comments (ARM serves them apart): keep the thread read last
+  // time, so a sync whose comment count did not move needs no comments call.
+  const listed = portal === 'sentinel' && incident.comments.length === 0 && current ? { ...incident, comments: current.comments } : incident;
+  const newest = newestView(current, listed);
+  if (newest === current) return { save: null, stored };
+  const draft = {
+    ...link,
+    ...(portal === 'defender' ? { defenderView: newest } : { sentinelView: newest, sentinelId: incident.id, sentinelNumber: incident.incidentNumber }),
+  };
+  return { save: { link: draft, expectedVersion: link.version }, stored };
+}
+
+/** Stores a listed view on its link; returns the link when it needs a sync job. */
+async function recordView(context: SyncContext, pairId: string, portal: Portal, incident: Incident): Promise<StoredView | null> {
+  const defenderId = linkedDefenderId(portal, incident);
+  if (!defenderId) return null;
   for (let attempt = 0; attempt < 5; attempt++) {
-    const link = await context.store.links.findByDefenderId(pairId, defenderId);
-    if (!link) {
-      // A new incident: its link is created with the view in one write, so a view the store
-      // refuses leaves no half-stored link behind (one with no view has nothing to show).
-      const created = await context.store.links.save(
-        {
-          linkId: context.newId(),
-          pairId,
-          defenderId,
-          snapshot: {},
-          defenderView: portal === 'defender' ? incident : null,
-          sentinelView: portal === 'sentinel' ? incident : null,
-          ...(portal === 'sentinel' ? { sentinelId: incident.id, sentinelNumber: incident.incidentNumber } : {}),
-          syncState: {},
-        },
-        null,
-      );
-      if (created.ok) return { linkId: created.link.linkId, defenderKnown: portal === 'defender' };
-      continue;
-    }
-    const last = reconciledAt(link, portal);
-    const needsSync = last === undefined || incident.lastUpdatedAt > last;
-    const stored = portal === 'defender' ? link.defenderView : link.sentinelView;
-    // A listed Sentinel incident has no comments (ARM serves them apart): keep the thread read last
-    // time, so a sync whose comment count did not move needs no comments call.
-    const listed = portal === 'sentinel' && incident.comments.length === 0 && stored ? { ...incident, comments: stored.comments } : incident;
-    const newest = newestView(stored, listed);
-    if (newest === stored && !needsSync) return null;
-    if (newest !== stored) {
-      const draft = {
-        ...link,
-        ...(portal === 'defender' ? { defenderView: newest } : { sentinelView: newest, sentinelId: incident.id, sentinelNumber: incident.incidentNumber }),
-      };
-      const saved = await context.store.links.save(draft, link.version);
-      if (!saved.ok) continue;
-    }
-    return needsSync ? { linkId: link.linkId, defenderKnown: portal === 'defender' || link.defenderView !== null } : null;
+    const plan = planView(await context.store.links.findByDefenderId(pairId, defenderId), pairId, defenderId, portal, incident, context.newId);
+    if (plan.save && !(await context.store.links.save(plan.save.link, plan.save.expectedVersion)).ok) continue;
+    return plan.stored;
   }
   throw new Error(`link of Defender incident ${defenderId} kept changing while storing its ${portal} view`);
+}
+
+/**
+ * recordView for a page of views, in one lookup and one batch write. A view whose link another
+ * writer saved (or created) in between, or a second view of one incident in the page, is then
+ * stored on its own, re-reading its link as recordView does. Throws what the batch write throws: a
+ * record the store refuses refuses the batch, and nothing of it is stored.
+ */
+async function recordViews(context: SyncContext, pairId: string, portal: Portal, incidents: readonly Incident[]): Promise<Array<StoredView | null>> {
+  const defenderIds = incidents.map((incident) => linkedDefenderId(portal, incident));
+  const wanted = [...new Set(defenderIds.filter((id): id is string => id !== null))];
+  const links = new Map((await context.store.links.findByDefenderIds(pairId, wanted)).map((link) => [link.defenderId, link]));
+  const planned = new Set<string>();
+  const plans = incidents.map((incident, index) => {
+    const defenderId = defenderIds[index];
+    if (!defenderId || planned.has(defenderId)) return null;
+    planned.add(defenderId);
+    return planView(links.get(defenderId) ?? null, pairId, defenderId, portal, incident, context.newId);
+  });
+  const saves = plans.flatMap((plan) => (plan?.save ? [plan.save] : []));
+  const results = saves.length > 0 ? await context.store.links.saveMany(saves) : [];
+  const saved = new Set(saves.filter((_, index) => results[index]?.ok));
+  const stored: Array<StoredView | null> = [];
+  for (const [index, incident] of incidents.entries()) {
+    const plan = plans[index];
+    if (defenderIds[index] === null) stored.push(null);
+    else if (plan && (!plan.save || saved.has(plan.save))) stored.push(plan.stored);
+    else stored.push(await recordView(context, pairId, portal, incident));
+  }
+  return stored;
 }
 
 export function createWatcher(context: SyncContext, options: WatcherOptions) {
@@ -130,37 +173,83 @@ export function createWatcher(context: SyncContext, options: WatcherOptions) {
   let backfillsRead = false;
   const walks = new Map<Portal, AsyncIterator<Incident[]>>();
 
+  /** A listed view's key in the quarantine. */
+  function viewKey(portal: Portal, incident: Incident) {
+    return { pairId, portal, incidentId: incident.id, stage: 'view' } as const;
+  }
+
   /**
-   * Stores one view, or quarantines it when the store refuses it. `held` is the pair's quarantine
-   * as this poll knows it, kept current. Returns the link when it needs a sync job.
+   * Whether a listed view is stored now, as the pair's quarantine says: its record there (or null)
+   * when it is; undefined when it waits for its retry time or is quarantined now (counted in
+   * `stats`). `held` is the pair's quarantine as this poll knows it, kept current.
    */
-  async function storeView(portal: Portal, incident: Incident, held: Map<string, QuarantinedRecord>, stats: PollStats, listedAtMs: number): Promise<StoredView | null> {
-    const key = { pairId, portal, incidentId: incident.id, stage: 'view' } as const;
+  async function admit(portal: Portal, incident: Incident, held: Map<string, QuarantinedRecord>, stats: PollStats, listedAtMs: number): Promise<{ previous: QuarantinedRecord | null } | undefined> {
+    const key = viewKey(portal, incident);
     const previous = held.get(quarantineId(key)) ?? null;
     // The version that was refused, listed again (the overlap re-lists it on every poll): wait for its retry time.
     if (previous && previous.seenUpdatedAt === incident.lastUpdatedAt && Date.parse(previous.retryAt) > context.clock().getTime()) {
       stats.quarantined++;
-      return null;
+      return undefined;
     }
     const problem = timestampProblem(incident.lastUpdatedAt, listedAtMs);
     if (problem) {
       held.set(quarantineId(key), await quarantineRecord(context, { ...key, linkId: null, seenUpdatedAt: incident.lastUpdatedAt }, { errorCode: problem, refused: false }, previous));
       stats.quarantined++;
-      return null;
+      return undefined;
     }
+    return { previous };
+  }
+
+  /** A quarantined view stored at last: released. */
+  async function releaseStored(portal: Portal, incident: Incident, previous: QuarantinedRecord | null, held: Map<string, QuarantinedRecord>): Promise<void> {
+    if (!previous) return;
+    const key = viewKey(portal, incident);
+    await releaseRecord(context, key);
+    held.delete(quarantineId(key));
+  }
+
+  /** Stores one admitted view, or quarantines it when the store refuses it. Returns the link when it needs a sync job. */
+  async function storeAdmitted(portal: Portal, incident: Incident, previous: QuarantinedRecord | null, held: Map<string, QuarantinedRecord>, stats: PollStats): Promise<StoredView | null> {
     try {
       const stored = await recordView(context, pairId, portal, incident);
-      if (previous) {
-        await releaseRecord(context, key);
-        held.delete(quarantineId(key));
-      }
+      await releaseStored(portal, incident, previous, held);
       return stored;
     } catch (error) {
       if (!isRefusedRecord(error)) throw error;
+      const key = viewKey(portal, incident);
       held.set(quarantineId(key), await quarantineRecord(context, { ...key, linkId: null, seenUpdatedAt: incident.lastUpdatedAt }, refusal(error), previous));
       stats.quarantined++;
       return null;
     }
+  }
+
+  /** Stores one view, as the quarantine admits it. Returns the link when it needs a sync job. */
+  async function storeView(portal: Portal, incident: Incident, held: Map<string, QuarantinedRecord>, stats: PollStats, listedAtMs: number): Promise<StoredView | null> {
+    const admitted = await admit(portal, incident, held, stats, listedAtMs);
+    return admitted ? storeAdmitted(portal, incident, admitted.previous, held, stats) : null;
+  }
+
+  /**
+   * Stores a page of views in one batch (recordViews). When the store refuses the batch, its views
+   * are stored one at a time instead, so only the one it refuses is quarantined and the page's
+   * others are stored. Returns the links that need a sync job.
+   */
+  async function storePage(portal: Portal, page: readonly Incident[], held: Map<string, QuarantinedRecord>, stats: PollStats, listedAtMs: number): Promise<StoredView[]> {
+    const admitted: Array<{ incident: Incident; previous: QuarantinedRecord | null }> = [];
+    for (const incident of page) {
+      const admission = await admit(portal, incident, held, stats, listedAtMs);
+      if (admission) admitted.push({ incident, previous: admission.previous });
+    }
+    let stored: Array<StoredView | null>;
+    try {
+      stored = await recordViews(context, pairId, portal, admitted.map(({ incident }) => incident));
+      for (const { incident, previous } of admitted) await releaseStored(portal, incident, previous, held);
+    } catch (error) {
+      if (!isRefusedRecord(error)) throw error;
+      stored = [];
+      for (const { incident, previous } of admitted) stored.push(await storeAdmitted(portal, incident, previous, held, stats));
+    }
+    return stored.filter((view): view is StoredView => view !== null);
   }
 
   /** Quarantined records whose retry time has come: views are read fresh, link syncs are queued. */
@@ -237,11 +326,10 @@ export function createWatcher(context: SyncContext, options: WatcherOptions) {
 
       for await (const page of client.listChangedSince(since)) {
         stats.listCalls[portal]++;
+        stats.listed[portal] += page.length;
+        for (const stored of await storePage(portal, page, held, stats, startedAt)) toSync.add(stored.linkId);
         for (const incident of page) {
-          stats.listed[portal]++;
-          const stored = await storeView(portal, incident, held, stats, startedAt);
-          if (stored) toSync.add(stored.linkId);
-          // Only a believable instant moves the cursor (storeView quarantined any other).
+          // Only a believable instant moves the cursor (storePage quarantined any other).
           if (timestampProblem(incident.lastUpdatedAt, startedAt)) continue;
           if (maxSeen === undefined || incident.lastUpdatedAt > maxSeen) {
             maxSeen = incident.lastUpdatedAt;
@@ -256,13 +344,11 @@ export function createWatcher(context: SyncContext, options: WatcherOptions) {
 
     await retryDue(held, toSync, stats);
 
-    // Jobs before cursors: a crash in between re-lists the same changes, never skips them.
+    // Jobs before cursors, in one write: a crash in between re-lists the same changes, never skips them.
     // A link whose sync is quarantined says so, so that the worker releases it once it saves.
     const syncHeld = new Set([...held.values()].filter((record) => record.stage === 'sync').map((record) => record.linkId));
-    for (const linkId of toSync) {
-      const data: SyncLinkJobData = syncHeld.has(linkId) ? { linkId, quarantined: true } : { linkId };
-      await context.queue.send(QUEUES.syncLink, data, { singletonKey: linkId });
-    }
+    const jobs = [...toSync].map((linkId) => ({ data: (syncHeld.has(linkId) ? { linkId, quarantined: true } : { linkId }) satisfies SyncLinkJobData, options: { singletonKey: linkId } }));
+    await context.queue.sendMany(QUEUES.syncLink, jobs);
     stats.queued = toSync.size;
     for (const { portal, since, idsAtSince } of nextCursors) {
       await context.store.cursors.set(pairId, portal, { since, idsAtSince });
@@ -311,10 +397,7 @@ export function createWatcher(context: SyncContext, options: WatcherOptions) {
     const stats: PollStats = { listCalls: { defender: 0, sentinel: 0 }, listed: { defender: 0, sentinel: 0 }, queued: 0, quarantined: 0 };
     const listedAtMs = context.clock().getTime();
     const linkIds = new Set<string>();
-    for (const incident of page.value) {
-      const stored = await storeView(portal, incident, held, stats, listedAtMs);
-      if (stored && stored.defenderKnown) linkIds.add(stored.linkId);
-    }
+    for (const stored of await storePage(portal, page.value, held, stats, listedAtMs)) if (stored.defenderKnown) linkIds.add(stored.linkId);
     if (linkIds.size > 0) await context.queue.send<BackfillJobData>(QUEUES.backfillSync, { pairId, linkIds: [...linkIds] });
     return { portal, listed: page.value.length, queued: linkIds.size, finished: false };
   }

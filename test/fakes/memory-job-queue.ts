@@ -70,27 +70,34 @@ export function createMemoryJobQueue(options: { delayScale?: number } = {}): Mem
     }
   }
 
+  async function send(queue: string, data: object, jobOptions: JobOptions = {}): Promise<string | null> {
+    sent.push({ queue, data });
+    if (jobOptions.singletonKey && queuedKeys.has(`${queue}:${jobOptions.singletonKey}`)) return null;
+    const job: QueuedJob = { id: String(nextId++), queue, data, retryCount: 0, ...(jobOptions.singletonKey ? { singletonKey: jobOptions.singletonKey } : {}) };
+    const delayMs = (jobOptions.startAfterSeconds ?? 0) * 1000 * delayScale;
+    if (delayMs > 0 || jobOptions.startAfterSeconds) {
+      delayed++;
+      setTimeout(() => {
+        delayed--;
+        enqueue(job);
+      }, delayMs);
+    } else {
+      enqueue(job);
+    }
+    return job.id;
+  }
+
   return {
     deadLetters,
     sent,
     async define(definition) {
       definitions.set(definition.name, definition);
     },
-    async send(queue, data, jobOptions: JobOptions = {}) {
-      sent.push({ queue, data });
-      if (jobOptions.singletonKey && queuedKeys.has(`${queue}:${jobOptions.singletonKey}`)) return null;
-      const job: QueuedJob = { id: String(nextId++), queue, data, retryCount: 0, ...(jobOptions.singletonKey ? { singletonKey: jobOptions.singletonKey } : {}) };
-      const delayMs = (jobOptions.startAfterSeconds ?? 0) * 1000 * delayScale;
-      if (delayMs > 0 || jobOptions.startAfterSeconds) {
-        delayed++;
-        setTimeout(() => {
-          delayed--;
-          enqueue(job);
-        }, delayMs);
-      } else {
-        enqueue(job);
-      }
-      return job.id;
+    send,
+    async sendMany(queue, jobs) {
+      let queued = 0;
+      for (const { data, options } of jobs) if ((await send(queue, data, options)) !== null) queued++;
+      return queued;
     },
     async work(queue, workOptions, handler) {
       handlers.set(queue, { handler: handler as JobHandler<object>, concurrency: workOptions.concurrency, active: 0 });

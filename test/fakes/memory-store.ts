@@ -30,6 +30,7 @@ import {
   type JsonValue,
   type Lease,
   type LeaseRepository,
+  type LinkDraft,
   type LinkRepository,
   type NoticeLogRepository,
   type EscalationPolicy,
@@ -45,6 +46,7 @@ import {
   type QuarantinedRecord,
   type QuarantineRepository,
   type RateLimitRepository,
+  type SaveLinkResult,
   type Repositories,
   type SettingsRepository,
   type Store,
@@ -228,6 +230,38 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     Number(a.mergedIntoLinkId !== undefined) - Number(b.mergedIntoLinkId !== undefined) || seqOf(`link:${b.linkId}`) - seqOf(`link:${a.linkId}`);
   const findLink = (predicate: (link: IncidentLink) => boolean) => copy([...state.links.values()].filter(predicate).sort(liveFirst)[0] ?? null);
 
+  /** save() of one link, inside the caller's op. */
+  function saveLink(draft: LinkDraft, expectedVersion: number | null): SaveLinkResult {
+    if (draft.linkId === '' || draft.pairId === '' || draft.defenderId === '') {
+      throw new StoreError('invalid-argument', 'A link needs a non-empty linkId, pairId and defenderId.');
+    }
+    if (draft.sentinelNumber !== undefined && !Number.isSafeInteger(draft.sentinelNumber)) {
+      throw new StoreError('invalid-argument', `sentinelNumber must be an integer, got ${draft.sentinelNumber}.`);
+    }
+    const clash = [...state.links.values()].find((l) => l.pairId === draft.pairId && l.defenderId === draft.defenderId && l.linkId !== draft.linkId);
+    const now = nowIso();
+    if (expectedVersion === null) {
+      const current = state.links.get(draft.linkId) ?? clash;
+      if (current !== undefined) return { ok: false as const, reason: 'duplicate' as const, current: copy(current) };
+      const link = copy({ ...draft, version: 1, createdAt: now, updatedAt: now });
+      state.links.set(link.linkId, link);
+      stamp(`link:${link.linkId}`);
+      return { ok: true as const, link: copy(link) };
+    }
+    if (!Number.isInteger(expectedVersion) || expectedVersion < 1) {
+      throw new StoreError('invalid-argument', `expectedVersion must be null (insert) or a positive integer, got ${expectedVersion}.`);
+    }
+    const current = state.links.get(draft.linkId);
+    if (current === undefined || current.version !== expectedVersion) {
+      return { ok: false as const, reason: 'version-conflict' as const, current: copy(current ?? null) };
+    }
+    if (clash !== undefined) throw new StoreError('query-failed', `Defender incident ${draft.defenderId} is already linked in pair ${draft.pairId}.`);
+    const link = copy({ ...draft, version: current.version + 1, createdAt: current.createdAt, updatedAt: now });
+    state.links.set(link.linkId, link);
+    stamp(`link:${link.linkId}`);
+    return { ok: true as const, link: copy(link) };
+  }
+
   const links: LinkRepository = {
     get: (linkId) => op(() => copy(state.links.get(linkId) ?? null)),
     findByDefenderId: (pairId, defenderId) => op(() => findLink((l) => l.pairId === pairId && l.defenderId === defenderId)),
@@ -244,36 +278,24 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
             .sort(liveFirst),
         );
       }),
-    save: (draft, expectedVersion) =>
+    save: (draft, expectedVersion) => op(() => saveLink(draft, expectedVersion)),
+    findByDefenderIds: (pairId, defenderIds) =>
       op(() => {
-        if (draft.linkId === '' || draft.pairId === '' || draft.defenderId === '') {
-          throw new StoreError('invalid-argument', 'A link needs a non-empty linkId, pairId and defenderId.');
+        const wanted = new Set(defenderIds);
+        return copy([...state.links.values()].filter((l) => l.pairId === pairId && wanted.has(l.defenderId)));
+      }),
+    saveMany: (saves) =>
+      op(() => {
+        const linkIds = new Set(saves.map((entry) => entry.link.linkId));
+        if (linkIds.size < saves.length) throw new StoreError('invalid-argument', 'A link is in the batch twice; save it once.');
+        // One transaction: an entry refused half-way leaves none saved.
+        const before = structuredClone(state);
+        try {
+          return saves.map((entry) => saveLink(entry.link, entry.expectedVersion));
+        } catch (error) {
+          state = before;
+          throw error;
         }
-        if (draft.sentinelNumber !== undefined && !Number.isSafeInteger(draft.sentinelNumber)) {
-          throw new StoreError('invalid-argument', `sentinelNumber must be an integer, got ${draft.sentinelNumber}.`);
-        }
-        const clash = [...state.links.values()].find((l) => l.pairId === draft.pairId && l.defenderId === draft.defenderId && l.linkId !== draft.linkId);
-        const now = nowIso();
-        if (expectedVersion === null) {
-          const current = state.links.get(draft.linkId) ?? clash;
-          if (current !== undefined) return { ok: false as const, reason: 'duplicate' as const, current: copy(current) };
-          const link = copy({ ...draft, version: 1, createdAt: now, updatedAt: now });
-          state.links.set(link.linkId, link);
-          stamp(`link:${link.linkId}`);
-          return { ok: true as const, link: copy(link) };
-        }
-        if (!Number.isInteger(expectedVersion) || expectedVersion < 1) {
-          throw new StoreError('invalid-argument', `expectedVersion must be null (insert) or a positive integer, got ${expectedVersion}.`);
-        }
-        const current = state.links.get(draft.linkId);
-        if (current === undefined || current.version !== expectedVersion) {
-          return { ok: false as const, reason: 'version-conflict' as const, current: copy(current ?? null) };
-        }
-        if (clash !== undefined) throw new StoreError('query-failed', `Defender incident ${draft.defenderId} is already linked in pair ${draft.pairId}.`);
-        const link = copy({ ...draft, version: current.version + 1, createdAt: current.createdAt, updatedAt: now });
-        state.links.set(link.linkId, link);
-        stamp(`link:${link.linkId}`);
-        return { ok: true as const, link: copy(link) };
       }),
     list: (filter) =>
       op(() => {

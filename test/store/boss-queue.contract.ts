@@ -127,6 +127,25 @@ export function queueContract(open: () => Promise<{ db: Db; schema: string; clea
       expect(other).toEqual(expect.any(String));
     });
 
+    test('sendMany queues a batch in one write, refusing per singletonKey as send does, with the queue\'s settings', async () => {
+      const queueName = name('many');
+      await q().createQueue({ name: queueName, policy: 'stately', retryLimit: 7 });
+      const later = { startAfter: 3600 };
+      expect(await q().send(queueName, { linkId: 'a' }, { singletonKey: 'a', ...later })).toEqual(expect.any(String));
+      const queued = await q().sendMany(queueName, [
+        { data: { linkId: 'a' }, options: { singletonKey: 'a', ...later } },
+        { data: { linkId: 'b' }, options: { singletonKey: 'b', ...later } },
+        { data: { linkId: 'c' }, options: { singletonKey: 'c', ...later } },
+        { data: { linkId: 'b', again: true }, options: { singletonKey: 'b', ...later } },
+      ]);
+      expect(queued).toBe(2);
+      const jobs = await q().findJobs<{ linkId: string }>(queueName);
+      expect(jobs.map((job) => job.data).sort((x, y) => x.linkId.localeCompare(y.linkId))).toEqual([{ linkId: 'a' }, { linkId: 'b' }, { linkId: 'c' }]);
+      expect(jobs.map((job) => [job.state, job.retryLimit])).toEqual(Array.from({ length: 3 }, () => ['created', 7]));
+      expect(await q().sendMany(queueName, [])).toBe(0);
+      await expect(q().sendMany(name('nope'), [{ data: {} }])).rejects.toMatchObject({ code: 'invalid-argument' });
+    });
+
     test('a job sent inside a store transaction exists only if the transaction commits', async () => {
       const queueName = name('tx');
       await q().createQueue({ name: queueName });

@@ -181,7 +181,8 @@ describe.each(backends())('quarantine on %s', (_name, open) => {
   test('errors that are not about the record (an outage) still fail the poll, as before', async () => {
     const s = setup(store);
     s.defender.put(incidentNo(1));
-    const broken: Store = { ...store, links: { ...store.links, findByDefenderId: async () => Promise.reject(new Error('connection reset')) } };
+    const reset = async () => Promise.reject(new Error('connection reset'));
+    const broken: Store = { ...store, links: { ...store.links, findByDefenderId: reset, findByDefenderIds: reset } };
     const before = await store.cursors.get(PAIR, 'defender');
     s.defender.put(incidentNo(60, { lastUpdatedAt: at(10) }));
     const watcher = createWatcher({ ...s.context, store: broken }, { pairId: PAIR });

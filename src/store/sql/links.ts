@@ -2,7 +2,7 @@ import type { Incident } from '../../domain/incident.ts';
 import type { Db } from '../db.ts';
 import { StoreError } from '../errors.ts';
 import { DEFAULT_LINK_LIST_LIMIT, MAX_LINK_LIST_LIMIT, SEVERITY_RANK, compareText, searchWords } from '../link-filter.ts';
-import type { CardRecord, IncidentLink, LinkDraft, LinkListFilter, LinkRepository, LinkSnapshot, LinkSyncState, MergeResult, SaveLinkResult } from '../ports.ts';
+import type { CardRecord, IncidentLink, LinkDraft, LinkListFilter, LinkRepository, LinkSave, LinkSnapshot, LinkSyncState, MergeResult, SaveLinkResult } from '../ports.ts';
 import { mapCardRow, type CardRow } from './cards.ts';
 import { clampLimit, fromJson, int, iso, json, jsonOrNull, optional } from './rows.ts';
 
@@ -52,6 +52,45 @@ function assertDraft(link: LinkDraft): void {
   }
 }
 
+function assertExpectedVersion(expectedVersion: number | null): void {
+  if (expectedVersion !== null && (!Number.isInteger(expectedVersion) || expectedVersion < 1)) {
+    throw new StoreError('invalid-argument', `expectedVersion must be null (insert) or a positive integer, got ${expectedVersion}.`);
+  }
+}
+
+function assertSaves(saves: readonly LinkSave[]): void {
+  const linkIds = new Set<string>();
+  for (const { link, expectedVersion } of saves) {
+    assertDraft(link);
+    assertExpectedVersion(expectedVersion);
+    if (linkIds.has(link.linkId)) throw new StoreError('invalid-argument', `Link ${link.linkId} is in the batch twice; save it once.`);
+    linkIds.add(link.linkId);
+  }
+}
+
+/**
+ * A batch entry as a row of incident_links for jsonb_populate_recordset: JSON columns as values
+ * (the whole batch is one JSON parameter), and `version` the version expected (updates).
+ */
+function batchRow({ link, expectedVersion }: LinkSave) {
+  return {
+    link_id: link.linkId,
+    pair_id: link.pairId,
+    defender_id: link.defenderId,
+    sentinel_id: link.sentinelId ?? null,
+    sentinel_number: link.sentinelNumber ?? null,
+    merged_into_link_id: link.mergedIntoLinkId ?? null,
+    snapshot: link.snapshot,
+    defender_view: link.defenderView,
+    sentinel_view: link.sentinelView,
+    sync_state: link.syncState,
+    version: expectedVersion,
+  };
+}
+
+// A batch's rows in the order given: of two inserts of one Defender id, the first is stored.
+const BATCH_ROWS = `jsonb_populate_recordset(NULL::incident_links, $1::jsonb) WITH ORDINALITY AS x`;
+
 /** Severity rank of one jsonb view column, in SQL (the same order as SEVERITY_RANK). */
 function severityRankSql(column: string): string {
   const cases = Object.entries(SEVERITY_RANK)
@@ -83,6 +122,11 @@ export function createSqlLinkRepository(db: Db): LinkRepository {
     get: (linkId) => one(`SELECT * FROM incident_links WHERE link_id = $1`, [linkId]),
     findByDefenderId: (pairId, defenderId) =>
       one(`SELECT * FROM incident_links WHERE pair_id = $1 AND defender_id = $2`, [pairId, defenderId]),
+    async findByDefenderIds(pairId: string, defenderIds: readonly string[]): Promise<IncidentLink[]> {
+      if (defenderIds.length === 0) return [];
+      const { rows } = await db.query<LinkRow>(`SELECT * FROM incident_links WHERE pair_id = $1 AND defender_id = ANY($2::text[])`, [pairId, [...defenderIds]]);
+      return rows.map(mapLink);
+    },
     findBySentinelId: (pairId, sentinelId) =>
       one(`SELECT * FROM incident_links WHERE pair_id = $1 AND sentinel_id = $2 ${LIVE_FIRST}`, [pairId, sentinelId]),
     findBySentinelNumber: (pairId, sentinelNumber) =>
@@ -130,9 +174,7 @@ export function createSqlLinkRepository(db: Db): LinkRepository {
           (await one(`SELECT * FROM incident_links WHERE pair_id = $1 AND defender_id = $2`, [link.pairId, link.defenderId]));
         return { ok: false, reason: 'duplicate', current };
       }
-      if (!Number.isInteger(expectedVersion) || expectedVersion < 1) {
-        throw new StoreError('invalid-argument', `expectedVersion must be null (insert) or a positive integer, got ${expectedVersion}.`);
-      }
+      assertExpectedVersion(expectedVersion);
       const updated = await one(
         `UPDATE incident_links SET pair_id = $2, defender_id = $3, sentinel_id = $4, sentinel_number = $5,
            merged_into_link_id = $6, snapshot = $7::jsonb, defender_view = $8::jsonb, sentinel_view = $9::jsonb,
@@ -144,6 +186,65 @@ export function createSqlLinkRepository(db: Db): LinkRepository {
       );
       if (updated !== null) return { ok: true, link: updated };
       return { ok: false, reason: 'version-conflict', current: await one(`SELECT * FROM incident_links WHERE link_id = $1`, [link.linkId]) };
+    },
+
+    async saveMany(saves: readonly LinkSave[]): Promise<SaveLinkResult[]> {
+      assertSaves(saves);
+      if (saves.length === 0) return [];
+      const inserts = saves.filter((entry) => entry.expectedVersion === null);
+      const updates = saves.filter((entry) => entry.expectedVersion !== null);
+      return db.transaction(async (tx) => {
+        const saved = new Map<string, IncidentLink>();
+        if (inserts.length > 0) {
+          const { rows } = await tx.query<LinkRow>(
+            `INSERT INTO incident_links (link_id, pair_id, defender_id, sentinel_id, sentinel_number, merged_into_link_id,
+               snapshot, defender_view, sentinel_view, sync_state, version)
+             SELECT link_id, pair_id, defender_id, sentinel_id, sentinel_number, merged_into_link_id,
+               snapshot, defender_view, sentinel_view, sync_state, 1
+             FROM ${BATCH_ROWS} ORDER BY x.ordinality
+             ON CONFLICT DO NOTHING
+             RETURNING *`,
+            [json(inserts.map(batchRow))],
+          );
+          for (const row of rows) saved.set(row.link_id, mapLink(row));
+        }
+        if (updates.length > 0) {
+          const { rows } = await tx.query<LinkRow>(
+            `UPDATE incident_links AS l SET pair_id = x.pair_id, defender_id = x.defender_id, sentinel_id = x.sentinel_id,
+               sentinel_number = x.sentinel_number, merged_into_link_id = x.merged_into_link_id, snapshot = x.snapshot,
+               defender_view = x.defender_view, sentinel_view = x.sentinel_view, sync_state = x.sync_state,
+               version = l.version + 1, updated_at = now(),
+               touch_seq = nextval(pg_get_serial_sequence('incident_links', 'touch_seq'))
+             FROM ${BATCH_ROWS}
+             WHERE l.link_id = x.link_id AND l.version = x.version
+             RETURNING l.*`,
+            [json(updates.map(batchRow))],
+          );
+          for (const row of rows) saved.set(row.link_id, mapLink(row));
+        }
+        // What the others met instead: the link under their id, or (inserts) the one holding their Defender id.
+        const missed = saves.filter(({ link }) => !saved.has(link.linkId));
+        const byLinkId = new Map<string, IncidentLink>();
+        const byDefenderId = new Map<string, IncidentLink>();
+        const defenderKey = (link: LinkDraft) => JSON.stringify([link.pairId, link.defenderId]);
+        if (missed.length > 0) {
+          const { rows } = await tx.query<LinkRow>(
+            `SELECT * FROM incident_links WHERE link_id = ANY($1::text[])
+               OR (pair_id, defender_id) IN (SELECT * FROM unnest($2::text[], $3::text[]))`,
+            [missed.map(({ link }) => link.linkId), missed.map(({ link }) => link.pairId), missed.map(({ link }) => link.defenderId)],
+          );
+          for (const link of rows.map(mapLink)) {
+            byLinkId.set(link.linkId, link);
+            byDefenderId.set(defenderKey(link), link);
+          }
+        }
+        return saves.map(({ link, expectedVersion }): SaveLinkResult => {
+          const stored = saved.get(link.linkId);
+          if (stored !== undefined) return { ok: true, link: stored };
+          if (expectedVersion !== null) return { ok: false, reason: 'version-conflict', current: byLinkId.get(link.linkId) ?? null };
+          return { ok: false, reason: 'duplicate', current: byLinkId.get(link.linkId) ?? byDefenderId.get(defenderKey(link)) ?? null };
+        });
+      });
     },
 
     async list(filter: LinkListFilter): Promise<IncidentLink[]> {

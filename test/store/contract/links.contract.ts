@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import type { ContractContext } from './context.ts';
 import { incident, linkDraft, uid } from '../support/fixtures.ts';
+import { isRefusedRecord } from '../../../src/store/errors.ts';
 import type { IncidentLink } from '../../../src/store/ports.ts';
 
 export function linkContract(ctx: ContractContext): void {
@@ -67,6 +68,88 @@ export function linkContract(ctx: ContractContext): void {
       expect(stored?.version).toBe(2);
       const winner = results.find((r) => r.ok);
       expect(stored?.snapshot).toEqual(winner?.ok ? winner.link.snapshot : undefined);
+    });
+
+    test('findByDefenderIds finds the pair\'s links of those ids and no others', async () => {
+      const pairId = uid('pair');
+      const a = await insert({ pairId });
+      const b = await insert({ pairId, sentinelView: incident('sentinel'), sentinelId: uid('sent') });
+      await insert({ pairId });
+      await insert({ defenderId: a.defenderId }); // the same Defender id in another pair
+      const found = await links().findByDefenderIds(pairId, [a.defenderId, b.defenderId, uid('unknown')]);
+      expect(found.sort((x, y) => x.linkId.localeCompare(y.linkId))).toEqual([a, b].sort((x, y) => x.linkId.localeCompare(y.linkId)));
+      expect(await links().findByDefenderIds(pairId, [])).toEqual([]);
+    });
+
+    test('saveMany inserts and compares-and-sets each entry as save does, results in the order given', async () => {
+      const pairId = uid('pair');
+      const kept = await insert({ pairId });
+      const stale = await insert({ pairId });
+      await links().save({ ...stale, snapshot: { moved: true } }, stale.version);
+      // Created by another writer after the caller looked it up.
+      const taken = await insert({ pairId });
+      const fresh = linkDraft({ pairId, sentinelId: uid('sent'), sentinelNumber: 77, sentinelView: incident('sentinel', { incidentNumber: 77 }) });
+      const results = await links().saveMany([
+        { link: fresh, expectedVersion: null },
+        { link: { ...kept, sentinelView: incident('sentinel', { title: 'Seen in Sentinel' }) }, expectedVersion: kept.version },
+        { link: { ...stale, snapshot: { lost: true } }, expectedVersion: stale.version },
+        { link: linkDraft({ pairId, defenderId: taken.defenderId }), expectedVersion: null },
+        { link: linkDraft({ linkId: taken.linkId }), expectedVersion: null },
+      ]);
+      expect(results[0]).toMatchObject({ ok: true, link: { ...fresh, version: 1 } });
+      expect(results[1]).toMatchObject({ ok: true, link: { linkId: kept.linkId, version: 2, sentinelView: { title: 'Seen in Sentinel' } } });
+      expect(results[2]).toMatchObject({ ok: false, reason: 'version-conflict', current: { linkId: stale.linkId, version: 2, snapshot: { moved: true } } });
+      expect(results[3]).toEqual({ ok: false, reason: 'duplicate', current: taken });
+      expect(results[4]).toEqual({ ok: false, reason: 'duplicate', current: taken });
+      expect(results).toHaveLength(5);
+      expect(await links().get(fresh.linkId)).toEqual(results[0]?.ok ? results[0].link : null);
+      expect(await links().findBySentinelNumber(pairId, 77)).toMatchObject({ linkId: fresh.linkId });
+      expect(await links().get(stale.linkId)).toMatchObject({ version: 2, snapshot: { moved: true } });
+      // Newest first, as for save: the saved ones moved to the front.
+      expect((await links().list({ pairId, limit: 2 })).map((link) => link.linkId).sort()).toEqual([fresh.linkId, kept.linkId].sort());
+      expect(await links().saveMany([])).toEqual([]);
+    });
+
+    test('saveMany of two inserts of one Defender id stores the first; the second is its duplicate', async () => {
+      const pairId = uid('pair');
+      const defenderId = uid('def');
+      const first = linkDraft({ pairId, defenderId });
+      const results = await links().saveMany([
+        { link: first, expectedVersion: null },
+        { link: linkDraft({ pairId, defenderId }), expectedVersion: null },
+      ]);
+      expect(results[0]).toMatchObject({ ok: true, link: { linkId: first.linkId } });
+      expect(results[1]).toMatchObject({ ok: false, reason: 'duplicate', current: { linkId: first.linkId } });
+    });
+
+    test('saveMany saves nothing when the store refuses one entry, and throws the refusal', async () => {
+      const pairId = uid('pair');
+      const existing = await insert({ pairId });
+      const fine = linkDraft({ pairId });
+      const hostile = linkDraft({ pairId, defenderView: incident('defender', { title: 'file name \ud800.exe' }) });
+      const error = await links()
+        .saveMany([
+          { link: fine, expectedVersion: null },
+          { link: { ...existing, snapshot: { touched: true } }, expectedVersion: existing.version },
+          { link: hostile, expectedVersion: null },
+        ])
+        .then(() => null, (caught: unknown) => caught);
+      expect(isRefusedRecord(error)).toBe(true);
+      expect(await links().get(fine.linkId)).toBeNull();
+      expect(await links().get(hostile.linkId)).toBeNull();
+      expect(await links().get(existing.linkId)).toEqual(existing);
+    });
+
+    test('saveMany refuses a batch naming one link twice, or a bad version, before saving any', async () => {
+      const link = await insert();
+      await expect(links().saveMany([
+        { link: { ...link, snapshot: { a: 1 } }, expectedVersion: link.version },
+        { link: { ...link, snapshot: { b: 2 } }, expectedVersion: link.version },
+      ])).rejects.toMatchObject({ code: 'invalid-argument' });
+      const fresh = linkDraft();
+      await expect(links().saveMany([{ link: fresh, expectedVersion: null }, { link, expectedVersion: 0 }])).rejects.toMatchObject({ code: 'invalid-argument' });
+      expect(await links().get(fresh.linkId)).toBeNull();
+      expect(await links().get(link.linkId)).toEqual(link);
     });
 
     test('findByRef resolves link ids, Defender ids, Sentinel ids and numbers across pairs', async () => {
