@@ -13,6 +13,7 @@ import { changeEvent, outcomeVisiblyChanged } from './events.ts';
 import { commentRef, commentRefOf } from './fingerprint.ts';
 import { withIncidentLock } from './incident-lock.ts';
 import { syncLink } from './link-sync.ts';
+import { parseSyncedSnapshot } from './snapshot.ts';
 import { acceptedOutcome, commentSentAt, createOutcome, expireUnverified, recordCommentSent, recordVerification, recordWrite, verifyConvergence } from './outcome.ts';
 import { fieldsRequested, planEdit } from './plan-edit.ts';
 import type { PortalClient } from './ports.ts';
@@ -142,7 +143,14 @@ export async function applyEdit(context: SyncContext, requestId: string): Promis
   await withIncidentLock(context, target.link.linkId, `edit:${request.id}`, async () => {
     // Another try of this request may have finished while this one waited.
     const current = await context.store.editRequests.get(requestId);
-    if (current?.outcome.state === 'accepted') await applyLocked(context, current, target);
+    if (current?.outcome.state !== 'accepted') return;
+    // A link not synced yet has no snapshot to tell which portal changed a field they disagree on;
+    // its first sync goes by which changed last. Run after this edit's writes, it would see the
+    // portal the bridge wrote last as the newer one and put a portal user's earlier change back. So
+    // it runs first, on fresh reads of both portals.
+    const link = await context.store.links.get(target.link.linkId);
+    if (link && parseSyncedSnapshot(link.snapshot) === null) await syncLink(context, link.linkId, { fresh: true });
+    await applyLocked(context, current, target);
   });
 }
 

@@ -45,6 +45,8 @@ export function createFakePortals(options: { delay?: () => number } = {}): FakeP
   };
   const apply = (patch: IncidentPatch): Partial<Incident> => {
     const next: Partial<Incident> = {};
+    if (patch.title !== undefined) next.title = patch.title;
+    if (patch.description !== undefined) next.description = patch.description;
     if (patch.severity !== undefined) next.severity = patch.severity;
     if (patch.status !== undefined) next.status = patch.status;
     if (patch.classification !== undefined) next.classification = patch.classification;

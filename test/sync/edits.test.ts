@@ -33,6 +33,22 @@ describe('concurrent edits of one incident', () => {
   });
 });
 
+describe('an edit of an incident the bridge has not synced yet', () => {
+  test("a portal user's change made before it is kept: the edit's own writes do not make the other portal look newer", async () => {
+    // Linked, not yet synced (its first sync job still queued), when a Sentinel user retitles it
+    // and an analyst tags it from Teams. The first sync has no snapshot to tell which side changed
+    // the title; run after the edit's writes it saw Defender as the newer side and put the old
+    // title back on Sentinel.
+    const bench = await startEditBench({ unsynced: true });
+    bench.portals.portalUser('sentinel', () => ({ title: 'Retitled in Sentinel' }));
+    const id = await bench.submit({ tagsAdd: ['triaged'] });
+    await bench.applyAll([id]);
+    expect({ defender: bench.portals.defender.incident.title, sentinel: bench.portals.sentinel.incident.title }).toEqual({ defender: 'Retitled in Sentinel', sentinel: 'Retitled in Sentinel' });
+    expect(bench.portals.defender.incident.tags).toContain('triaged');
+    expect(bench.portals.sentinel.incident.tags).toContain('triaged');
+  });
+});
+
 describe('comments', () => {
   test('the same text from two requests is two comments on each portal, both reported written', async () => {
     const bench = await startEditBench();

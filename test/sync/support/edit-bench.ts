@@ -26,7 +26,8 @@ export function analyst(n: number): Actor {
   return { objectId: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`, displayName: `Analyst ${n}` };
 }
 
-export async function startEditBench(options: { delay?: () => number; commentSettleSeconds?: number; metrics?: SyncMetrics } = {}): Promise<EditBench> {
+/** `unsynced`: the link is stored as the watcher first stores it, before its first sync (no snapshot). */
+export async function startEditBench(options: { delay?: () => number; commentSettleSeconds?: number; metrics?: SyncMetrics; unsynced?: boolean } = {}): Promise<EditBench> {
   const store = createMemoryStore();
   const queue = createMemoryJobQueue();
   const portals = createFakePortals(options.delay ? { delay: options.delay } : {});
@@ -46,7 +47,7 @@ export async function startEditBench(options: { delay?: () => number; commentSet
     { linkId, pairId: 'default', defenderId: portals.defender.incident.id, sentinelId: portals.sentinel.incident.id, sentinelNumber: 4711, snapshot: {}, defenderView: null, sentinelView: null, syncState: {} },
     null,
   );
-  await syncLink(context, linkId, { fresh: true });
+  if (!options.unsynced) await syncLink(context, linkId, { fresh: true });
   let key = 0;
   return {
     context,
