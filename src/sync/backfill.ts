@@ -1,7 +1,8 @@
-// The backfill's jobs and pace. A backfill page's links are synced by one job on their own queue,
-// so live changes (the sync-link queue) never wait behind tens of thousands of them, and the job
-// overhead is paid once per page. Pages are listed at a pace that leaves the live poll its share
-// of the tenant's Graph budget (Graph throttles per app per tenant; ARM per subscription).
+// The backfill's jobs, and the pace of Graph list calls (backfill pages and live polls). A
+// backfill page's links are synced by one job on their own queue, so live changes (the sync-link
+// queue) never wait behind tens of thousands of them, and the job overhead is paid once per page.
+// Pages are listed at a pace that leaves the live poll its share of the tenant's Graph budget
+// (Graph throttles per app per tenant; ARM per subscription).
 import { withIncidentLock } from './incident-lock.ts';
 import { runSyncLinkJob } from './quarantine.ts';
 import { QUEUES, type SyncContext } from './sync-context.ts';
@@ -30,6 +31,18 @@ const ARM_PAGE_INTERVAL_MS = 250;
 export function backfillGraphPagesPerMinute(pollIntervalMs: number): number {
   const livePerMinute = 60_000 / Math.max(1, pollIntervalMs);
   return Math.max(MIN_GRAPH_PAGES_PER_MINUTE, GRAPH_REQUESTS_PER_MINUTE - livePerMinute - GRAPH_RESERVE_PER_MINUTE);
+}
+
+/**
+ * How long after a live poll that listed `graphPages` Graph pages the next may start: the poll
+ * interval, or longer after a long listing. A burst of new incidents is listed again by every poll
+ * while it is inside the listing's overlap (watcher.ts); re-listing 40 pages every 2 s would spend
+ * the tenant's budget in seconds, and the 429 that follows stops every call of the pair for up to
+ * a minute. So a long listing is followed by a pause that keeps the live polls within the budget
+ * less the reserve.
+ */
+export function livePollIntervalMs(graphPages: number, pollIntervalMs: number): number {
+  return Math.max(pollIntervalMs, Math.ceil((graphPages * 60_000) / (GRAPH_REQUESTS_PER_MINUTE - GRAPH_RESERVE_PER_MINUTE)));
 }
 
 /** How long after starting one backfill page of `portal` the next may start. */

@@ -3,7 +3,7 @@
 // workers for link syncs, backfill pages, edits and verifications, and the change-event dispatcher. Exposes the BridgeApi the Teams side uses.
 import type { BridgeApi, IncidentListFilter } from './api.ts';
 import { createDispatcher } from './dispatcher.ts';
-import { backfillPageIntervalMs, runBackfillJob, type BackfillJobData } from './backfill.ts';
+import { backfillPageIntervalMs, livePollIntervalMs, runBackfillJob, type BackfillJobData } from './backfill.ts';
 import { applyEdit, resumeUnfinishedEdits, submitEdit, verifyEdit } from './edits.ts';
 import { withIncidentLock } from './incident-lock.ts';
 import { changeEvent, toIncidentView } from './events.ts';
@@ -133,7 +133,7 @@ export function createSyncEngine(context: SyncContext, options: SyncEngineOption
       state.lastError = undefined;
       state.polls++;
       state.consecutiveFailures = 0;
-      return options.pollIntervalMs;
+      return livePollIntervalMs(state.lastStats.listCalls.defender, options.pollIntervalMs);
     } catch (error) {
       state.lastError = error instanceof Error ? error.message : String(error);
       state.consecutiveFailures++;

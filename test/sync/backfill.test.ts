@@ -4,7 +4,7 @@
 // live poll its share of Graph's budget.
 import { describe, expect, test } from '@jest/globals';
 import { pino } from 'pino';
-import { backfillGraphPagesPerMinute, backfillPageIntervalMs, GRAPH_REQUESTS_PER_MINUTE } from '../../src/sync/backfill.ts';
+import { backfillGraphPagesPerMinute, backfillPageIntervalMs, GRAPH_REQUESTS_PER_MINUTE, livePollIntervalMs } from '../../src/sync/backfill.ts';
 import { QUEUES, type SyncContext } from '../../src/sync/sync-context.ts';
 import { createWatcher } from '../../src/sync/watcher.ts';
 import { createMemoryJobQueue } from '../fakes/memory-job-queue.ts';
@@ -88,5 +88,15 @@ describe('backfill', () => {
     expect(backfillPageIntervalMs('defender', 2000)).toBe(600);
     // A poll interval that leaves little still pages, slowly.
     expect(backfillGraphPagesPerMinute(300)).toBe(30);
+  });
+
+  test('a live poll that listed many Graph pages waits until they fit the budget less the reserve before the next', () => {
+    // An idle poll, or a few pages: the poll interval.
+    expect(livePollIntervalMs(1, 2000)).toBe(2000);
+    expect(livePollIntervalMs(4, 2000)).toBe(2000);
+    // 2,000 new incidents are 40 pages: re-listed every 2 s while they are in the overlap, that is
+    // 1,200 a minute; at 130 a minute the next poll waits 18.5 s.
+    expect(livePollIntervalMs(40, 2000)).toBe(18_462);
+    expect((40 * 60_000) / livePollIntervalMs(40, 2000)).toBeLessThanOrEqual(GRAPH_REQUESTS_PER_MINUTE - 20);
   });
 });
