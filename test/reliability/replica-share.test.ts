@@ -56,10 +56,10 @@ describePostgres('two replicas sharing 20 pairs', () => {
 
   test('a replica joining a busy one converges to a fair share while the busy one runs on', () => {
     // The busy replica renews its leases at every tick, so they never expire under it: it gives
-    // pairs up. It counts the newcomer within a round or so of its watchers and releases at its next
-    // ticks; the newcomer takes them at its next ones: about three rounds. Counted in the busy
-    // replica's rounds, which a loaded machine stretches as it stretches everything (six were seen
-    // under a full suite's load); bench:replicas reports the seconds.
-    for (const convergence of [result.join, result.rejoin]) expect(convergence.busyRounds).toBeLessThanOrEqual(10);
+    // pairs up, as its watchers tick, and the newcomer takes them at its own ticks. Counted in the
+    // busy replica's rounds, which a loaded machine stretches as it stretches everything: 6 to 7
+    // were seen, quiet or loaded (bench:replicas reports them with the seconds); 20 leaves room and
+    // still fails a handover that stalls.
+    for (const convergence of [result.join, result.rejoin]) expect(convergence.busyRounds).toBeLessThanOrEqual(20);
   });
 });
