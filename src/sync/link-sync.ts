@@ -85,6 +85,11 @@ export async function syncLink(context: SyncContext, linkId: string, options: Sy
   // reads both portals: the views it carries do not show those comments, and copying them again
   // would post a second copy to Defender (Graph comments have no id to make them idempotent).
   let fresh = options.fresh ?? false;
+  // Copies this run already wrote, by their deterministic key. After a write and a save that lost
+  // to another writer (the watcher storing a newer view), the next attempt reconciles against the
+  // snapshot from before the copy: the bridge's own copies are not counted, so the original looks
+  // new again, and Graph comments have no id that would make a second POST harmless.
+  const copied = new Set<string>();
 
   for (let attempt = 0; attempt < MAX_SAVE_ATTEMPTS; attempt++) {
     const link = await context.store.links.get(linkId);
@@ -136,13 +141,15 @@ export async function syncLink(context: SyncContext, linkId: string, options: Sy
       wrote.sentinel = true;
     }
     if (sentinel) {
-      for (const comment of result.comments.toSentinel) {
+      for (const comment of result.comments.toSentinel.filter((copy) => !copied.has(copy.key))) {
         await sentinelClient.addComment(sentinel.id, { kind: 'copy', author: comment.author, text: comment.text, from: 'defender' }, comment.key);
+        copied.add(comment.key);
         wrote.comments++;
       }
     }
-    for (const comment of result.comments.toDefender) {
+    for (const comment of result.comments.toDefender.filter((copy) => !copied.has(copy.key))) {
       await defenderClient.addComment(defender.id, { kind: 'copy', author: comment.author, text: comment.text, from: 'sentinel' }, comment.key);
+      copied.add(comment.key);
       wrote.comments++;
     }
     carried = { defender, sentinel };
