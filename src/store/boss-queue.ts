@@ -396,7 +396,11 @@ export async function createBossQueue(config: BossQueueConfig): Promise<BossQueu
       // pg-boss has no query by state across queues; its job table (partitioned by queue) does.
       const { rows } = await config.db.query<{ name: string; id: string }>(`SELECT name, id::text AS id FROM ${schema}.job WHERE state = 'active'`);
       const byQueue = new Map<string, string[]>();
-      for (const row of rows) byQueue.set(row.name, [...(byQueue.get(row.name) ?? []), row.id]);
+      for (const row of rows) {
+        const ids = byQueue.get(row.name) ?? [];
+        ids.push(row.id);
+        byQueue.set(row.name, ids);
+      }
       for (const [queue, ids] of byQueue) await boss.fail(queue, ids, { reason });
       return rows.length;
     },
